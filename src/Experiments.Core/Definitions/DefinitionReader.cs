@@ -1,0 +1,129 @@
+namespace Experiments.Core.Definitions;
+
+/// <summary>Reads an experiment definition: parse, check against the vocabulary, then bind to <see cref="ExperimentDefinition"/>.</summary>
+public sealed class DefinitionReader
+{
+    private readonly DefinitionVocabulary _vocabulary;
+    private readonly ObjectShape _shape;
+
+    public DefinitionReader(DefinitionVocabulary vocabulary)
+    {
+        _vocabulary = vocabulary;
+        _shape = DefinitionShape.Build(vocabulary);
+    }
+
+    public ExperimentDefinition ReadFile(string path)
+    {
+        if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such experiment definition file.");
+        return Read(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Parses and validates; throws <see cref="DefinitionException"/> listing every problem.</summary>
+    public ExperimentDefinition Read(string json, string source)
+    {
+        var root = JsonTree.Parse(json, source);
+        var errors = DefinitionValidator.Validate(root, _shape);
+        if (errors.Count == 0) CrossCheck(root, errors);
+        if (errors.Count > 0) throw new DefinitionException(source, errors);
+        return Bind(root);
+    }
+
+    /// <summary>Rules that span several fields: models and metrics must suit the task, names must be unique.</summary>
+    private void CrossCheck(JsonTree root, List<DefinitionError> errors)
+    {
+        var task = root["task"]!.Text!;
+        var dataset = _vocabulary.Datasets.First(d => d.Name == root["dataset"]!["name"]!.Text);
+        var models = root["models"]!.Items;
+        var names = new Dictionary<string, int>();
+        for (var i = 0; i < models.Count; i++)
+        {
+            var type = models[i]["type"]!;
+            var descriptor = _vocabulary.Models.First(m => m.Type == type.Text);
+            if (!descriptor.Tasks.Contains(task))
+                errors.Add(new($"$.models[{i}].type", type.Line, type.Column,
+                    $"model '{type.Text}' cannot do task '{task}'; it does: {string.Join(", ", descriptor.Tasks)}. Models for '{task}': {string.Join(", ", _vocabulary.Models.Where(m => m.Tasks.Contains(task)).Select(m => m.Type))}"));
+            var name = models[i]["name"] ?? type;
+            if (names.TryGetValue(name.Text!, out var first))
+                errors.Add(new($"$.models[{i}].name", name.Line, name.Column,
+                    $"two models are named '{name.Text}' (the other is models[{first}]); give each a distinct \"name\""));
+            else names[name.Text!] = i;
+        }
+        var metrics = root["metrics"]!.Items;
+        for (var i = 0; i < metrics.Count; i++)
+        {
+            var metric = _vocabulary.Metrics.First(m => m.Name == MetricName.Parse(metrics[i].Text!).Name);
+            if (!metric.Tasks.Contains(task))
+                errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
+                    $"metric '{metrics[i].Text}' does not apply to task '{task}'; metrics for '{task}': {string.Join(", ", _vocabulary.Metrics.Where(m => m.Tasks.Contains(task)).Select(m => m.RequiresK ? m.Name + "@K" : m.Name))}"));
+        }
+        if (root["split"]?["method"]?.Text == "predefined")
+        {
+            var split = root["split"]!["name"]!;
+            if (!dataset.PredefinedSplits.Contains(split.Text!))
+                errors.Add(new("$.split.name", split.Line, split.Column, dataset.PredefinedSplits.Count == 0
+                    ? $"data set '{dataset.Name}' has no predefined splits; use another split method"
+                    : DefinitionValidator.UnknownValue($"predefined split '{split.Text}' of '{dataset.Name}'", split.Text!, dataset.PredefinedSplits)));
+        }
+    }
+
+    private static ExperimentDefinition Bind(JsonTree root)
+    {
+        var dataset = root["dataset"]!;
+        var split = root["split"];
+        var evaluation = root["evaluation"];
+        var output = root["output"];
+        return new ExperimentDefinition
+        {
+            Name = root["name"]!.Text!,
+            Description = root["description"]?.Text,
+            Task = root["task"]!.Text!,
+            Seed = (int)(root["seed"]?.Number ?? 42),
+            Dataset = new DatasetSpec
+            {
+                Name = dataset["name"]!.Text!,
+                Table = dataset["table"]?.Text,
+                DataDirectory = dataset["dataDirectory"]?.Text,
+                BadRows = Enum.Parse<BadRowPolicy>(dataset["badRows"]?.Text ?? "fail", ignoreCase: true),
+                Duplicates = Enum.Parse<DuplicatePolicy>(dataset["duplicates"]?.Text ?? "keep", ignoreCase: true),
+                Options = dataset["options"]?.Properties.ToDictionary(p => p.Name, p => p.Value.Number) ?? new Dictionary<string, double>(),
+            },
+            Split = split is null ? new SplitSpec() : new SplitSpec
+            {
+                Method = split["method"]!.Text!,
+                TestFraction = split["testFraction"]?.Number ?? 0.2,
+                ValidationFraction = split["validationFraction"]?.Number ?? 0,
+                N = (int)(split["n"]?.Number ?? 1),
+                Folds = (int)(split["folds"]?.Number ?? 5),
+                Name = split["name"]?.Text,
+            },
+            Models = root["models"]!.Items.Select(m => new ModelSpec
+            {
+                Type = m["type"]!.Text!,
+                Name = m["name"]?.Text ?? m["type"]!.Text!,
+                Parameters = m["parameters"]?.Properties.ToDictionary(p => p.Name, p => Value(p.Value)) ?? new Dictionary<string, object>(),
+            }).ToList(),
+            Metrics = root["metrics"]!.Items.Select(m => MetricName.Parse(m.Text!)).ToList(),
+            Evaluation = evaluation is null ? new EvaluationSpec() : new EvaluationSpec
+            {
+                RelevanceThreshold = evaluation["relevanceThreshold"]?.Number,
+                ExcludeTrainItems = evaluation["excludeTrainItems"]?.Kind != JsonKind.False,
+                BootstrapSamples = (int)(evaluation["bootstrapSamples"]?.Number ?? 200),
+                ConfidenceLevel = evaluation["confidenceLevel"]?.Number ?? 0.95,
+            },
+            Output = output is null ? new OutputSpec() : new OutputSpec
+            {
+                Store = output["store"]?.Text ?? "experiments.db",
+                Reports = output["reports"]?.Text ?? "reports",
+                Formats = output["formats"]?.Items.Select(f => f.Text!).ToList() ?? ["markdown"],
+            },
+        };
+    }
+
+    private static object Value(JsonTree node) => node.Kind switch
+    {
+        JsonKind.True => true,
+        JsonKind.False => false,
+        JsonKind.String => node.Text!,
+        _ => node.IsIntegerLiteral ? (object)(long)node.Number : node.Number,
+    };
+}

@@ -1,0 +1,109 @@
+namespace Experiments.Core.Definitions;
+
+/// <summary>The shape of an experiment definition for a given vocabulary of data sets, models and metrics.</summary>
+public static class DefinitionShape
+{
+    public static readonly IReadOnlyList<string> SplitMethods =
+        ["random", "stratified", "temporal", "leave-last-n", "k-fold", "cold-start-items", "cold-start-users", "predefined"];
+
+    public static readonly IReadOnlyList<string> ReportFormats = ["markdown", "json"];
+
+    public static ObjectShape Build(DefinitionVocabulary vocabulary) => new("An experiment definition.",
+    [
+        new("$schema", new StringShape("Path or URL of experiment.schema.json, for editors.")),
+        new("name", new StringShape("Short name of the experiment; runs are grouped by it."), Required: true),
+        new("description", new StringShape("What the experiment is for.")),
+        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation) or 'rating' (rating prediction).", vocabulary.Tasks), Required: true),
+        new("dataset", Dataset(vocabulary), Required: true),
+        new("split", Split()),
+        new("models", new ArrayShape("The models to fit and compare.", Model(vocabulary), MinItems: 1), Required: true),
+        new("metrics", new ArrayShape("Metrics to compute, e.g. \"ndcg@10\", \"rmse\".", new MetricShape("A metric name, with @K for cut-off metrics.", vocabulary.Metrics), MinItems: 1, UniqueItems: true), Required: true),
+        new("evaluation", new ObjectShape("How predictions are scored.",
+        [
+            new("relevanceThreshold", new NumberShape("Ranking: a test interaction counts as relevant when its rating is at least this. Default: every test interaction is relevant.")),
+            new("excludeTrainItems", new BooleanShape("Ranking: remove each user's training items from the candidates.", Default: true)),
+            new("bootstrapSamples", new IntegerShape("Bootstrap resamples over users for confidence intervals; 0 turns them off.", 0, 100_000, 200)),
+            new("confidenceLevel", new NumberShape("Level of the confidence intervals.", 0.5, 1, ExclusiveMax: true, Default: 0.95)),
+        ])),
+        new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
+        new("output", new ObjectShape("Where results go.",
+        [
+            new("store", new StringShape("SQLite run store file.", Default: "experiments.db")),
+            new("reports", new StringShape("Folder for reports, one sub-folder per run.", Default: "reports")),
+            new("formats", new ArrayShape("Report formats to write.", new StringShape("A report format.", ReportFormats), UniqueItems: true)),
+        ])),
+    ]);
+
+    private static TaggedObjectShape Dataset(DefinitionVocabulary vocabulary)
+    {
+        var variants = new Dictionary<string, ObjectShape>();
+        foreach (var dataset in vocabulary.Datasets)
+        {
+            var properties = new List<PropertyShape>
+            {
+                new("name", new StringShape("Registered data set name.", vocabulary.Datasets.Select(d => d.Name).ToList()), Required: true),
+                new("table", new StringShape("Interaction table to use.", dataset.InteractionTables)),
+                new("dataDirectory", new StringShape("Data directory for this experiment (overrides --data-dir and EXPERIMENTS_DATA_DIR).")),
+                new("badRows", new StringShape("What to do with a malformed row: stop with an error, or skip it and count it.", ["fail", "skip"], "fail")),
+                new("duplicates", new StringShape("What to do with rows that repeat an earlier row exactly.", ["keep", "drop", "fail"], "keep")),
+            };
+            if (dataset.IsSynthetic) properties.Add(new("options", GeneratorOptions()));
+            variants[dataset.Name] = new ObjectShape(dataset.Description, properties);
+        }
+        return new TaggedObjectShape("The data set and how to load it.", "name", variants);
+    }
+
+    private static ObjectShape GeneratorOptions() => new("Size and seed of the generated shop.",
+    [
+        new("users", new IntegerShape("Number of shoppers.", 10, 1_000_000, 3000)),
+        new("items", new IntegerShape("Number of products.", 10, 1_000_000, 1200)),
+        new("sessionsPerUser", new NumberShape("Average search sessions per shopper.", 0.1, 1000, Default: 12)),
+        new("seed", new IntegerShape("Seed of the generator (independent of the experiment seed).", 0, int.MaxValue, 7)),
+    ]);
+
+    private static TaggedObjectShape Split()
+    {
+        PropertyShape Method() => new("method", new StringShape("How rows are split.", SplitMethods), Required: true);
+        PropertyShape Test() => new("testFraction", new NumberShape("Share of rows held out for test.", 0, 1, true, true, 0.2));
+        PropertyShape Validation() => new("validationFraction", new NumberShape("Share of rows held out for validation (taken from the non-test part).", 0, 1, ExclusiveMax: true, Default: 0));
+        return new TaggedObjectShape("How the data is split into train, validation and test.", "method", new Dictionary<string, ObjectShape>
+        {
+            ["random"] = new("Random rows.", [Method(), Test(), Validation()]),
+            ["stratified"] = new("Per user: each user's rows are split with the same fractions.", [Method(), Test(), Validation()]),
+            ["temporal"] = new("Per user by time: each user's latest rows go to test.", [Method(), Test(), Validation()]),
+            ["leave-last-n"] = new("Per user: the last n rows in time go to test.",
+                [Method(), new("n", new IntegerShape("Rows per user held out.", 1, 1000, 1))]),
+            ["k-fold"] = new("K folds of random rows; every model is fitted once per fold.",
+                [Method(), new("folds", new IntegerShape("Number of folds.", 2, 20, 5))]),
+            ["cold-start-items"] = new("A share of items is held out entirely: test rows are those of unseen items.", [Method(), Test()]),
+            ["cold-start-users"] = new("A share of users is held out entirely: test rows are those of unseen users.", [Method(), Test()]),
+            ["predefined"] = new("Train and test files shipped with the data set (e.g. MovieLens 100K's u1.base/u1.test).",
+                [Method(), new("name", new StringShape("Name of the predefined split."), Required: true)]),
+        });
+    }
+
+    private static TaggedObjectShape Model(DefinitionVocabulary vocabulary)
+    {
+        var types = vocabulary.Models.Select(m => m.Type).ToList();
+        var variants = new Dictionary<string, ObjectShape>();
+        foreach (var model in vocabulary.Models)
+        {
+            var parameters = model.Parameters.Select(p => new PropertyShape(p.Name, ParameterShape(p))).ToList();
+            variants[model.Type] = new ObjectShape(model.Description,
+            [
+                new("type", new StringShape("Model type.", types), Required: true),
+                new("name", new StringShape("Label in results; defaults to the type. Must be unique.")),
+                new("parameters", new ObjectShape($"Parameters of {model.Type}.", parameters)),
+            ]);
+        }
+        return new TaggedObjectShape("A model to fit.", "type", variants);
+    }
+
+    private static Shape ParameterShape(ParameterSpec p) => p.Kind switch
+    {
+        ParameterKind.Integer => new IntegerShape(p.Description, (long?)p.Min, (long?)p.Max, Convert.ToInt64(p.Default)),
+        ParameterKind.Number => new NumberShape(p.Description, p.Min, p.Max, Default: Convert.ToDouble(p.Default)),
+        ParameterKind.Boolean => new BooleanShape(p.Description, (bool)p.Default),
+        _ => new StringShape(p.Description, p.Allowed, p.Default),
+    };
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Experiments.Core.Definitions;
+
+/// <summary>
+/// Writes a definition as canonical JSON (fixed key order, every default spelled out). The store keeps this text,
+/// and its SHA-256 identifies the definition: two files that differ only in layout or omitted defaults hash the same.
+/// </summary>
+public static class DefinitionWriter
+{
+    public static string ToJson(ExperimentDefinition d)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", d.Name);
+            if (d.Description is not null) w.WriteString("description", d.Description);
+            w.WriteString("task", d.Task);
+            w.WriteStartObject("dataset");
+            w.WriteString("name", d.Dataset.Name);
+            if (d.Dataset.Table is not null) w.WriteString("table", d.Dataset.Table);
+            if (d.Dataset.DataDirectory is not null) w.WriteString("dataDirectory", d.Dataset.DataDirectory);
+            w.WriteString("badRows", d.Dataset.BadRows.ToString().ToLowerInvariant());
+            w.WriteString("duplicates", d.Dataset.Duplicates.ToString().ToLowerInvariant());
+            if (d.Dataset.Options.Count > 0)
+            {
+                w.WriteStartObject("options");
+                foreach (var (key, value) in d.Dataset.Options.OrderBy(o => o.Key, StringComparer.Ordinal)) w.WriteNumber(key, value);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            WriteSplit(w, d.Split);
+            w.WriteStartArray("models");
+            foreach (var model in d.Models)
+            {
+                w.WriteStartObject();
+                w.WriteString("type", model.Type);
+                w.WriteString("name", model.Name);
+                w.WriteStartObject("parameters");
+                foreach (var (key, value) in model.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) WriteValue(w, key, value);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("metrics");
+            foreach (var metric in d.Metrics) w.WriteStringValue(metric.ToString());
+            w.WriteEndArray();
+            w.WriteStartObject("evaluation");
+            if (d.Evaluation.RelevanceThreshold is { } threshold) w.WriteNumber("relevanceThreshold", threshold);
+            w.WriteBoolean("excludeTrainItems", d.Evaluation.ExcludeTrainItems);
+            w.WriteNumber("bootstrapSamples", d.Evaluation.BootstrapSamples);
+            w.WriteNumber("confidenceLevel", d.Evaluation.ConfidenceLevel);
+            w.WriteEndObject();
+            w.WriteNumber("seed", d.Seed);
+            w.WriteStartObject("output");
+            w.WriteString("store", d.Output.Store);
+            w.WriteString("reports", d.Output.Reports);
+            w.WriteStartArray("formats");
+            foreach (var format in d.Output.Formats) w.WriteStringValue(format);
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static string Hash(ExperimentDefinition d) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToJson(d))));
+
+    private static void WriteSplit(Utf8JsonWriter w, SplitSpec s)
+    {
+        w.WriteStartObject("split");
+        w.WriteString("method", s.Method);
+        switch (s.Method)
+        {
+            case "leave-last-n": w.WriteNumber("n", s.N); break;
+            case "k-fold": w.WriteNumber("folds", s.Folds); break;
+            case "predefined": w.WriteString("name", s.Name); break;
+            case "cold-start-items" or "cold-start-users": w.WriteNumber("testFraction", s.TestFraction); break;
+            default:
+                w.WriteNumber("testFraction", s.TestFraction);
+                w.WriteNumber("validationFraction", s.ValidationFraction);
+                break;
+        }
+        w.WriteEndObject();
+    }
+
+    private static void WriteValue(Utf8JsonWriter w, string key, object value)
+    {
+        switch (value)
+        {
+            case bool b: w.WriteBoolean(key, b); break;
+            case string s: w.WriteString(key, s); break;
+            case int or long: w.WriteNumber(key, Convert.ToInt64(value, CultureInfo.InvariantCulture)); break;
+            default: w.WriteNumber(key, Convert.ToDouble(value, CultureInfo.InvariantCulture)); break;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+namespace Experiments.Core.Definitions;
+
+/// <summary>
+/// What an experiment is: which data, how it is split, which models are fitted with which parameters, how they
+/// are scored, and where results go. Read from <c>experiments/*.json</c> by <see cref="DefinitionReader"/> or built in
+/// C# with <see cref="ExperimentBuilder"/>; both go through the same validation.
+/// </summary>
+public sealed record ExperimentDefinition
+{
+    public required string Name { get; init; }
+    public string? Description { get; init; }
+    /// <summary>"ranking" (top-K recommendation) or "rating" (rating prediction).</summary>
+    public required string Task { get; init; }
+    public required DatasetSpec Dataset { get; init; }
+    public SplitSpec Split { get; init; } = new();
+    public required IReadOnlyList<ModelSpec> Models { get; init; }
+    public required IReadOnlyList<MetricName> Metrics { get; init; }
+    public EvaluationSpec Evaluation { get; init; } = new();
+    public int Seed { get; init; } = 42;
+    public OutputSpec Output { get; init; } = new();
+}
+
+public enum BadRowPolicy { Fail, Skip }
+
+public enum DuplicatePolicy { Keep, Drop, Fail }
+
+public sealed record DatasetSpec
+{
+    public required string Name { get; init; }
+    /// <summary>The interaction table to use; null for the data set's default.</summary>
+    public string? Table { get; init; }
+    /// <summary>Overrides the data directory for this experiment.</summary>
+    public string? DataDirectory { get; init; }
+    public BadRowPolicy BadRows { get; init; } = BadRowPolicy.Fail;
+    public DuplicatePolicy Duplicates { get; init; } = DuplicatePolicy.Keep;
+    /// <summary>Options of a generated data set (demo-shop): name → integer or number.</summary>
+    public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
+}
+
+public sealed record SplitSpec
+{
+    /// <summary>random, stratified, temporal, leave-last-n, k-fold, cold-start-items, cold-start-users or predefined.</summary>
+    public string Method { get; init; } = "stratified";
+    public double TestFraction { get; init; } = 0.2;
+    public double ValidationFraction { get; init; }
+    /// <summary>Rows per user held out by leave-last-n.</summary>
+    public int N { get; init; } = 1;
+    public int Folds { get; init; } = 5;
+    /// <summary>The data set's predefined split (e.g. "u1" for MovieLens 100K) for method "predefined".</summary>
+    public string? Name { get; init; }
+}
+
+public sealed record ModelSpec
+{
+    /// <summary>Label of this entry in results; defaults to the type. Unique within a definition.</summary>
+    public required string Name { get; init; }
+    public required string Type { get; init; }
+    /// <summary>Parameter name → value (long, double, bool or string).</summary>
+    public IReadOnlyDictionary<string, object> Parameters { get; init; } = new Dictionary<string, object>();
+}
+
+public sealed record EvaluationSpec
+{
+    /// <summary>Ranking: a test interaction is relevant when its rating is at least this; null = every one is.</summary>
+    public double? RelevanceThreshold { get; init; }
+    /// <summary>Ranking: remove the user's training items from candidates (the usual full-catalogue protocol).</summary>
+    public bool ExcludeTrainItems { get; init; } = true;
+    /// <summary>Bootstrap resamples over users for confidence intervals; 0 turns intervals off.</summary>
+    public int BootstrapSamples { get; init; } = 200;
+    public double ConfidenceLevel { get; init; } = 0.95;
+}
+
+public sealed record OutputSpec
+{
+    /// <summary>The SQLite run store, relative to the working directory.</summary>
+    public string Store { get; init; } = "experiments.db";
+    /// <summary>Where reports are written, one folder per run.</summary>
+    public string Reports { get; init; } = "reports";
+    public IReadOnlyList<string> Formats { get; init; } = ["markdown"];
+}

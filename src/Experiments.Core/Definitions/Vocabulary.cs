@@ -1,0 +1,32 @@
+namespace Experiments.Core.Definitions;
+
+public enum ParameterKind { Integer, Number, Boolean, String }
+
+/// <summary>One tunable parameter of a model: its type, range, default and meaning.</summary>
+public sealed record ParameterSpec(
+    string Name,
+    ParameterKind Kind,
+    object Default,
+    string Description,
+    double? Min = null,
+    double? Max = null,
+    IReadOnlyList<string>? Allowed = null);
+
+/// <summary>What a definition may say about one model type.</summary>
+public sealed record ModelDescriptor(string Type, IReadOnlyList<string> Tasks, string Description, IReadOnlyList<ParameterSpec> Parameters);
+
+/// <summary>A metric name as written in definitions (<c>ndcg@10</c> has name <c>ndcg</c> and needs K).</summary>
+public sealed record MetricDescriptor(string Name, bool RequiresK, IReadOnlyList<string> Tasks, string Description);
+
+/// <summary>A data set a definition may name.</summary>
+public sealed record DatasetDescriptor(string Name, string Description, bool IsSynthetic, IReadOnlyList<string> InteractionTables, IReadOnlyList<string> PredefinedSplits);
+
+/// <summary>
+/// The names a definition may use. The composition root (the Run API) fills it from the dataset registry,
+/// the model catalog and the metric catalog, so validation and the published schema never drift from the code.
+/// </summary>
+public sealed record DefinitionVocabulary(
+    IReadOnlyList<string> Tasks,
+    IReadOnlyList<DatasetDescriptor> Datasets,
+    IReadOnlyList<ModelDescriptor> Models,
+    IReadOnlyList<MetricDescriptor> Metrics);

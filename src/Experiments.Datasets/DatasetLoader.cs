@@ -1,0 +1,60 @@
+using Experiments.Core;
+using Experiments.Core.Definitions;
+using Experiments.Datasets.DemoShop;
+using Experiments.Datasets.Loading;
+using Experiments.Datasets.Manifests;
+
+namespace Experiments.Datasets;
+
+/// <summary>How to open a data set: where to look and what to do with bad or duplicate rows.</summary>
+public sealed record DatasetRequest(string Name)
+{
+    public string? DataDirectory { get; init; }
+    public BadRowPolicy BadRows { get; init; } = BadRowPolicy.Fail;
+    public DuplicatePolicy Duplicates { get; init; } = DuplicatePolicy.Keep;
+    /// <summary>Generator options for synthetic data sets (demo-shop).</summary>
+    public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
+
+    public static DatasetRequest From(DatasetSpec spec, string? dataDirectoryOverride = null) => new(spec.Name)
+    {
+        DataDirectory = spec.DataDirectory ?? dataDirectoryOverride,
+        BadRows = spec.BadRows,
+        Duplicates = spec.Duplicates,
+        Options = spec.Options,
+    };
+}
+
+/// <summary>Opens registered data sets: manifest in, checked data out. Knows nothing of models.</summary>
+public interface IDatasetLoader
+{
+    Dataset Open(DatasetRequest request);
+}
+
+/// <summary>Finds a data set's folder in the data directories (or generates it) and opens it.</summary>
+public sealed class DatasetLoader(DatasetRegistry registry) : IDatasetLoader
+{
+    public DatasetLoader() : this(DatasetRegistry.Default) { }
+
+    public DatasetRegistry Registry { get; } = registry;
+
+    public Dataset Open(DatasetRequest request)
+    {
+        var manifest = Registry.Get(request.Name);
+        var checks = new DataCheckReport(request.BadRows, request.Duplicates);
+        if (manifest.Synthetic) return new DemoShopDataset(manifest, DemoShopOptions.From(request.Options), checks);
+        var locations = DataDirectory.Resolve(request.DataDirectory);
+        var folder = Locate(manifest, locations)
+                     ?? throw new ExperimentsException(
+                         $"Data set '{manifest.Name}' was not found. Looked for the folder '{manifest.Folder}' in:" +
+                         string.Concat(locations.Select(l => $"{Environment.NewLine}  {l.Path} ({l.Origin})")) +
+                         $"{Environment.NewLine}Get it with `experiments datasets pull {manifest.Name}`" +
+                         (manifest.Download is null && manifest.ManualDownload is not null ? $" — or by hand: {manifest.ManualDownload}" : "") +
+                         $", or point --data-dir / {DataDirectory.EnvironmentVariable} at a folder that holds it.");
+        return new FileDataset(manifest, folder, checks);
+    }
+
+    /// <summary>The first data directory holding the data set's folder with at least one of its files.</summary>
+    public static string? Locate(DatasetManifest manifest, IEnumerable<DataLocation> locations) =>
+        locations.Select(l => Path.Combine(l.Path, manifest.Folder ?? manifest.Name))
+            .FirstOrDefault(folder => Directory.Exists(folder) && (manifest.Files.Count == 0 || manifest.Files.Any(f => File.Exists(Path.Combine(folder, f.Path)))));
+}

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Experiments.Core;
+
+namespace Experiments.Cli;
+
+/// <summary>Options shared by several commands, and the one place that turns user errors into exit codes.</summary>
+internal static class CommonOptions
+{
+    public static readonly Option<bool> Json = new("--json") { Description = "Print machine-readable JSON on standard output." };
+    public static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors." };
+    public static readonly Option<string> Store = new("--store") { Description = "The SQLite run store.", DefaultValueFactory = _ => "experiments.db" };
+    public static readonly Option<string?> DataDir = new("--data-dir") { Description = $"Data directory (else ${Experiments.Datasets.DataDirectory.EnvironmentVariable}, ../shared/datasets, the user cache)." };
+
+    public static Output OutputOf(ParseResult parse) => new(parse.GetValue(Json), parse.GetValue(Quiet));
+
+    /// <summary>Runs a command body; user errors print a clear message and exit 2, never a stack trace.</summary>
+    public static async Task<int> Guarded(ParseResult parse, Func<Output, Task<int>> body)
+    {
+        var output = OutputOf(parse);
+        try
+        {
+            return await body(output);
+        }
+        catch (ExperimentsException e)
+        {
+            output.Error(e.Message);
+            return ExitCodes.InvalidInput;
+        }
+        catch (OperationCanceledException)
+        {
+            output.Error("stopped by the user.");
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    public static Command With(this Command command, params Option[] options)
+    {
+        foreach (var option in options) command.Options.Add(option);
+        return command;
+    }
+}

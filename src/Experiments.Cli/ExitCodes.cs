@@ -1,0 +1,13 @@
+namespace Experiments.Cli;
+
+/// <summary>Exit codes, documented in the README.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    /// <summary>The run finished but at least one model failed.</summary>
+    public const int RunFailed = 1;
+    /// <summary>Bad input: an invalid definition, bad data, an unknown name, a missing file.</summary>
+    public const int InvalidInput = 2;
+    /// <summary>Stopped with Ctrl+C; what finished is kept.</summary>
+    public const int Cancelled = 130;
+}

@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Experiments.Cli;
+using Experiments.Core;
+
+var root = new RootCommand("Experiments: define, run, evaluate and compare recommendation and search experiments.");
+RunCommands.Add(root);
+StoreCommands.Add(root);
+DatasetCommands.Add(root);
+
+// Ctrl+C cancels the token the commands receive; they stop at the next safe point and keep what finished.
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false };
+try
+{
+    return await root.Parse(args).InvokeAsync(configuration);
+}
+catch (ExperimentsException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return ExitCodes.InvalidInput;
+}

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using Experiments.Reports;
+using Experiments.Store;
+using Spectre.Console;
+
+namespace Experiments.Cli;
+
+/// <summary>`list`, `show`, `compare` and `report`: read the store, never train.</summary>
+internal static class StoreCommands
+{
+    public static void Add(RootCommand root)
+    {
+        var runId = new Argument<long>("RUN") { Description = "A run id (see `experiments list`)." };
+        var runIds = new Argument<long[]>("RUN") { Description = "Two or more run ids.", Arity = new ArgumentArity(2, 100) };
+
+        var list = new Command("list", "List the runs in the store, newest first.");
+        var limit = new Option<int>("--limit") { Description = "How many runs to show.", DefaultValueFactory = _ => 50 };
+        var experiment = new Option<string?>("--experiment") { Description = "Only runs of this experiment." };
+        list.With(CommonOptions.Store, limit, experiment, CommonOptions.Json, CommonOptions.Quiet);
+        list.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
+            store.MarkAbandonedRuns();
+            var runs = store.ListRuns(parse.GetValue(limit), parse.GetValue(experiment));
+            output.JsonResult(runs.Select(r => new { r.Id, r.Experiment, r.Status, r.Dataset, r.DatasetSynthetic, r.Seed, r.StartedAt, r.EndedAt, r.Trials, r.Error }));
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "experiment", "status", "data set", "trials", "started (UTC)", "duration");
+            foreach (var r in runs)
+                table.AddRow(r.Id.ToString(), Markup.Escape(r.Experiment), Tables.Status(r.Status), Markup.Escape(r.Dataset) + (r.DatasetSynthetic ? " [yellow](synthetic)[/]" : ""),
+                    r.Trials.ToString(), r.StartedAt.ToString("yyyy-MM-dd HH:mm:ss"), r.EndedAt is { } end ? $"{(end - r.StartedAt).TotalSeconds:F1} s" : "—");
+            if (runs.Count == 0) output.Line($"No runs in {Markup.Escape(store.Location)} yet: try `experiments run experiments/quickstart.json`.");
+            else output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        root.Subcommands.Add(list);
+
+        var show = new Command("show", "Show one run: results, data checks, provenance.") { runId };
+        show.With(CommonOptions.Store, CommonOptions.Json, CommonOptions.Quiet);
+        show.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
+            store.MarkAbandonedRuns();
+            var details = store.GetRun(parse.GetValue(runId));
+            output.JsonResult(details);
+            var run = details.Run;
+            output.Write(Tables.Results(details));
+            var facts = new Grid().AddColumn().AddColumn();
+            void Fact(string name, string? value) => facts.AddRow($"[grey]{name}[/]", Markup.Escape(value ?? "—"));
+            facts.AddRow("[grey]status[/]", Tables.Status(run.Status) + (run.Error is null ? "" : " " + Markup.Escape(run.Error)));
+            Fact("data set", $"{run.Dataset}{(run.DatasetSynthetic ? " (SYNTHETIC)" : "")} — {run.DatasetOrigin}");
+            Fact("seed", run.Seed.ToString());
+            Fact("definition", $"{run.DefinitionHash[..12]}… {run.Source}");
+            Fact("data fingerprint", run.DataFingerprint);
+            Fact("git commit", run.GitCommit);
+            Fact("machine", run.Machine);
+            Fact("started", run.StartedAt.ToString("u"));
+            Fact("ended", run.EndedAt?.ToString("u"));
+            output.Write(facts);
+            foreach (var issue in details.DataIssues)
+                output.Line($"[yellow]data check[/] {Markup.Escape(issue.Kind)}: {issue.Count:N0} (e.g. {Markup.Escape($"{issue.ExampleFile}:{issue.ExampleLine} {issue.Example}")})");
+            foreach (var artifact in details.Artifacts) output.Line($"[grey]artifact[/] {Markup.Escape(artifact.Kind)}: {Markup.Escape(artifact.Path)}");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        root.Subcommands.Add(show);
+
+        var compare = new Command("compare", "Compare the metrics of several runs side by side.") { runIds };
+        compare.With(CommonOptions.Store, CommonOptions.Json, CommonOptions.Quiet);
+        compare.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
+            var runs = parse.GetValue(runIds)!.Select(store.GetRun).ToList();
+            var tables = runs.Select(ResultTable.From).ToList();
+            var metrics = tables.SelectMany(t => t.Metrics).Distinct().ToList();
+            output.JsonResult(runs.Zip(tables, (r, t) => new { run = r.Run.Id, r.Run.Experiment, r.Run.Dataset, r.Run.DataFingerprint, rows = t.Rows }));
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "data set", "model");
+            foreach (var metric in metrics) table.AddColumn(new TableColumn(Markup.Escape(metric)).RightAligned());
+            foreach (var (run, result) in runs.Zip(tables))
+                foreach (var row in result.Rows)
+                    table.AddRow([run.Run.Id.ToString(), Markup.Escape(run.Run.Dataset), Markup.Escape(row.Model),
+                        .. metrics.Select(m => row.Cells.TryGetValue(m, out var c) ? Markup.Escape(c.FormatCompact()) : "—")]);
+            if (runs.Select(r => r.Run.DataFingerprint).Distinct().Count() > 1)
+                output.Warning("these runs saw different data (their data fingerprints differ): compare with care.");
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        root.Subcommands.Add(compare);
+
+        var report = new Command("report", "Write a run's report (Markdown or JSON) from the store.") { runId };
+        var format = new Option<string>("--format") { Description = "markdown or json.", DefaultValueFactory = _ => "markdown" };
+        format.AcceptOnlyFromAmong("markdown", "json");
+        var outDir = new Option<string?>("--out") { Description = "Folder to write to (default: reports/run-N)." };
+        report.With(CommonOptions.Store, format, outDir, CommonOptions.Json, CommonOptions.Quiet);
+        report.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
+            var details = store.GetRun(parse.GetValue(runId));
+            var path = ReportWriter.Write(details, parse.GetValue(format)!, parse.GetValue(outDir) ?? Path.Combine("reports", $"run-{details.Run.Id}"));
+            output.JsonResult(new { run = details.Run.Id, report = path });
+            output.Line($"Report: {Markup.Escape(path)}");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        root.Subcommands.Add(report);
+    }
+
+    private static SqliteRunStore OpenExisting(string path) =>
+        File.Exists(path)
+            ? SqliteRunStore.Open(path)
+            : throw new Core.ExperimentsException($"No run store at {Path.GetFullPath(path)}. Run an experiment first, or pass --store PATH.");
+}

@@ -1,0 +1,17 @@
+namespace Experiments.Core.Models;
+
+/// <summary>
+/// A fitted recommender as the evaluator sees it: a score for every item for a user (higher is better), and, for
+/// models that predict ratings, a rating for a user–item pair. Users and items are the dense indices of the
+/// data set's id maps.
+/// </summary>
+public interface IRecommenderModel
+{
+    /// <summary>Writes a score for every item (scores.Length = number of items) for <paramref name="user"/>.</summary>
+    void ScoreItems(int user, Span<float> scores);
+
+    /// <summary>True when <see cref="PredictRating"/> gives ratings on the data's scale (rating-prediction task).</summary>
+    bool PredictsRatings { get; }
+
+    float PredictRating(int user, int item);
+}

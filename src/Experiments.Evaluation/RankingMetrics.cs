@@ -1,0 +1,66 @@
+namespace Experiments.Evaluation;
+
+/// <summary>
+/// Per-user ranking metrics on a ranked list and a set of relevant items, with binary relevance. Definitions follow
+/// Microsoft Recommenders' python_evaluation module; docs/metrics.md writes them out with their edge cases.
+/// A list shorter than K (fewer candidates than K) is scored as it is: missing positions count as misses.
+/// </summary>
+public static class RankingMetrics
+{
+    public static int Hits(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
+    {
+        var hits = 0;
+        for (var i = 0; i < Math.Min(k, ranked.Length); i++)
+            if (relevant.Contains(ranked[i])) hits++;
+        return hits;
+    }
+
+    public static double Precision(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k) => (double)Hits(ranked, relevant, k) / k;
+
+    public static double Recall(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k) =>
+        relevant.Count == 0 ? 0 : (double)Hits(ranked, relevant, k) / relevant.Count;
+
+    public static double HitRate(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k) => Hits(ranked, relevant, k) > 0 ? 1 : 0;
+
+    public static double Ndcg(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
+    {
+        var dcg = 0.0;
+        for (var i = 0; i < Math.Min(k, ranked.Length); i++)
+            if (relevant.Contains(ranked[i])) dcg += 1 / Math.Log2(i + 2);
+        var ideal = 0.0;
+        for (var i = 0; i < Math.Min(k, relevant.Count); i++) ideal += 1 / Math.Log2(i + 2);
+        return ideal == 0 ? 0 : dcg / ideal;
+    }
+
+    public static double AveragePrecision(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
+    {
+        if (relevant.Count == 0) return 0;
+        var hits = 0;
+        var sum = 0.0;
+        for (var i = 0; i < Math.Min(k, ranked.Length); i++)
+            if (relevant.Contains(ranked[i]))
+            {
+                hits++;
+                sum += (double)hits / (i + 1);
+            }
+        return sum / Math.Min(k, relevant.Count);
+    }
+
+    public static double ReciprocalRank(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
+    {
+        for (var i = 0; i < Math.Min(k, ranked.Length); i++)
+            if (relevant.Contains(ranked[i])) return 1.0 / (i + 1);
+        return 0;
+    }
+
+    public static double Compute(string metric, ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k) => metric switch
+    {
+        "precision" => Precision(ranked, relevant, k),
+        "recall" => Recall(ranked, relevant, k),
+        "ndcg" => Ndcg(ranked, relevant, k),
+        "map" => AveragePrecision(ranked, relevant, k),
+        "hit-rate" => HitRate(ranked, relevant, k),
+        "mrr" => ReciprocalRank(ranked, relevant, k),
+        _ => throw new ArgumentException($"'{metric}' is not a ranking metric."),
+    };
+}

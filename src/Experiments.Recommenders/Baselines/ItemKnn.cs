@@ -1,0 +1,74 @@
+using Experiments.Core.Data;
+using Experiments.Core.Models;
+
+namespace Experiments.Recommenders.Baselines;
+
+public sealed record ItemKnnOptions
+{
+    public static readonly ItemKnnOptions Defaults = new();
+
+    /// <summary>Most similar items kept per item.</summary>
+    public int Neighbours { get; init; } = 100;
+    /// <summary>sim(i,j) = |U_i ∩ U_j| / (√(|U_i|·|U_j|) + shrinkage).</summary>
+    public double Shrinkage { get; init; } = 10;
+}
+
+/// <summary>
+/// Item-based kNN on implicit feedback: cosine similarity between items' sets of users, shrunk towards 0 when the
+/// overlap is small, keeping the top neighbours of each item. score(u,i) = Σ_{j ∈ items of u} sim(j,i) over the
+/// kept neighbours of j.
+/// </summary>
+public sealed class ItemKnnTrainer(ItemKnnOptions options) : IRecommenderTrainer
+{
+    public ItemKnnOptions Options { get; } = options;
+
+    public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default)
+    {
+        Guard.NotEmpty(train);
+        var byUser = UserItemMatrix.ByUser(train);
+        var byItem = UserItemMatrix.ByItem(train);
+        var items = train.Items.Count;
+        var neighbours = new (int Item, float Similarity)[items][];
+        Parallel.For(0, items, new ParallelOptions { CancellationToken = cancel },
+            () => new float[items],
+            (i, _, overlap) =>
+            {
+                // Count common users with every other item by walking i's users' histories.
+                var touched = new List<int>();
+                foreach (var user in byItem.RowIndices(i))
+                    foreach (var j in byUser.RowIndices(user))
+                    {
+                        if (j == i) continue;
+                        if (overlap[j] == 0) touched.Add(j);
+                        overlap[j]++;
+                    }
+                var scored = new List<(int Item, float Similarity)>(touched.Count);
+                var sizeI = byItem.RowLength(i);
+                foreach (var j in touched)
+                {
+                    scored.Add((j, (float)(overlap[j] / (Math.Sqrt((double)sizeI * byItem.RowLength(j)) + Options.Shrinkage))));
+                    overlap[j] = 0;
+                }
+                scored.Sort((a, b) => b.Similarity != a.Similarity ? b.Similarity.CompareTo(a.Similarity) : a.Item.CompareTo(b.Item));
+                neighbours[i] = scored.Take(Options.Neighbours).ToArray();
+                return overlap;
+            },
+            _ => { });
+        return new ItemKnnModel(byUser, neighbours);
+    }
+}
+
+public sealed class ItemKnnModel(UserItemMatrix history, (int Item, float Similarity)[][] neighbours) : IRecommenderModel
+{
+    public void ScoreItems(int user, Span<float> scores)
+    {
+        scores.Clear();
+        if (user >= history.Rows) return;
+        foreach (var j in history.RowIndices(user))
+            foreach (var (item, similarity) in neighbours[j])
+                scores[item] += similarity;
+    }
+
+    public bool PredictsRatings => false;
+    public float PredictRating(int user, int item) => throw new NotSupportedException("item-knn ranks items; it does not predict ratings.");
+}

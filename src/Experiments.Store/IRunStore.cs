@@ -1,0 +1,27 @@
+namespace Experiments.Store;
+
+/// <summary>
+/// Where runs are recorded. Every call commits before it returns, so whatever a run finished survives the process
+/// being killed.
+/// </summary>
+public interface IRunStore : IDisposable
+{
+    /// <summary>The store's location, for messages.</summary>
+    string Location { get; }
+
+    long StartRun(RunStart start);
+    /// <summary>What data the run saw: its fingerprint, where it came from, and whether it is synthetic.</summary>
+    void RecordDataset(long runId, string fingerprint, string origin, bool synthetic);
+    void RecordDataIssues(long runId, IEnumerable<DataIssueRecord> issues);
+    long StartTrial(long runId, string modelName, string modelType, string split, IReadOnlyDictionary<string, string> parameters);
+    void RecordMetrics(long runId, long? trialId, IEnumerable<MetricRecord> metrics);
+    void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error);
+    long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes);
+    void FinishRun(long runId, RunStatus status, string? error);
+
+    /// <summary>Marks runs whose process died without finishing them as <see cref="RunStatus.Killed"/>; returns how many.</summary>
+    int MarkAbandonedRuns();
+
+    IReadOnlyList<RunRecord> ListRuns(int limit = 50, string? experiment = null);
+    RunDetails GetRun(long runId);
+}

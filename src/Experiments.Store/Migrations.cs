@@ -1,0 +1,94 @@
+namespace Experiments.Store;
+
+/// <summary>
+/// The schema, as an append-only list of migrations: migration n brings a store from user_version n−1 to n.
+/// Never edit a released migration; add the next one.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly string[] All =
+    [
+        """
+        CREATE TABLE experiments (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            description TEXT,
+            created_at  TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+            id                 INTEGER PRIMARY KEY,
+            experiment_id      INTEGER NOT NULL REFERENCES experiments(id),
+            status             TEXT NOT NULL CHECK (status IN ('running', 'finished', 'failed', 'cancelled', 'killed')),
+            definition         TEXT NOT NULL,
+            definition_hash    TEXT NOT NULL,
+            source             TEXT,
+            dataset            TEXT NOT NULL,
+            data_fingerprint   TEXT,
+            dataset_origin     TEXT,
+            dataset_synthetic  INTEGER,
+            seed               INTEGER NOT NULL,
+            git_commit         TEXT,
+            package_versions   TEXT NOT NULL,
+            machine            TEXT NOT NULL,
+            pid                INTEGER NOT NULL,
+            process_started_at TEXT NOT NULL,
+            started_at         TEXT NOT NULL,
+            ended_at           TEXT,
+            error              TEXT
+        );
+        CREATE INDEX runs_by_experiment ON runs(experiment_id);
+        CREATE TABLE trials (
+            id               INTEGER PRIMARY KEY,
+            run_id           INTEGER NOT NULL REFERENCES runs(id),
+            model_name       TEXT NOT NULL,
+            model_type       TEXT NOT NULL,
+            split_name       TEXT NOT NULL,
+            status           TEXT NOT NULL,
+            started_at       TEXT NOT NULL,
+            ended_at         TEXT,
+            fit_seconds      REAL,
+            evaluate_seconds REAL,
+            protocol         TEXT,
+            error            TEXT
+        );
+        CREATE INDEX trials_by_run ON trials(run_id);
+        CREATE TABLE parameters (
+            trial_id INTEGER NOT NULL REFERENCES trials(id),
+            name     TEXT NOT NULL,
+            value    TEXT NOT NULL,
+            PRIMARY KEY (trial_id, name)
+        );
+        CREATE TABLE metrics (
+            id         INTEGER PRIMARY KEY,
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            trial_id   INTEGER REFERENCES trials(id),
+            split_name TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            k          INTEGER,
+            value      REAL NOT NULL,
+            lower      REAL,
+            upper      REAL,
+            users      INTEGER
+        );
+        CREATE INDEX metrics_by_run ON metrics(run_id);
+        CREATE TABLE artifacts (
+            id         INTEGER PRIMARY KEY,
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            trial_id   INTEGER REFERENCES trials(id),
+            kind       TEXT NOT NULL,
+            path       TEXT NOT NULL,
+            sha256     TEXT,
+            bytes      INTEGER,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE data_issues (
+            run_id       INTEGER NOT NULL REFERENCES runs(id),
+            kind         TEXT NOT NULL,
+            count        INTEGER NOT NULL,
+            example_file TEXT,
+            example_line INTEGER,
+            example      TEXT
+        );
+        """,
+    ];
+}

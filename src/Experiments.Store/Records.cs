@@ -1,0 +1,67 @@
+namespace Experiments.Store;
+
+public enum RunStatus { Running, Finished, Failed, Cancelled, Killed }
+
+/// <summary>What is known when a run starts.</summary>
+public sealed record RunStart(
+    string Experiment,
+    string? Description,
+    string Definition,
+    string DefinitionHash,
+    string? Source,
+    string Dataset,
+    int Seed,
+    string? GitCommit,
+    string PackageVersions,
+    string Machine);
+
+public sealed record MetricRecord(string Name, int? K, double Value, double? Lower, double? Upper, int? Users, string Split)
+{
+    public string Label => K is { } k ? $"{Name}@{k}" : Name;
+}
+
+public sealed record ArtifactRecord(long Id, long? TrialId, string Kind, string Path, string? Sha256, long? Bytes, DateTime CreatedAt);
+
+public sealed record DataIssueRecord(string Kind, long Count, string? ExampleFile, long? ExampleLine, string? Example);
+
+public sealed record TrialRecord(
+    long Id,
+    string ModelName,
+    string ModelType,
+    string Split,
+    string Status,
+    DateTime StartedAt,
+    DateTime? EndedAt,
+    double? FitSeconds,
+    double? EvaluateSeconds,
+    string? Protocol,
+    string? Error,
+    IReadOnlyDictionary<string, string> Parameters,
+    IReadOnlyList<MetricRecord> Metrics);
+
+public sealed record RunRecord(
+    long Id,
+    string Experiment,
+    RunStatus Status,
+    string Dataset,
+    string? DataFingerprint,
+    string? DatasetOrigin,
+    bool DatasetSynthetic,
+    int Seed,
+    DateTime StartedAt,
+    DateTime? EndedAt,
+    string DefinitionHash,
+    string Definition,
+    string? Source,
+    string? GitCommit,
+    string PackageVersions,
+    string Machine,
+    string? Error,
+    int Trials);
+
+/// <summary>A run with everything recorded under it.</summary>
+public sealed record RunDetails(
+    RunRecord Run,
+    IReadOnlyList<TrialRecord> Trials,
+    IReadOnlyList<DataIssueRecord> DataIssues,
+    IReadOnlyList<ArtifactRecord> Artifacts);

@@ -1,0 +1,304 @@
+using System.Diagnostics;
+using System.Globalization;
+using Experiments.Core;
+using Microsoft.Data.Sqlite;
+
+namespace Experiments.Store;
+
+/// <summary>
+/// The run store on SQLite. WAL journaling with full sync: each call is one immediate transaction, committed
+/// before it returns, so a run killed at any point keeps everything it finished, and several processes can write
+/// to one store at once (SQLite serialises writers; each waits up to the busy timeout).
+/// </summary>
+public sealed class SqliteRunStore : IRunStore
+{
+    private readonly SqliteConnection _connection;
+    private readonly object _gate = new();
+
+    private SqliteRunStore(string path, SqliteConnection connection)
+    {
+        Location = path;
+        _connection = connection;
+    }
+
+    public string Location { get; }
+
+    /// <summary>Opens (creating if needed) the store at <paramref name="path"/> and brings its schema up to date.</summary>
+    public static SqliteRunStore Open(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 60,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+            Migrate(connection, full);
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new ExperimentsException($"Cannot open the run store {full}: {e.Message}", e);
+        }
+        return new SqliteRunStore(full, connection);
+    }
+
+    private static void Migrate(SqliteConnection connection, string path)
+    {
+        using var transaction = connection.BeginTransaction();
+        var version = Convert.ToInt32(Scalar(connection, transaction, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+        if (version > Migrations.All.Length)
+            throw new ExperimentsException($"The run store {path} has schema version {version}, newer than this program knows ({Migrations.All.Length}); update the program.");
+        for (var v = version; v < Migrations.All.Length; v++)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations.All[v] + $";PRAGMA user_version = {v + 1};";
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    public long StartRun(RunStart start) => Write(t =>
+    {
+        var now = Now();
+        Exec(t, "INSERT INTO experiments(name, description, created_at) VALUES ($name, $description, $now) ON CONFLICT(name) DO UPDATE SET description = coalesce(excluded.description, description)",
+            ("$name", start.Experiment), ("$description", start.Description), ("$now", now));
+        var experimentId = (long)Scalar(_connection, t, "SELECT id FROM experiments WHERE name = $name", ("$name", start.Experiment))!;
+        using var process = Process.GetCurrentProcess();
+        Exec(t, """
+            INSERT INTO runs(experiment_id, status, definition, definition_hash, source, dataset, seed, git_commit, package_versions, machine, pid, process_started_at, started_at)
+            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $packages, $machine, $pid, $processStarted, $now)
+            """,
+            ("$experiment", experimentId), ("$definition", start.Definition), ("$hash", start.DefinitionHash), ("$source", start.Source),
+            ("$dataset", start.Dataset), ("$seed", start.Seed), ("$git", start.GitCommit), ("$packages", start.PackageVersions),
+            ("$machine", start.Machine), ("$pid", Environment.ProcessId), ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", now));
+        return (long)Scalar(_connection, t, "SELECT last_insert_rowid()")!;
+    });
+
+    public void RecordDataset(long runId, string fingerprint, string origin, bool synthetic) =>
+        Write(t => Exec(t, "UPDATE runs SET data_fingerprint = $fp, dataset_origin = $origin, dataset_synthetic = $synthetic WHERE id = $id",
+            ("$fp", fingerprint), ("$origin", origin), ("$synthetic", synthetic), ("$id", runId)));
+
+    public void RecordDataIssues(long runId, IEnumerable<DataIssueRecord> issues) => Write(t =>
+    {
+        foreach (var issue in issues)
+            Exec(t, "INSERT INTO data_issues(run_id, kind, count, example_file, example_line, example) VALUES ($run, $kind, $count, $file, $line, $example)",
+                ("$run", runId), ("$kind", issue.Kind), ("$count", issue.Count), ("$file", issue.ExampleFile), ("$line", issue.ExampleLine), ("$example", issue.Example));
+    });
+
+    public long StartTrial(long runId, string modelName, string modelType, string split, IReadOnlyDictionary<string, string> parameters) => Write(t =>
+    {
+        Exec(t, "INSERT INTO trials(run_id, model_name, model_type, split_name, status, started_at) VALUES ($run, $name, $type, $split, 'running', $now)",
+            ("$run", runId), ("$name", modelName), ("$type", modelType), ("$split", split), ("$now", Now()));
+        var trialId = (long)Scalar(_connection, t, "SELECT last_insert_rowid()")!;
+        foreach (var (name, value) in parameters)
+            Exec(t, "INSERT INTO parameters(trial_id, name, value) VALUES ($trial, $name, $value)", ("$trial", trialId), ("$name", name), ("$value", value));
+        return trialId;
+    });
+
+    public void RecordMetrics(long runId, long? trialId, IEnumerable<MetricRecord> metrics) => Write(t =>
+    {
+        foreach (var m in metrics)
+            Exec(t, "INSERT INTO metrics(run_id, trial_id, split_name, name, k, value, lower, upper, users) VALUES ($run, $trial, $split, $name, $k, $value, $lower, $upper, $users)",
+                ("$run", runId), ("$trial", trialId), ("$split", m.Split), ("$name", m.Name), ("$k", m.K), ("$value", m.Value), ("$lower", m.Lower), ("$upper", m.Upper), ("$users", m.Users));
+    });
+
+    public void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error) =>
+        Write(t => Exec(t, "UPDATE trials SET status = $status, ended_at = $now, fit_seconds = $fit, evaluate_seconds = $evaluate, protocol = $protocol, error = $error WHERE id = $id",
+            ("$status", status), ("$now", Now()), ("$fit", fitSeconds), ("$evaluate", evaluateSeconds), ("$protocol", protocol), ("$error", error), ("$id", trialId)));
+
+    public long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes) => Write(t =>
+    {
+        Exec(t, "INSERT INTO artifacts(run_id, trial_id, kind, path, sha256, bytes, created_at) VALUES ($run, $trial, $kind, $path, $sha, $bytes, $now)",
+            ("$run", runId), ("$trial", trialId), ("$kind", kind), ("$path", path), ("$sha", sha256), ("$bytes", bytes), ("$now", Now()));
+        return (long)Scalar(_connection, t, "SELECT last_insert_rowid()")!;
+    });
+
+    public void FinishRun(long runId, RunStatus status, string? error) =>
+        Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
+            ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
+
+    public int MarkAbandonedRuns() => Write(t =>
+    {
+        var abandoned = new List<(long Id, long Pid)>();
+        using (var command = Command(t, "SELECT id, pid, process_started_at FROM runs WHERE status = 'running' AND machine = $machine", ("$machine", Environment.MachineName)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                if (!IsAlive(reader.GetInt64(1), reader.GetString(2)))
+                    abandoned.Add((reader.GetInt64(0), reader.GetInt64(1)));
+        foreach (var (id, pid) in abandoned)
+        {
+            // The end is taken as the last thing the run committed, not as now.
+            Exec(t, """
+                UPDATE trials SET status = 'killed' WHERE run_id = $id AND status = 'running';
+                UPDATE runs SET status = 'killed',
+                    ended_at = coalesce((SELECT max(ended_at) FROM trials WHERE run_id = $id), started_at),
+                    error = $error
+                WHERE id = $id
+                """,
+                ("$id", id), ("$error", $"The process (pid {pid}) ended without finishing this run (killed or crashed); everything it had finished is kept."));
+        }
+        return abandoned.Count;
+    });
+
+    public IReadOnlyList<RunRecord> ListRuns(int limit = 50, string? experiment = null) => Read(() =>
+    {
+        using var command = Command(null, RunSelect + " WHERE ($experiment IS NULL OR e.name = $experiment) ORDER BY r.id DESC LIMIT $limit",
+            ("$experiment", experiment), ("$limit", limit));
+        return ReadRuns(command);
+    });
+
+    public RunDetails GetRun(long runId) => Read(() =>
+    {
+        RunRecord run;
+        using (var command = Command(null, RunSelect + " WHERE r.id = $id", ("$id", runId)))
+            run = ReadRuns(command).FirstOrDefault() ?? throw new ExperimentsException($"There is no run {runId} in {Location}; `experiments list` shows the runs it has.");
+        var trials = new List<TrialRecord>();
+        using (var command = Command(null, "SELECT id, model_name, model_type, split_name, status, started_at, ended_at, fit_seconds, evaluate_seconds, protocol, error FROM trials WHERE run_id = $id ORDER BY id", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+            {
+                var id = reader.GetInt64(0);
+                trials.Add(new TrialRecord(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    ParseStamp(reader.GetString(5)), reader.IsDBNull(6) ? null : ParseStamp(reader.GetString(6)),
+                    NullableDouble(reader, 7), NullableDouble(reader, 8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
+                    Parameters(id), Metrics("trial_id = $id", id)));
+            }
+        var issues = new List<DataIssueRecord>();
+        using (var command = Command(null, "SELECT kind, count, example_file, example_line, example FROM data_issues WHERE run_id = $id ORDER BY rowid", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                issues.Add(new DataIssueRecord(reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        var artifacts = new List<ArtifactRecord>();
+        using (var command = Command(null, "SELECT id, trial_id, kind, path, sha256, bytes, created_at FROM artifacts WHERE run_id = $id ORDER BY id", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                artifacts.Add(new ArtifactRecord(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt64(5), ParseStamp(reader.GetString(6))));
+        return new RunDetails(run, trials, issues, artifacts);
+    });
+
+    private const string RunSelect = """
+        SELECT r.id, e.name, r.status, r.dataset, r.data_fingerprint, r.dataset_origin, r.dataset_synthetic, r.seed, r.started_at, r.ended_at, r.definition_hash, r.definition,
+               r.source, r.git_commit, r.package_versions, r.machine, r.error, (SELECT count(*) FROM trials t WHERE t.run_id = r.id)
+        FROM runs r JOIN experiments e ON e.id = r.experiment_id
+        """;
+
+    private static List<RunRecord> ReadRuns(SqliteCommand command)
+    {
+        var runs = new List<RunRecord>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            runs.Add(new RunRecord(reader.GetInt64(0), reader.GetString(1), Enum.Parse<RunStatus>(reader.GetString(2), ignoreCase: true), reader.GetString(3),
+                NullableString(reader, 4), NullableString(reader, 5), !reader.IsDBNull(6) && reader.GetBoolean(6), reader.GetInt32(7), ParseStamp(reader.GetString(8)),
+                reader.IsDBNull(9) ? null : ParseStamp(reader.GetString(9)), reader.GetString(10), reader.GetString(11),
+                NullableString(reader, 12), NullableString(reader, 13), reader.GetString(14),
+                reader.GetString(15), NullableString(reader, 16), reader.GetInt32(17)));
+        return runs;
+    }
+
+    private static string? NullableString(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private Dictionary<string, string> Parameters(long trialId)
+    {
+        var result = new Dictionary<string, string>();
+        using var command = Command(null, "SELECT name, value FROM parameters WHERE trial_id = $id ORDER BY name", ("$id", trialId));
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) result[reader.GetString(0)] = reader.GetString(1);
+        return result;
+    }
+
+    private List<MetricRecord> Metrics(string where, long id)
+    {
+        var result = new List<MetricRecord>();
+        using var command = Command(null, $"SELECT name, k, value, lower, upper, users, split_name FROM metrics WHERE {where} ORDER BY id", ("$id", id));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            result.Add(new MetricRecord(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetInt32(1), reader.GetDouble(2),
+                NullableDouble(reader, 3), NullableDouble(reader, 4), reader.IsDBNull(5) ? null : reader.GetInt32(5), reader.GetString(6)));
+        return result;
+    }
+
+    private static bool IsAlive(long pid, string processStartedAt)
+    {
+        try
+        {
+            using var process = Process.GetProcessById((int)pid);
+            // A recycled pid belongs to a process that started at another time.
+            return Math.Abs((process.StartTime.ToUniversalTime() - ParseStamp(processStartedAt)).TotalSeconds) < 2;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private T Write<T>(Func<SqliteTransaction, T> work)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var result = work(transaction);
+            transaction.Commit();
+            return result;
+        }
+    }
+
+    private void Write(Action<SqliteTransaction> work) => Write(t => { work(t); return 0; });
+
+    private T Read<T>(Func<T> work)
+    {
+        lock (_gate) return work();
+    }
+
+    private SqliteCommand Command(SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private void Exec(SqliteTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(transaction, sql, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static double? NullableDouble(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
+
+    private static string Now() => Stamp(DateTime.UtcNow);
+
+    private static string Stamp(DateTime utc) => utc.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
+    private static DateTime ParseStamp(string text) =>
+        DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+
+    public void Dispose() => _connection.Dispose();
+}

@@ -30,6 +30,7 @@ internal static class Migrations
             git_commit         TEXT,
             package_versions   TEXT NOT NULL,
             machine            TEXT NOT NULL,
+            host               TEXT NOT NULL,
             pid                INTEGER NOT NULL,
             process_started_at TEXT NOT NULL,
             started_at         TEXT NOT NULL,

@@ -39,7 +39,10 @@ public sealed class SqliteRunStore : IRunStore
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+            Execute(connection, "PRAGMA busy_timeout = 60000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+            // Switching the journal mode takes an exclusive lock: only the process that creates the store does it.
+            if (!string.Equals(Convert.ToString(Scalar(connection, null, "PRAGMA journal_mode")), "wal", StringComparison.OrdinalIgnoreCase))
+                Execute(connection, "PRAGMA journal_mode = WAL;");
             Migrate(connection, full);
         }
         catch (SqliteException e)
@@ -52,8 +55,10 @@ public sealed class SqliteRunStore : IRunStore
 
     private static void Migrate(SqliteConnection connection, string path)
     {
+        // Readers of an up-to-date store (list, show, a poller) take no write lock at all.
+        if (SchemaVersion(connection, null) == Migrations.All.Length) return;
         using var transaction = connection.BeginTransaction();
-        var version = Convert.ToInt32(Scalar(connection, transaction, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+        var version = SchemaVersion(connection, transaction);
         if (version > Migrations.All.Length)
             throw new ExperimentsException($"The run store {path} has schema version {version}, newer than this program knows ({Migrations.All.Length}); update the program.");
         for (var v = version; v < Migrations.All.Length; v++)
@@ -66,6 +71,9 @@ public sealed class SqliteRunStore : IRunStore
         transaction.Commit();
     }
 
+    private static int SchemaVersion(SqliteConnection connection, SqliteTransaction? transaction) =>
+        Convert.ToInt32(Scalar(connection, transaction, "PRAGMA user_version"), CultureInfo.InvariantCulture);
+
     public long StartRun(RunStart start) => Write(t =>
     {
         var now = Now();
@@ -74,12 +82,12 @@ public sealed class SqliteRunStore : IRunStore
         var experimentId = (long)Scalar(_connection, t, "SELECT id FROM experiments WHERE name = $name", ("$name", start.Experiment))!;
         using var process = Process.GetCurrentProcess();
         Exec(t, """
-            INSERT INTO runs(experiment_id, status, definition, definition_hash, source, dataset, seed, git_commit, package_versions, machine, pid, process_started_at, started_at)
-            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $packages, $machine, $pid, $processStarted, $now)
+            INSERT INTO runs(experiment_id, status, definition, definition_hash, source, dataset, seed, git_commit, package_versions, machine, host, pid, process_started_at, started_at)
+            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $packages, $machine, $host, $pid, $processStarted, $now)
             """,
             ("$experiment", experimentId), ("$definition", start.Definition), ("$hash", start.DefinitionHash), ("$source", start.Source),
             ("$dataset", start.Dataset), ("$seed", start.Seed), ("$git", start.GitCommit), ("$packages", start.PackageVersions),
-            ("$machine", start.Machine), ("$pid", Environment.ProcessId), ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", now));
+            ("$machine", start.Machine), ("$host", Environment.MachineName), ("$pid", Environment.ProcessId), ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", now));
         return (long)Scalar(_connection, t, "SELECT last_insert_rowid()")!;
     });
 
@@ -129,7 +137,7 @@ public sealed class SqliteRunStore : IRunStore
     public int MarkAbandonedRuns() => Write(t =>
     {
         var abandoned = new List<(long Id, long Pid)>();
-        using (var command = Command(t, "SELECT id, pid, process_started_at FROM runs WHERE status = 'running' AND machine = $machine", ("$machine", Environment.MachineName)))
+        using (var command = Command(t, "SELECT id, pid, process_started_at FROM runs WHERE status = 'running' AND host = $host", ("$host", Environment.MachineName)))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
                 if (!IsAlive(reader.GetInt64(1), reader.GetString(2)))

@@ -43,6 +43,8 @@ public sealed class JsonTree
     /// <summary>Parses <paramref name="json"/>; syntax errors become a <see cref="DefinitionException"/> naming line and column.</summary>
     public static JsonTree Parse(string json, string source)
     {
+        if (string.IsNullOrWhiteSpace(json))
+            throw new DefinitionException(source, [new DefinitionError("$", 1, 1, "the file is empty; expected a JSON object")]);
         var bytes = Encoding.UTF8.GetBytes(json);
         var lineStarts = new List<int> { 0 };
         for (var i = 0; i < bytes.Length; i++)
@@ -50,8 +52,7 @@ public sealed class JsonTree
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
         try
         {
-            if (!reader.Read())
-                throw new DefinitionException(source, [new DefinitionError("$", 1, 1, "the file is empty; expected a JSON object")]);
+            reader.Read();
             var root = ReadValue(ref reader, bytes, lineStarts);
             if (reader.Read())
             {

@@ -21,8 +21,11 @@ public readonly record struct MetricName(string Name, int? K)
         var name = at < 0 ? text : text[..at];
         var metric = metrics.FirstOrDefault(m => m.Name == name);
         if (metric is null)
-            return DefinitionValidator.UnknownValue($"metric '{name}'", name,
-                metrics.Select(m => m.RequiresK ? m.Name + "@K" : m.Name).ToList());
+        {
+            string Written(MetricDescriptor m) => m.RequiresK ? m.Name + "@K" : m.Name;
+            var close = DefinitionValidator.Suggest(name, metrics.Select(m => m.Name));
+            return $"unknown metric '{name}'{(close is null ? "" : $"; did you mean '{Written(metrics.First(m => m.Name == close))}'?")}; allowed: {string.Join(", ", metrics.Select(Written))}";
+        }
         if (at < 0)
             return metric.RequiresK ? $"metric '{name}' needs a cut-off K, written as '{name}@10'" : null;
         if (!metric.RequiresK)

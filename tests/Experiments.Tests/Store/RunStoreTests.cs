@@ -1,0 +1,118 @@
+using Experiments.Core;
+using Experiments.Store;
+using Microsoft.Data.Sqlite;
+
+namespace Experiments.Tests.Store;
+
+[TestClass]
+public sealed class RunStoreTests
+{
+    private static RunStart Start(string experiment = "e") =>
+        new(experiment, "about e", "{\"name\":\"e\"}", "abc123", "e.json", "demo-shop", 42, "deadbeef", "{}", "test machine");
+
+    [TestMethod]
+    public void Everything_recorded_reads_back()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "runs.db");
+        long runId, trialId;
+        using (var store = SqliteRunStore.Open(path))
+        {
+            runId = store.StartRun(Start());
+            store.RecordDataset(runId, "fp", "generated", synthetic: true);
+            store.RecordDataIssues(runId, [new DataIssueRecord("skipped: ragged row", 3, "r.csv", 7, "3 fields")]);
+            trialId = store.StartTrial(runId, "knn", "item-knn", "stratified", new Dictionary<string, string> { ["neighbours"] = "50" });
+            store.RecordMetrics(runId, trialId, [new MetricRecord("ndcg", 10, 0.25, 0.2, 0.3, 100, "stratified"), new MetricRecord("rmse", null, 0.9, null, null, 50, "stratified")]);
+            store.FinishTrial(trialId, "finished", 1.5, 0.5, "protocol", null);
+            store.RecordArtifact(runId, null, "report-markdown", "reports/run-1/report.md", "sha", 10);
+            store.FinishRun(runId, RunStatus.Finished, null);
+        }
+        using (var store = SqliteRunStore.Open(path))
+        {
+            var details = store.GetRun(runId);
+            Assert.AreEqual(RunStatus.Finished, details.Run.Status);
+            Assert.AreEqual("e", details.Run.Experiment);
+            Assert.AreEqual("fp", details.Run.DataFingerprint);
+            Assert.IsTrue(details.Run.DatasetSynthetic);
+            Assert.AreEqual("deadbeef", details.Run.GitCommit);
+            Assert.AreEqual(42, details.Run.Seed);
+            var trial = details.Trials.Single();
+            Assert.AreEqual("50", trial.Parameters["neighbours"]);
+            Assert.AreEqual(1.5, trial.FitSeconds);
+            Assert.AreEqual(new MetricRecord("ndcg", 10, 0.25, 0.2, 0.3, 100, "stratified"), trial.Metrics[0]);
+            Assert.IsNull(trial.Metrics[1].K);
+            Assert.AreEqual(3, details.DataIssues.Single().Count);
+            Assert.AreEqual("report-markdown", details.Artifacts.Single().Kind);
+            Assert.AreEqual(1, store.ListRuns().Count);
+            Assert.AreEqual(0, store.ListRuns(experiment: "other").Count);
+        }
+    }
+
+    [TestMethod]
+    public void Store_uses_WAL_and_the_latest_schema()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "runs.db");
+        SqliteRunStore.Open(path).Dispose();
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.AreEqual("wal", command.ExecuteScalar());
+        command.CommandText = "PRAGMA user_version";
+        Assert.AreEqual(1L, command.ExecuteScalar());
+    }
+
+    [TestMethod]
+    public void A_store_from_a_newer_program_is_refused_clearly()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "runs.db");
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA user_version = 99";
+            command.ExecuteNonQuery();
+        }
+        var e = Assert.ThrowsExactly<ExperimentsException>(() => SqliteRunStore.Open(path));
+        StringAssert.Contains(e.Message, "schema version 99, newer than this program knows");
+    }
+
+    [TestMethod]
+    public void A_run_whose_process_is_gone_is_marked_killed_and_keeps_its_trials()
+    {
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "runs.db");
+        using var store = SqliteRunStore.Open(path);
+        var runId = store.StartRun(Start());
+        var trialId = store.StartTrial(runId, "pop", "most-popular", "s", new Dictionary<string, string>());
+        store.RecordMetrics(runId, trialId, [new MetricRecord("ndcg", 10, 0.1, null, null, 5, "s")]);
+        store.FinishTrial(trialId, "finished", 0.1, 0.1, null, null);
+        var unfinished = store.StartTrial(runId, "knn", "item-knn", "s", new Dictionary<string, string>());
+        Assert.AreEqual(0, store.MarkAbandonedRuns(), "this process is alive: its run is not abandoned");
+        // Pretend the run belonged to a process that has exited.
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE runs SET pid = 999999999";
+            command.ExecuteNonQuery();
+        }
+        Assert.AreEqual(1, store.MarkAbandonedRuns());
+        var details = store.GetRun(runId);
+        Assert.AreEqual(RunStatus.Killed, details.Run.Status);
+        StringAssert.Contains(details.Run.Error!, "ended without finishing this run");
+        Assert.AreEqual("finished", details.Trials[0].Status);
+        Assert.AreEqual(0.1, details.Trials[0].Metrics.Single().Value);
+        Assert.AreEqual("killed", details.Trials.Single(t => t.Id == unfinished).Status);
+    }
+
+    [TestMethod]
+    public void Unknown_run_id_is_a_clear_error()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => store.GetRun(7)).Message, "There is no run 7");
+    }
+}

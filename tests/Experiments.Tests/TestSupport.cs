@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Experiments.Datasets;
+using Experiments.Datasets.Manifests;
+
+[assembly: Parallelize(Workers = 2, Scope = ExecutionScope.ClassLevel)]
+
+namespace Experiments.Tests;
+
+/// <summary>Access to the real data sets in the data directory, through the project's own loader.</summary>
+internal static class RealData
+{
+    /// <summary>
+    /// Opens a real data set. Where it is absent, a developer's run reports the test as inconclusive; CI (CI=true)
+    /// fails, because CI always has ../shared/datasets.
+    /// </summary>
+    public static Dataset Open(string name, Experiments.Core.Definitions.BadRowPolicy badRows = Experiments.Core.Definitions.BadRowPolicy.Fail,
+        Experiments.Core.Definitions.DuplicatePolicy duplicates = Experiments.Core.Definitions.DuplicatePolicy.Keep)
+    {
+        var manifest = DatasetRegistry.Default.Get(name);
+        if (DatasetLoader.Locate(manifest, DataDirectory.Resolve()) is null)
+        {
+            var message = $"Data set '{name}' is not in any data directory ({string.Join("; ", DataDirectory.Resolve().Select(l => l.Path))}).";
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(message);
+            Assert.Inconclusive(message + " Set EXPERIMENTS_DATA_DIR to run this test.");
+        }
+        return new DatasetLoader().Open(new DatasetRequest(name) { BadRows = badRows, Duplicates = duplicates });
+    }
+
+    /// <summary>The folder of a real data set (for tests that copy and corrupt its files).</summary>
+    public static string Folder(string name) => ((Experiments.Datasets.Loading.FileDataset)Open(name)).Folder;
+}
+
+/// <summary>A temporary folder removed after the test.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    public TempFolder() => Directory.CreateDirectory(Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "experiments-tests", Guid.NewGuid().ToString("N")));
+
+    public string Path { get; }
+
+    public string File(string name, string contents)
+    {
+        var path = System.IO.Path.Combine(Path, name);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        System.IO.File.WriteAllText(path, contents);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Runs the real `experiments` CLI in its own process, as a user would.</summary>
+internal static class CliProcess
+{
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "experiments.dll");
+
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Dll);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        info.Environment["NO_COLOR"] = "1";
+        return info;
+    }
+
+    public static (int ExitCode, string Output, string Error) Run(string workingDirectory, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, args))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); Assert.Fail("the CLI did not finish in 5 minutes"); }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>The repository root (for experiments/ and the committed schema).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (System.IO.File.Exists(Path.Combine(dir.FullName, "Experiments.sln"))) return dir.FullName;
+            throw new InvalidOperationException("Experiments.sln not found above the test binaries.");
+        }
+    }
+}

@@ -69,6 +69,8 @@ public sealed class DatasetDownloader(HttpClient http)
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            // A failed first pull leaves no empty folder that would look like a data set.
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
         }
     }
 

@@ -2,144 +2,292 @@ using Experiments.Core;
 using Experiments.Core.Data;
 using Experiments.Core.Definitions;
 using Experiments.Core.Models;
+using Experiments.Evaluation.Ranking;
+using Experiments.Evaluation.Statistics;
 
 namespace Experiments.Evaluation;
 
-/// <summary>What the evaluator measured, and under which protocol (printed beside every table of results).</summary>
-public sealed record EvaluationResult(IReadOnlyList<MetricValue> Values, int Users, string Protocol);
+/// <summary>Per-user values of each metric (for paired tests), aligned with <see cref="Users"/> (user indices).</summary>
+public sealed record PerUserValues(int[] Users, IReadOnlyDictionary<string, double[]> Values);
+
+/// <summary>What the evaluator measured, under which protocol (printed beside every table of results), and per user.</summary>
+public sealed record EvaluationResult(IReadOnlyList<MetricValue> Values, int Users, string Protocol, PerUserValues PerUser);
 
 /// <summary>
-/// Scores a fitted recommender on test interactions. Ranking: each test user's full catalogue is scored, the user's
-/// training items are removed (unless told otherwise), and the top K is compared with the user's relevant test
-/// items. Users are scored in parallel, one score vector per thread, so the full user × item matrix never exists.
-/// Rating: predicted against actual ratings of every test row.
+/// Scores a fitted recommender on test interactions, for ranking and rating metrics. Ranking, full-catalogue
+/// protocol: each test user's whole catalogue is scored in blocks of users (batched when the model can), the
+/// user's training items are removed, and a partial top-K heap picks the list; the user × item matrix never exists
+/// beyond one block per thread. Sampled protocol: each relevant test item is ranked against sampled negatives.
 /// </summary>
 public static class RecommenderEvaluator
 {
+    private const int Block = 32;
+
     public static EvaluationResult Evaluate(IRecommenderModel model, Interactions train, Interactions test, IReadOnlyList<MetricName> metrics,
-        EvaluationSpec spec, int seed, IProgress<double>? progress = null, CancellationToken cancel = default)
+        EvaluationSpec spec, int seed, IItemSimilarity? similarity = null, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         var ranking = metrics.Where(m => m.K is not null).ToList();
         var rating = metrics.Where(m => m.K is null).ToList();
         var values = new List<MetricValue>();
-        var users = 0;
+        var perUser = new Dictionary<string, double[]>();
+        var users = Array.Empty<int>();
         var protocols = new List<string>();
         if (ranking.Count > 0)
         {
-            var (rankingValues, rankedUsers, protocol) = EvaluateRanking(model, train, test, ranking, spec, seed, progress, cancel);
-            values.AddRange(rankingValues);
-            users = rankedUsers;
-            protocols.Add(protocol);
+            var result = spec.Protocol == "sampled"
+                ? EvaluateSampled(model, train, test, ranking, spec, seed, progress, cancel)
+                : EvaluateFullCatalogue(model, train, test, ranking, spec, seed, similarity, progress, cancel);
+            values.AddRange(result.Values);
+            users = result.PerUser.Users;
+            foreach (var (label, v) in result.PerUser.Values) perUser[label] = v;
+            protocols.Add(result.Protocol);
         }
         if (rating.Count > 0)
         {
-            var (ratingValues, ratedUsers) = EvaluateRating(model, test, rating, spec, seed);
-            values.AddRange(ratingValues);
-            users = Math.Max(users, ratedUsers);
+            values.AddRange(EvaluateRating(model, test, rating, spec, seed));
             protocols.Add("rating prediction on every test row");
         }
-        return new EvaluationResult(values, users, string.Join("; ", protocols));
+        return new EvaluationResult(values, values.Count == 0 ? 0 : values.Max(v => v.Users), string.Join("; ", protocols), new PerUserValues(users, perUser));
     }
 
-    private static (List<MetricValue>, int, string) EvaluateRanking(IRecommenderModel model, Interactions train, Interactions test,
-        IReadOnlyList<MetricName> metrics, EvaluationSpec spec, int seed, IProgress<double>? progress, CancellationToken cancel)
+    private static EvaluationResult EvaluateFullCatalogue(IRecommenderModel model, Interactions train, Interactions test, IReadOnlyList<MetricName> metrics,
+        EvaluationSpec spec, int seed, IItemSimilarity? similarity, IProgress<double>? progress, CancellationToken cancel)
     {
-        var relevant = RelevantItems(test, spec.RelevanceThreshold);
+        if (metrics.Any(m => m.Name == "diversity") && similarity is null)
+            throw new ExperimentsException("Metric 'diversity' needs item categories or embeddings; this data set has neither.");
+        var relevant = RelevantItems(test, spec);
+        var testUsers = Enumerable.Range(0, relevant.Length).Where(u => relevant[u] is { Count: > 0 }).ToArray();
+        RequireTestUsers(testUsers, spec);
         var history = UserItemMatrix.ByUser(train);
-        var testUsers = relevant.Select((items, user) => (items, user)).Where(x => x.items is { Count: > 0 }).Select(x => x.user).ToArray();
-        if (testUsers.Length == 0)
-            throw new ExperimentsException(spec.RelevanceThreshold is { } minimumRating
-                ? $"No test user has an item rated {minimumRating} or more, so ranking metrics are undefined; lower evaluation.relevanceThreshold."
-                : "The test set is empty, so ranking metrics are undefined.");
-        var maxK = metrics.Max(m => m.K!.Value);
+        var popularity = Popularity(train, history);
         var itemCount = train.Items.Count;
-        var perUser = new double[metrics.Count][];
-        for (var m = 0; m < metrics.Count; m++) perUser[m] = new double[testUsers.Length];
+        var maxK = metrics.Max(m => m.K!.Value);
+        var perUser = metrics.Select(_ => new double[testUsers.Length]).ToArray();
+        var covered = metrics.Select(m => m.Name == "coverage" ? new bool[itemCount] : null).ToArray();
+        var batch = model as IBatchScorer;
+        var blocks = (testUsers.Length + Block - 1) / Block;
         var done = 0;
-        Parallel.For(0, testUsers.Length, new ParallelOptions { CancellationToken = cancel },
-            () => (Scores: new float[itemCount], Top: new int[maxK]),
-            (index, _, buffers) =>
+        Parallelism.For(0, blocks, new ParallelOptions { CancellationToken = cancel },
+            () => (Scores: new float[Block * itemCount], Top: new int[maxK]),
+            (block, _, buffers) =>
             {
-                var user = testUsers[index];
-                model.ScoreItems(user, buffers.Scores);
-                if (spec.ExcludeTrainItems && user < history.Rows)
-                    foreach (var item in history.RowIndices(user)) buffers.Scores[item] = float.NegativeInfinity;
-                var count = TopK.Select(buffers.Scores, buffers.Top);
-                var ranked = buffers.Top.AsSpan(0, count);
-                for (var m = 0; m < metrics.Count; m++)
-                    perUser[m][index] = RankingMetrics.Compute(metrics[m].Name, ranked, relevant[user]!, metrics[m].K!.Value);
-                var finished = Interlocked.Increment(ref done);
-                if (finished % 256 == 0) progress?.Report((double)finished / testUsers.Length);
+                var from = block * Block;
+                var users = testUsers.AsSpan(from, Math.Min(Block, testUsers.Length - from));
+                var scores = buffers.Scores.AsSpan(0, users.Length * itemCount);
+                if (batch is not null) batch.ScoreItems(users, scores);
+                else
+                    for (var b = 0; b < users.Length; b++) model.ScoreItems(users[b], scores.Slice(b * itemCount, itemCount));
+                for (var b = 0; b < users.Length; b++)
+                {
+                    var user = users[b];
+                    var row = scores.Slice(b * itemCount, itemCount);
+                    if (spec.ExcludeTrainItems && user < history.Rows)
+                        foreach (var item in history.RowIndices(user)) row[item] = float.NegativeInfinity;
+                    var count = TopK.Select(row, buffers.Top);
+                    var ranked = buffers.Top.AsSpan(0, count);
+                    var grades = relevant[user]!;
+                    var relevantSet = grades.Keys.ToHashSet();
+                    for (var m = 0; m < metrics.Count; m++)
+                    {
+                        var k = metrics[m].K!.Value;
+                        var list = ranked[..Math.Min(k, ranked.Length)];
+                        perUser[m][from + b] = metrics[m].Name switch
+                        {
+                            "ndcg" when spec.GradedRelevance => RankingMetrics.GradedNdcg(list, grades, k),
+                            "coverage" => Mark(covered[m]!, list),
+                            "diversity" => BeyondAccuracy.IntraListDiversity(list, similarity!),
+                            "novelty" => BeyondAccuracy.Novelty(list, popularity, history.Rows),
+                            "popularity" => BeyondAccuracy.AveragePopularity(list, popularity),
+                            _ => RankingMetrics.Compute(metrics[m].Name, list, relevantSet, k),
+                        };
+                    }
+                }
+                var finished = Interlocked.Add(ref done, users.Length);
+                progress?.Report((double)finished / testUsers.Length);
                 return buffers;
             },
             _ => { });
         progress?.Report(1);
+        var results = Aggregate(metrics, perUser, spec, seed, (m, values) => covered[m] is { } c ? c.Count(x => x) / (double)itemCount : values.Average());
+        var protocol = $"full-catalogue ranking of {itemCount} items{(spec.ExcludeTrainItems ? ", training items removed" : "")}, {Relevance(spec)}, {testUsers.Length} test users";
+        return new EvaluationResult(results, testUsers.Length, protocol, PerUser(metrics, testUsers, perUser));
+    }
+
+    /// <summary>
+    /// Sampled protocol: each relevant test item against <see cref="EvaluationSpec.Negatives"/> items the user never
+    /// interacted with (train or test), drawn per user from a seeded generator. Rank = 1 + negatives scored at least as
+    /// high (ties count against the model). A user's value is the mean over their relevant items.
+    /// </summary>
+    private static EvaluationResult EvaluateSampled(IRecommenderModel model, Interactions train, Interactions test, IReadOnlyList<MetricName> metrics,
+        EvaluationSpec spec, int seed, IProgress<double>? progress, CancellationToken cancel)
+    {
+        var beyond = metrics.FirstOrDefault(m => MetricCatalog.IsBeyondAccuracy(m.Name));
+        if (beyond.Name is not null)
+            throw new ExperimentsException($"Metric '{beyond}' describes full top-K lists; it needs the full-catalogue protocol, not 'sampled'.");
+        var relevant = RelevantItems(test, spec);
+        var testUsers = Enumerable.Range(0, relevant.Length).Where(u => relevant[u] is { Count: > 0 }).ToArray();
+        RequireTestUsers(testUsers, spec);
+        var history = UserItemMatrix.ByUser(train);
+        var testHistory = UserItemMatrix.ByUser(test);
+        var itemCount = train.Items.Count;
+        var perUser = metrics.Select(_ => new double[testUsers.Length]).ToArray();
+        var done = 0;
+        Parallelism.For(0, testUsers.Length, new ParallelOptions { CancellationToken = cancel },
+            () => new float[itemCount],
+            (index, _, scores) =>
+            {
+                var user = testUsers[index];
+                model.ScoreItems(user, scores);
+                var seen = new HashSet<int>(user < history.Rows ? history.RowIndices(user).ToArray() : []);
+                seen.UnionWith(testHistory.RowIndices(user).ToArray());
+                var available = itemCount - seen.Count;
+                if (available < spec.Negatives)
+                    throw new ExperimentsException($"User '{train.Users[user]}' has only {available} items left to sample {spec.Negatives} negatives from; lower evaluation.negatives.");
+                var random = new Random(HashCode.Combine(seed, user) & int.MaxValue);
+                var sums = new double[metrics.Count];
+                foreach (var (positive, grade) in relevant[user]!)
+                {
+                    var rank = 1;
+                    var drawn = new HashSet<int>();
+                    while (drawn.Count < spec.Negatives)
+                    {
+                        var candidate = random.Next(itemCount);
+                        if (seen.Contains(candidate) || !drawn.Add(candidate)) continue;
+                        if (scores[candidate] >= scores[positive]) rank++;
+                    }
+                    for (var m = 0; m < metrics.Count; m++)
+                    {
+                        var k = metrics[m].K!.Value;
+                        var hit = rank <= k;
+                        sums[m] += !hit ? 0 : metrics[m].Name switch
+                        {
+                            "precision" => 1.0 / k,
+                            "recall" or "hit-rate" => 1,
+                            "ndcg" => 1 / Math.Log2(rank + 1),
+                            _ => 1.0 / rank, // map and mrr: one relevant item, so AP = 1 / rank
+                        };
+                    }
+                }
+                for (var m = 0; m < metrics.Count; m++) perUser[m][index] = sums[m] / relevant[user]!.Count;
+                var finished = Interlocked.Increment(ref done);
+                if (finished % 256 == 0) progress?.Report((double)finished / testUsers.Length);
+                return scores;
+            },
+            _ => { });
+        progress?.Report(1);
+        var results = Aggregate(metrics, perUser, spec, seed, (_, values) => values.Average());
+        var protocol = $"SAMPLED: each relevant test item ranked against {spec.Negatives} sampled negatives (not full-catalogue; not comparable with full-catalogue figures), {Relevance(spec)}, {testUsers.Length} test users";
+        return new EvaluationResult(results, testUsers.Length, protocol, PerUser(metrics, testUsers, perUser));
+    }
+
+    /// <summary>Means over users with bootstrap intervals; <paramref name="value"/> gives metric m's value from its per-user values.</summary>
+    private static List<MetricValue> Aggregate(IReadOnlyList<MetricName> metrics, double[][] perUser, EvaluationSpec spec, int seed, Func<int, double[], double> value)
+    {
         var results = new List<MetricValue>();
         for (var m = 0; m < metrics.Count; m++)
         {
             var values = perUser[m];
-            var mean = values.Average();
-            var (lower, upper) = spec.BootstrapSamples > 0
+            // Coverage is a property of all lists together: it has no per-user value to resample.
+            var (lower, upper) = spec.BootstrapSamples > 0 && metrics[m].Name != "coverage"
                 ? Bootstrap.Interval(values.Length, draw => draw.Average(i => values[i]), spec.BootstrapSamples, spec.ConfidenceLevel, seed + m)
                 : (double.NaN, double.NaN);
-            results.Add(new MetricValue(metrics[m].Name, metrics[m].K, mean, NullIfNaN(lower), NullIfNaN(upper), values.Length));
+            results.Add(new MetricValue(metrics[m].Name, metrics[m].K, value(m, values), NullIfNaN(lower), NullIfNaN(upper), values.Length));
         }
-        var protocol = $"full-catalogue ranking of {itemCount} items{(spec.ExcludeTrainItems ? ", training items removed" : "")}, " +
-                       (spec.RelevanceThreshold is { } minimum ? $"relevant = test rating ≥ {minimum}" : "every test interaction relevant") +
-                       $", {testUsers.Length} test users";
-        return (results, testUsers.Length, protocol);
+        return results;
     }
 
-    private static (List<MetricValue>, int) EvaluateRating(IRecommenderModel model, Interactions test, IReadOnlyList<MetricName> metrics, EvaluationSpec spec, int seed)
+    private static PerUserValues PerUser(IReadOnlyList<MetricName> metrics, int[] users, double[][] perUser) =>
+        new(users, metrics.Select((m, i) => (m, i)).Where(x => x.m.Name != "coverage").ToDictionary(x => x.m.ToString(), x => perUser[x.i]));
+
+    private static double Mark(bool[] covered, ReadOnlySpan<int> list)
     {
-        if (!model.PredictsRatings) throw new ExperimentsException("This model ranks items but does not predict ratings; rmse and mae need a rating model.");
+        foreach (var item in list) covered[item] = true; // concurrent writes of the same value: benign
+        return 0;
+    }
+
+    private static List<MetricValue> EvaluateRating(IRecommenderModel model, Interactions test, IReadOnlyList<MetricName> metrics, EvaluationSpec spec, int seed)
+    {
+        if (!model.PredictsRatings) throw new ExperimentsException("This model ranks items but does not predict ratings; rmse, mae and r2 need a rating model.");
         if (test.Count == 0) throw new ExperimentsException("The test set is empty, so rating metrics are undefined.");
         // Per-user sums let the bootstrap resample users, as it does for ranking metrics.
         var index = new Dictionary<int, int>();
-        var squared = new List<double>();
-        var absolute = new List<double>();
-        var counts = new List<int>();
+        var sums = new List<(double Squared, double Absolute, double Rating, double RatingSquared, int Count)>();
         for (var r = 0; r < test.Count; r++)
         {
-            var error = model.PredictRating(test.User[r], test.Item[r]) - test.Rating[r];
+            var error = (double)model.PredictRating(test.User[r], test.Item[r]) - test.Rating[r];
+            if (!double.IsFinite(error))
+                throw new ExperimentsException($"The model predicted a non-finite rating for user '{test.Users[test.User[r]]}' and item '{test.Items[test.Item[r]]}'.");
             if (!index.TryGetValue(test.User[r], out var u))
             {
-                index[test.User[r]] = u = counts.Count;
-                squared.Add(0);
-                absolute.Add(0);
-                counts.Add(0);
+                index[test.User[r]] = u = sums.Count;
+                sums.Add(default);
             }
-            squared[u] += error * error;
-            absolute[u] += Math.Abs(error);
-            counts[u]++;
+            var s = sums[u];
+            sums[u] = (s.Squared + error * error, s.Absolute + Math.Abs(error), s.Rating + test.Rating[r], s.RatingSquared + (double)test.Rating[r] * test.Rating[r], s.Count + 1);
         }
         var results = new List<MetricValue>();
         foreach (var metric in metrics)
         {
-            var sums = metric.Name == "rmse" ? squared : absolute;
             double Statistic(IEnumerable<int> users)
             {
-                double total = 0, n = 0;
-                foreach (var u in users) { total += sums[u]; n += counts[u]; }
-                return metric.Name == "rmse" ? Math.Sqrt(total / n) : total / n;
+                double squared = 0, absolute = 0, rating = 0, ratingSquared = 0, n = 0;
+                foreach (var u in users)
+                {
+                    var s = sums[u];
+                    squared += s.Squared; absolute += s.Absolute; rating += s.Rating; ratingSquared += s.RatingSquared; n += s.Count;
+                }
+                return metric.Name switch
+                {
+                    "rmse" => Math.Sqrt(squared / n),
+                    "mae" => absolute / n,
+                    _ => 1 - squared / (ratingSquared - rating * rating / n), // r2: total sum of squares around the test mean
+                };
             }
-            var value = Statistic(Enumerable.Range(0, counts.Count));
+            var value = Statistic(Enumerable.Range(0, sums.Count));
             var (lower, upper) = spec.BootstrapSamples > 0
-                ? Bootstrap.Interval(counts.Count, Statistic, spec.BootstrapSamples, spec.ConfidenceLevel, seed)
+                ? Bootstrap.Interval(sums.Count, Statistic, spec.BootstrapSamples, spec.ConfidenceLevel, seed)
                 : (double.NaN, double.NaN);
-            results.Add(new MetricValue(metric.Name, null, value, NullIfNaN(lower), NullIfNaN(upper), counts.Count));
+            results.Add(new MetricValue(metric.Name, null, value, NullIfNaN(lower), NullIfNaN(upper), sums.Count));
         }
-        return (results, counts.Count);
+        return results;
     }
 
-    private static HashSet<int>?[] RelevantItems(Interactions test, double? threshold)
+    /// <summary>Each user's relevant test items with their grade (the rating when graded, else 1).</summary>
+    private static Dictionary<int, double>?[] RelevantItems(Interactions test, EvaluationSpec spec)
     {
-        var relevant = new HashSet<int>?[test.Users.Count];
+        var relevant = new Dictionary<int, double>?[test.Users.Count];
         for (var r = 0; r < test.Count; r++)
-            if (threshold is null || test.Rating[r] >= threshold)
-                (relevant[test.User[r]] ??= []).Add(test.Item[r]);
+            if (spec.RelevanceThreshold is null || test.Rating[r] >= spec.RelevanceThreshold)
+            {
+                var grades = relevant[test.User[r]] ??= [];
+                var grade = spec.GradedRelevance ? test.Rating[r] : 1;
+                grades[test.Item[r]] = Math.Max(grades.GetValueOrDefault(test.Item[r]), grade);
+            }
         return relevant;
     }
+
+    /// <summary>p_i: the share of training users who interacted with item i.</summary>
+    private static double[] Popularity(Interactions train, UserItemMatrix history)
+    {
+        var counts = new double[train.Items.Count];
+        for (var u = 0; u < history.Rows; u++)
+            foreach (var item in history.RowIndices(u)) counts[item]++;
+        var users = Math.Max(1, Enumerable.Range(0, history.Rows).Count(u => history.RowLength(u) > 0));
+        for (var i = 0; i < counts.Length; i++) counts[i] /= users;
+        return counts;
+    }
+
+    private static void RequireTestUsers(int[] testUsers, EvaluationSpec spec)
+    {
+        if (testUsers.Length == 0)
+            throw new ExperimentsException(spec.RelevanceThreshold is { } minimum
+                ? $"No test user has an item rated {minimum} or more, so ranking metrics are undefined; lower evaluation.relevanceThreshold."
+                : "The test set is empty, so ranking metrics are undefined.");
+    }
+
+    private static string Relevance(EvaluationSpec spec) =>
+        (spec.RelevanceThreshold is { } minimum ? $"relevant = test rating ≥ {minimum}" : "every test interaction relevant") +
+        (spec.GradedRelevance ? ", NDCG graded by rating (gain 2^rating − 1)" : "");
 
     private static double? NullIfNaN(double x) => double.IsNaN(x) ? null : x;
 }

@@ -67,6 +67,18 @@ public static class ReportWriter
             foreach (var failed in table.Rows.Where(r => r.Error is not null))
                 md.AppendLine($"- {failed.Model}: {failed.Status}: {failed.Error}");
         }
+        if (details.Comparisons.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine($"## Paired tests against {details.Comparisons[0].Baseline}");
+            md.AppendLine();
+            md.AppendLine("Difference = model − baseline on the same test users; interval: paired bootstrap; p: two-sided sign-flip permutation test.");
+            md.AppendLine();
+            md.AppendLine("| split | metric | model | difference | p-value |");
+            md.AppendLine("|---|---|---|---:|---:|");
+            foreach (var c in details.Comparisons)
+                md.AppendLine($"| {c.Split} | {c.Metric} | {c.Model} | {MetricCell.Number(c.Difference)} [{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}] | {FormatP(c.PValue)} |");
+        }
         md.AppendLine();
         md.AppendLine("## Data checks");
         md.AppendLine();
@@ -104,6 +116,8 @@ public static class ReportWriter
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         });
+
+    public static string FormatP(double p) => p < 0.001 ? "< 0.001" : p.ToString("F3", CultureInfo.InvariantCulture);
 
     private static string Stamp(DateTime t) => t.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 

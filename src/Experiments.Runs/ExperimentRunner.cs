@@ -5,6 +5,8 @@ using Experiments.Core.Definitions;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation;
+using Experiments.Evaluation.Ranking;
+using Experiments.Evaluation.Statistics;
 using Experiments.Recommenders;
 using Experiments.Reports;
 using Experiments.Store;
@@ -57,6 +59,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             if (definition.Task == MetricCatalog.Rating && !data.HasRatings)
                 throw new ExperimentsException($"Task 'rating' needs ratings, but table '{definition.Dataset.Table ?? dataset.Manifest.DefaultTable}' of '{dataset.Name}' has none; use task 'ranking' or a table with ratings.");
 
+            var similarity = definition.Metrics.Any(m => m.Name == "diversity") ? CategorySimilarityOf(dataset, data) : null;
             observer.Stage($"Splitting {data.Count:N0} interactions ({definition.Split.Method})");
             var splits = SplitterFactory.Create(definition.Split, dataset.PredefinedSplit).Split(data, definition.Seed);
             foreach (var split in splits)
@@ -65,13 +68,16 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                     throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Length} training and {split.Test.Length} test rows; both must be non-empty. Change the split fractions.");
                 var train = data.Subset(split.Train);
                 var test = data.Subset(split.Test);
+                var perUser = new Dictionary<string, PerUserValues>();
                 foreach (var model in definition.Models)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    var result = RunTrial(runId, definition, model, split.Name, train, test, observer, cancel);
+                    var (result, values) = RunTrial(runId, definition, model, split.Name, train, test, similarity, observer, cancel);
                     trials.Add(result);
+                    if (values is not null) perUser[model.Name] = values;
                     observer.TrialFinished(result);
                 }
+                CompareWithBaseline(runId, definition, split.Name, perUser);
             }
             var status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
             var error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
@@ -96,8 +102,8 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         }
     }
 
-    private TrialResult RunTrial(long runId, ExperimentDefinition definition, ModelSpec model, string split,
-        Core.Data.Interactions train, Core.Data.Interactions test, IRunObserver observer, CancellationToken cancel)
+    private (TrialResult, PerUserValues?) RunTrial(long runId, ExperimentDefinition definition, ModelSpec model, string split,
+        Core.Data.Interactions train, Core.Data.Interactions test, IItemSimilarity? similarity, IRunObserver observer, CancellationToken cancel)
     {
         var parameters = model.Parameters.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "");
         var trialId = store.StartTrial(runId, model.Name, model.Type, split, parameters);
@@ -111,11 +117,13 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             clock.Restart();
             observer.Stage($"Evaluating {model.Name} ({split})");
             var evaluation = RecommenderEvaluator.Evaluate(fitted, train, test, definition.Metrics, definition.Evaluation, definition.Seed,
-                new Progress<double>(f => observer.Progress(model.Name, f)), cancel);
+                similarity, new Progress<double>(f => observer.Progress(model.Name, f)), cancel);
             var evaluateSeconds = clock.Elapsed.TotalSeconds;
             store.RecordMetrics(runId, trialId, evaluation.Values.Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split)));
+            if (evaluation.PerUser.Values.Count > 0)
+                store.RecordUserValues(trialId, new UserValuesRecord(evaluation.PerUser.Users.Select(u => test.Users[u]).ToList(), evaluation.PerUser.Values));
             store.FinishTrial(trialId, "finished", fitSeconds, evaluateSeconds, evaluation.Protocol, null);
-            return new TrialResult(trialId, model.Name, model.Type, split, "finished", fitSeconds, evaluateSeconds, evaluation.Values, evaluation.Protocol, null);
+            return (new TrialResult(trialId, model.Name, model.Type, split, "finished", fitSeconds, evaluateSeconds, evaluation.Values, evaluation.Protocol, null), evaluation.PerUser);
         }
         catch (OperationCanceledException)
         {
@@ -127,8 +135,43 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             // One model's failure does not lose the others: record it and go on.
             store.FinishTrial(trialId, "failed", fitSeconds, null, null, e.Message);
             observer.Warning($"{model.Name} failed: {e.Message}");
-            return new TrialResult(trialId, model.Name, model.Type, split, "failed", fitSeconds, 0, [], null, e.Message);
+            return (new TrialResult(trialId, model.Name, model.Type, split, "failed", fitSeconds, 0, [], null, e.Message), null);
         }
+    }
+
+    /// <summary>Paired tests of every model against the baseline (the first model unless named), metric by metric, on this split.</summary>
+    private void CompareWithBaseline(long runId, ExperimentDefinition definition, string split, IReadOnlyDictionary<string, PerUserValues> perUser)
+    {
+        var spec = definition.Evaluation;
+        var baseline = spec.Baseline ?? definition.Models[0].Name;
+        if (spec.BootstrapSamples == 0 || !perUser.TryGetValue(baseline, out var reference)) return;
+        var comparisons = new List<ComparisonRecord>();
+        foreach (var model in definition.Models.Where(m => m.Name != baseline && perUser.ContainsKey(m.Name)))
+        {
+            var values = perUser[model.Name];
+            if (!values.Users.AsSpan().SequenceEqual(reference.Users)) continue; // different test users: not a paired design
+            foreach (var (metric, baselineValues) in reference.Values)
+            {
+                if (!values.Values.TryGetValue(metric, out var modelValues)) continue;
+                var test = PairedTest.Compare(baselineValues, modelValues, spec.BootstrapSamples, spec.ConfidenceLevel, definition.Seed);
+                comparisons.Add(new ComparisonRecord(split, metric, baseline, model.Name, test.Difference, test.Lower, test.Upper, test.PValue, test.Users));
+            }
+        }
+        if (comparisons.Count > 0) store.RecordComparisons(runId, comparisons);
+    }
+
+    /// <summary>Item similarity by category, from the data set's item table, indexed like the interactions' items.</summary>
+    private static CategorySimilarity CategorySimilarityOf(Dataset dataset, Core.Data.Interactions data)
+    {
+        var items = dataset.Items() ?? throw new ExperimentsException($"Metric 'diversity' needs item categories; data set '{dataset.Name}' has no item table.");
+        var ids = items.WithRole("item")?.Strings;
+        var categories = items.WithRole("category")?.Strings;
+        if (ids is null || categories is null)
+            throw new ExperimentsException($"Metric 'diversity' needs item categories; the item table of '{dataset.Name}' has no category column.");
+        var byIndex = new string?[data.Items.Count];
+        for (var row = 0; row < ids.Length; row++)
+            if (data.Items.TryGetIndex(ids[row], out var index)) byIndex[index] = categories[row];
+        return new CategorySimilarity(byIndex);
     }
 
     private void RecordChecks(long runId, Dataset dataset, IRunObserver observer)

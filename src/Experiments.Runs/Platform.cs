@@ -13,7 +13,8 @@ public static class Platform
         DatasetRegistry.Default.All.Select(m => new DatasetDescriptor(
             m.Name, m.Description, m.Synthetic,
             m.InteractionTables.Select(t => t.Name).ToList(),
-            m.Splits.Select(s => s.Name).ToList())).ToList(),
+            m.Splits.Select(s => s.Name).ToList(),
+            m.Tables.Any(t => t.Role == TableRole.Items && t.ColumnWithRole("category") is not null))).ToList(),
         RecommenderCatalog.Models,
         MetricCatalog.All);
 

@@ -15,6 +15,10 @@ public interface IRunStore : IDisposable
     void RecordDataIssues(long runId, IEnumerable<DataIssueRecord> issues);
     long StartTrial(long runId, string modelName, string modelType, string split, IReadOnlyDictionary<string, string> parameters);
     void RecordMetrics(long runId, long? trialId, IEnumerable<MetricRecord> metrics);
+    /// <summary>Per-user metric values of a trial, kept for paired tests between models and runs.</summary>
+    void RecordUserValues(long trialId, UserValuesRecord values);
+    UserValuesRecord? GetUserValues(long trialId);
+    void RecordComparisons(long runId, IEnumerable<ComparisonRecord> comparisons);
     void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error);
     long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes);
     void FinishRun(long runId, RunStatus status, string? error);

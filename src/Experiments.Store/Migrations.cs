@@ -91,5 +91,30 @@ internal static class Migrations
             example      TEXT
         );
         """,
+        """
+        CREATE TABLE trial_users (
+            trial_id INTEGER PRIMARY KEY REFERENCES trials(id),
+            user_ids TEXT NOT NULL
+        );
+        CREATE TABLE user_values (
+            trial_id INTEGER NOT NULL REFERENCES trials(id),
+            metric   TEXT NOT NULL,
+            vals     BLOB NOT NULL,
+            PRIMARY KEY (trial_id, metric)
+        );
+        CREATE TABLE comparisons (
+            id          INTEGER PRIMARY KEY,
+            run_id      INTEGER NOT NULL REFERENCES runs(id),
+            split_name  TEXT NOT NULL,
+            metric      TEXT NOT NULL,
+            baseline    TEXT NOT NULL,
+            model       TEXT NOT NULL,
+            difference  REAL NOT NULL,
+            lower       REAL NOT NULL,
+            upper       REAL NOT NULL,
+            p_value     REAL NOT NULL,
+            users       INTEGER NOT NULL
+        );
+        """,
     ];
 }

@@ -59,9 +59,16 @@ public sealed record RunRecord(
     string? Error,
     int Trials);
 
+/// <summary>A paired test of one model against the run's baseline on one split and metric: model − baseline.</summary>
+public sealed record ComparisonRecord(string Split, string Metric, string Baseline, string Model, double Difference, double Lower, double Upper, double PValue, int Users);
+
+/// <summary>Each test user's value of each metric in one trial (user ids are the data set's own).</summary>
+public sealed record UserValuesRecord(IReadOnlyList<string> Users, IReadOnlyDictionary<string, double[]> Values);
+
 /// <summary>A run with everything recorded under it.</summary>
 public sealed record RunDetails(
     RunRecord Run,
     IReadOnlyList<TrialRecord> Trials,
     IReadOnlyList<DataIssueRecord> DataIssues,
-    IReadOnlyList<ArtifactRecord> Artifacts);
+    IReadOnlyList<ArtifactRecord> Artifacts,
+    IReadOnlyList<ComparisonRecord> Comparisons);

@@ -119,6 +119,42 @@ public sealed class SqliteRunStore : IRunStore
                 ("$run", runId), ("$trial", trialId), ("$split", m.Split), ("$name", m.Name), ("$k", m.K), ("$value", m.Value), ("$lower", m.Lower), ("$upper", m.Upper), ("$users", m.Users));
     });
 
+    public void RecordUserValues(long trialId, UserValuesRecord values) => Write(t =>
+    {
+        Exec(t, "INSERT INTO trial_users(trial_id, user_ids) VALUES ($trial, $ids)", ("$trial", trialId), ("$ids", string.Join('\n', values.Users)));
+        foreach (var (metric, vals) in values.Values)
+        {
+            if (vals.Length != values.Users.Count) throw new ArgumentException($"'{metric}' has {vals.Length} values for {values.Users.Count} users.");
+            var bytes = new byte[vals.Length * sizeof(double)];
+            Buffer.BlockCopy(vals, 0, bytes, 0, bytes.Length);
+            Exec(t, "INSERT INTO user_values(trial_id, metric, vals) VALUES ($trial, $metric, $vals)", ("$trial", trialId), ("$metric", metric), ("$vals", bytes));
+        }
+    });
+
+    public UserValuesRecord? GetUserValues(long trialId) => Read(() =>
+    {
+        var ids = Scalar(_connection, null, "SELECT user_ids FROM trial_users WHERE trial_id = $trial", ("$trial", trialId)) as string;
+        if (ids is null) return null;
+        var values = new Dictionary<string, double[]>();
+        using var command = Command(null, "SELECT metric, vals FROM user_values WHERE trial_id = $trial ORDER BY metric", ("$trial", trialId));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var bytes = (byte[])reader.GetValue(1);
+            var vals = new double[bytes.Length / sizeof(double)];
+            Buffer.BlockCopy(bytes, 0, vals, 0, bytes.Length);
+            values[reader.GetString(0)] = vals;
+        }
+        return new UserValuesRecord(ids.Length == 0 ? [] : ids.Split('\n'), values);
+    });
+
+    public void RecordComparisons(long runId, IEnumerable<ComparisonRecord> comparisons) => Write(t =>
+    {
+        foreach (var c in comparisons)
+            Exec(t, "INSERT INTO comparisons(run_id, split_name, metric, baseline, model, difference, lower, upper, p_value, users) VALUES ($run, $split, $metric, $baseline, $model, $d, $lo, $hi, $p, $users)",
+                ("$run", runId), ("$split", c.Split), ("$metric", c.Metric), ("$baseline", c.Baseline), ("$model", c.Model), ("$d", c.Difference), ("$lo", c.Lower), ("$hi", c.Upper), ("$p", c.PValue), ("$users", c.Users));
+    });
+
     public void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error) =>
         Write(t => Exec(t, "UPDATE trials SET status = $status, ended_at = $now, fit_seconds = $fit, evaluate_seconds = $evaluate, protocol = $protocol, error = $error WHERE id = $id",
             ("$status", status), ("$now", Now()), ("$fit", fitSeconds), ("$evaluate", evaluateSeconds), ("$protocol", protocol), ("$error", error), ("$id", trialId)));
@@ -192,7 +228,13 @@ public sealed class SqliteRunStore : IRunStore
             while (reader.Read())
                 artifacts.Add(new ArtifactRecord(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt64(5), ParseStamp(reader.GetString(6))));
-        return new RunDetails(run, trials, issues, artifacts);
+        var comparisons = new List<ComparisonRecord>();
+        using (var command = Command(null, "SELECT split_name, metric, baseline, model, difference, lower, upper, p_value, users FROM comparisons WHERE run_id = $id ORDER BY id", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                comparisons.Add(new ComparisonRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4),
+                    reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetInt32(8)));
+        return new RunDetails(run, trials, issues, artifacts, comparisons);
     });
 
     private const string RunSelect = """

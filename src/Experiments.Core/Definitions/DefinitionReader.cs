@@ -51,11 +51,19 @@ public sealed class DefinitionReader
         var metrics = root["metrics"]!.Items;
         for (var i = 0; i < metrics.Count; i++)
         {
-            var metric = _vocabulary.Metrics.First(m => m.Name == MetricName.Parse(metrics[i].Text!).Name);
+            var metric = MetricName.Find(_vocabulary.Metrics, MetricName.Parse(metrics[i].Text!))!;
             if (!metric.Tasks.Contains(task))
                 errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
                     $"metric '{metrics[i].Text}' does not apply to task '{task}'; metrics for '{task}': {string.Join(", ", _vocabulary.Metrics.Where(m => m.Tasks.Contains(task)).Select(m => m.RequiresK ? m.Name + "@K" : m.Name))}"));
         }
+        for (var i = 0; i < metrics.Count; i++)
+            if (MetricName.Parse(metrics[i].Text!).Name == "diversity" && !dataset.HasItemCategories)
+                errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
+                    $"metric 'diversity' compares items by category, but data set '{dataset.Name}' has no item categories"));
+        var baseline = root["evaluation"]?["baseline"];
+        if (baseline is not null && !names.ContainsKey(baseline.Text!))
+            errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
+                DefinitionValidator.UnknownValue($"baseline model '{baseline.Text}'", baseline.Text!, names.Keys.ToList())));
         if (root["split"]?["method"]?.Text == "predefined")
         {
             var split = root["split"]!["name"]!;
@@ -109,6 +117,13 @@ public sealed class DefinitionReader
                 ExcludeTrainItems = evaluation["excludeTrainItems"]?.Kind != JsonKind.False,
                 BootstrapSamples = (int)(evaluation["bootstrapSamples"]?.Number ?? 200),
                 ConfidenceLevel = evaluation["confidenceLevel"]?.Number ?? 0.95,
+                GradedRelevance = evaluation["gradedRelevance"]?.Kind == JsonKind.True,
+                Protocol = evaluation["protocol"]?.Text ?? "full-catalogue",
+                Negatives = (int)(evaluation["negatives"]?.Number ?? 100),
+                Baseline = evaluation["baseline"]?.Text,
+                ThresholdRule = evaluation["thresholdRule"]?.Text ?? "max-f1",
+                Threshold = evaluation["threshold"]?.Number ?? 0.5,
+                TargetPrecision = evaluation["targetPrecision"]?.Number ?? 0.9,
             },
             Output = output is null ? new OutputSpec() : new OutputSpec
             {

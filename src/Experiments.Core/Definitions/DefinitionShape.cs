@@ -13,7 +13,7 @@ public static class DefinitionShape
         new("$schema", new StringShape("Path or URL of experiment.schema.json, for editors.")),
         new("name", new StringShape("Short name of the experiment; runs are grouped by it."), Required: true),
         new("description", new StringShape("What the experiment is for.")),
-        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation) or 'rating' (rating prediction).", vocabulary.Tasks), Required: true),
+        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation), 'rating' (rating prediction) or 'classification' (e.g. click-through).", vocabulary.Tasks), Required: true),
         new("dataset", Dataset(vocabulary), Required: true),
         new("split", Split()),
         new("models", new ArrayShape("The models to fit and compare.", Model(vocabulary), MinItems: 1), Required: true),
@@ -24,6 +24,13 @@ public static class DefinitionShape
             new("excludeTrainItems", new BooleanShape("Ranking: remove each user's training items from the candidates.", Default: true)),
             new("bootstrapSamples", new IntegerShape("Bootstrap resamples over users for confidence intervals; 0 turns them off.", 0, 100_000, 200)),
             new("confidenceLevel", new NumberShape("Level of the confidence intervals.", 0.5, 1, ExclusiveMax: true, Default: 0.95)),
+            new("gradedRelevance", new BooleanShape("Ranking: NDCG uses each test rating as a relevance grade (gain 2^rating − 1).", Default: false)),
+            new("protocol", new StringShape("Ranking: 'full-catalogue' (every item is a candidate) or 'sampled' (each test positive ranked against sampled negatives, as in the NCF literature).", ["full-catalogue", "sampled"], "full-catalogue")),
+            new("negatives", new IntegerShape("Ranking, sampled protocol: negatives drawn per test positive.", 1, 100_000, 100)),
+            new("baseline", new StringShape("Model (by name) that every other model is compared with in paired tests; default: the first model.")),
+            new("thresholdRule", new StringShape("Classification: how the decision threshold is chosen on validation data.", ["max-f1", "target-precision", "fixed"], "max-f1")),
+            new("threshold", new NumberShape("Classification: the threshold for rule 'fixed'.", 0, 1, Default: 0.5)),
+            new("targetPrecision", new NumberShape("Classification: the precision to reach for rule 'target-precision'.", 0, 1, ExclusiveMin: true, Default: 0.9)),
         ])),
         new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
         new("output", new ObjectShape("Where results go.",
@@ -42,11 +49,11 @@ public static class DefinitionShape
             var properties = new List<PropertyShape>
             {
                 new("name", new StringShape("Registered data set name.", vocabulary.Datasets.Select(d => d.Name).ToList()), Required: true),
-                new("table", new StringShape("Interaction table to use.", dataset.InteractionTables)),
                 new("dataDirectory", new StringShape("Data directory for this experiment (overrides --data-dir and EXPERIMENTS_DATA_DIR).")),
                 new("badRows", new StringShape("What to do with a malformed row: stop with an error, or skip it and count it.", ["fail", "skip"], "fail")),
                 new("duplicates", new StringShape("What to do with rows that repeat an earlier row exactly.", ["keep", "drop", "fail"], "keep")),
             };
+            if (dataset.InteractionTables.Count > 0) properties.Insert(1, new("table", new StringShape("Interaction table to use.", dataset.InteractionTables)));
             if (dataset.IsSynthetic) properties.Add(new("options", GeneratorOptions()));
             variants[dataset.Name] = new ObjectShape(dataset.Description, properties);
         }

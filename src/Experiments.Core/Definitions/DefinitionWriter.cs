@@ -54,6 +54,13 @@ public static class DefinitionWriter
             w.WriteBoolean("excludeTrainItems", d.Evaluation.ExcludeTrainItems);
             w.WriteNumber("bootstrapSamples", d.Evaluation.BootstrapSamples);
             w.WriteNumber("confidenceLevel", d.Evaluation.ConfidenceLevel);
+            w.WriteBoolean("gradedRelevance", d.Evaluation.GradedRelevance);
+            w.WriteString("protocol", d.Evaluation.Protocol);
+            w.WriteNumber("negatives", d.Evaluation.Negatives);
+            if (d.Evaluation.Baseline is not null) w.WriteString("baseline", d.Evaluation.Baseline);
+            w.WriteString("thresholdRule", d.Evaluation.ThresholdRule);
+            w.WriteNumber("threshold", d.Evaluation.Threshold);
+            w.WriteNumber("targetPrecision", d.Evaluation.TargetPrecision);
             w.WriteEndObject();
             w.WriteNumber("seed", d.Seed);
             w.WriteStartObject("output");

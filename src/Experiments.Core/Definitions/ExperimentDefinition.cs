@@ -68,6 +68,17 @@ public sealed record EvaluationSpec
     /// <summary>Bootstrap resamples over users for confidence intervals; 0 turns intervals off.</summary>
     public int BootstrapSamples { get; init; } = 200;
     public double ConfidenceLevel { get; init; } = 0.95;
+    /// <summary>Ranking: NDCG uses the rating as a relevance grade (gain 2^rating − 1) instead of binary relevance.</summary>
+    public bool GradedRelevance { get; init; }
+    /// <summary>Ranking: "full-catalogue" (every item is a candidate) or "sampled" (each positive against <see cref="Negatives"/> sampled items).</summary>
+    public string Protocol { get; init; } = "full-catalogue";
+    public int Negatives { get; init; } = 100;
+    /// <summary>The model every other one is compared with in paired tests; null = the first model.</summary>
+    public string? Baseline { get; init; }
+    /// <summary>Classification: how the decision threshold is chosen on validation data: "max-f1", "target-precision" or "fixed".</summary>
+    public string ThresholdRule { get; init; } = "max-f1";
+    public double Threshold { get; init; } = 0.5;
+    public double TargetPrecision { get; init; } = 0.9;
 }
 
 public sealed record OutputSpec

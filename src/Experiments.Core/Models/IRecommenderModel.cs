@@ -15,3 +15,13 @@ public interface IRecommenderModel
 
     float PredictRating(int user, int item);
 }
+
+/// <summary>
+/// A model that scores many users at once faster than one by one (latent-factor models: a matrix product of a block
+/// of users with the item factors). The evaluator uses it when a model offers it.
+/// </summary>
+public interface IBatchScorer
+{
+    /// <summary>Writes users.Length rows of item scores, row-major: scores[u · items + i].</summary>
+    void ScoreItems(ReadOnlySpan<int> users, Span<float> scores);
+}

@@ -1,3 +1,4 @@
+using Experiments.Core;
 using Experiments.Core.Data;
 using Experiments.Core.Models;
 
@@ -29,7 +30,7 @@ public sealed class ItemKnnTrainer(ItemKnnOptions options) : IRecommenderTrainer
         var byItem = UserItemMatrix.ByItem(train);
         var items = train.Items.Count;
         var neighbours = new (int Item, float Similarity)[items][];
-        Parallel.For(0, items, new ParallelOptions { CancellationToken = cancel },
+        Parallelism.For(0, items, new ParallelOptions { CancellationToken = cancel },
             () => new float[items],
             (i, _, overlap) =>
             {

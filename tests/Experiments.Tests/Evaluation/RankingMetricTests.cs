@@ -3,6 +3,8 @@ using Experiments.Core.Data;
 using Experiments.Core.Definitions;
 using Experiments.Core.Models;
 using Experiments.Evaluation;
+using Experiments.Evaluation.Ranking;
+using Experiments.Evaluation.Statistics;
 
 namespace Experiments.Tests.Evaluation;
 

@@ -1,4 +1,4 @@
-namespace Experiments.Evaluation;
+namespace Experiments.Evaluation.Statistics;
 
 /// <summary>Percentile bootstrap over users: resample users with replacement, recompute the statistic, take quantiles.</summary>
 public static class Bootstrap

@@ -1,4 +1,4 @@
-namespace Experiments.Evaluation;
+namespace Experiments.Evaluation.Ranking;
 
 /// <summary>
 /// Per-user ranking metrics on a ranked list and a set of relevant items, with binary relevance. Definitions follow
@@ -29,6 +29,26 @@ public static class RankingMetrics
             if (relevant.Contains(ranked[i])) dcg += 1 / Math.Log2(i + 2);
         var ideal = 0.0;
         for (var i = 0; i < Math.Min(k, relevant.Count); i++) ideal += 1 / Math.Log2(i + 2);
+        return ideal == 0 ? 0 : dcg / ideal;
+    }
+
+    /// <summary>
+    /// NDCG with graded relevance: gain 2^g − 1 for an item of grade g (0 = not relevant), the ideal DCG from the
+    /// user's grades sorted from best. With grades of 1 it equals <see cref="Ndcg"/>.
+    /// </summary>
+    public static double GradedNdcg(ReadOnlySpan<int> ranked, IReadOnlyDictionary<int, double> grades, int k)
+    {
+        var dcg = 0.0;
+        for (var i = 0; i < Math.Min(k, ranked.Length); i++)
+            if (grades.TryGetValue(ranked[i], out var g)) dcg += (Math.Pow(2, g) - 1) / Math.Log2(i + 2);
+        var ideal = 0.0;
+        var position = 0;
+        foreach (var g in grades.Values.OrderDescending())
+        {
+            if (position >= k) break;
+            ideal += (Math.Pow(2, g) - 1) / Math.Log2(position + 2);
+            position++;
+        }
         return ideal == 0 ? 0 : dcg / ideal;
     }
 

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Experiments.Core.Definitions;
+using Experiments.Evaluation;
+using Experiments.Reports;
+using Experiments.Runs;
+using Spectre.Console;
+
+namespace Experiments.Cli;
+
+/// <summary>`evaluate` (score any tool's predictions) and `bench evaluate` (evaluation speed at scale).</summary>
+internal static class EvaluateCommands
+{
+    public static void Add(RootCommand root)
+    {
+        var truth = new Option<string>("--truth") { Description = "Truth CSV: user,item[,relevance] (ranking), user,item,rating (rating) or id,label (classification).", Required = true };
+        var predictions = new Option<string>("--predictions") { Description = "Predictions CSV: user,item,score, or id,score (binary), or id,p_class1,p_class2,… (multiclass).", Required = true };
+        var metrics = new Option<string[]>("--metrics") { Description = "Metrics, comma-separated or repeated: ndcg@10,recall@10 or auc,log-loss,f1.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var threshold = new Option<double?>("--relevance-threshold") { Description = "Ranking: a truth row is relevant when its relevance is at least this." };
+        var graded = new Option<bool>("--graded") { Description = "Ranking: NDCG with graded relevance (gain 2^relevance − 1)." };
+        var rule = new Option<string>("--threshold-rule") { Description = "Binary classification: max-f1, target-precision or fixed (max-f1 and target-precision need --validation-*).", DefaultValueFactory = _ => "fixed" };
+        rule.AcceptOnlyFromAmong("max-f1", "target-precision", "fixed");
+        var decision = new Option<double>("--threshold") { Description = "Binary classification: the fixed decision threshold.", DefaultValueFactory = _ => 0.5 };
+        var target = new Option<double>("--target-precision") { Description = "Binary classification: precision to reach for rule target-precision.", DefaultValueFactory = _ => 0.9 };
+        var validationTruth = new Option<string?>("--validation-truth") { Description = "Binary classification: validation truth, to choose the threshold on." };
+        var validationPredictions = new Option<string?>("--validation-predictions") { Description = "Binary classification: validation predictions." };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples for intervals (0: none).", DefaultValueFactory = _ => 200 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap.", DefaultValueFactory = _ => 42 };
+
+        var evaluate = new Command("evaluate", "Score a predictions file from any tool against a truth file, with the platform's metrics.");
+        evaluate.With(truth, predictions, metrics, threshold, graded, rule, decision, target, validationTruth, validationPredictions, bootstrap, seed, CommonOptions.Json, CommonOptions.Quiet);
+        evaluate.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            var names = parse.GetValue(metrics)!.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            var spec = new EvaluationSpec
+            {
+                RelevanceThreshold = parse.GetValue(threshold),
+                GradedRelevance = parse.GetValue(graded),
+                ThresholdRule = parse.GetValue(rule)!,
+                Threshold = parse.GetValue(decision),
+                TargetPrecision = parse.GetValue(target),
+                BootstrapSamples = parse.GetValue(bootstrap),
+            };
+            var vt = parse.GetValue(validationTruth);
+            var vp = parse.GetValue(validationPredictions);
+            if ((vt is null) != (vp is null)) throw new Core.ExperimentsException("--validation-truth and --validation-predictions go together.");
+            var result = ExternalEvaluation.Evaluate(parse.GetValue(truth)!, parse.GetValue(predictions)!, names, spec, parse.GetValue(seed), vt is null ? null : (vt, vp!));
+            output.JsonResult(result);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("metric", "value", $"{spec.ConfidenceLevel:P0} interval", "n");
+            foreach (var v in result.Values)
+                table.AddRow(Markup.Escape(v.Label), MetricCell.Number(v.Value), v.Lower is { } lo && v.Upper is { } hi ? $"[{MetricCell.Number(lo)}, {MetricCell.Number(hi)}]" : "—", v.Users.ToString());
+            table.Caption = new TableTitle(Markup.Escape(result.Protocol));
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        root.Subcommands.Add(evaluate);
+
+        var bench = new Command("bench", "Benchmarks whose figures go into docs/benchmarks.md.");
+        var evaluation = new Command("evaluate", "Full-catalogue top-K evaluation speed and peak memory on a generated latent-factor model.");
+        var users = new Option<int>("--users") { DefaultValueFactory = _ => 100_000 };
+        var items = new Option<int>("--items") { DefaultValueFactory = _ => 50_000 };
+        var rank = new Option<int>("--rank") { DefaultValueFactory = _ => 64 };
+        var k = new Option<int>("--k") { DefaultValueFactory = _ => 10 };
+        evaluation.With(users, items, rank, k, seed, CommonOptions.Json, CommonOptions.Quiet);
+        evaluation.SetAction((parse, cancel) => CommonOptions.Guarded(parse, output =>
+        {
+            var options = new EvaluationBenchmarkOptions(parse.GetValue(users), parse.GetValue(items), parse.GetValue(rank), parse.GetValue(k), Seed: parse.GetValue(seed));
+            var result = EvaluationBenchmark.Run(options, cancel: cancel);
+            output.JsonResult(result);
+            output.Line($"{options.Users:N0} users × {options.Items:N0} items, rank {options.Rank}, top {options.K}: " +
+                        $"[bold]{result.Seconds:F1} s[/], {result.PairsPerSecond / 1e6:F0} M scored pairs/s, peak working set {result.PeakWorkingSetBytes / 1048576.0:F0} MiB, {result.Threads} cores");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(evaluation);
+        root.Subcommands.Add(bench);
+    }
+}

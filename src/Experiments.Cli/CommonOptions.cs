@@ -31,6 +31,12 @@ internal static class CommonOptions
             output.Error("stopped by the user.");
             return ExitCodes.Cancelled;
         }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("EXPERIMENTS_DEBUG") is null)
+        {
+            // A bug of ours, not the user's: say so in one line; EXPERIMENTS_DEBUG=1 shows the stack trace.
+            output.Error($"internal error ({e.GetType().Name}): {e.Message} — please report it; set EXPERIMENTS_DEBUG=1 for details.");
+            return ExitCodes.InternalError;
+        }
     }
 
     public static Command With(this Command command, params Option[] options)

@@ -47,7 +47,7 @@ internal static class EvaluateCommands
             output.JsonResult(result);
             var table = new Table().Border(TableBorder.Rounded).AddColumns("metric", "value", $"{spec.ConfidenceLevel:P0} interval", "n");
             foreach (var v in result.Values)
-                table.AddRow(Markup.Escape(v.Label), MetricCell.Number(v.Value), v.Lower is { } lo && v.Upper is { } hi ? $"[{MetricCell.Number(lo)}, {MetricCell.Number(hi)}]" : "—", v.Users.ToString());
+                table.AddRow(Markup.Escape(v.Label), MetricCell.Number(v.Value), v.Lower is { } lo && v.Upper is { } hi ? Markup.Escape($"[{MetricCell.Number(lo)}, {MetricCell.Number(hi)}]") : "—", v.Users.ToString());
             table.Caption = new TableTitle(Markup.Escape(result.Protocol));
             output.Write(table);
             return Task.FromResult(ExitCodes.Success);

@@ -8,6 +8,8 @@ public static class ExitCodes
     public const int RunFailed = 1;
     /// <summary>Bad input: an invalid definition, bad data, an unknown name, a missing file.</summary>
     public const int InvalidInput = 2;
+    /// <summary>A bug in the program (reported in one line; EXPERIMENTS_DEBUG=1 shows the stack trace).</summary>
+    public const int InternalError = 70;
     /// <summary>Stopped with Ctrl+C; what finished is kept.</summary>
     public const int Cancelled = 130;
 }

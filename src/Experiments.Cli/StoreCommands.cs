@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Experiments.Evaluation.Statistics;
 using Experiments.Reports;
 using Experiments.Store;
 using Spectre.Console;
@@ -57,20 +58,33 @@ internal static class StoreCommands
             output.Write(facts);
             foreach (var issue in details.DataIssues)
                 output.Line($"[yellow]data check[/] {Markup.Escape(issue.Kind)}: {issue.Count:N0} (e.g. {Markup.Escape($"{issue.ExampleFile}:{issue.ExampleLine} {issue.Example}")})");
+            if (details.Comparisons.Count > 0) output.Write(Tables.Comparisons(details.Comparisons, $"paired tests against {details.Comparisons[0].Baseline}"));
             foreach (var artifact in details.Artifacts) output.Line($"[grey]artifact[/] {Markup.Escape(artifact.Kind)}: {Markup.Escape(artifact.Path)}");
             return Task.FromResult(ExitCodes.Success);
         }));
         root.Subcommands.Add(show);
 
         var compare = new Command("compare", "Compare the metrics of several runs side by side.") { runIds };
-        compare.With(CommonOptions.Store, CommonOptions.Json, CommonOptions.Quiet);
+        var samples = new Option<int>("--samples") { Description = "Resamples of the paired bootstrap and permutation test.", DefaultValueFactory = _ => 1000 };
+        compare.With(CommonOptions.Store, samples, CommonOptions.Json, CommonOptions.Quiet);
         compare.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
             var runs = parse.GetValue(runIds)!.Select(store.GetRun).ToList();
             var tables = runs.Select(ResultTable.From).ToList();
             var metrics = tables.SelectMany(t => t.Metrics).Distinct().ToList();
-            output.JsonResult(runs.Zip(tables, (r, t) => new { run = r.Run.Id, r.Run.Experiment, r.Run.Dataset, r.Run.DataFingerprint, rows = t.Rows }));
+            // Paired tests of each later run against the first, model by model, where both saw the same test users.
+            var paired = runs.Skip(1).Select(r => RunComparison.Paired(store, runs[0], r, (a, b) =>
+            {
+                var test = PairedTest.Compare(a, b, parse.GetValue(samples), 0.95, 42);
+                return (test.Difference, test.Lower, test.Upper, test.PValue);
+            })).ToList();
+            output.JsonResult(new
+            {
+                runs = runs.Zip(tables, (r, t) => new { run = r.Run.Id, r.Run.Experiment, r.Run.Dataset, r.Run.DataFingerprint, rows = t.Rows }),
+                paired = paired.SelectMany(p => p.Comparisons),
+                skipped = paired.SelectMany(p => p.Skipped),
+            });
             var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "data set", "model");
             foreach (var metric in metrics) table.AddColumn(new TableColumn(Markup.Escape(metric)).RightAligned());
             foreach (var (run, result) in runs.Zip(tables))
@@ -80,6 +94,9 @@ internal static class StoreCommands
             if (runs.Select(r => r.Run.DataFingerprint).Distinct().Count() > 1)
                 output.Warning("these runs saw different data (their data fingerprints differ): compare with care.");
             output.Write(table);
+            var comparisons = paired.SelectMany(p => p.Comparisons).ToList();
+            if (comparisons.Count > 0) output.Write(Tables.Comparisons(comparisons, $"paired tests against run {runs[0].Run.Id} (same model, same test users)"));
+            foreach (var skip in paired.SelectMany(p => p.Skipped)) output.Line($"[grey]not paired: {Markup.Escape(skip)}[/]");
             return Task.FromResult(ExitCodes.Success);
         }));
         root.Subcommands.Add(compare);

@@ -7,23 +7,46 @@ namespace Experiments.Cli;
 /// <summary>Spectre tables for results, runs and comparisons.</summary>
 internal static class Tables
 {
+    /// <summary>
+    /// A run's results. Terminals are narrow: with more metrics than models the table is turned so that models are
+    /// columns and metrics rows; otherwise models are rows.
+    /// </summary>
     public static Table Results(RunDetails details)
     {
         var result = ResultTable.From(details);
         var table = new Table().Border(TableBorder.Rounded);
         table.Title = new TableTitle($"{Markup.Escape(details.Run.Experiment)} — run {details.Run.Id}{(details.Run.DatasetSynthetic ? " [yellow](SYNTHETIC data)[/]" : "")}");
-        table.AddColumn("model");
-        table.AddColumn("split");
-        foreach (var metric in result.Metrics) table.AddColumn(new TableColumn(Markup.Escape(metric)).RightAligned());
-        table.AddColumn(new TableColumn("fit (s)").RightAligned());
-        foreach (var row in result.Rows)
+        string Cell(ResultRow row, string metric) => row.Cells.TryGetValue(metric, out var c) ? Markup.Escape(c.FormatCompact()) : $"[red]{Markup.Escape(row.Status)}[/]";
+        string Fit(ResultRow row) => row.FitSeconds is { } f ? MetricCell.Number(f, 2) : "—";
+        var splits = result.Rows.Select(r => r.Split).Distinct().Count();
+        string Label(ResultRow row) => splits > 1 || result.Rows.Count(r => r.Model == row.Model) > 1 ? $"{row.Model} ({row.Split})" : row.Model;
+        if (result.Metrics.Count > result.Rows.Count)
         {
-            var cells = new List<string> { Markup.Escape(row.Model), Markup.Escape(row.Split) };
-            cells.AddRange(result.Metrics.Select(m => row.Cells.TryGetValue(m, out var c) ? Markup.Escape(c.FormatCompact()) : $"[red]{Markup.Escape(row.Status)}[/]"));
-            cells.Add(row.FitSeconds is { } f ? MetricCell.Number(f, 2) : "—");
-            table.AddRow(cells.ToArray());
+            table.AddColumn("metric");
+            foreach (var row in result.Rows) table.AddColumn(new TableColumn(Markup.Escape(Label(row))).RightAligned());
+            foreach (var metric in result.Metrics) table.AddRow([Markup.Escape(metric), .. result.Rows.Select(r => Cell(r, metric))]);
+            table.AddRow(["fit (s)", .. result.Rows.Select(Fit)]);
         }
-        if (result.Protocols.Count > 0) table.Caption = new TableTitle(Markup.Escape(string.Join("; ", result.Protocols)) + (result.Rows.Any(r => r.Cells.Values.Any(c => c.Lower is not null)) ? "\n[grey]±: half-width of the " + Markup.Escape(result.Rows.SelectMany(r => r.Cells.Values).First().IntervalKind) + " interval[/]" : ""));
+        else
+        {
+            table.AddColumn("model");
+            foreach (var metric in result.Metrics) table.AddColumn(new TableColumn(Markup.Escape(metric)).RightAligned());
+            table.AddColumn(new TableColumn("fit (s)").RightAligned());
+            foreach (var row in result.Rows) table.AddRow([Markup.Escape(Label(row)), .. result.Metrics.Select(m => Cell(row, m)), Fit(row)]);
+        }
+        if (result.Protocols.Count > 0)
+            table.Caption = new TableTitle(Markup.Escape(string.Join("; ", result.Protocols)) +
+                (result.Rows.SelectMany(r => r.Cells.Values).FirstOrDefault(c => c.Lower is not null) is { } interval ? $"\n[grey]±: half-width of the {Markup.Escape(interval.IntervalKind)} interval[/]" : ""));
+        return table;
+    }
+
+    public static Table Comparisons(IEnumerable<ComparisonRecord> comparisons, string title)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("split", "metric", "model", "difference", "interval", "p");
+        table.Title = new TableTitle(Markup.Escape(title));
+        foreach (var c in comparisons)
+            table.AddRow(Markup.Escape(c.Split), Markup.Escape(c.Metric), Markup.Escape(c.Model), MetricCell.Number(c.Difference),
+                Markup.Escape($"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]"), (c.PValue < 0.05 ? "[bold]" : "[grey]") + ReportWriter.FormatP(c.PValue) + "[/]");
         return table;
     }
 

@@ -143,7 +143,7 @@ public static class RecommenderEvaluator
                 var available = itemCount - seen.Count;
                 if (available < spec.Negatives)
                     throw new ExperimentsException($"User '{train.Users[user]}' has only {available} items left to sample {spec.Negatives} negatives from; lower evaluation.negatives.");
-                var random = new Random(HashCode.Combine(seed, user) & int.MaxValue);
+                var random = new Random(Seeds.Mix(seed, user));
                 var sums = new double[metrics.Count];
                 foreach (var (positive, grade) in relevant[user]!)
                 {

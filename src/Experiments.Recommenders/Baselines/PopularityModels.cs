@@ -39,7 +39,7 @@ public sealed class RandomTrainer(int seed) : IRecommenderTrainer
         // Seeded by (seed, user) so a user's order does not depend on which thread or in which order users are scored.
         public void ScoreItems(int user, Span<float> scores)
         {
-            var random = new Random(HashCode.Combine(seed, user) & int.MaxValue);
+            var random = new Random(Seeds.Mix(seed, user));
             for (var i = 0; i < scores.Length; i++) scores[i] = (float)random.NextDouble();
         }
 

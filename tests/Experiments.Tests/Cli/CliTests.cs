@@ -48,7 +48,7 @@ public sealed class CliTests
 
         var compare = CliProcess.Run(work.Path, "compare", "1", "2", "--store", "runs.db", "--json");
         Assert.AreEqual(0, compare.ExitCode, compare.Error);
-        var rows = JsonDocument.Parse(compare.Output).RootElement;
+        var rows = JsonDocument.Parse(compare.Output).RootElement.GetProperty("runs");
         Assert.AreEqual(rows[0].GetProperty("rows")[1].GetProperty("cells").GetProperty("ndcg@10").GetProperty("value").GetDouble(),
             rows[1].GetProperty("rows")[1].GetProperty("cells").GetProperty("ndcg@10").GetProperty("value").GetDouble(), "same definition, same seed, same number");
 

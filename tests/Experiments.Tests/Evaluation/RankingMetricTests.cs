@@ -60,6 +60,19 @@ public sealed class RankingMetricTests
     }
 
     [TestMethod]
+    public void Ndcg_is_one_for_every_ideal_list()
+    {
+        Gen.Int[1, 4].Array[1, 30].Select(Gen.Int[1, 20], (grades, k) => (grades, k)).Sample(t =>
+        {
+            // Items 0..n−1 with the given grades, ranked best grade first: an ideal list.
+            var graded = t.grades.Select((g, i) => (g, i)).ToDictionary(x => x.i, x => (double)x.g);
+            var ideal = graded.OrderByDescending(x => x.Value).ThenBy(x => x.Key).Select(x => x.Key).ToArray();
+            Assert.AreEqual(1.0, RankingMetrics.GradedNdcg(ideal, graded, t.k), 1e-12);
+            Assert.AreEqual(1.0, RankingMetrics.Ndcg(ideal, graded.Keys.ToHashSet(), t.k), 1e-12);
+        }, iter: 300);
+    }
+
+    [TestMethod]
     public void No_relevant_items_scores_zero()
     {
         Assert.AreEqual(0.0, RankingMetrics.Ndcg(Ranked, new HashSet<int>(), 5));

@@ -2,6 +2,7 @@ using System.Globalization;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Recommenders.Baselines;
+using Experiments.Recommenders.Factorization;
 
 namespace Experiments.Recommenders;
 
@@ -46,6 +47,71 @@ public static class RecommenderCatalog
                 Neighbours = p.Integer("neighbours", ItemKnnOptions.Defaults.Neighbours),
                 Shrinkage = p.Number("shrinkage", ItemKnnOptions.Defaults.Shrinkage),
             })),
+        new(new("ease", [Ranking], "EASE (Steck 2019): closed-form item–item regression with zero diagonal; among the strongest published baselines on MovieLens.",
+            [
+                new("lambda", ParameterKind.Number, EaseOptions.Defaults.Lambda, "L2 weight on the item–item matrix.", 0.001, 1e7),
+                new("maxItems", ParameterKind.Integer, EaseOptions.Defaults.MaxItems, "Fit on the most popular items up to this many (cost grows with its cube); others score 0.", 2, 20_000),
+            ]),
+            (p, _) => new EaseTrainer(new EaseOptions { Lambda = p.Number("lambda", EaseOptions.Defaults.Lambda), MaxItems = p.Integer("maxItems", EaseOptions.Defaults.MaxItems) })),
+        new(new("matrix-factorization", [Rating, Ranking], "Explicit-rating matrix factorisation with user and item biases, by ALS (exact block solves, ALS-WR regularisation) or SGD.",
+            [
+                new("solver", ParameterKind.String, "als", "als or sgd.", Allowed: ["als", "sgd"]),
+                new("rank", ParameterKind.Integer, MatrixFactorizationOptions.Defaults.ApproximationRank, "Rank of the factors (ML.NET: ApproximationRank).", 1, 1024),
+                new("iterations", ParameterKind.Integer, MatrixFactorizationOptions.Defaults.NumberOfIterations, "ALS sweeps or SGD epochs (ML.NET: NumberOfIterations).", 1, 1000),
+                new("learningRate", ParameterKind.Number, MatrixFactorizationOptions.Defaults.LearningRate, "SGD step size.", 1e-6, 10),
+                new("lambda", ParameterKind.Number, MatrixFactorizationOptions.Defaults.Lambda, "L2 on factors (scaled by each row's rating count in ALS).", 0, 1000),
+                new("biasLambda", ParameterKind.Number, MatrixFactorizationOptions.Defaults.BiasLambda, "L2 on biases.", 0, 1000),
+                new("biases", ParameterKind.Boolean, true, "Fit user and item biases."),
+                new("nonNegative", ParameterKind.Boolean, false, "Keep factors ≥ 0."),
+                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores; SGD is bit-reproducible with 1).", 0, 256),
+            ]),
+            (p, seed) => new MatrixFactorizationTrainer(new MatrixFactorizationOptions
+            {
+                Solver = p.Text("solver", "als") == "sgd" ? MatrixFactorizationSolver.Sgd : MatrixFactorizationSolver.Als,
+                ApproximationRank = p.Integer("rank", MatrixFactorizationOptions.Defaults.ApproximationRank),
+                NumberOfIterations = p.Integer("iterations", MatrixFactorizationOptions.Defaults.NumberOfIterations),
+                LearningRate = p.Number("learningRate", MatrixFactorizationOptions.Defaults.LearningRate),
+                Lambda = p.Number("lambda", MatrixFactorizationOptions.Defaults.Lambda),
+                BiasLambda = p.Number("biasLambda", MatrixFactorizationOptions.Defaults.BiasLambda),
+                UseBiases = p.Flag("biases", true),
+                NonNegative = p.Flag("nonNegative", false),
+                NumberOfThreads = p.Threads(),
+                Seed = seed,
+            })),
+        new(new("implicit-als", [Ranking], "Weighted ALS for implicit feedback (Hu, Koren & Volinsky) with a conjugate-gradient solver; confidence 1 + alpha·r.",
+            [
+                new("rank", ParameterKind.Integer, ImplicitAlsOptions.Defaults.ApproximationRank, "Rank of the factors.", 1, 1024),
+                new("iterations", ParameterKind.Integer, ImplicitAlsOptions.Defaults.NumberOfIterations, "ALS sweeps.", 1, 1000),
+                new("lambda", ParameterKind.Number, ImplicitAlsOptions.Defaults.Lambda, "L2 on factors.", 0, 1e6),
+                new("alpha", ParameterKind.Number, ImplicitAlsOptions.Defaults.Alpha, "Confidence slope: c = 1 + alpha·r.", 0, 1e6),
+                new("cgSteps", ParameterKind.Integer, ImplicitAlsOptions.Defaults.ConjugateGradientSteps, "Conjugate-gradient steps per row.", 1, 100),
+                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores).", 0, 256),
+            ]),
+            (p, seed) => new ImplicitAlsTrainer(new ImplicitAlsOptions
+            {
+                ApproximationRank = p.Integer("rank", ImplicitAlsOptions.Defaults.ApproximationRank),
+                NumberOfIterations = p.Integer("iterations", ImplicitAlsOptions.Defaults.NumberOfIterations),
+                Lambda = p.Number("lambda", ImplicitAlsOptions.Defaults.Lambda),
+                Alpha = p.Number("alpha", ImplicitAlsOptions.Defaults.Alpha),
+                ConjugateGradientSteps = p.Integer("cgSteps", ImplicitAlsOptions.Defaults.ConjugateGradientSteps),
+                NumberOfThreads = p.Threads(),
+                Seed = seed,
+            })),
+        new(new("bpr", [Ranking], "Bayesian personalised ranking (Rendle et al.): pairwise SGD on sampled (user, positive, negative) triples.",
+            [
+                new("rank", ParameterKind.Integer, BprOptions.Defaults.ApproximationRank, "Rank of the factors.", 1, 1024),
+                new("iterations", ParameterKind.Integer, BprOptions.Defaults.NumberOfIterations, "Epochs.", 1, 10_000),
+                new("learningRate", ParameterKind.Number, BprOptions.Defaults.LearningRate, "SGD step size.", 1e-6, 10),
+                new("lambda", ParameterKind.Number, BprOptions.Defaults.Lambda, "L2 on factors and item biases.", 0, 100),
+            ]),
+            (p, seed) => new BprTrainer(new BprOptions
+            {
+                ApproximationRank = p.Integer("rank", BprOptions.Defaults.ApproximationRank),
+                NumberOfIterations = p.Integer("iterations", BprOptions.Defaults.NumberOfIterations),
+                LearningRate = p.Number("learningRate", BprOptions.Defaults.LearningRate),
+                Lambda = p.Number("lambda", BprOptions.Defaults.Lambda),
+                Seed = seed,
+            })),
     ];
 
     public static IReadOnlyList<ModelDescriptor> Models { get; } = Entries.Select(e => e.Descriptor).ToList();
@@ -65,5 +131,12 @@ public static class RecommenderCatalog
 
         public int Integer(string name, int fallback) =>
             values.TryGetValue(name, out var v) ? Convert.ToInt32(v, CultureInfo.InvariantCulture) : fallback;
+
+        public bool Flag(string name, bool fallback) => values.TryGetValue(name, out var v) ? (bool)v : fallback;
+
+        public string Text(string name, string fallback) => values.TryGetValue(name, out var v) ? (string)v : fallback;
+
+        /// <summary>"threads": 0 (the default) means every core.</summary>
+        public int Threads() => Integer("threads", 0) is > 0 and var n ? n : Environment.ProcessorCount;
     }
 }

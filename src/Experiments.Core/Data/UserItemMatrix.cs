@@ -28,15 +28,18 @@ public sealed class UserItemMatrix
 
     public int RowLength(int row) => RowStart[row + 1] - RowStart[row];
 
-    /// <summary>Users as rows, items as columns; duplicate pairs are merged by adding their values.</summary>
-    public static UserItemMatrix ByUser(Interactions data) =>
-        Build(data.Users.Count, data.Items.Count, data.User, data.Item, data.Rating);
+    /// <summary>
+    /// Users as rows, items as columns. Repeated pairs are merged by adding their values (event counts for implicit
+    /// data) or, with <paramref name="average"/>, by averaging them (ratings given twice).
+    /// </summary>
+    public static UserItemMatrix ByUser(Interactions data, bool average = false) =>
+        Build(data.Users.Count, data.Items.Count, data.User, data.Item, data.Rating, average);
 
     /// <summary>Items as rows, users as columns.</summary>
-    public static UserItemMatrix ByItem(Interactions data) =>
-        Build(data.Items.Count, data.Users.Count, data.Item, data.User, data.Rating);
+    public static UserItemMatrix ByItem(Interactions data, bool average = false) =>
+        Build(data.Items.Count, data.Users.Count, data.Item, data.User, data.Rating, average);
 
-    private static UserItemMatrix Build(int rows, int columns, int[] row, int[] column, float[] value)
+    private static UserItemMatrix Build(int rows, int columns, int[] row, int[] column, float[] value, bool average)
     {
         var counts = new int[rows + 1];
         foreach (var r in row) counts[r + 1]++;
@@ -60,16 +63,24 @@ public sealed class UserItemMatrix
             var to = counts[r + 1];
             Array.Sort(cols, vals, from, to - from);
             start[r] = write;
+            var merged = 1;
             for (var i = from; i < to; i++)
             {
-                if (write > start[r] && cols[write - 1] == cols[i]) vals[write - 1] += vals[i];
+                if (write > start[r] && cols[write - 1] == cols[i])
+                {
+                    vals[write - 1] += vals[i];
+                    merged++;
+                }
                 else
                 {
+                    if (average && merged > 1) vals[write - 1] /= merged;
+                    merged = 1;
                     cols[write] = cols[i];
                     vals[write] = vals[i];
                     write++;
                 }
             }
+            if (average && merged > 1) vals[write - 1] /= merged;
         }
         start[rows] = write;
         Array.Resize(ref cols, write);

@@ -1,0 +1,35 @@
+namespace Experiments.Recommenders.Factorization;
+
+public enum MatrixFactorizationSolver { Als, Sgd }
+
+/// <summary>
+/// Options of explicit-rating matrix factorisation with biases: r̂(u,i) = μ + b_u + b_i + p_u · q_i. Names follow
+/// ML.NET's MatrixFactorizationTrainer.Options where they mean the same (ApproximationRank, NumberOfIterations,
+/// LearningRate, Lambda, NonNegative, NumberOfThreads).
+/// </summary>
+public sealed record MatrixFactorizationOptions
+{
+    public static readonly MatrixFactorizationOptions Defaults = new();
+
+    public MatrixFactorizationSolver Solver { get; init; } = MatrixFactorizationSolver.Als;
+    /// <summary>Rank k of the factors.</summary>
+    public int ApproximationRank { get; init; } = 32;
+    public int NumberOfIterations { get; init; } = 15;
+    /// <summary>SGD step size (ALS ignores it).</summary>
+    public double LearningRate { get; init; } = 0.01;
+    /// <summary>L2 on the factors. ALS scales it by each user's (item's) number of ratings (ALS-WR); SGD applies it per update.</summary>
+    public double Lambda { get; init; } = 0.1;
+    /// <summary>L2 on the biases, scaled like <see cref="Lambda"/>.</summary>
+    public double BiasLambda { get; init; } = 0.1;
+    /// <summary>Keep factors ≥ 0 (projected after each update).</summary>
+    public bool NonNegative { get; init; }
+    /// <summary>Fit user and item biases (off: r̂ = μ + p_u · q_i).</summary>
+    public bool UseBiases { get; init; } = true;
+    /// <summary>Standard deviation of the seeded normal initialisation of the factors.</summary>
+    public double InitialScale { get; init; } = 0.1;
+    /// <summary>ALS: threads over users/items (results do not depend on it). SGD: 1 keeps results bit-identical under a seed.</summary>
+    public int NumberOfThreads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Stop when validation RMSE has not improved for this many iterations (0: never); the best iteration is kept.</summary>
+    public int EarlyStoppingRounds { get; init; }
+    public int Seed { get; init; } = 42;
+}

@@ -1,0 +1,170 @@
+using Experiments.Core;
+using Experiments.Core.Data;
+using Experiments.Core.Models;
+using Experiments.Recommenders.Baselines;
+using Experiments.Recommenders.Linear;
+
+namespace Experiments.Recommenders.Factorization;
+
+/// <summary>
+/// Matrix factorisation of explicit ratings with user and item biases, by alternating least squares or by stochastic
+/// gradient descent. ALS solves, for each user in turn (then each item), the ridge regression of its ratings minus μ
+/// and the other side's bias on the other side's factors, with the bias as an extra column: an exact minimisation
+/// of the regularised squared error in that block.
+/// </summary>
+public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IRecommenderTrainer
+{
+    public MatrixFactorizationOptions Options { get; } = options;
+
+    /// <summary>Progress per iteration: (iteration, training RMSE, validation RMSE or NaN).</summary>
+    public event Action<int, double, double>? IterationFinished;
+
+    public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default) => Fit(train, null, cancel);
+
+    public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
+    {
+        Guard.NotEmpty(train);
+        Guard.HasRatings(train, "matrix-factorization");
+        Guard.FiniteRatings(train);
+        FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
+        var k = Options.ApproximationRank;
+        var random = new Random(Options.Seed);
+        var users = train.Users.Count;
+        var items = train.Items.Count;
+        var p = FactorizationMath.Gaussian(users * k, Options.InitialScale, random);
+        var q = FactorizationMath.Gaussian(items * k, Options.InitialScale, random);
+        if (Options.NonNegative) { Abs(p); Abs(q); }
+        var bu = new float[users];
+        var bi = new float[items];
+        var mean = (float)train.Rating.Average(r => (double)r);
+        var model = new LatentFactorModel(k, p, q, bu, bi, mean);
+        LatentFactorModel? best = null;
+        var bestRmse = double.PositiveInfinity;
+        var sinceBest = 0;
+        // A pair rated twice counts once, with its mean rating.
+        var byUser = UserItemMatrix.ByUser(train, average: true);
+        var byItem = UserItemMatrix.ByItem(train, average: true);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        for (var iteration = 1; iteration <= Options.NumberOfIterations; iteration++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (Options.Solver == MatrixFactorizationSolver.Als)
+            {
+                SolveSide(byUser, p, bu, q, bi, mean, cancel);
+                SolveSide(byItem, q, bi, p, bu, mean, cancel);
+            }
+            else SgdEpoch(train, order, random, p, q, bu, bi, mean);
+            var trainRmse = FactorizationMath.Rmse(model, train);
+            var validationRmse = validation is { Count: > 0 } ? FactorizationMath.Rmse(model, validation) : double.NaN;
+            IterationFinished?.Invoke(iteration, trainRmse, validationRmse);
+            if (Options.EarlyStoppingRounds > 0 && !double.IsNaN(validationRmse))
+            {
+                if (validationRmse < bestRmse)
+                {
+                    bestRmse = validationRmse;
+                    best = Copy(model);
+                    sinceBest = 0;
+                }
+                else if (++sinceBest >= Options.EarlyStoppingRounds) break;
+            }
+        }
+        return best ?? model;
+    }
+
+    /// <summary>One ALS half-step: every row (user or item) solved exactly with the other side fixed.</summary>
+    private void SolveSide(UserItemMatrix rows, float[] factors, float[] bias, float[] other, float[] otherBias, float mean, CancellationToken cancel)
+    {
+        var k = Options.ApproximationRank;
+        var n = Options.UseBiases ? k + 1 : k;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.NumberOfThreads), CancellationToken = cancel };
+        Parallelism.For(0, rows.Rows, parallel, () => (Gram: new float[n * n], A: new double[n * n], B: new double[n], Y: new float[n]), (row, _, buffers) =>
+        {
+            var count = rows.RowLength(row);
+            var x = factors.AsSpan(row * k, k);
+            if (count == 0)
+            {
+                x.Clear();
+                bias[row] = 0;
+                return buffers;
+            }
+            var (gram, a, b, y) = buffers;
+            Array.Clear(gram);
+            Array.Clear(b);
+            var columns = rows.RowIndices(row);
+            var values = rows.RowValues(row);
+            // Accumulate [y 1]ᵀ[y 1] and [y 1]ᵀ·target with SIMD rank-1 updates in float, then solve in double.
+            for (var c = 0; c < columns.Length; c++)
+            {
+                other.AsSpan(columns[c] * k, k).CopyTo(y);
+                if (Options.UseBiases) y[k] = 1;
+                var target = values[c] - mean - (Options.UseBiases ? otherBias[columns[c]] : 0);
+                for (var i = 0; i < n; i++)
+                {
+                    DenseMath.AddScaled(gram.AsSpan(i * n, n), y[i], y);
+                    b[i] += y[i] * target;
+                }
+            }
+            for (var i = 0; i < a.Length; i++) a[i] = gram[i];
+            for (var i = 0; i < k; i++) a[i * n + i] += Options.Lambda * count;
+            if (Options.UseBiases) a[k * n + k] += Options.BiasLambda * count;
+            if (!DenseMath.CholeskySolve(a, b, n))
+                throw new ExperimentsException("The ALS normal equations are not positive definite; raise lambda above 0.");
+            for (var i = 0; i < k; i++) x[i] = Options.NonNegative ? (float)Math.Max(0, b[i]) : (float)b[i];
+            bias[row] = Options.UseBiases ? (float)b[k] : 0;
+            return buffers;
+        }, _ => { });
+    }
+
+    /// <summary>One SGD epoch over the ratings in a fresh seeded order.</summary>
+    private void SgdEpoch(Interactions train, int[] order, Random random, float[] p, float[] q, float[] bu, float[] bi, float mean)
+    {
+        var k = Options.ApproximationRank;
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var lr = (float)Options.LearningRate;
+        var lambda = (float)Options.Lambda;
+        var biasLambda = (float)Options.BiasLambda;
+        var threads = Math.Max(1, Options.NumberOfThreads);
+        var chunk = (order.Length + threads - 1) / threads;
+        // With several threads each takes a slice of the shuffled ratings and updates shared factors without locks
+        // (Hogwild!): fast, but not bit-reproducible; one thread is.
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            for (var o = t * chunk; o < Math.Min(order.Length, (t + 1) * chunk); o++)
+            {
+                var r = order[o];
+                int u = train.User[r], i = train.Item[r];
+                var pu = p.AsSpan(u * k, k);
+                var qi = q.AsSpan(i * k, k);
+                var error = train.Rating[r] - (mean + (Options.UseBiases ? bu[u] + bi[i] : 0) + DenseMath.Dot(pu, qi));
+                if (Options.UseBiases)
+                {
+                    bu[u] += lr * (error - biasLambda * bu[u]);
+                    bi[i] += lr * (error - biasLambda * bi[i]);
+                }
+                DenseMath.GradientStep(pu, qi, lr * error, 1 - lr * lambda);
+                if (Options.NonNegative)
+                {
+                    ClampAtZero(pu);
+                    ClampAtZero(qi);
+                }
+            }
+        });
+    }
+
+    private static LatentFactorModel Copy(LatentFactorModel m) =>
+        new(m.Rank, (float[])m.UserFactors.Clone(), (float[])m.ItemFactors.Clone(), (float[]?)m.UserBias?.Clone(), (float[]?)m.ItemBias?.Clone(), m.Mean);
+
+    private static void ClampAtZero(Span<float> values)
+    {
+        for (var f = 0; f < values.Length; f++) if (values[f] < 0) values[f] = 0;
+    }
+
+    private static void Abs(float[] values)
+    {
+        for (var i = 0; i < values.Length; i++) values[i] = Math.Abs(values[i]);
+    }
+}

@@ -21,6 +21,9 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default) => Fit(train, null, cancel);
 
+    /// <summary>Root mean squared error of a fitted model's ratings on <paramref name="data"/> (what early stopping watches).</summary>
+    public static double Rmse(LatentFactorModel model, Interactions data) => FactorizationMath.Rmse(model, data);
+
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
     {
         Guard.NotEmpty(train);

@@ -28,6 +28,14 @@ public sealed class UserItemMatrix
 
     public int RowLength(int row) => RowStart[row + 1] - RowStart[row];
 
+    /// <summary>A matrix from its compressed arrays (as saved with a model); checks that they fit together.</summary>
+    public static UserItemMatrix FromArrays(int rows, int columns, int[] rowStart, int[] columnIndex, float[] values)
+    {
+        if (rowStart.Length != rows + 1 || rowStart[^1] != columnIndex.Length || columnIndex.Length != values.Length || columnIndex.Any(c => c < 0 || c >= columns))
+            throw new ArgumentException("The compressed arrays do not describe a rows × columns matrix.");
+        return new UserItemMatrix(rows, columns, rowStart, columnIndex, values);
+    }
+
     /// <summary>
     /// Users as rows, items as columns. Repeated pairs are merged by adding their values (event counts for implicit
     /// data) or, with <paramref name="average"/>, by averaging them (ratings given twice).

@@ -61,6 +61,9 @@ public sealed class ItemKnnTrainer(ItemKnnOptions options) : IRecommenderTrainer
 
 public sealed class ItemKnnModel(UserItemMatrix history, (int Item, float Similarity)[][] neighbours) : IRecommenderModel
 {
+    /// <summary>The kept neighbours of <paramref name="item"/> with their similarity, most similar first.</summary>
+    public IReadOnlyList<(int Item, float Similarity)> Neighbours(int item) => item < neighbours.Length ? neighbours[item] : [];
+
     public void ScoreItems(int user, Span<float> scores)
     {
         scores.Clear();

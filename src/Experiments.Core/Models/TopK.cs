@@ -1,4 +1,4 @@
-namespace Experiments.Evaluation.Ranking;
+namespace Experiments.Core.Models;
 
 /// <summary>Partial top-K selection over a score vector without sorting it: O(n log K).</summary>
 public static class TopK

@@ -71,6 +71,30 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(evaluation);
+
+        var train = new Command("train", "Training time per iteration and peak memory, on a data set or a generated matrix (scaling runs).");
+        var model = new Option<string>("--model") { Description = "implicit-als, als (explicit) or sgd (explicit).", DefaultValueFactory = _ => "implicit-als" };
+        model.AcceptOnlyFromAmong("implicit-als", "als", "sgd");
+        var dataset = new Option<string?>("--dataset") { Description = "A registered data set (e.g. amazon-beauty-5core); omit to generate a matrix." };
+        var interactions = new Option<long>("--interactions") { Description = "Generated interactions.", DefaultValueFactory = _ => 50_000_000 };
+        var trainUsers = new Option<int>("--users") { Description = "Generated users.", DefaultValueFactory = _ => 1_000_000 };
+        var trainItems = new Option<int>("--items") { Description = "Generated items.", DefaultValueFactory = _ => 100_000 };
+        var iterations = new Option<int>("--iterations") { DefaultValueFactory = _ => 3 };
+        train.With(model, dataset, interactions, trainUsers, trainItems, rank, iterations, seed, CommonOptions.Json, CommonOptions.Quiet);
+        train.SetAction((parse, cancel) => CommonOptions.Guarded(parse, output =>
+        {
+            var options = new TrainingBenchmarkOptions
+            {
+                Model = parse.GetValue(model)!, Dataset = parse.GetValue(dataset), Interactions = parse.GetValue(interactions),
+                Users = parse.GetValue(trainUsers), Items = parse.GetValue(trainItems), Rank = parse.GetValue(rank), Iterations = parse.GetValue(iterations), Seed = parse.GetValue(seed),
+            };
+            var result = TrainingBenchmark.Run(options, new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")), cancel);
+            output.JsonResult(result);
+            output.Line($"{options.Model} rank {options.Rank} on {result.Interactions:N0} interactions ({result.Users:N0} users × {result.Items:N0} items): " +
+                        $"[bold]{result.SecondsPerIteration:F2} s per iteration[/], peak working set {result.PeakWorkingSetBytes / 1048576.0:F0} MiB, {result.Threads} cores");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(train);
         root.Subcommands.Add(bench);
     }
 }

@@ -1,0 +1,50 @@
+using Experiments.Recommenders.Baselines;
+using Experiments.Recommenders.Factorization;
+using Microsoft.ML;
+
+namespace Experiments.Recommenders.MLNet;
+
+/// <summary>
+/// Our recommenders, found from an MLContext as ML.NET's trainers are:
+/// <code>
+/// var pipeline = ml.Transforms.Conversion.MapValueToKey("userId")
+///     .Append(ml.Transforms.Conversion.MapValueToKey("movieId"))
+///     .Append(ml.Recommenders().MatrixFactorization(new MatrixFactorizationOptions { ApproximationRank = 32 }, "userId", "movieId", "rating"));
+/// </code>
+/// </summary>
+public sealed class RecommenderTrainers
+{
+    public RecommendationColumns Defaults { get; } = new();
+
+    /// <summary>Column names used when a call names none.</summary>
+    public sealed record RecommendationColumns(string User = "UserId", string Item = "ItemId", string Label = "Label", string Score = "Score");
+
+    public RecommenderEstimator MatrixFactorization(MatrixFactorizationOptions? options = null, string? user = null, string? item = null, string? label = null) =>
+        Create(new MatrixFactorizationTrainer(options ?? new MatrixFactorizationOptions()), user, item, label ?? Defaults.Label);
+
+    public RecommenderEstimator ImplicitAls(ImplicitAlsOptions? options = null, string? user = null, string? item = null, string? label = null) =>
+        Create(new ImplicitAlsTrainer(options ?? new ImplicitAlsOptions()), user, item, label);
+
+    public RecommenderEstimator Bpr(BprOptions? options = null, string? user = null, string? item = null) =>
+        Create(new BprTrainer(options ?? new BprOptions()), user, item, null);
+
+    public RecommenderEstimator Ease(EaseOptions? options = null, string? user = null, string? item = null) =>
+        Create(new EaseTrainer(options ?? new EaseOptions()), user, item, null);
+
+    public RecommenderEstimator ItemKnn(ItemKnnOptions? options = null, string? user = null, string? item = null) =>
+        Create(new ItemKnnTrainer(options ?? new ItemKnnOptions()), user, item, null);
+
+    public RecommenderEstimator MostPopular(string? user = null, string? item = null) => Create(new MostPopularTrainer(), user, item, null);
+
+    public RecommenderEstimator Bias(BiasOptions? options = null, string? user = null, string? item = null, string? label = null) =>
+        Create(new BiasTrainer(options ?? new BiasOptions()), user, item, label ?? Defaults.Label);
+
+    private RecommenderEstimator Create(IRecommenderTrainer trainer, string? user, string? item, string? label) =>
+        new(trainer, user ?? Defaults.User, item ?? Defaults.Item, label, Defaults.Score);
+}
+
+public static class MLContextRecommenderExtensions
+{
+    /// <summary>The recommender trainers of this platform (matrix factorisation, implicit ALS, BPR, EASE, kNN, baselines).</summary>
+    public static RecommenderTrainers Recommenders(this MLContext context) => new();
+}

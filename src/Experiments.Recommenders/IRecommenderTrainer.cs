@@ -8,3 +8,9 @@ public interface IRecommenderTrainer
 {
     IRecommenderModel Fit(Interactions train, CancellationToken cancel = default);
 }
+
+/// <summary>A trainer that watches held-out data while fitting (early stopping).</summary>
+public interface IValidatedTrainer : IRecommenderTrainer
+{
+    IRecommenderModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default);
+}

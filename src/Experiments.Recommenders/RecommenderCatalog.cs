@@ -64,6 +64,7 @@ public static class RecommenderCatalog
                 new("biases", ParameterKind.Boolean, true, "Fit user and item biases."),
                 new("nonNegative", ParameterKind.Boolean, false, "Keep factors ≥ 0."),
                 new("threads", ParameterKind.Integer, 0, "Threads (0: all cores; SGD is bit-reproducible with 1).", 0, 256),
+                new("earlyStoppingRounds", ParameterKind.Integer, 0, "Stop when validation RMSE has not improved for this many iterations (needs split.validationFraction > 0); the best iteration is kept.", 0, 1000),
             ]),
             (p, seed) => new MatrixFactorizationTrainer(new MatrixFactorizationOptions
             {
@@ -76,6 +77,7 @@ public static class RecommenderCatalog
                 UseBiases = p.Flag("biases", true),
                 NonNegative = p.Flag("nonNegative", false),
                 NumberOfThreads = p.Threads(),
+                EarlyStoppingRounds = p.Integer("earlyStoppingRounds", 0),
                 Seed = seed,
             })),
         new(new("implicit-als", [Ranking], "Weighted ALS for implicit feedback (Hu, Koren & Volinsky) with a conjugate-gradient solver; confidence 1 + alpha·r.",

@@ -68,11 +68,12 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                     throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Length} training and {split.Test.Length} test rows; both must be non-empty. Change the split fractions.");
                 var train = data.Subset(split.Train);
                 var test = data.Subset(split.Test);
+                var validation = split.Validation.Length > 0 ? data.Subset(split.Validation) : null;
                 var perUser = new Dictionary<string, PerUserValues>();
                 foreach (var model in definition.Models)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    var (result, values) = RunTrial(runId, definition, model, split.Name, train, test, similarity, observer, cancel);
+                    var (result, values) = RunTrial(runId, definition, model, split.Name, train, validation, test, similarity, observer, cancel);
                     trials.Add(result);
                     if (values is not null) perUser[model.Name] = values;
                     observer.TrialFinished(result);
@@ -103,7 +104,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
     }
 
     private (TrialResult, PerUserValues?) RunTrial(long runId, ExperimentDefinition definition, ModelSpec model, string split,
-        Core.Data.Interactions train, Core.Data.Interactions test, IItemSimilarity? similarity, IRunObserver observer, CancellationToken cancel)
+        Core.Data.Interactions train, Core.Data.Interactions? validation, Core.Data.Interactions test, IItemSimilarity? similarity, IRunObserver observer, CancellationToken cancel)
     {
         var parameters = model.Parameters.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "");
         var trialId = store.StartTrial(runId, model.Name, model.Type, split, parameters);
@@ -112,7 +113,9 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         try
         {
             observer.Stage($"Fitting {model.Name} ({split})");
-            var fitted = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed).Fit(train, cancel);
+            var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
+            // Validation rows, when the split has them, go to trainers that can use them (early stopping).
+            var fitted = trainer is IValidatedTrainer validated && validation is not null ? validated.Fit(train, validation, cancel) : trainer.Fit(train, cancel);
             fitSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             observer.Stage($"Evaluating {model.Name} ({split})");

@@ -12,7 +12,7 @@ namespace Experiments.Recommenders.Factorization;
 /// and the other side's bias on the other side's factors, with the bias as an extra column: an exact minimisation
 /// of the regularised squared error in that block.
 /// </summary>
-public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IRecommenderTrainer
+public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IValidatedTrainer
 {
     public MatrixFactorizationOptions Options { get; } = options;
 
@@ -23,6 +23,8 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
 
     /// <summary>Root mean squared error of a fitted model's ratings on <paramref name="data"/> (what early stopping watches).</summary>
     public static double Rmse(LatentFactorModel model, Interactions data) => FactorizationMath.Rmse(model, data);
+
+    IRecommenderModel IValidatedTrainer.Fit(Interactions train, Interactions? validation, CancellationToken cancel) => Fit(train, validation, cancel);
 
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
     {

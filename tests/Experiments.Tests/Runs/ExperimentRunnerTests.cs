@@ -125,6 +125,21 @@ public sealed class ExperimentRunnerTests
     }
 
     [TestMethod]
+    public void Matrix_factorisation_with_early_stopping_on_the_validation_rows()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = ExperimentBuilder.Create("mf").ForTask("rating")
+            .OnDataset("demo-shop", d => d with { Table = "ratings", Options = new Dictionary<string, double> { ["users"] = 500, ["items"] = 200 } })
+            .Split("random", 0.2, validationFraction: 0.2)
+            .AddModel("matrix-factorization", p => { p["rank"] = 8L; p["iterations"] = 30L; p["earlyStoppingRounds"] = 2L; })
+            .WithMetrics("rmse").Build(Platform.Vocabulary);
+        var outcome = new ExperimentRunner(store).Run(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        Assert.IsLessThan(1.5, outcome.Trials[0].Metrics[0].Value);
+    }
+
+    [TestMethod]
     public void Bad_rows_skipped_are_recorded_with_the_run()
     {
         using var folder = new TempFolder();

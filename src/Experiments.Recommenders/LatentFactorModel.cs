@@ -1,5 +1,5 @@
-using System.Numerics;
 using Experiments.Core.Models;
+using static Experiments.Recommenders.Linear.DenseMath;
 
 namespace Experiments.Recommenders;
 
@@ -66,16 +66,5 @@ public sealed class LatentFactorModel : IRecommenderModel, IBatchScorer
             }
         }
         for (var b = 0; b < users.Length; b++) scores.Slice(b * items + known, items - known).Clear();
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        var sum = Vector<float>.Zero;
-        var i = 0;
-        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
-            sum += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
-        var result = Vector.Sum(sum);
-        for (; i < a.Length; i++) result += a[i] * b[i];
-        return result;
     }
 }

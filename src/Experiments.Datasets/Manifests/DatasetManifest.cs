@@ -110,7 +110,7 @@ public sealed record ColumnManifest
 {
     public required string Name { get; init; }
     public ColumnType Type { get; init; } = ColumnType.String;
-    /// <summary>user, item, rating, timestamp, title, category, brand, price, label, text — or null for a plain feature.</summary>
+    /// <summary>user, item, rating, timestamp, title, category, brand, price, label, text, group, id — or null for a plain feature.</summary>
     public string? Role { get; init; }
     /// <summary>An empty value is an error when true; otherwise it is a missing value (NaN for numbers).</summary>
     public bool Required { get; init; }

@@ -185,3 +185,33 @@ internal static class SplitMath
             throw new ExperimentsException($"Split method '{method}' orders rows by time, but this interaction table has no timestamp column; use 'stratified' or 'random'.");
     }
 }
+
+/// <summary>Splits of plain rows (click logs, labelled text): random, or stratified so each class keeps its share.</summary>
+public static class RowSplitter
+{
+    public static SplitResult Random(int count, double testFraction, double validationFraction, int seed)
+    {
+        var rows = SplitMath.Shuffled(Enumerable.Range(0, count).ToArray(), new Random(seed));
+        var parts = SplitMath.NewParts();
+        SplitMath.AddCut(parts, rows, testFraction, validationFraction);
+        return SplitMath.Result("random", parts);
+    }
+
+    /// <summary>Each group (class label) is shuffled and cut by the same fractions.</summary>
+    public static SplitResult Stratified(IReadOnlyList<int> groups, double testFraction, double validationFraction, int seed)
+    {
+        var random = new Random(seed);
+        var parts = SplitMath.NewParts();
+        foreach (var rows in Enumerable.Range(0, groups.Count).GroupBy(r => groups[r]).OrderBy(g => g.Key))
+            SplitMath.AddCut(parts, SplitMath.Shuffled(rows.ToArray(), random), testFraction, validationFraction);
+        return SplitMath.Result("stratified", parts);
+    }
+
+    /// <summary>K folds of shuffled rows (each fold once the test set).</summary>
+    public static IReadOnlyList<SplitResult> KFold(int count, int folds, int seed)
+    {
+        var rows = SplitMath.Shuffled(Enumerable.Range(0, count).ToArray(), new Random(seed));
+        return Enumerable.Range(0, folds).Select(k => new SplitResult($"fold-{k + 1}-of-{folds}",
+            rows.Where((_, i) => i % folds != k).Order().ToArray(), [], rows.Where((_, i) => i % folds == k).Order().ToArray())).ToList();
+    }
+}

@@ -1,0 +1,182 @@
+using System.IO.Compression;
+using Experiments.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Trainers.FastTree;
+using Microsoft.ML.Trainers.LightGbm;
+
+namespace Experiments.Ctr;
+
+public enum CtrAlgorithm { LightGbm, FastTree, FieldAwareFactorizationMachine, LogisticRegression, Sdca }
+
+/// <summary>A click-through classifier: the feature building and the ML.NET trainer with its options.</summary>
+public sealed record CtrOptions
+{
+    public CtrAlgorithm Algorithm { get; init; } = CtrAlgorithm.LightGbm;
+    public CtrFeatureOptions Features { get; init; } = new();
+    /// <summary>Boosted trees: number of trees. FFM: passes over the data.</summary>
+    public int NumberOfIterations { get; init; } = 100;
+    public int NumberOfLeaves { get; init; } = 15;
+    public int MinimumExampleCountPerLeaf { get; init; } = 20;
+    public double LearningRate { get; init; } = 0.05;
+    /// <summary>L2 weight of logistic regression, SDCA and FFM's linear part.</summary>
+    public float L2Regularization { get; init; } = 1f;
+    public int LatentDimension { get; init; } = 8;
+    public int Seed { get; init; } = 42;
+}
+
+/// <summary>
+/// Trains click-through classifiers as ML.NET pipelines: numeric columns get missing-value indicators, mean
+/// imputation and mean–variance normalisation (after a signed log); each categorical column (and each crossed pair)
+/// is one-hot encoded with rare values in an "other" bucket; text columns go through FeaturizeText. Trees and linear
+/// models read the concatenated vector; the field-aware factorisation machine gets one field per source column.
+/// Every trainer outputs a calibrated probability (boosted trees are calibrated by ML.NET's Platt calibrator).
+/// </summary>
+public static class CtrTrainer
+{
+    public static CtrModel Fit(ClickLog train, CtrOptions options)
+    {
+        if (train.Count == 0) throw new ExperimentsException("The training set is empty: there is nothing to fit.");
+        if (train.Labels.All(l => l) || train.Labels.All(l => !l))
+            throw new ExperimentsException($"The training set has only {(train.Labels[0] ? "clicks" : "non-clicks")}: a click model needs both.");
+        var featurizer = CtrFeaturizer.Fit(train, options.Features);
+        var ml = new MLContext(options.Seed);
+        var data = featurizer.Transform(train, serving: false);
+        var model = Pipeline(ml, featurizer, options, train.Position is not null, train.Count).Fit(data);
+        return new CtrModel(ml, featurizer, model, data.Schema);
+    }
+
+    private static IEstimator<ITransformer> Pipeline(MLContext ml, CtrFeaturizer featurizer, CtrOptions options, bool hasPosition, int rows)
+    {
+        var numeric = featurizer.NumericColumns.ToList();
+        if (hasPosition) numeric.Add("Position");
+        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
+        var fields = new List<string>();
+        if (numeric.Count > 0)
+        {
+            pipeline = pipeline
+                .Append(ml.Transforms.Concatenate("Numeric", numeric.ToArray()))
+                .Append(ml.Transforms.IndicateMissingValues("NumericMissing", "Numeric"))
+                .Append(ml.Transforms.Conversion.ConvertType("NumericMissing", outputKind: DataKind.Single))
+                .Append(ml.Transforms.ReplaceMissingValues("Numeric", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean))
+                .Append(ml.Transforms.NormalizeMeanVariance("Numeric"))
+                .Append(ml.Transforms.Concatenate("NumericField", "Numeric", "NumericMissing"));
+            fields.Add("NumericField");
+        }
+        foreach (var column in featurizer.CategoricalColumns)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(column));
+            fields.Add(column);
+        }
+        foreach (var column in featurizer.TextColumns)
+        {
+            pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText(column));
+            fields.Add(column);
+        }
+        if (fields.Count == 0) throw new ExperimentsException("The click log has no feature columns.");
+        if (options.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine)
+            return pipeline.Append(ml.BinaryClassification.Trainers.FieldAwareFactorizationMachine(new FieldAwareFactorizationMachineTrainer.Options
+            {
+                FeatureColumnName = fields[0],
+                ExtraFeatureColumns = fields.Skip(1).ToArray(),
+                LabelColumnName = "Label",
+                LatentDimension = options.LatentDimension,
+                NumberOfIterations = options.NumberOfIterations,
+                LearningRate = (float)options.LearningRate,
+                LambdaLinear = options.L2Regularization * 1e-4f,
+                LambdaLatent = options.L2Regularization * 1e-4f,
+                Shuffle = true,
+            }));
+        pipeline = pipeline.Append(ml.Transforms.Concatenate("Features", fields.ToArray()));
+        return options.Algorithm switch
+        {
+            CtrAlgorithm.LightGbm => pipeline.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
+            {
+                NumberOfLeaves = options.NumberOfLeaves, NumberOfIterations = options.NumberOfIterations, LearningRate = options.LearningRate,
+                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed, NumberOfThreads = Environment.ProcessorCount,
+                Verbose = false, Silent = true,
+            })),
+            CtrAlgorithm.FastTree => pipeline.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
+            {
+                NumberOfLeaves = options.NumberOfLeaves, NumberOfTrees = options.NumberOfIterations, LearningRate = options.LearningRate,
+                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed,
+            })),
+            CtrAlgorithm.LogisticRegression => pipeline.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
+            {
+                L2Regularization = options.L2Regularization,
+            })),
+            // SDCA averages the loss over rows where L-BFGS sums it: the same penalty is λ / n there.
+            _ => pipeline.Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+            {
+                L2Regularization = options.L2Regularization / rows, NumberOfThreads = 1,
+            })),
+        };
+    }
+}
+
+/// <summary>A fitted click model: featurizer + ML.NET transformer. Scores probabilities; saves to one zip file.</summary>
+public sealed class CtrModel
+{
+    private readonly MLContext _ml;
+    private readonly ITransformer _model;
+    private readonly DataViewSchema _inputSchema;
+
+    internal CtrModel(MLContext ml, CtrFeaturizer featurizer, ITransformer model, DataViewSchema inputSchema)
+    {
+        _ml = ml;
+        Featurizer = featurizer;
+        _model = model;
+        _inputSchema = inputSchema;
+    }
+
+    public CtrFeaturizer Featurizer { get; }
+
+    /// <summary>Click probabilities; by default at serving time (position fixed at the serving value).</summary>
+    public double[] Predict(ClickLog log, bool serving = true)
+    {
+        var scored = _model.Transform(Featurizer.Transform(log, serving));
+        var probability = scored.Schema["Probability"];
+        var result = new double[log.Count];
+        using var cursor = scored.GetRowCursor([probability]);
+        var getter = cursor.GetGetter<float>(probability);
+        float value = 0;
+        for (var r = 0; cursor.MoveNext(); r++)
+        {
+            getter(ref value);
+            result[r] = value;
+        }
+        return result;
+    }
+
+    public void Save(string path)
+    {
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
+        using (var writer = new StreamWriter(zip.CreateEntry("featurizer.json").Open())) writer.Write(Featurizer.ToJson());
+        using var model = zip.CreateEntry("model.zip").Open();
+        _ml.Model.Save(_model, _inputSchema, model);
+    }
+
+    public static CtrModel Load(string path)
+    {
+        if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such model file.");
+        try
+        {
+            using var zip = ZipFile.OpenRead(path);
+            var featurizerEntry = zip.GetEntry("featurizer.json") ?? throw new ExperimentsException($"{path} is not a saved click model (no featurizer.json).");
+            var modelEntry = zip.GetEntry("model.zip") ?? throw new ExperimentsException($"{path} is not a saved click model (no model.zip).");
+            using var reader = new StreamReader(featurizerEntry.Open());
+            var featurizer = CtrFeaturizer.FromJson(reader.ReadToEnd());
+            var ml = new MLContext();
+            using var buffer = new MemoryStream();
+            using (var stream = modelEntry.Open()) stream.CopyTo(buffer);
+            buffer.Position = 0;
+            var model = ml.Model.Load(buffer, out var schema);
+            return new CtrModel(ml, featurizer, model, schema);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ExperimentsException($"{path} is not a readable click model: {e.Message}");
+        }
+    }
+}

@@ -95,6 +95,32 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(train);
+
+        var ctr = new Command("ctr", "Our click models and the XGBoost / scikit-learn peers on the same seeded stratified 80/20 splits.");
+        var ctrDataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "criteo-samples" };
+        var ctrTable = new Option<string>("--table") { DefaultValueFactory = _ => "train" };
+        var dedup = new Option<bool>("--drop-duplicates") { Description = "Drop exact duplicate rows first (the Avazu sample)." };
+        var ctrModels = new Option<string[]>("--models") { DefaultValueFactory = _ => ["ffm", "logistic-regression", "lightgbm"], AllowMultipleArgumentsPerToken = true };
+        var seeds = new Option<int>("--seeds") { DefaultValueFactory = _ => 5 };
+        var peers = new Option<string?>("--peers") { Description = "Peers script (default: experiments/benchmarks/peers/ctr_peers.py; 'none' to skip)." };
+        ctr.With(ctrDataset, ctrTable, dedup, ctrModels, seeds, peers, CommonOptions.Json, CommonOptions.Quiet);
+        ctr.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            var script = parse.GetValue(peers) switch
+            {
+                "none" => null,
+                { } given => given,
+                null => Path.Combine("experiments", "benchmarks", "peers", "ctr_peers.py"),
+            };
+            var (rows, summary) = CtrBenchmark.Run(parse.GetValue(ctrDataset)!, parse.GetValue(ctrTable)!, parse.GetValue(dedup), parse.GetValue(ctrModels)!,
+                parse.GetValue(seeds), script, new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")));
+            output.JsonResult(new { rows, summary });
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("model", "AUC mean ± sd", "log loss", "splits");
+            foreach (var s in summary) table.AddRow(Markup.Escape(s.Model), $"{s.MeanAuc:F3} ± {s.AucSd:F3}", $"{s.MeanLogLoss:F3}", s.Splits.ToString());
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(ctr);
         root.Subcommands.Add(bench);
     }
 }

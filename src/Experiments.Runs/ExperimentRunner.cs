@@ -4,6 +4,7 @@ using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
+using System.Diagnostics;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Ranking;
 using Experiments.Evaluation.Statistics;
@@ -51,35 +52,10 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         {
             observer.Stage($"Loading {definition.Dataset.Name}");
             var dataset = loader.Open(DatasetRequest.From(definition.Dataset, options.DataDirectory));
-            var data = definition.Split.Method == "predefined"
-                ? dataset.PredefinedSplit(definition.Split.Name!).All
-                : dataset.Interactions(definition.Dataset.Table);
-            store.RecordDataset(runId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
-            RecordChecks(runId, dataset, observer);
-            if (definition.Task == MetricCatalog.Rating && !data.HasRatings)
-                throw new ExperimentsException($"Task 'rating' needs ratings, but table '{definition.Dataset.Table ?? dataset.Manifest.DefaultTable}' of '{dataset.Name}' has none; use task 'ranking' or a table with ratings.");
-
-            var similarity = definition.Metrics.Any(m => m.Name == "diversity") ? CategorySimilarityOf(dataset, data) : null;
-            observer.Stage($"Splitting {data.Count:N0} interactions ({definition.Split.Method})");
-            var splits = SplitterFactory.Create(definition.Split, dataset.PredefinedSplit).Split(data, definition.Seed);
-            foreach (var split in splits)
-            {
-                if (split.Train.Length == 0 || split.Test.Length == 0)
-                    throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Length} training and {split.Test.Length} test rows; both must be non-empty. Change the split fractions.");
-                var train = data.Subset(split.Train);
-                var test = data.Subset(split.Test);
-                var validation = split.Validation.Length > 0 ? data.Subset(split.Validation) : null;
-                var perUser = new Dictionary<string, PerUserValues>();
-                foreach (var model in definition.Models)
-                {
-                    cancel.ThrowIfCancellationRequested();
-                    var (result, values) = RunTrial(runId, definition, model, split.Name, train, validation, test, similarity, observer, cancel);
-                    trials.Add(result);
-                    if (values is not null) perUser[model.Name] = values;
-                    observer.TrialFinished(result);
-                }
-                CompareWithBaseline(runId, definition, split.Name, perUser);
-            }
+            if (definition.Task == MetricCatalog.Classification)
+                RunClassification(runId, definition, dataset, options, observer, trials, cancel);
+            else
+                RunRecommenders(runId, definition, dataset, observer, trials, cancel);
             var status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
             var error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
             store.FinishRun(runId, status, error);
@@ -102,6 +78,118 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             throw;
         }
     }
+
+    /// <summary>Recommendation (ranking or rating): interactions, user-aware splits, one trial per model and split, paired tests per split.</summary>
+    private void RunRecommenders(long runId, ExperimentDefinition definition, Dataset dataset, IRunObserver observer, List<TrialResult> trials, CancellationToken cancel)
+    {
+        var data = definition.Split.Method == "predefined"
+            ? dataset.PredefinedSplit(definition.Split.Name!).All
+            : dataset.Interactions(definition.Dataset.Table);
+        store.RecordDataset(runId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
+        RecordChecks(runId, dataset, observer);
+        if (definition.Task == MetricCatalog.Rating && !data.HasRatings)
+            throw new ExperimentsException($"Task 'rating' needs ratings, but table '{definition.Dataset.Table ?? dataset.Manifest.DefaultTable}' of '{dataset.Name}' has none; use task 'ranking' or a table with ratings.");
+
+        var similarity = definition.Metrics.Any(m => m.Name == "diversity") ? CategorySimilarityOf(dataset, data) : null;
+        observer.Stage($"Splitting {data.Count:N0} interactions ({definition.Split.Method})");
+        var splits = SplitterFactory.Create(definition.Split, dataset.PredefinedSplit).Split(data, definition.Seed);
+        foreach (var split in splits)
+        {
+            if (split.Train.Length == 0 || split.Test.Length == 0)
+                throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Length} training and {split.Test.Length} test rows; both must be non-empty. Change the split fractions.");
+            var train = data.Subset(split.Train);
+            var test = data.Subset(split.Test);
+            var validation = split.Validation.Length > 0 ? data.Subset(split.Validation) : null;
+            var perUser = new Dictionary<string, PerUserValues>();
+            foreach (var model in definition.Models)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var (result, values) = RunTrial(runId, definition, model, split.Name, train, validation, test, similarity, observer, cancel);
+                trials.Add(result);
+                if (values is not null) perUser[model.Name] = values;
+                observer.TrialFinished(result);
+            }
+            CompareWithBaseline(runId, definition, split.Name, perUser);
+        }
+    }
+
+    /// <summary>Click-through classification: the labelled table as a click log, row splits, one trial per model and split.</summary>
+    private void RunClassification(long runId, ExperimentDefinition definition, Dataset dataset, RunOptions options, IRunObserver observer, List<TrialResult> trials, CancellationToken cancel)
+    {
+        var tableName = definition.Dataset.Table ?? Platform.Vocabulary.Datasets.First(d => d.Name == dataset.Name).LabelledTables.First();
+        var log = Experiments.Ctr.ClickLog.From(dataset.Table(tableName));
+        store.RecordDataset(runId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
+        RecordChecks(runId, dataset, observer);
+        observer.Stage($"Splitting {log.Count:N0} rows ({definition.Split.Method})");
+        var spec = definition.Split;
+        var splits = spec.Method switch
+        {
+            "k-fold" => RowSplitter.KFold(log.Count, spec.Folds, definition.Seed),
+            "random" => [RowSplitter.Random(log.Count, spec.TestFraction, spec.ValidationFraction, definition.Seed)],
+            _ => [RowSplitter.Stratified(log.Labels.Select(l => l ? 1 : 0).ToArray(), spec.TestFraction, spec.ValidationFraction, definition.Seed)],
+        };
+        var folder = ReportFolder(runId, definition, options);
+        foreach (var split in splits)
+        {
+            var train = log.Subset(split.Train);
+            var test = log.Subset(split.Test);
+            var validation = split.Validation.Length > 0 ? log.Subset(split.Validation) : null;
+            foreach (var model in definition.Models)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var parameters = model.Parameters.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "");
+                var trialId = store.StartTrial(runId, model.Name, model.Type, split.Name, parameters);
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    observer.Stage($"Fitting {model.Name} ({split.Name})");
+                    var fitted = Experiments.Ctr.CtrTrainer.Fit(train, Experiments.Ctr.CtrCatalog.Options(model.Type, model.Parameters, definition.Seed));
+                    var fitSeconds = clock.Elapsed.TotalSeconds;
+                    clock.Restart();
+                    observer.Stage($"Evaluating {model.Name} ({split.Name})");
+                    var probabilities = fitted.Predict(test);
+                    var result = Experiments.Evaluation.Classification.ClassificationEvaluator.EvaluateBinary(test.Labels, probabilities, definition.Metrics, definition.Evaluation, definition.Seed,
+                        validation is null ? null : (validation.Labels, fitted.Predict(validation)));
+                    var importance = Experiments.Ctr.PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed);
+                    var evaluateSeconds = clock.Elapsed.TotalSeconds;
+                    store.RecordMetrics(runId, trialId, result.Values.Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name)));
+                    // Curves and importances go beside the report, one file per trial, recorded as artifacts.
+                    var details = Path.Combine(folder, $"trial-{trialId}-{Sanitize(model.Name)}.json");
+                    Directory.CreateDirectory(folder);
+                    File.WriteAllText(details, System.Text.Json.JsonSerializer.Serialize(new
+                    {
+                        model = model.Name, split = split.Name, threshold = result.Threshold, protocol = result.Protocol,
+                        confusion = new[] { new[] { result.Confusion[0, 0], result.Confusion[0, 1] }, new[] { result.Confusion[1, 0], result.Confusion[1, 1] } },
+                        featureImportance = importance.Select(i => new { i.Column, i.AucDrop, i.StandardDeviation }),
+                        roc = Experiments.Evaluation.Classification.Curves.Roc(test.Labels, probabilities).Select(p => new[] { p.Fpr, p.Tpr }),
+                        precisionRecall = Experiments.Evaluation.Classification.Curves.PrecisionRecall(test.Labels, probabilities).Select(p => new[] { p.Recall, p.Precision }),
+                        calibration = Experiments.Evaluation.Classification.Curves.Calibration(test.Labels, probabilities).Select(b => new { b.MeanPredicted, b.ObservedRate, b.Count }),
+                    }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                    store.RecordArtifact(runId, trialId, "classification-details", details, ReportWriter.Sha256(details), new FileInfo(details).Length);
+                    store.FinishTrial(trialId, "finished", fitSeconds, evaluateSeconds, result.Protocol, null);
+                    var trial = new TrialResult(trialId, model.Name, model.Type, split.Name, "finished", fitSeconds, evaluateSeconds, result.Values, result.Protocol, null);
+                    trials.Add(trial);
+                    observer.TrialFinished(trial);
+                }
+                catch (OperationCanceledException)
+                {
+                    store.FinishTrial(trialId, "cancelled", null, null, null, "stopped by the user");
+                    throw;
+                }
+                catch (ExperimentsException e)
+                {
+                    store.FinishTrial(trialId, "failed", clock.Elapsed.TotalSeconds, null, null, e.Message);
+                    observer.Warning($"{model.Name} failed: {e.Message}");
+                    trials.Add(new TrialResult(trialId, model.Name, model.Type, split.Name, "failed", 0, 0, [], null, e.Message));
+                }
+            }
+        }
+    }
+
+    private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+
+    private static string ReportFolder(long runId, ExperimentDefinition definition, RunOptions options) =>
+        Path.Combine(options.ReportDirectory ?? definition.Output.Reports, $"run-{runId}");
 
     private (TrialResult, PerUserValues?) RunTrial(long runId, ExperimentDefinition definition, ModelSpec model, string split,
         Core.Data.Interactions train, Core.Data.Interactions? validation, Core.Data.Interactions test, IItemSimilarity? similarity, IRunObserver observer, CancellationToken cancel)
@@ -192,7 +280,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
 
     private List<string> WriteReports(long runId, ExperimentDefinition definition, RunOptions options)
     {
-        var folder = Path.Combine(options.ReportDirectory ?? definition.Output.Reports, $"run-{runId}");
+        var folder = ReportFolder(runId, definition, options);
         var written = new List<string>();
         var details = store.GetRun(runId);
         foreach (var format in definition.Output.Formats)

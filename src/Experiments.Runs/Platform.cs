@@ -14,8 +14,10 @@ public static class Platform
             m.Name, m.Description, m.Synthetic,
             m.InteractionTables.Select(t => t.Name).ToList(),
             m.Splits.Select(s => s.Name).ToList(),
-            m.Tables.Any(t => t.Role == TableRole.Items && t.ColumnWithRole("category") is not null))).ToList(),
-        RecommenderCatalog.Models,
+            m.Tables.Any(t => t.Role == TableRole.Items && t.ColumnWithRole("category") is not null),
+            // Classification here means click-through: tables whose label is 0/1.
+            m.Tables.Where(t => t.Role == TableRole.Records && t.ColumnWithRole("label")?.Allowed is ["0", "1"]).Select(t => t.Name).ToList())).ToList(),
+        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models],
         MetricCatalog.All);
 
     public static DefinitionReader Reader { get; } = new(Vocabulary);

@@ -60,6 +60,19 @@ public sealed class DefinitionReader
             if (MetricName.Parse(metrics[i].Text!).Name == "diversity" && !dataset.HasItemCategories)
                 errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
                     $"metric 'diversity' compares items by category, but data set '{dataset.Name}' has no item categories"));
+        var table = root["dataset"]!["table"];
+        if (task == "classification")
+        {
+            if (dataset.LabelledTables.Count == 0)
+                errors.Add(new("$.dataset.name", root["dataset"]!["name"]!.Line, root["dataset"]!["name"]!.Column, $"data set '{dataset.Name}' has no labelled table, so it cannot be used for task 'classification'"));
+            else if (table is not null && !dataset.LabelledTables.Contains(table.Text!))
+                errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' has no label; for task 'classification' use: {string.Join(", ", dataset.LabelledTables)}"));
+            var method = root["split"]?["method"];
+            if (method is not null && method.Text is not ("random" or "stratified" or "k-fold"))
+                errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold"));
+        }
+        else if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
+            errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' is not an interaction table; for task '{task}' use: {string.Join(", ", dataset.InteractionTables)}"));
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,

@@ -53,7 +53,8 @@ public static class DefinitionShape
                 new("badRows", new StringShape("What to do with a malformed row: stop with an error, or skip it and count it.", ["fail", "skip"], "fail")),
                 new("duplicates", new StringShape("What to do with rows that repeat an earlier row exactly.", ["keep", "drop", "fail"], "keep")),
             };
-            if (dataset.InteractionTables.Count > 0) properties.Insert(1, new("table", new StringShape("Interaction table to use.", dataset.InteractionTables)));
+            var tables = dataset.InteractionTables.Concat(dataset.LabelledTables).ToList();
+            if (tables.Count > 0) properties.Insert(1, new("table", new StringShape("Table to use: an interaction table (ranking, rating) or a labelled table (classification).", tables)));
             if (dataset.IsSynthetic) properties.Add(new("options", GeneratorOptions()));
             variants[dataset.Name] = new ObjectShape(dataset.Description, properties);
         }

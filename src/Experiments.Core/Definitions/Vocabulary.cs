@@ -19,7 +19,8 @@ public sealed record ModelDescriptor(string Type, IReadOnlyList<string> Tasks, s
 public sealed record MetricDescriptor(string Name, bool RequiresK, IReadOnlyList<string> Tasks, string Description);
 
 /// <summary>A data set a definition may name.</summary>
-public sealed record DatasetDescriptor(string Name, string Description, bool IsSynthetic, IReadOnlyList<string> InteractionTables, IReadOnlyList<string> PredefinedSplits, bool HasItemCategories);
+public sealed record DatasetDescriptor(string Name, string Description, bool IsSynthetic, IReadOnlyList<string> InteractionTables, IReadOnlyList<string> PredefinedSplits, bool HasItemCategories,
+    IReadOnlyList<string> LabelledTables);
 
 /// <summary>
 /// The names a definition may use. The composition root (the Run API) fills it from the dataset registry,

@@ -40,6 +40,18 @@ public sealed class DemoShopDataset : Dataset
         return builder.Build();
     }
 
+    private static List<string[]> Clicks(DemoShopGenerator.Shop shop, Func<double, string> f)
+    {
+        var products = shop.Products.ToDictionary(p => p.Id);
+        var queries = shop.Queries.ToDictionary(q => q.Id);
+        return shop.Impressions.Select(i =>
+        {
+            var p = products[i.Item];
+            var q = queries[i.QueryId];
+            return new[] { i.QueryId, i.User, i.Item, f(i.Position), q.Text, p.Title, p.Category, p.Brand, f(p.Price), q.Category, i.Clicked ? "1" : "0", f(i.Timestamp) };
+        }).ToList();
+    }
+
     protected override Table LoadTable(TableManifest table)
     {
         var shop = Shop;
@@ -50,6 +62,7 @@ public sealed class DemoShopDataset : Dataset
             "users" => shop.Shoppers.Select(s => new[] { s.Id, s.Segment }).ToList(),
             "queries" => shop.Queries.Select(q => new[] { q.Id, q.User, q.Text, q.Category, F(q.Timestamp) }).ToList(),
             "impressions" => shop.Impressions.Select(i => new[] { i.QueryId, i.User, i.Item, F(i.Position), i.Clicked ? "1" : "0", i.Purchased ? "1" : "0", F(i.Timestamp) }).ToList(),
+            "clicks" => Clicks(shop, F),
             _ => throw new ExperimentsException($"demo-shop has no generated table '{table.Name}'."),
         };
         var columns = table.Columns.Select((c, k) => c.Type == ColumnType.String

@@ -1,0 +1,73 @@
+using System.Globalization;
+using Experiments.Core;
+using Experiments.Core.Definitions;
+
+namespace Experiments.Ctr;
+
+/// <summary>The click-through models a definition can name (task "classification"), with their parameters.</summary>
+public static class CtrCatalog
+{
+    private const string Classification = "classification";
+
+    private static readonly (string Type, CtrAlgorithm Algorithm, string Description, int Iterations)[] Entries =
+    [
+        ("lightgbm", CtrAlgorithm.LightGbm, "LightGBM gradient-boosted trees (ML.NET's LightGbm trainer), Platt-calibrated.", 100),
+        ("fasttree", CtrAlgorithm.FastTree, "ML.NET's FastTree gradient-boosted trees, Platt-calibrated.", 100),
+        ("ffm", CtrAlgorithm.FieldAwareFactorizationMachine, "Field-aware factorisation machine: one field per source column (numeric columns share one).", 10),
+        ("logistic-regression", CtrAlgorithm.LogisticRegression, "L-BFGS logistic regression on one-hot and normalised features.", 0),
+        ("sdca", CtrAlgorithm.Sdca, "SDCA logistic regression (stochastic dual coordinate ascent).", 0),
+    ];
+
+    public static IReadOnlyList<ModelDescriptor> Models { get; } = Entries.Select(e => new ModelDescriptor(e.Type, [Classification], e.Description,
+    [
+        .. e.Iterations > 0 ? new ParameterSpec[] { new("iterations", ParameterKind.Integer, e.Iterations, "Trees (boosting) or passes (FFM).", 1, 100_000) } : [],
+        .. e.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree
+            ? new ParameterSpec[]
+            {
+                new("leaves", ParameterKind.Integer, 15, "Leaves per tree.", 2, 100_000),
+                new("minLeaf", ParameterKind.Integer, 20, "Fewest training rows in a leaf.", 1, 1_000_000),
+            }
+            : [],
+        .. e.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree or CtrAlgorithm.FieldAwareFactorizationMachine
+            ? new ParameterSpec[] { new("learningRate", ParameterKind.Number, e.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? 0.1 : 0.05, "Step size.", 1e-6, 10) }
+            : [],
+        .. e.Algorithm is CtrAlgorithm.LogisticRegression or CtrAlgorithm.Sdca or CtrAlgorithm.FieldAwareFactorizationMachine
+            ? new ParameterSpec[] { new("l2", ParameterKind.Number, 1.0, "L2 weight.", 0, 1e6) }
+            : [],
+        .. e.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? new ParameterSpec[] { new("latentDimension", ParameterKind.Integer, 8, "Latent factors per field.", 1, 256) } : [],
+        new("minCategoryCount", ParameterKind.Integer, 3, "Categorical values seen fewer times in training go to an 'other' bucket.", 1, 1_000_000),
+        new("crosses", ParameterKind.String, "", "Crossed categorical pairs, e.g. \"C1*C2,site_id*app_id\"."),
+        new("logTransform", ParameterKind.Boolean, true, "Signed log(1 + |x|) of numeric columns before normalisation."),
+        new("servingPosition", ParameterKind.Number, 1.0, "Display position assumed at serving (and test) time when the log has a position column.", 0, 1000),
+    ])).ToList();
+
+    public static CtrOptions Options(string type, IReadOnlyDictionary<string, object> parameters, int seed)
+    {
+        var entry = Entries.FirstOrDefault(e => e.Type == type);
+        if (entry.Type is null) throw new ExperimentsException(DefinitionValidator.UnknownValue($"click model '{type}'", type, Entries.Select(e => e.Type).ToList()));
+        double Number(string name, double fallback) => parameters.TryGetValue(name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : fallback;
+        var crosses = parameters.TryGetValue("crosses", out var c) ? (string)c : "";
+        return new CtrOptions
+        {
+            Algorithm = entry.Algorithm,
+            NumberOfIterations = (int)Number("iterations", entry.Iterations),
+            NumberOfLeaves = (int)Number("leaves", 15),
+            MinimumExampleCountPerLeaf = (int)Number("minLeaf", 20),
+            LearningRate = Number("learningRate", entry.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? 0.1 : 0.05),
+            L2Regularization = (float)Number("l2", 1),
+            LatentDimension = (int)Number("latentDimension", 8),
+            Seed = seed,
+            Features = new CtrFeatureOptions
+            {
+                MinCategoryCount = (int)Number("minCategoryCount", 3),
+                LogTransform = !parameters.TryGetValue("logTransform", out var log) || (bool)log,
+                ServingPosition = (float)Number("servingPosition", 1),
+                Crosses = crosses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
+                {
+                    var parts = pair.Split('*', StringSplitOptions.TrimEntries);
+                    return parts.Length == 2 ? (parts[0], parts[1]) : throw new ExperimentsException($"Crossed pair '{pair}' must be written as A*B.");
+                }).ToList(),
+            },
+        };
+    }
+}

@@ -121,6 +121,20 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(ctr);
+
+        var throughput = new Command("ctr-throughput", "Training and scoring rows per second of a click model on a generated click log.");
+        var throughputModel = new Option<string>("--model") { DefaultValueFactory = _ => "lightgbm" };
+        var throughputRows = new Option<int>("--rows") { DefaultValueFactory = _ => 1_000_000 };
+        throughput.With(throughputModel, throughputRows, seed, CommonOptions.Json, CommonOptions.Quiet);
+        throughput.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            var result = CtrThroughput.Run(parse.GetValue(throughputModel)!, parse.GetValue(throughputRows), parse.GetValue(seed));
+            output.JsonResult(result);
+            output.Line($"{result.Model} on {result.Rows:N0} rows: training {result.TrainSeconds:F1} s ([bold]{result.TrainRowsPerSecond:N0} rows/s[/]), " +
+                        $"scoring {result.ScoreSeconds:F1} s ([bold]{result.ScoreRowsPerSecond:N0} rows/s[/]), peak working set {result.PeakWorkingSetBytes / 1048576.0:F0} MiB");
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(throughput);
         root.Subcommands.Add(bench);
     }
 }

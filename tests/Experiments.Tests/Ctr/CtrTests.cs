@@ -1,9 +1,9 @@
 using Experiments.Core;
-using Experiments.Core.Definitions;
 using Experiments.Ctr;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation.Classification;
+using Experiments.Core.Definitions;
 
 namespace Experiments.Tests.Ctr;
 
@@ -51,5 +51,83 @@ public sealed class CtrTests
         var onlyClicks = train.Subset(Enumerable.Range(0, train.Count).Where(r => train.Labels[r]).ToArray());
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => CtrTrainer.Fit(onlyClicks, new CtrOptions())).Message, "only clicks");
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => CtrTrainer.Fit(train, new CtrOptions { Features = new CtrFeatureOptions { Crosses = [("C1", "I3")] } })).Message, "Cannot cross 'C1' with 'I3'");
+    }
+}
+
+[TestClass]
+public sealed class CtrRunTests
+{
+    [TestMethod]
+    public void A_click_through_experiment_runs_from_a_definition()
+    {
+        using var folder = new TempFolder();
+        using var store = Experiments.Store.SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        RealData.Open("criteo-samples");
+        var definition = ExperimentBuilder.Create("ctr").ForTask("classification")
+            .OnDataset("criteo-samples", d => d with { Table = "train" })
+            .Split("stratified", 0.2, validationFraction: 0.2)
+            .AddModel("logistic-regression").AddModel("ffm", p => p["iterations"] = 5L)
+            .WithMetrics("auc", "log-loss", "f1").WithEvaluation(e => e with { BootstrapSamples = 50 })
+            .Build(Experiments.Runs.Platform.Vocabulary);
+        var outcome = new Experiments.Runs.ExperimentRunner(store).Run(definition, new Experiments.Runs.RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(Experiments.Store.RunStatus.Finished, outcome.Status);
+        var details = store.GetRun(outcome.RunId);
+        Assert.HasCount(2, details.Trials);
+        Assert.IsTrue(details.Trials.All(t => t.Metrics.Single(m => m.Name == "auc").Value > 0.6));
+        StringAssert.Contains(details.Trials[0].Protocol!, "max F1 on validation");
+        var artifact = details.Artifacts.First(a => a.Kind == "classification-details");
+        var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(artifact.Path)).RootElement;
+        Assert.AreEqual(39, json.GetProperty("featureImportance").GetArrayLength(), "13 numeric + 26 categorical columns");
+        Assert.IsTrue(json.GetProperty("roc").GetArrayLength() > 10);
+    }
+
+    [TestMethod]
+    public void Definitions_that_cannot_be_click_through_experiments()
+    {
+        string Json(string dataset, string split = "stratified") => $$"""
+            { "name": "x", "task": "classification", "dataset": {{dataset}}, "split": { "method": "{{split}}" },
+              "models": [ { "type": "lightgbm" } ], "metrics": ["auc"] }
+            """;
+        var noLabels = Assert.ThrowsExactly<DefinitionException>(() => Experiments.Runs.Platform.Reader.Read(Json("""{ "name": "movielens-latest-small" }"""), "x.json"));
+        StringAssert.Contains(noLabels.Message, "has no labelled table");
+        var unlabelled = Assert.ThrowsExactly<DefinitionException>(() => Experiments.Runs.Platform.Reader.Read(Json("""{ "name": "criteo-samples", "table": "test-unlabelled" }"""), "x.json"));
+        StringAssert.Contains(unlabelled.Message, "unknown value 'test-unlabelled'");
+        var temporal = Assert.ThrowsExactly<DefinitionException>(() => Experiments.Runs.Platform.Reader.Read(Json("""{ "name": "criteo-samples" }""", "leave-last-n"), "x.json"));
+        StringAssert.Contains(temporal.Message, "use random, stratified (by label) or k-fold");
+        var wrongTask = Assert.ThrowsExactly<DefinitionException>(() => Experiments.Runs.Platform.Reader.Read(Json("""{ "name": "criteo-samples" }""").Replace("\"lightgbm\"", "\"item-knn\""), "x.json"));
+        StringAssert.Contains(wrongTask.Message, "model 'item-knn' cannot do task 'classification'");
+    }
+
+    [TestMethod]
+    public void Bad_click_files_label_missing_column_and_text_in_a_number()
+    {
+        var source = RealData.Folder("criteo-samples");
+        var lines = File.ReadAllLines(Path.Combine(source, "ycjuan_train.tiny.csv"));
+        void Expect(Func<string[], string[]> corrupt, string message)
+        {
+            using var folder = new TempFolder();
+            var copy = Path.Combine(folder.Path, "criteo-samples");
+            Directory.CreateDirectory(copy);
+            File.WriteAllLines(Path.Combine(copy, "ycjuan_train.tiny.csv"), corrupt((string[])lines.Clone()));
+            var dataset = new DatasetLoader().Open(new DatasetRequest("criteo-samples") { DataDirectory = folder.Path });
+            StringAssert.Contains(Assert.ThrowsExactly<DataFileException>(() => ClickLog.From(dataset.Table("train"))).Message, message);
+        }
+        Expect(l => { l[3] = l[3].Replace("10000002,0,", "10000002,2,"); return l; }, "line 4, field 'Label': not an allowed value: '2' (allowed: 0, 1)");
+        Expect(l => l.Select(x => string.Join(',', x.Split(',').Where((_, i) => i != 5))).ToArray(), "the header does not match the data set's schema");
+        Expect(l => { var f = l[2].Split(','); f[6] = "lots"; l[2] = string.Join(',', f); return l; }, "line 3, field 'I5': not a number: 'lots' (column type int64)");
+    }
+
+    [TestMethod]
+    public void Position_is_learned_at_training_and_fixed_at_serving()
+    {
+        var dataset = new DatasetLoader().Open(new DatasetRequest("demo-shop") { Options = new Dictionary<string, double> { ["users"] = 800, ["items"] = 300 } });
+        var log = ClickLog.From(dataset.Table("clicks"));
+        Assert.IsNotNull(log.Position);
+        CollectionAssert.Contains(log.Schema.Text.ToList(), "title");
+        var model = CtrTrainer.Fit(log, new CtrOptions { Algorithm = CtrAlgorithm.LogisticRegression });
+        var top = model.Predict(log.AtPosition(1), serving: false).Average();
+        var bottom = model.Predict(log.AtPosition(10), serving: false).Average();
+        Assert.IsGreaterThan(bottom * 1.3, top, "position 1 is clicked more than position 10");
+        CollectionAssert.AreEqual(model.Predict(log.AtPosition(1), serving: false), model.Predict(log, serving: true), "serving = every item at position 1");
     }
 }

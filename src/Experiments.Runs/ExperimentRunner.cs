@@ -116,8 +116,9 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
     /// <summary>Click-through classification: the labelled table as a click log, row splits, one trial per model and split.</summary>
     private void RunClassification(long runId, ExperimentDefinition definition, Dataset dataset, RunOptions options, IRunObserver observer, List<TrialResult> trials, CancellationToken cancel)
     {
-        var tableName = definition.Dataset.Table ?? Platform.Vocabulary.Datasets.First(d => d.Name == dataset.Name).LabelledTables.First();
-        var log = Experiments.Ctr.ClickLog.From(dataset.Table(tableName));
+        var log = definition.Dataset.ClicksFromRatings is { } derive
+            ? Experiments.Ctr.DerivedClicks.FromRatings(dataset.Interactions(definition.Dataset.Table), dataset.Items(), derive.PositiveRating, derive.NegativesPerPositive, definition.Seed)
+            : Experiments.Ctr.ClickLog.From(dataset.Table(definition.Dataset.Table ?? Platform.Vocabulary.Datasets.First(d => d.Name == dataset.Name).LabelledTables.First()));
         store.RecordDataset(runId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(runId, dataset, observer);
         observer.Stage($"Splitting {log.Count:N0} rows ({definition.Split.Method})");
@@ -152,7 +153,9 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                         validation is null ? null : (validation.Labels, fitted.Predict(validation)));
                     var importance = Experiments.Ctr.PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed);
                     var evaluateSeconds = clock.Elapsed.TotalSeconds;
-                    store.RecordMetrics(runId, trialId, result.Values.Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name)));
+                    // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
+                    store.RecordMetrics(runId, trialId, result.Values.Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name))
+                        .Append(new MetricRecord("threshold", null, result.Threshold!.Value, null, null, test.Count, split.Name)));
                     // Curves and importances go beside the report, one file per trial, recorded as artifacts.
                     var details = Path.Combine(folder, $"trial-{trialId}-{Sanitize(model.Name)}.json");
                     Directory.CreateDirectory(folder);

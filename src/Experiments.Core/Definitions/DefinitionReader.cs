@@ -61,18 +61,26 @@ public sealed class DefinitionReader
                 errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
                     $"metric 'diversity' compares items by category, but data set '{dataset.Name}' has no item categories"));
         var table = root["dataset"]!["table"];
-        if (task == "classification")
+        var derived = root["dataset"]!["clicksFromRatings"];
+        if (derived is not null && task != "classification")
+            errors.Add(new("$.dataset.clicksFromRatings", derived.Line, derived.Column, "clicksFromRatings derives a click log: it belongs to task 'classification'"));
+        if (task == "classification" && derived is not null)
+        {
+            if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
+                errors.Add(new("$.dataset.table", table.Line, table.Column, $"clicksFromRatings derives clicks from an interaction table; use: {string.Join(", ", dataset.InteractionTables)}"));
+        }
+        else if (task == "classification")
         {
             if (dataset.LabelledTables.Count == 0)
-                errors.Add(new("$.dataset.name", root["dataset"]!["name"]!.Line, root["dataset"]!["name"]!.Column, $"data set '{dataset.Name}' has no labelled table, so it cannot be used for task 'classification'"));
+                errors.Add(new("$.dataset.name", root["dataset"]!["name"]!.Line, root["dataset"]!["name"]!.Column, $"data set '{dataset.Name}' has no labelled table, so it cannot be used for task 'classification' as it is; add \"clicksFromRatings\" to derive a click log from its ratings"));
             else if (table is not null && !dataset.LabelledTables.Contains(table.Text!))
                 errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' has no label; for task 'classification' use: {string.Join(", ", dataset.LabelledTables)}"));
-            var method = root["split"]?["method"];
-            if (method is not null && method.Text is not ("random" or "stratified" or "k-fold"))
-                errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold"));
         }
         else if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
             errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' is not an interaction table; for task '{task}' use: {string.Join(", ", dataset.InteractionTables)}"));
+        var method = root["split"]?["method"];
+        if (task == "classification" && method is not null && method.Text is not ("random" or "stratified" or "k-fold"))
+            errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold"));
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
@@ -107,6 +115,9 @@ public sealed class DefinitionReader
                 BadRows = Enum.Parse<BadRowPolicy>(dataset["badRows"]?.Text ?? "fail", ignoreCase: true),
                 Duplicates = Enum.Parse<DuplicatePolicy>(dataset["duplicates"]?.Text ?? "keep", ignoreCase: true),
                 Options = dataset["options"]?.Properties.ToDictionary(p => p.Name, p => p.Value.Number) ?? new Dictionary<string, double>(),
+                ClicksFromRatings = dataset["clicksFromRatings"] is { } clicks
+                    ? new ClicksFromRatings(clicks["positiveRating"]?.Number ?? 4, (int)(clicks["negativesPerPositive"]?.Number ?? 1))
+                    : null,
             },
             Split = split is null ? new SplitSpec() : new SplitSpec
             {

@@ -55,6 +55,12 @@ public static class DefinitionShape
             };
             var tables = dataset.InteractionTables.Concat(dataset.LabelledTables).ToList();
             if (tables.Count > 0) properties.Insert(1, new("table", new StringShape("Table to use: an interaction table (ranking, rating) or a labelled table (classification).", tables)));
+            if (dataset.InteractionTables.Count > 0)
+                properties.Add(new("clicksFromRatings", new ObjectShape("Task 'classification' on an interaction table: a click log derived from it (ratings ≥ positiveRating are clicks; unrated items are sampled as non-clicks, seeded).",
+                [
+                    new("positiveRating", new NumberShape("Lowest rating that counts as a click (ignored for implicit data, where every row is one).", Default: 4)),
+                    new("negativesPerPositive", new IntegerShape("Sampled non-clicks per click.", 1, 100, 1)),
+                ])));
             if (dataset.IsSynthetic) properties.Add(new("options", GeneratorOptions()));
             variants[dataset.Name] = new ObjectShape(dataset.Description, properties);
         }

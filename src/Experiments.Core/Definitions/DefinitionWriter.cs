@@ -26,6 +26,13 @@ public static class DefinitionWriter
             if (d.Dataset.DataDirectory is not null) w.WriteString("dataDirectory", d.Dataset.DataDirectory);
             w.WriteString("badRows", d.Dataset.BadRows.ToString().ToLowerInvariant());
             w.WriteString("duplicates", d.Dataset.Duplicates.ToString().ToLowerInvariant());
+            if (d.Dataset.ClicksFromRatings is { } clicks)
+            {
+                w.WriteStartObject("clicksFromRatings");
+                w.WriteNumber("positiveRating", clicks.PositiveRating);
+                w.WriteNumber("negativesPerPositive", clicks.NegativesPerPositive);
+                w.WriteEndObject();
+            }
             if (d.Dataset.Options.Count > 0)
             {
                 w.WriteStartObject("options");

@@ -33,9 +33,14 @@ public sealed record DatasetSpec
     public string? DataDirectory { get; init; }
     public BadRowPolicy BadRows { get; init; } = BadRowPolicy.Fail;
     public DuplicatePolicy Duplicates { get; init; } = DuplicatePolicy.Keep;
+    /// <summary>Classification on an interaction table: derive a click log (ratings ≥ threshold positive, sampled negatives).</summary>
+    public ClicksFromRatings? ClicksFromRatings { get; init; }
     /// <summary>Options of a generated data set (demo-shop): name → integer or number.</summary>
     public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
 }
+
+/// <summary>How a click log is derived from ratings: rating ≥ <see cref="PositiveRating"/> is a click; unrated items sampled as non-clicks.</summary>
+public sealed record ClicksFromRatings(double PositiveRating = 4, int NegativesPerPositive = 1);
 
 public sealed record SplitSpec
 {

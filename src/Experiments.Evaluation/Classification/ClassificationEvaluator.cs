@@ -53,7 +53,7 @@ public static class ClassificationEvaluator
         var multiclass = new MulticlassMetrics(labels.Select(l => l ? 1 : 0).ToArray(), scores.Select(s => s >= threshold ? 1 : 0).ToArray(), 2);
         var positives = CountClass(labels, true);
         return new ClassificationResult(values, threshold,
-            $"binary classification of {labels.Length} test rows ({positives} positive); threshold {threshold:G4} {how}", multiclass.Confusion, multiclass.PerClass());
+            $"binary classification of {labels.Length} test rows ({positives} positive); decision threshold {how}", multiclass.Confusion, multiclass.PerClass());
     }
 
     public static ClassificationResult EvaluateMulticlass(int[] truth, double[][] probabilities, int classes, IReadOnlyList<MetricName> metrics, EvaluationSpec spec, int seed)
@@ -97,14 +97,14 @@ public static class ClassificationEvaluator
     /// <summary>The threshold by the definition's rule, chosen on validation data; without validation data, the fixed threshold.</summary>
     public static (double Threshold, string How) ChooseThreshold(EvaluationSpec spec, (bool[] Labels, double[] Scores)? validation)
     {
-        if (spec.ThresholdRule == "fixed") return (spec.Threshold, "(fixed)");
+        if (spec.ThresholdRule == "fixed") return (spec.Threshold, $"fixed at {spec.Threshold:G4}");
         if (validation is not { } v || v.Labels.Length == 0)
-            return (spec.Threshold, $"(fixed: no validation data to choose by {spec.ThresholdRule})");
+            return (spec.Threshold, $"fixed at {spec.Threshold:G4} (no validation data to choose by {spec.ThresholdRule})");
         if (spec.ThresholdRule == "target-precision")
             return BinaryMetrics.TargetPrecisionThreshold(v.Labels, v.Scores, spec.TargetPrecision) is { } t
-                ? (t, $"(lowest with validation precision ≥ {spec.TargetPrecision:G3})")
+                ? (t, $"the lowest with validation precision ≥ {spec.TargetPrecision:G3}")
                 : throw new ExperimentsException($"No threshold reaches precision {spec.TargetPrecision} on the validation data; lower evaluation.targetPrecision.");
-        return (BinaryMetrics.MaxF1Threshold(v.Labels, v.Scores), "(max F1 on validation)");
+        return (BinaryMetrics.MaxF1Threshold(v.Labels, v.Scores), "by max F1 on validation");
     }
 
     private static double Binary(string name, bool[] labels, double[] scores, double threshold)

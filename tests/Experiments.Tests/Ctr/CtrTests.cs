@@ -131,3 +131,27 @@ public sealed class CtrRunTests
         CollectionAssert.AreEqual(model.Predict(log.AtPosition(1), serving: false), model.Predict(log, serving: true), "serving = every item at position 1");
     }
 }
+
+[TestClass]
+public sealed class DerivedClicksTests
+{
+    [TestMethod]
+    public void Clicks_from_MovieLens_ratings()
+    {
+        var dataset = RealData.Open("movielens-latest-small");
+        var ratings = dataset.Interactions();
+        var log = DerivedClicks.FromRatings(ratings, dataset.Items(), 4, 1, seed: 3);
+        var positives = ratings.Rating.Count(r => r >= 4);
+        Assert.AreEqual(positives, log.Labels.Count(l => l));
+        Assert.AreEqual(positives, log.Labels.Count(l => !l));
+        var rated = Enumerable.Range(0, ratings.Count).Select(r => (ratings.Users[ratings.User[r]], ratings.Items[ratings.Item[r]])).ToHashSet();
+        var user = log.Categorical[0];
+        var item = log.Categorical[1];
+        for (var r = 0; r < log.Count; r++) Assert.AreEqual(log.Labels[r], rated.Contains((user[r], item[r])), $"row {r}");
+        CollectionAssert.AreEqual(new[] { "user", "item", "category" }, log.Schema.Categorical.ToArray());
+        Assert.AreEqual("title", log.Schema.Text.Single());
+        Assert.AreEqual("Toy Story (1995)", log.Text[0][Array.IndexOf(item, "1")]);
+        CollectionAssert.AreEqual(item, DerivedClicks.FromRatings(ratings, dataset.Items(), 4, 1, seed: 3).Categorical[1], "seeded");
+        StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => DerivedClicks.FromRatings(ratings, null, 6, 1, 3)).Message, "No rating reaches 6");
+    }
+}

@@ -177,7 +177,7 @@ public sealed class DefinitionValidationTests
     [TestMethod]
     public void Unknown_interaction_table_for_the_dataset()
     {
-        var error = Single(Valid.Replace("{ \"name\": \"demo-shop\" }", "{ \"name\": \"demo-shop\", \"table\": \"clicks\" }"));
+        var error = Single(Valid.Replace("{ \"name\": \"demo-shop\" }", "{ \"name\": \"demo-shop\", \"table\": \"purchases\" }"));
         Assert.AreEqual("$.dataset.table", error.Path);
         StringAssert.Contains(error.Message, "allowed: events, ratings");
     }

@@ -36,6 +36,7 @@ public static class CtrCatalog
             : [],
         .. e.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? new ParameterSpec[] { new("latentDimension", ParameterKind.Integer, 8, "Latent factors per field.", 1, 256) } : [],
         new("minCategoryCount", ParameterKind.Integer, 3, "Categorical values seen fewer times in training go to an 'other' bucket.", 1, 1_000_000),
+        new("hashBits", ParameterKind.Integer, 0, "0: one-hot categorical columns; n: hash each into 2^n slots.", 0, 24),
         new("crosses", ParameterKind.String, "", "Crossed categorical pairs, e.g. \"C1*C2,site_id*app_id\"."),
         new("logTransform", ParameterKind.Boolean, true, "Signed log(1 + |x|) of numeric columns before normalisation."),
         new("servingPosition", ParameterKind.Number, 1.0, "Display position assumed at serving (and test) time when the log has a position column.", 0, 1000),
@@ -60,6 +61,7 @@ public static class CtrCatalog
             Features = new CtrFeatureOptions
             {
                 MinCategoryCount = (int)Number("minCategoryCount", 3),
+                HashBits = (int)Number("hashBits", 0),
                 LogTransform = !parameters.TryGetValue("logTransform", out var log) || (bool)log,
                 ServingPosition = (float)Number("servingPosition", 1),
                 Crosses = crosses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>

@@ -11,6 +11,8 @@ public sealed record CtrFeatureOptions
     public IReadOnlyList<(string A, string B)> Crosses { get; init; } = [];
     /// <summary>Numeric values go through sign(x)·log(1 + |x|) before normalisation (counts and prices are heavy-tailed).</summary>
     public bool LogTransform { get; init; } = true;
+    /// <summary>0: one-hot encode categorical columns; n &gt; 0: hash each column's values into 2^n slots instead (no vocabulary to keep).</summary>
+    public int HashBits { get; init; }
     /// <summary>Serving-time value of the display position: trained with the real position, scored as if every item were here.</summary>
     public float ServingPosition { get; init; } = 1;
 }
@@ -84,15 +86,15 @@ public sealed class CtrFeaturizer
 
     private static float Log(float x) => float.IsNaN(x) ? x : MathF.Sign(x) * MathF.Log(1 + MathF.Abs(x));
 
-    public string ToJson() => JsonSerializer.Serialize(new Saved(Options.MinCategoryCount, Options.Crosses.Select(c => new[] { c.A, c.B }).ToList(), Options.LogTransform, Options.ServingPosition,
+    public string ToJson() => JsonSerializer.Serialize(new Saved(Options.MinCategoryCount, Options.Crosses.Select(c => new[] { c.A, c.B }).ToList(), Options.LogTransform, Options.ServingPosition, Options.HashBits,
         Schema, Vocabulary.ToDictionary(v => v.Key, v => v.Value.Order(StringComparer.Ordinal).ToList())));
 
     public static CtrFeaturizer FromJson(string json)
     {
         var saved = JsonSerializer.Deserialize<Saved>(json) ?? throw new Core.ExperimentsException("The saved featurizer is empty.");
-        var options = new CtrFeatureOptions { MinCategoryCount = saved.MinCategoryCount, Crosses = saved.Crosses.Select(c => (c[0], c[1])).ToList(), LogTransform = saved.LogTransform, ServingPosition = saved.ServingPosition };
+        var options = new CtrFeatureOptions { MinCategoryCount = saved.MinCategoryCount, Crosses = saved.Crosses.Select(c => (c[0], c[1])).ToList(), LogTransform = saved.LogTransform, ServingPosition = saved.ServingPosition, HashBits = saved.HashBits };
         return new CtrFeaturizer(options, saved.Schema, saved.Vocabulary.ToDictionary(v => v.Key, v => v.Value.ToHashSet()));
     }
 
-    private sealed record Saved(int MinCategoryCount, List<string[]> Crosses, bool LogTransform, float ServingPosition, ClickLogSchema Schema, Dictionary<string, List<string>> Vocabulary);
+    private sealed record Saved(int MinCategoryCount, List<string[]> Crosses, bool LogTransform, float ServingPosition, int HashBits, ClickLogSchema Schema, Dictionary<string, List<string>> Vocabulary);
 }

@@ -29,7 +29,7 @@ public sealed record CtrOptions
 /// <summary>
 /// Trains click-through classifiers as ML.NET pipelines: numeric columns get missing-value indicators, mean
 /// imputation and mean–variance normalisation (after a signed log); each categorical column (and each crossed pair)
-/// is one-hot encoded with rare values in an "other" bucket; text columns go through FeaturizeText. Trees and linear
+/// is one-hot encoded (or hashed) with rare values in an "other" bucket; text columns go through FeaturizeText. Trees and linear
 /// models read the concatenated vector; the field-aware factorisation machine gets one field per source column.
 /// Every trainer outputs a calibrated probability (boosted trees are calibrated by ML.NET's Platt calibrator).
 /// </summary>
@@ -66,7 +66,9 @@ public static class CtrTrainer
         }
         foreach (var column in featurizer.CategoricalColumns)
         {
-            pipeline = pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(column));
+            pipeline = featurizer.Options.HashBits > 0
+                ? pipeline.Append(ml.Transforms.Categorical.OneHotHashEncoding(column, numberOfBits: featurizer.Options.HashBits))
+                : pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(column));
             fields.Add(column);
         }
         foreach (var column in featurizer.TextColumns)

@@ -42,6 +42,10 @@ public sealed class CtrTests
         model.Save(path);
         var loaded = CtrModel.Load(path);
         CollectionAssert.AreEqual(model.Predict(test), loaded.Predict(test));
+        var hashed = CtrTrainer.Fit(train, new CtrOptions { Algorithm = CtrAlgorithm.FieldAwareFactorizationMachine, NumberOfIterations = 3, Features = new CtrFeatureOptions { HashBits = 10 } });
+        var hashedPath = Path.Combine(folder.Path, "hashed.zip");
+        hashed.Save(hashedPath);
+        CollectionAssert.AreEqual(hashed.Predict(test), CtrModel.Load(hashedPath).Predict(test));
     }
 
     [TestMethod]

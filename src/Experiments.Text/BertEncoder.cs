@@ -1,0 +1,218 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Experiments.Text;
+
+/// <summary>
+/// A BERT-style transformer encoder written with TorchSharp modules: token, position and segment embeddings, N layers of
+/// multi-head self-attention and a GELU feed-forward block (post- or pre-layer-norm), and mean or [CLS] pooling into a
+/// sentence vector. Module and parameter names are those of Hugging Face's BertModel
+/// ("embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight", …), so checkpoints in that
+/// layout load directly.
+/// </summary>
+public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
+{
+    private readonly BertEmbeddings embeddings;
+    private readonly BertStack encoder;
+
+    public BertEncoder(EncoderOptions options) : base("bert")
+    {
+        if (options.HiddenSize % options.AttentionHeads != 0)
+            throw new Core.ExperimentsException($"The hidden size ({options.HiddenSize}) must be a multiple of the attention heads ({options.AttentionHeads}).");
+        Options = options;
+        embeddings = new BertEmbeddings(options);
+        encoder = new BertStack(options);
+        RegisterComponents();
+    }
+
+    public EncoderOptions Options { get; }
+
+    /// <summary>Token states (batch × length × hidden) for token ids and a 0/1 attention mask (batch × length).</summary>
+    public override Tensor forward(Tensor inputIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = embeddings.forward(inputIds);
+        // Additive mask: padded keys get a large negative score before the softmax.
+        var additive = ((1 - attentionMask.to_type(hidden.dtype)) * -1e4f).unsqueeze(1).unsqueeze(2);
+        return encoder.forward(hidden, additive).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Sentence vectors (batch × hidden): the mean of the unpadded token states, or the [CLS] state.</summary>
+    public Tensor Embed(Tensor inputIds, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var states = forward(inputIds, attentionMask);
+        if (Options.Pooling == Pooling.Cls) return states.select(1, 0).MoveToOuterDisposeScope();
+        var mask = attentionMask.to_type(states.dtype).unsqueeze(-1);
+        return ((states * mask).sum(1) / mask.sum(1).clamp_min(1e-9)).MoveToOuterDisposeScope();
+    }
+
+    private sealed class BertEmbeddings : Module<Tensor, Tensor>
+    {
+        private readonly Embedding word_embeddings;
+        private readonly Embedding position_embeddings;
+        private readonly Embedding token_type_embeddings;
+        private readonly LayerNorm LayerNorm;
+        private readonly Dropout dropout;
+
+        public BertEmbeddings(EncoderOptions o) : base("embeddings")
+        {
+            word_embeddings = Embedding(o.VocabularySize, o.HiddenSize, padding_idx: 0);
+            position_embeddings = Embedding(o.MaxPositions, o.HiddenSize);
+            token_type_embeddings = Embedding(o.TypeVocabularySize, o.HiddenSize);
+            LayerNorm = nn.LayerNorm(o.HiddenSize, o.LayerNormEpsilon);
+            dropout = Dropout(o.Dropout);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor ids)
+        {
+            using var scope = NewDisposeScope();
+            var length = ids.shape[1];
+            var positions = arange(length, dtype: ScalarType.Int64, device: ids.device).unsqueeze(0);
+            var segments = zeros_like(ids);
+            var sum = word_embeddings.forward(ids) + position_embeddings.forward(positions) + token_type_embeddings.forward(segments);
+            return dropout.forward(LayerNorm.forward(sum)).MoveToOuterDisposeScope();
+        }
+    }
+
+    private sealed class BertStack : Module<Tensor, Tensor, Tensor>
+    {
+        private readonly ModuleList<BertLayer> layer;
+
+        public BertStack(EncoderOptions o) : base("encoder")
+        {
+            layer = new ModuleList<BertLayer>(Enumerable.Range(0, o.Layers).Select(_ => new BertLayer(o)).ToArray());
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor hidden, Tensor mask)
+        {
+            var x = hidden;
+            foreach (var l in layer)
+            {
+                var next = l.forward(x, mask);
+                if (!ReferenceEquals(x, hidden)) x.Dispose();
+                x = next;
+            }
+            return x;
+        }
+    }
+
+    private sealed class BertLayer : Module<Tensor, Tensor, Tensor>
+    {
+        private readonly BertAttention attention;
+        private readonly DenseBlock intermediate;
+        private readonly OutputBlock output;
+        private readonly bool preNorm;
+
+        public BertLayer(EncoderOptions o) : base("layer")
+        {
+            attention = new BertAttention(o);
+            intermediate = new DenseBlock(o.HiddenSize, o.IntermediateSize);
+            output = new OutputBlock(o.IntermediateSize, o);
+            preNorm = o.PreLayerNorm;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x, Tensor mask)
+        {
+            using var scope = NewDisposeScope();
+            var attended = attention.forward(x, mask);
+            return output.forward(functional.gelu(intermediate.forward(preNorm ? output.Norm(attended) : attended)), attended, preNorm).MoveToOuterDisposeScope();
+        }
+    }
+
+    private sealed class BertAttention : Module<Tensor, Tensor, Tensor>
+    {
+        private readonly SelfAttention self;
+        private readonly OutputBlock output;
+        private readonly bool preNorm;
+
+        public BertAttention(EncoderOptions o) : base("attention")
+        {
+            self = new SelfAttention(o);
+            output = new OutputBlock(o.HiddenSize, o);
+            preNorm = o.PreLayerNorm;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x, Tensor mask)
+        {
+            using var scope = NewDisposeScope();
+            var context = self.forward(preNorm ? output.Norm(x) : x, mask);
+            return output.forward(context, x, preNorm).MoveToOuterDisposeScope();
+        }
+    }
+
+    private sealed class SelfAttention : Module<Tensor, Tensor, Tensor>
+    {
+        private readonly Linear query;
+        private readonly Linear key;
+        private readonly Linear value;
+        private readonly Dropout dropout;
+        private readonly int heads;
+
+        public SelfAttention(EncoderOptions o) : base("self")
+        {
+            query = Linear(o.HiddenSize, o.HiddenSize);
+            key = Linear(o.HiddenSize, o.HiddenSize);
+            value = Linear(o.HiddenSize, o.HiddenSize);
+            dropout = Dropout(o.Dropout);
+            heads = o.AttentionHeads;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x, Tensor mask)
+        {
+            using var scope = NewDisposeScope();
+            long batch = x.shape[0], length = x.shape[1], hidden = x.shape[2];
+            var size = hidden / heads;
+            Tensor Split(Tensor t) => t.view(batch, length, heads, size).transpose(1, 2);
+            var scores = Split(query.forward(x)).matmul(Split(key.forward(x)).transpose(-1, -2)) / Math.Sqrt(size) + mask;
+            var weights = dropout.forward(functional.softmax(scores, -1));
+            return weights.matmul(Split(value.forward(x))).transpose(1, 2).contiguous().view(batch, length, hidden).MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>A linear layer named "dense" (BERT's intermediate block).</summary>
+    private sealed class DenseBlock : Module<Tensor, Tensor>
+    {
+        private readonly Linear dense;
+
+        public DenseBlock(int input, int output) : base("intermediate")
+        {
+            dense = Linear(input, output);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => dense.forward(x);
+    }
+
+    /// <summary>dense → dropout → residual → LayerNorm (post-LN), or dense → dropout → residual (pre-LN).</summary>
+    private sealed class OutputBlock : Module<Tensor, Tensor, bool, Tensor>
+    {
+        private readonly Linear dense;
+        private readonly LayerNorm LayerNorm;
+        private readonly Dropout dropout;
+
+        public OutputBlock(int input, EncoderOptions o) : base("output")
+        {
+            dense = Linear(input, o.HiddenSize);
+            LayerNorm = nn.LayerNorm(o.HiddenSize, o.LayerNormEpsilon);
+            dropout = Dropout(o.Dropout);
+            RegisterComponents();
+        }
+
+        public Tensor Norm(Tensor x) => LayerNorm.forward(x);
+
+        public override Tensor forward(Tensor x, Tensor residual, bool preNorm)
+        {
+            using var scope = NewDisposeScope();
+            var sum = dropout.forward(dense.forward(x)) + residual;
+            return (preNorm ? sum : LayerNorm.forward(sum)).MoveToOuterDisposeScope();
+        }
+    }
+}

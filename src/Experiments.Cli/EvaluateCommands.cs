@@ -135,6 +135,22 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(throughput);
+
+        var text = new Command("text", "PriceRunner: same-product retrieval and category classification for TF-IDF, averaged GloVe and the trained encoder.");
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
+        var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 2000 };
+        text.With(epochs, queries, seed, CommonOptions.Json, CommonOptions.Quiet);
+        text.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            var rows = TextBenchmark.Run(parse.GetValue(seed), parse.GetValue(epochs), parse.GetValue(queries), new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")));
+            output.JsonResult(rows);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("representation", "recall@10", "NDCG@10", "MRR@10", "accuracy", "macro-F1", "embed (s)", "train (s)");
+            foreach (var r in rows)
+                table.AddRow(r.Embedder, $"{r.Recall10:F3}", $"{r.Ndcg10:F3}", $"{r.Mrr10:F3}", $"{r.Accuracy:F3}", $"{r.MacroF1:F3}", $"{r.EmbedSeconds:F1}", $"{r.TrainSeconds:F1}");
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(text);
         root.Subcommands.Add(bench);
     }
 }

@@ -5,16 +5,7 @@ namespace Experiments.Recommenders.Linear;
 /// <summary>The small dense linear algebra the factorisation solvers need: dot products, Cholesky solves, an SPD inverse.</summary>
 public static class DenseMath
 {
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        var sum = Vector<float>.Zero;
-        var i = 0;
-        for (; i <= a.Length - Vector<float>.Count; i += Vector<float>.Count)
-            sum += new Vector<float>(a[i..]) * new Vector<float>(b[i..]);
-        var result = Vector.Sum(sum);
-        for (; i < a.Length; i++) result += a[i] * b[i];
-        return result;
-    }
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => Core.Models.Vectors.Dot(a, b);
 
     public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {

@@ -151,6 +151,39 @@ public sealed class CtrModel
         return result;
     }
 
+    /// <summary>
+    /// ML.NET's own permutation feature importance (AUC drop per slot of the Features vector, on <paramref name="log"/>),
+    /// for the trainers that read one Features column (not FFM, whose fields are separate columns): the slots are
+    /// named "source column.value", so the result also sums the drops per source column.
+    /// </summary>
+    public (IReadOnlyList<(string Slot, double AucDrop)> Slots, IReadOnlyList<(string Column, double AucDrop)> Columns)? MLNetPermutationImportance(ClickLog log, int permutations, int seed)
+    {
+        // A fitted chain is a TransformerChain of its last transformer's type; any chain enumerates its transformers.
+        if (_model is not IEnumerable<ITransformer> chain || chain.LastOrDefault() is not ISingleFeaturePredictionTransformer<object> predictor) return null;
+        var features = new TransformerChain<ITransformer>(chain.SkipLast(1).ToArray()).Transform(Featurizer.Transform(log, serving: true));
+        var ml = new MLContext(seed);
+        var importance = ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations);
+        var names = default(VBuffer<ReadOnlyMemory<char>>);
+        var column = features.Schema[predictor.FeatureColumnName];
+        if (column.Annotations.Schema.GetColumnOrNull("SlotNames") is null) return null;
+        column.GetSlotNames(ref names);
+        var slotNames = names.DenseValues().Select(n => n.ToString()).ToArray();
+        var slots = importance.Select((m, i) => (Slot: i < slotNames.Length && slotNames[i].Length > 0 ? slotNames[i] : $"slot {i}", AucDrop: -m.AreaUnderRocCurve.Mean)).ToList();
+        // "NumericField.Numeric.N.I11" and "NumericField.NumericMissing.N.I11" → I11; "C.C17.e5ba7672" → C17; "T.title.…" → title.
+        static string Source(string slot)
+        {
+            if (slot.StartsWith("NumericField.", StringComparison.Ordinal))
+            {
+                var at = slot.IndexOf(".N.", StringComparison.Ordinal);
+                return at >= 0 ? slot[(at + 3)..] : "position";
+            }
+            var parts = slot.Split('.');
+            return parts.Length >= 2 && parts[0] is "C" or "T" ? parts[1] : parts[0];
+        }
+        var columns = slots.GroupBy(s => Source(s.Slot)).Select(g => (Column: g.Key, AucDrop: g.Sum(s => s.AucDrop))).OrderByDescending(c => c.AucDrop).ToList();
+        return (slots.OrderByDescending(s => s.AucDrop).Take(25).ToList(), columns);
+    }
+
     public void Save(string path)
     {
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);

@@ -152,6 +152,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                     var result = Experiments.Evaluation.Classification.ClassificationEvaluator.EvaluateBinary(test.Labels, probabilities, definition.Metrics, definition.Evaluation, definition.Seed,
                         validation is null ? null : (validation.Labels, fitted.Predict(validation)));
                     var importance = Experiments.Ctr.PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed);
+                    var mlnetImportance = fitted.MLNetPermutationImportance(test, permutations: 1, definition.Seed);
                     var evaluateSeconds = clock.Elapsed.TotalSeconds;
                     // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
                     store.RecordMetrics(runId, trialId, result.Values.Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name))
@@ -164,6 +165,9 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                         model = model.Name, split = split.Name, threshold = result.Threshold, protocol = result.Protocol,
                         confusion = new[] { new[] { result.Confusion[0, 0], result.Confusion[0, 1] }, new[] { result.Confusion[1, 0], result.Confusion[1, 1] } },
                         featureImportance = importance.Select(i => new { i.Column, i.AucDrop, i.StandardDeviation }),
+                        mlnetPermutationImportance = mlnetImportance is { } pfi
+                            ? new { bySourceColumn = pfi.Columns.Select(c => new { c.Column, c.AucDrop }), topSlots = pfi.Slots.Select(x => new { x.Slot, x.AucDrop }) }
+                            : null,
                         roc = Experiments.Evaluation.Classification.Curves.Roc(test.Labels, probabilities).Select(p => new[] { p.Fpr, p.Tpr }),
                         precisionRecall = Experiments.Evaluation.Classification.Curves.PrecisionRecall(test.Labels, probabilities).Select(p => new[] { p.Recall, p.Precision }),
                         calibration = Experiments.Evaluation.Classification.Curves.Calibration(test.Labels, probabilities).Select(b => new { b.MeanPredicted, b.ObservedRate, b.Count }),

@@ -83,6 +83,11 @@ public sealed class CtrRunTests
         var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(artifact.Path)).RootElement;
         Assert.AreEqual(39, json.GetProperty("featureImportance").GetArrayLength(), "13 numeric + 26 categorical columns");
         Assert.IsTrue(json.GetProperty("roc").GetArrayLength() > 10);
+        // ML.NET's permutation feature importance, per slot and summed per source column (for the logistic regression trial).
+        var pfi = json.GetProperty("mlnetPermutationImportance");
+        Assert.IsTrue(pfi.GetProperty("topSlots").GetArrayLength() > 0);
+        var columns = pfi.GetProperty("bySourceColumn").EnumerateArray().Select(c => c.GetProperty("Column").GetString()).ToList();
+        CollectionAssert.IsSubsetOf(columns, new[] { "position" }.Concat(Enumerable.Range(1, 13).Select(i => $"I{i}")).Concat(Enumerable.Range(1, 26).Select(i => $"C{i}")).ToList());
     }
 
     [TestMethod]

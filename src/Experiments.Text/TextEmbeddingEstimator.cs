@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using Experiments.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Experiments.Text;
+
+/// <summary>
+/// Maps one or more text columns (joined with a space) to a fixed-length embedding vector column that any ML.NET
+/// pipeline can use — as features of a click-through model, or for similarity. Uses any <see cref="ITextEmbedder"/>
+/// (the trained encoder, TF-IDF, GloVe); the embedder is already fitted, so Fit only checks the columns.
+/// </summary>
+public sealed class TextEmbeddingEstimator(ITextEmbedder embedder, int dimension, string outputColumnName, params string[] inputColumnNames) : IEstimator<TextEmbeddingTransformer>
+{
+    public TextEmbeddingTransformer Fit(IDataView input)
+    {
+        TextEmbeddingTransformer.CheckInputs(input.Schema, inputColumnNames);
+        return new TextEmbeddingTransformer(embedder, dimension, outputColumnName, inputColumnNames);
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        foreach (var name in inputColumnNames)
+        {
+            var column = inputSchema.FirstOrDefault(c => c.Name == name);
+            if (column.Name != name) throw new ExperimentsException($"Text column '{name}' is not in the data.");
+            if (column.ItemType is not TextDataViewType || column.Kind != SchemaShape.Column.VectorKind.Scalar)
+                throw new ExperimentsException($"Column '{name}' must be a text column; it is {column.ItemType}.");
+        }
+        // ML.NET keeps SchemaShape.Column's constructor internal; an estimator from outside reaches it by reflection.
+        var constructor = typeof(SchemaShape.Column).GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic).Single(c => c.GetParameters().Length == 5);
+        var output = (SchemaShape.Column)constructor.Invoke([outputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, null]);
+        return new SchemaShape(inputSchema.Where(c => c.Name != outputColumnName).Append(output));
+    }
+}
+
+/// <summary>
+/// Adds the embedding column. Transform embeds every distinct text of the view once, in batches, before rows are read;
+/// each text's vector is cached for the transformer's lifetime; single rows (PredictionEngine) are embedded on demand.
+/// </summary>
+public sealed class TextEmbeddingTransformer : ITransformer
+{
+    private readonly ITextEmbedder _embedder;
+    private readonly int _dimension;
+    private readonly string _output;
+    private readonly string[] _inputs;
+    private readonly ConcurrentDictionary<string, float[]> _cache = new(StringComparer.Ordinal);
+
+    internal TextEmbeddingTransformer(ITextEmbedder embedder, int dimension, string output, string[] inputs)
+    {
+        _embedder = embedder;
+        _dimension = dimension;
+        _output = output;
+        _inputs = inputs;
+    }
+
+    /// <summary>Distinct texts embedded so far.</summary>
+    public int CachedTexts => _cache.Count;
+
+    public bool IsRowToRowMapper => true;
+
+    internal static void CheckInputs(DataViewSchema schema, IEnumerable<string> inputs)
+    {
+        foreach (var name in inputs)
+        {
+            var column = schema.GetColumnOrNull(name) ?? throw new ExperimentsException($"Text column '{name}' is not in the data; columns: {string.Join(", ", schema.Select(c => c.Name))}.");
+            if (column.Type is not TextDataViewType) throw new ExperimentsException($"Column '{name}' must be a text column; it is {column.Type}.");
+        }
+    }
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        CheckInputs(inputSchema, _inputs);
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(inputSchema.Where(c => !c.IsHidden && c.Name != _output));
+        builder.AddColumn(_output, new VectorDataViewType(NumberDataViewType.Single, _dimension));
+        return builder.ToSchema();
+    }
+
+    public IDataView Transform(IDataView input)
+    {
+        var schema = GetOutputSchema(input.Schema);
+        // One pass to collect the texts, one batched embedding of those not yet cached.
+        var columns = _inputs.Select(n => input.Schema[n]).ToArray();
+        var missing = new HashSet<string>(StringComparer.Ordinal);
+        using (var cursor = input.GetRowCursor(columns))
+        {
+            var text = JoinedText(cursor);
+            while (cursor.MoveNext())
+            {
+                var value = text();
+                if (!_cache.ContainsKey(value)) missing.Add(value);
+            }
+        }
+        Embed(missing.ToList());
+        return new View(input, this, schema);
+    }
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema, GetOutputSchema(inputSchema));
+
+    void ICanSaveModel.Save(ModelSaveContext ctx) =>
+        throw new ExperimentsException("ML.NET's model format cannot hold a text encoder; save the encoder with EncoderCheckpoint.Save and build the estimator again.");
+
+    private void Embed(List<string> texts)
+    {
+        if (texts.Count == 0) return;
+        var vectors = _embedder.Embed(texts);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (vectors[i].Length != _dimension)
+                throw new ExperimentsException($"The {_embedder.Name} embedder returned {vectors[i].Length} components; the estimator was declared with {_dimension}.");
+            _cache[texts[i]] = vectors[i];
+        }
+    }
+
+    private Func<string> JoinedText(DataViewRow row)
+    {
+        var getters = _inputs.Select(n => row.GetGetter<ReadOnlyMemory<char>>(row.Schema[n])).ToArray();
+        var value = default(ReadOnlyMemory<char>);
+        return () => string.Join(' ', getters.Select(g => { g(ref value); return value.ToString(); }));
+    }
+
+    private ValueGetter<VBuffer<float>> Getter(DataViewRow row)
+    {
+        var text = JoinedText(row);
+        return (ref VBuffer<float> value) =>
+        {
+            var key = text();
+            if (!_cache.TryGetValue(key, out var vector))
+            {
+                Embed([key]);
+                vector = _cache[key];
+            }
+            value = new VBuffer<float>(vector.Length, vector);
+        };
+    }
+
+    private sealed class View(IDataView input, TextEmbeddingTransformer parent, DataViewSchema schema) : IDataView
+    {
+        public bool CanShuffle => input.CanShuffle;
+        public DataViewSchema Schema => schema;
+        public long? GetRowCount() => input.GetRowCount();
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+        {
+            var needed = columnsNeeded.ToList();
+            var outputNeeded = needed.Any(c => c.Index == schema.Count - 1);
+            var inputs = needed.Where(c => c.Index < schema.Count - 1).Select(c => input.Schema[c.Name]).ToList();
+            if (outputNeeded) inputs.AddRange(parent._inputs.Select(n => input.Schema[n]));
+            return new Cursor(input.GetRowCursor(inputs.Distinct(), rand), parent, schema, outputNeeded);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
+    }
+
+    private sealed class Cursor(DataViewRowCursor input, TextEmbeddingTransformer parent, DataViewSchema schema, bool active) : DataViewRowCursor
+    {
+        private ValueGetter<VBuffer<float>>? _getter;
+
+        public override DataViewSchema Schema => schema;
+        public override long Position => input.Position;
+        public override long Batch => input.Batch;
+        public override bool MoveNext() => input.MoveNext();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => column.Index == schema.Count - 1 ? active : input.IsColumnActive(input.Schema[column.Name]);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (column.Index != schema.Count - 1) return input.GetGetter<TValue>(input.Schema[column.Name]);
+            _getter ??= parent.Getter(input);
+            return (ValueGetter<TValue>)(Delegate)_getter;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) input.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    private sealed class Mapper(TextEmbeddingTransformer parent, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
+    {
+        public DataViewSchema InputSchema => inputSchema;
+        public DataViewSchema OutputSchema => outputSchema;
+
+        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns) =>
+            dependingColumns.Any(c => c.Index == outputSchema.Count - 1)
+                ? [.. parent._inputs.Select(n => inputSchema[n]), .. dependingColumns.Where(c => c.Index < outputSchema.Count - 1).Select(c => inputSchema[c.Name])]
+                : dependingColumns.Select(c => inputSchema[c.Name]);
+
+        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) => new Row(input, parent, outputSchema, activeColumns.Any(c => c.Index == outputSchema.Count - 1));
+    }
+
+    private sealed class Row(DataViewRow input, TextEmbeddingTransformer parent, DataViewSchema schema, bool active) : DataViewRow
+    {
+        private ValueGetter<VBuffer<float>>? _getter;
+
+        public override DataViewSchema Schema => schema;
+        public override long Position => input.Position;
+        public override long Batch => input.Batch;
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
+        public override bool IsColumnActive(DataViewSchema.Column column) => column.Index == schema.Count - 1 ? active : input.IsColumnActive(input.Schema[column.Name]);
+
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
+        {
+            if (column.Index != schema.Count - 1) return input.GetGetter<TValue>(input.Schema[column.Name]);
+            _getter ??= parent.Getter(input);
+            return (ValueGetter<TValue>)(Delegate)_getter;
+        }
+    }
+}

@@ -151,6 +151,25 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(text);
+
+        var textThroughput = new Command("text-throughput", "Encoder encoding and training speed on fixed shapes, beside PyTorch on the same shapes (experiments/benchmarks/peers/encoder_throughput.py).");
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
+        var pytorch = new Option<string?>("--pytorch") { Description = "PyTorch script (default experiments/benchmarks/peers/encoder_throughput.py; 'none' to skip)." };
+        textThroughput.With(device, pytorch, seed, CommonOptions.Json, CommonOptions.Quiet);
+        textThroughput.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            var options = new Experiments.Text.EncoderThroughputOptions(Seed: parse.GetValue(seed), Device: parse.GetValue(device)!);
+            var results = new List<Experiments.Text.EncoderThroughputResult> { Experiments.Text.EncoderThroughput.Run(options) };
+            var script = parse.GetValue(pytorch) switch { "none" => null, { } given => given, null => Path.Combine("experiments", "benchmarks", "peers", "encoder_throughput.py") };
+            if (script is not null) results.Add(PythonPeers.EncoderThroughput(script, options));
+            output.JsonResult(new { options, results });
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("implementation", "encoded titles/s", "training steps/s");
+            foreach (var r in results) table.AddRow(Markup.Escape(r.Implementation), $"{r.EncodedPerSecond:N0}", $"{r.TrainStepsPerSecond:F2}");
+            table.Caption = new TableTitle($"batch {options.Batch} × {options.Length} tokens, hidden {options.Hidden}, {options.Layers} layers, {options.Heads} heads, {options.Threads} threads");
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(textThroughput);
         root.Subcommands.Add(bench);
     }
 }

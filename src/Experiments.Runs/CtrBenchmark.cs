@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
@@ -51,7 +50,7 @@ public static class CtrBenchmark
                 categorical = log.Schema.Categorical,
                 splits = splits.Select(s => new { seed = s.Seed, train = s.Split.Train, test = s.Split.Test }),
             };
-            foreach (var peer in RunPython(peersScript, JsonSerializer.Serialize(request)))
+            foreach (var peer in PythonPeers.Run(peersScript, JsonSerializer.Serialize(request)).EnumerateArray())
                 rows.Add(new CtrBenchmarkRow(peer.GetProperty("peer").GetString()!, peer.GetProperty("seed").GetInt32(), peer.GetProperty("auc").GetDouble(), peer.GetProperty("logLoss").GetDouble()));
         }
         var summary = rows.GroupBy(r => r.Model).Select(g =>
@@ -61,20 +60,5 @@ public static class CtrBenchmark
             return new CtrBenchmarkSummary(g.Key, mean, Math.Sqrt(auc.Sum(a => (a - mean) * (a - mean)) / Math.Max(1, auc.Count - 1)), g.Average(r => r.LogLoss), auc.Count);
         }).OrderByDescending(s => s.MeanAuc).ToList();
         return (rows, summary);
-    }
-
-    private static List<JsonElement> RunPython(string script, string input)
-    {
-        if (!File.Exists(script)) throw new ExperimentsException($"{script}: the peers script is missing.");
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(script);
-        using var process = Process.Start(info) ?? throw new ExperimentsException("Could not start /usr/bin/python3 (apt-get install python3-sklearn python3-xgboost).");
-        process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new ExperimentsException($"The peers script failed: {error.Result.Trim().Split('\n').LastOrDefault()}");
-        return JsonDocument.Parse(output.Result).RootElement.EnumerateArray().ToList();
     }
 }

@@ -1,0 +1,83 @@
+"""PyTorch side of `experiments bench text-throughput`: the same BERT-style encoder shapes, timed the same way.
+
+Post-layer-norm encoder (token, position, segment embeddings; N layers of multi-head self-attention and a GELU
+feed-forward block), mean pooling, a linear classification head. Encoding: forward passes without gradients in eval
+mode. Training: forward, cross-entropy, backward, gradient clipping and an AdamW step. Prints JSON. Run with Debian's
+/usr/bin/python3 (python3-torch).
+"""
+import json
+import sys
+import time
+
+import torch
+from torch import nn
+
+o = json.load(sys.stdin)
+torch.manual_seed(o["seed"])
+torch.set_num_threads(o["threads"])
+H, L, A, I, V, T, B = o["hidden"], o["layers"], o["heads"], o["intermediate"], o["vocabulary"], o["length"], o["batch"]
+
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.query, self.key, self.value, self.out = (nn.Linear(H, H) for _ in range(4))
+        self.norm1, self.norm2 = nn.LayerNorm(H, eps=1e-12), nn.LayerNorm(H, eps=1e-12)
+        self.up, self.down = nn.Linear(H, I), nn.Linear(I, H)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x, mask):
+        b, t, _ = x.shape
+        split = lambda y: y.view(b, t, A, H // A).transpose(1, 2)
+        scores = split(self.query(x)) @ split(self.key(x)).transpose(-1, -2) / (H // A) ** 0.5 + mask
+        context = (self.drop(scores.softmax(-1)) @ split(self.value(x))).transpose(1, 2).reshape(b, t, H)
+        x = self.norm1(self.drop(self.out(context)) + x)
+        return self.norm2(self.drop(self.down(nn.functional.gelu(self.up(x)))) + x)
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.word, self.position, self.segment = nn.Embedding(V, H, padding_idx=0), nn.Embedding(64, H), nn.Embedding(2, H)
+        self.norm, self.drop = nn.LayerNorm(H, eps=1e-12), nn.Dropout(0.1)
+        self.layers = nn.ModuleList(Layer() for _ in range(L))
+
+    def forward(self, ids, mask):
+        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        x = self.drop(self.norm(self.word(ids) + self.position(positions) + self.segment(torch.zeros_like(ids))))
+        additive = ((1 - mask.float()) * -1e4)[:, None, None, :]
+        for layer in self.layers:
+            x = layer(x, additive)
+        m = mask.float().unsqueeze(-1)
+        return (x * m).sum(1) / m.sum(1)
+
+
+encoder, head = Encoder(), nn.Linear(H, 10)
+ids = torch.randint(1, V, (B, T))
+mask = torch.ones(B, T, dtype=torch.long)
+labels = torch.randint(0, 10, (B,))
+
+encoder.eval()
+with torch.no_grad():
+    for _ in range(3):
+        encoder(ids, mask)
+    start = time.perf_counter()
+    for _ in range(o["encodeBatches"]):
+        encoder(ids, mask)
+    encode = time.perf_counter() - start
+
+encoder.train()
+optimizer = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=1e-3, weight_decay=0.01)
+def step():
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(head(encoder(ids, mask)), labels)
+    loss.backward()
+    nn.utils.clip_grad_norm_(list(encoder.parameters()) + list(head.parameters()), 1.0)
+    optimizer.step()
+for _ in range(3):
+    step()
+start = time.perf_counter()
+for _ in range(o["trainSteps"]):
+    step()
+train = time.perf_counter() - start
+print(json.dumps({"encodedPerSecond": o["encodeBatches"] * B / encode, "trainStepsPerSecond": o["trainSteps"] / train, "torch": torch.__version__, "threads": torch.get_num_threads()}))

@@ -15,14 +15,12 @@ public sealed record EvaluationResult(IReadOnlyList<MetricValue> Values, int Use
 
 /// <summary>
 /// Scores a fitted recommender on test interactions, for ranking and rating metrics. Ranking, full-catalogue
-/// protocol: each test user's whole catalogue is scored in blocks of users (batched when the model can), the
-/// user's training items are removed, and a partial top-K heap picks the list; the user × item matrix never exists
-/// beyond one block per thread. Sampled protocol: each relevant test item is ranked against sampled negatives.
+/// protocol: each test user's whole catalogue is scored in blocks of users (<see cref="BatchTopK"/>), the user's
+/// training items are removed, and a partial top-K heap picks the list; the user × item matrix never exists beyond
+/// one block per thread. Sampled protocol: each relevant test item is ranked against sampled negatives.
 /// </summary>
 public static class RecommenderEvaluator
 {
-    private const int Block = 32;
-
     public static EvaluationResult Evaluate(IRecommenderModel model, Interactions train, Interactions test, IReadOnlyList<MetricName> metrics,
         EvaluationSpec spec, int seed, IItemSimilarity? similarity = null, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
@@ -64,49 +62,26 @@ public static class RecommenderEvaluator
         var maxK = metrics.Max(m => m.K!.Value);
         var perUser = metrics.Select(_ => new double[testUsers.Length]).ToArray();
         var covered = metrics.Select(m => m.Name == "coverage" ? new bool[itemCount] : null).ToArray();
-        var batch = model as IBatchScorer;
-        var blocks = (testUsers.Length + Block - 1) / Block;
         var done = 0;
-        Parallelism.For(0, blocks, new ParallelOptions { CancellationToken = cancel },
-            () => (Scores: new float[Block * itemCount], Top: new int[maxK]),
-            (block, _, buffers) =>
+        BatchTopK.ForUsers(model, testUsers, itemCount, maxK, spec.ExcludeTrainItems ? history : null, (index, user, ranked, _) =>
+        {
+            var grades = relevant[user]!;
+            var relevantSet = grades.Keys.ToHashSet();
+            for (var m = 0; m < metrics.Count; m++)
             {
-                var from = block * Block;
-                var users = testUsers.AsSpan(from, Math.Min(Block, testUsers.Length - from));
-                var scores = buffers.Scores.AsSpan(0, users.Length * itemCount);
-                if (batch is not null) batch.ScoreItems(users, scores);
-                else
-                    for (var b = 0; b < users.Length; b++) model.ScoreItems(users[b], scores.Slice(b * itemCount, itemCount));
-                for (var b = 0; b < users.Length; b++)
+                var k = metrics[m].K!.Value;
+                var list = ranked[..Math.Min(k, ranked.Length)];
+                perUser[m][index] = metrics[m].Name switch
                 {
-                    var user = users[b];
-                    var row = scores.Slice(b * itemCount, itemCount);
-                    if (spec.ExcludeTrainItems && user < history.Rows)
-                        foreach (var item in history.RowIndices(user)) row[item] = float.NegativeInfinity;
-                    var count = TopK.Select(row, buffers.Top);
-                    var ranked = buffers.Top.AsSpan(0, count);
-                    var grades = relevant[user]!;
-                    var relevantSet = grades.Keys.ToHashSet();
-                    for (var m = 0; m < metrics.Count; m++)
-                    {
-                        var k = metrics[m].K!.Value;
-                        var list = ranked[..Math.Min(k, ranked.Length)];
-                        perUser[m][from + b] = metrics[m].Name switch
-                        {
-                            "ndcg" when spec.GradedRelevance => RankingMetrics.GradedNdcg(list, grades, k),
-                            "coverage" => Mark(covered[m]!, list),
-                            "diversity" => BeyondAccuracy.IntraListDiversity(list, similarity!),
-                            "novelty" => BeyondAccuracy.Novelty(list, popularity, history.Rows),
-                            "popularity" => BeyondAccuracy.AveragePopularity(list, popularity),
-                            _ => RankingMetrics.Compute(metrics[m].Name, list, relevantSet, k),
-                        };
-                    }
-                }
-                var finished = Interlocked.Add(ref done, users.Length);
-                progress?.Report((double)finished / testUsers.Length);
-                return buffers;
-            },
-            _ => { });
+                    "ndcg" when spec.GradedRelevance => RankingMetrics.GradedNdcg(list, grades, k),
+                    "coverage" => Mark(covered[m]!, list),
+                    "diversity" => BeyondAccuracy.IntraListDiversity(list, similarity!),
+                    "novelty" => BeyondAccuracy.Novelty(list, popularity, history.Rows),
+                    "popularity" => BeyondAccuracy.AveragePopularity(list, popularity),
+                    _ => RankingMetrics.Compute(metrics[m].Name, list, relevantSet, k),
+                };
+            }
+        }, cancel, count => progress?.Report((double)Interlocked.Add(ref done, count) / testUsers.Length));
         progress?.Report(1);
         var results = Aggregate(metrics, perUser, spec, seed, (m, values) => covered[m] is { } c ? c.Count(x => x) / (double)itemCount : values.Average());
         var protocol = $"full-catalogue ranking of {itemCount} items{(spec.ExcludeTrainItems ? ", training items removed" : "")}, {Relevance(spec)}, {testUsers.Length} test users";

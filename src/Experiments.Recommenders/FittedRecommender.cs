@@ -15,7 +15,6 @@ public readonly record struct Recommendation(string Item, float Score);
 /// </summary>
 public sealed class FittedRecommender
 {
-    private const int Block = 64;
     private readonly UserItemMatrix _history;
 
     public FittedRecommender(IRecommenderModel model, Interactions train)
@@ -37,7 +36,7 @@ public sealed class FittedRecommender
     public IReadOnlyList<Recommendation> Recommend(string user, int k, bool excludeSeen = true) =>
         RecommendIndices([UserIndex(user)], k, excludeSeen)[0];
 
-    /// <summary>Top-K lists for every known user, scored in batches of users (in parallel when the model scores batches).</summary>
+    /// <summary>Top-K lists for every known user, scored in blocks of users in parallel.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<Recommendation>> RecommendAll(int k, bool excludeSeen = true)
     {
         var all = Enumerable.Range(0, Users.Count).ToArray();
@@ -49,27 +48,12 @@ public sealed class FittedRecommender
     {
         if (k < 1) throw new ExperimentsException($"k must be at least 1; it is {k}.");
         var result = new IReadOnlyList<Recommendation>[users.Length];
-        var itemCount = Items.Count;
-        var blocks = (users.Length + Block - 1) / Block;
-        Parallel.For(0, blocks, () => (Scores: new float[Block * itemCount], Top: new int[k]), (block, _, buffers) =>
+        BatchTopK.ForUsers(Model, users, Items.Count, k, excludeSeen ? _history : null, (index, _, ranked, scores) =>
         {
-            var from = block * Block;
-            var batch = users.AsSpan(from, Math.Min(Block, users.Length - from));
-            var scores = buffers.Scores.AsSpan(0, batch.Length * itemCount);
-            if (Model is IBatchScorer scorer) scorer.ScoreItems(batch, scores);
-            else for (var b = 0; b < batch.Length; b++) Model.ScoreItems(batch[b], scores.Slice(b * itemCount, itemCount));
-            for (var b = 0; b < batch.Length; b++)
-            {
-                var row = scores.Slice(b * itemCount, itemCount);
-                if (excludeSeen && batch[b] < _history.Rows)
-                    foreach (var item in _history.RowIndices(batch[b])) row[item] = float.NegativeInfinity;
-                var count = TopK.Select(row, buffers.Top);
-                var list = new Recommendation[count];
-                for (var i = 0; i < count; i++) list[i] = new Recommendation(Items[buffers.Top[i]], row[buffers.Top[i]]);
-                result[from + b] = list;
-            }
-            return buffers;
-        }, _ => { });
+            var list = new Recommendation[ranked.Length];
+            for (var i = 0; i < ranked.Length; i++) list[i] = new Recommendation(Items[ranked[i]], scores[ranked[i]]);
+            result[index] = list;
+        });
         return result;
     }
 

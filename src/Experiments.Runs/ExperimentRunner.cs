@@ -4,7 +4,6 @@ using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
-using System.Diagnostics;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Ranking;
 using Experiments.Evaluation.Statistics;

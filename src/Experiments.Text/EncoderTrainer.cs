@@ -122,7 +122,8 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         using var _ = no_grad();
         encoder.eval();
         var parts = new List<Tensor>();
-        foreach (var batch in Batches(encoded, new Random(0), shuffle: false))
+        var batches = Batches(encoded, new Random(0), shuffle: false);
+        foreach (var batch in batches)
         {
             var (ids, mask) = Pad(batch.Select(i => encoded[i]).ToArray(), device);
             parts.Add(nn.functional.normalize(encoder.Embed(ids, mask), dim: 1));
@@ -130,7 +131,7 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
             mask.Dispose();
         }
         // Batches come in length order: put the rows back in input order.
-        var order = Batches(encoded, new Random(0), shuffle: false).SelectMany(b => b).ToArray();
+        var order = batches.SelectMany(b => b).ToArray();
         using var stacked = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         var inverse = new long[order.Length];

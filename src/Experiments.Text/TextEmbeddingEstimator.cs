@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Experiments.Core;
+using Experiments.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -93,10 +94,12 @@ public sealed class TextEmbeddingTransformer : ITransformer
             }
         }
         Embed(missing.ToList());
-        return new View(input, this, schema);
+        return Appended.View(input, schema);
     }
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new Mapper(this, inputSchema, GetOutputSchema(inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => Appended.Mapper(inputSchema, GetOutputSchema(inputSchema));
+
+    private AppendedColumn Appended => new(_inputs, Getter);
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new ExperimentsException("ML.NET's model format cannot hold a text encoder; save the encoder with EncoderCheckpoint.Save and build the estimator again.");
@@ -133,79 +136,5 @@ public sealed class TextEmbeddingTransformer : ITransformer
             }
             value = new VBuffer<float>(vector.Length, vector);
         };
-    }
-
-    private sealed class View(IDataView input, TextEmbeddingTransformer parent, DataViewSchema schema) : IDataView
-    {
-        public bool CanShuffle => input.CanShuffle;
-        public DataViewSchema Schema => schema;
-        public long? GetRowCount() => input.GetRowCount();
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
-        {
-            var needed = columnsNeeded.ToList();
-            var outputNeeded = needed.Any(c => c.Index == schema.Count - 1);
-            var inputs = needed.Where(c => c.Index < schema.Count - 1).Select(c => input.Schema[c.Name]).ToList();
-            if (outputNeeded) inputs.AddRange(parent._inputs.Select(n => input.Schema[n]));
-            return new Cursor(input.GetRowCursor(inputs.Distinct(), rand), parent, schema, outputNeeded);
-        }
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
-    }
-
-    private sealed class Cursor(DataViewRowCursor input, TextEmbeddingTransformer parent, DataViewSchema schema, bool active) : DataViewRowCursor
-    {
-        private ValueGetter<VBuffer<float>>? _getter;
-
-        public override DataViewSchema Schema => schema;
-        public override long Position => input.Position;
-        public override long Batch => input.Batch;
-        public override bool MoveNext() => input.MoveNext();
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => column.Index == schema.Count - 1 ? active : input.IsColumnActive(input.Schema[column.Name]);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (column.Index != schema.Count - 1) return input.GetGetter<TValue>(input.Schema[column.Name]);
-            _getter ??= parent.Getter(input);
-            return (ValueGetter<TValue>)(Delegate)_getter;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) input.Dispose();
-            base.Dispose(disposing);
-        }
-    }
-
-    private sealed class Mapper(TextEmbeddingTransformer parent, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
-    {
-        public DataViewSchema InputSchema => inputSchema;
-        public DataViewSchema OutputSchema => outputSchema;
-
-        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns) =>
-            dependingColumns.Any(c => c.Index == outputSchema.Count - 1)
-                ? [.. parent._inputs.Select(n => inputSchema[n]), .. dependingColumns.Where(c => c.Index < outputSchema.Count - 1).Select(c => inputSchema[c.Name])]
-                : dependingColumns.Select(c => inputSchema[c.Name]);
-
-        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) => new Row(input, parent, outputSchema, activeColumns.Any(c => c.Index == outputSchema.Count - 1));
-    }
-
-    private sealed class Row(DataViewRow input, TextEmbeddingTransformer parent, DataViewSchema schema, bool active) : DataViewRow
-    {
-        private ValueGetter<VBuffer<float>>? _getter;
-
-        public override DataViewSchema Schema => schema;
-        public override long Position => input.Position;
-        public override long Batch => input.Batch;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-        public override bool IsColumnActive(DataViewSchema.Column column) => column.Index == schema.Count - 1 ? active : input.IsColumnActive(input.Schema[column.Name]);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (column.Index != schema.Count - 1) return input.GetGetter<TValue>(input.Schema[column.Name]);
-            _getter ??= parent.Getter(input);
-            return (ValueGetter<TValue>)(Delegate)_getter;
-        }
     }
 }

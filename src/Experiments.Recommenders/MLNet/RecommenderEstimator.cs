@@ -69,7 +69,7 @@ public sealed class RecommenderEstimator : IEstimator<RecommenderTransformer>
         }
         var train = builder.Build();
         var model = _trainer.Fit(train);
-        return new RecommenderTransformer(new FittedRecommender(model, train), UserColumnName, ItemColumnName, ScoreColumnName, users.Type, items.Type);
+        return new RecommenderTransformer(new FittedRecommender(model, train), UserColumnName, ItemColumnName, ScoreColumnName);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

@@ -1,6 +1,7 @@
 using Experiments.Core;
 using Experiments.Core.Models;
 using Microsoft.ML;
+using Experiments.MLNet;
 using Microsoft.ML.Data;
 
 namespace Experiments.Recommenders.MLNet;
@@ -13,22 +14,18 @@ namespace Experiments.Recommenders.MLNet;
 /// </summary>
 public sealed class RecommenderTransformer : ITransformer
 {
-    public RecommenderTransformer(FittedRecommender recommender, string userColumnName, string itemColumnName, string scoreColumnName, DataViewType userType, DataViewType itemType)
+    public RecommenderTransformer(FittedRecommender recommender, string userColumnName, string itemColumnName, string scoreColumnName)
     {
         Recommender = recommender;
         UserColumnName = userColumnName;
         ItemColumnName = itemColumnName;
         ScoreColumnName = scoreColumnName;
-        UserType = userType;
-        ItemType = itemType;
     }
 
     public FittedRecommender Recommender { get; }
     public string UserColumnName { get; }
     public string ItemColumnName { get; }
     public string ScoreColumnName { get; }
-    internal DataViewType UserType { get; }
-    internal DataViewType ItemType { get; }
 
     public bool IsRowToRowMapper => true;
 
@@ -42,15 +39,17 @@ public sealed class RecommenderTransformer : ITransformer
         return builder.ToSchema();
     }
 
-    public IDataView Transform(IDataView input) => new ScoredDataView(input, this, GetOutputSchema(input.Schema));
+    public IDataView Transform(IDataView input) => Appended.View(input, GetOutputSchema(input.Schema));
 
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => new ScoreMapper(this, inputSchema, GetOutputSchema(inputSchema));
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => Appended.Mapper(inputSchema, GetOutputSchema(inputSchema));
+
+    private AppendedColumn Appended => new([UserColumnName, ItemColumnName], ScoreGetter);
 
     void ICanSaveModel.Save(ModelSaveContext ctx) =>
         throw new ExperimentsException("ML.NET's model format cannot hold this recommender; save it with transformer.Recommender.Save(path) and load it with FittedRecommender.Load(path).");
 
     /// <summary>The score of one (user key, item key) pair; NaN when either key is missing or unknown to the model.</summary>
-    internal Func<uint, uint, float> CreateScorer()
+    private Func<uint, uint, float> CreateScorer()
     {
         var model = Recommender.Model;
         var users = Recommender.Users.Count;
@@ -79,31 +78,12 @@ public sealed class RecommenderTransformer : ITransformer
             throw new ExperimentsException($"Column '{name}' must be a key: apply the same MapValueToKey transform as in training.");
     }
 
-    /// <summary>The output view: the input's rows with the score appended.</summary>
-    private sealed class ScoredDataView(IDataView input, RecommenderTransformer parent, DataViewSchema schema) : IDataView
+    /// <summary>The score of an input row, from its user and item keys.</summary>
+    private ValueGetter<float> ScoreGetter(DataViewRow row)
     {
-        public bool CanShuffle => input.CanShuffle;
-        public DataViewSchema Schema => schema;
-        public long? GetRowCount() => input.GetRowCount();
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
-        {
-            var needed = columnsNeeded.ToList();
-            var scoreNeeded = needed.Any(c => c.Name == parent.ScoreColumnName && c.Index == schema.Count - 1);
-            var inputColumns = needed.Where(c => c.Index < schema.Count - 1).Select(c => input.Schema[c.Name]).ToList();
-            if (scoreNeeded) inputColumns.AddRange([input.Schema[parent.UserColumnName], input.Schema[parent.ItemColumnName]]);
-            return new ScoredCursor(input.GetRowCursor(inputColumns.Distinct(), rand), parent, schema, scoreNeeded);
-        }
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) => [GetRowCursor(columnsNeeded, rand)];
-    }
-
-    /// <summary>Delegates every input column to the wrapped row and computes the score from its keys.</summary>
-    private static ValueGetter<float> ScoreGetter(DataViewRow row, RecommenderTransformer parent)
-    {
-        var user = row.GetGetter<uint>(row.Schema[parent.UserColumnName]);
-        var item = row.GetGetter<uint>(row.Schema[parent.ItemColumnName]);
-        var scorer = parent.CreateScorer();
+        var user = row.GetGetter<uint>(row.Schema[UserColumnName]);
+        var item = row.GetGetter<uint>(row.Schema[ItemColumnName]);
+        var scorer = CreateScorer();
         uint u = 0, i = 0;
         return (ref float value) =>
         {
@@ -111,68 +91,5 @@ public sealed class RecommenderTransformer : ITransformer
             item(ref i);
             value = scorer(u, i);
         };
-    }
-
-    private sealed class ScoredCursor(DataViewRowCursor input, RecommenderTransformer parent, DataViewSchema schema, bool scoreActive) : DataViewRowCursor
-    {
-        private ValueGetter<float>? _score;
-
-        public override DataViewSchema Schema => schema;
-        public override long Position => input.Position;
-        public override long Batch => input.Batch;
-        public override bool MoveNext() => input.MoveNext();
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-
-        public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index == schema.Count - 1 ? scoreActive : input.IsColumnActive(input.Schema[column.Name]);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (column.Index != schema.Count - 1) return input.GetGetter<TValue>(input.Schema[column.Name]);
-            if (typeof(TValue) != typeof(float)) throw new InvalidOperationException($"'{parent.ScoreColumnName}' is Single, not {typeof(TValue).Name}.");
-            _score ??= ScoreGetter(input, parent);
-            return (ValueGetter<TValue>)(Delegate)_score;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) input.Dispose();
-            base.Dispose(disposing);
-        }
-    }
-
-    /// <summary>Row-to-row form, which PredictionEngine uses.</summary>
-    private sealed class ScoreMapper(RecommenderTransformer parent, DataViewSchema inputSchema, DataViewSchema outputSchema) : IRowToRowMapper
-    {
-        public DataViewSchema InputSchema => inputSchema;
-        public DataViewSchema OutputSchema => outputSchema;
-
-        public IEnumerable<DataViewSchema.Column> GetDependencies(IEnumerable<DataViewSchema.Column> dependingColumns) =>
-            dependingColumns.Any(c => c.Index == outputSchema.Count - 1)
-                ? [inputSchema[parent.UserColumnName], inputSchema[parent.ItemColumnName], .. dependingColumns.Where(c => c.Index < outputSchema.Count - 1).Select(c => inputSchema[c.Name])]
-                : dependingColumns.Select(c => inputSchema[c.Name]);
-
-        public DataViewRow GetRow(DataViewRow input, IEnumerable<DataViewSchema.Column> activeColumns) =>
-            new ScoredRow(input, parent, outputSchema, activeColumns.Any(c => c.Index == outputSchema.Count - 1));
-    }
-
-    private sealed class ScoredRow(DataViewRow input, RecommenderTransformer parent, DataViewSchema schema, bool scoreActive) : DataViewRow
-    {
-        private ValueGetter<float>? _score;
-
-        public override DataViewSchema Schema => schema;
-        public override long Position => input.Position;
-        public override long Batch => input.Batch;
-        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
-
-        public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index == schema.Count - 1 ? scoreActive : input.IsColumnActive(input.Schema[column.Name]);
-
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (column.Index != schema.Count - 1) return input.GetGetter<TValue>(input.Schema[column.Name]);
-            _score ??= ScoreGetter(input, parent);
-            return (ValueGetter<TValue>)(Delegate)_score;
-        }
     }
 }

@@ -310,9 +310,12 @@ public sealed class SqliteRunStore : IRunStore
         lock (_gate) return work();
     }
 
-    private SqliteCommand Command(SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    private SqliteCommand Command(SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
+        CreateCommand(_connection, transaction, sql, parameters);
+
+    private static SqliteCommand CreateCommand(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        var command = _connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
@@ -327,17 +330,13 @@ public sealed class SqliteRunStore : IRunStore
 
     private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        using var command = CreateCommand(connection, transaction, sql, parameters);
         return command.ExecuteScalar();
     }
 
     private static void Execute(SqliteConnection connection, string sql)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
+        using var command = CreateCommand(connection, null, sql);
         command.ExecuteNonQuery();
     }
 

@@ -139,10 +139,13 @@ internal static class EvaluateCommands
         var text = new Command("text", "PriceRunner: same-product retrieval and category classification for TF-IDF, averaged GloVe and the trained encoder.");
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 3 };
         var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 2000 };
-        text.With(epochs, queries, seed, CommonOptions.Json, CommonOptions.Quiet);
+        var textDevice = new Option<string>("--device") { DefaultValueFactory = _ => "auto", Description = "auto, cpu, cuda or cuda:N." };
+        var textPrecision = new Option<string>("--precision") { DefaultValueFactory = _ => "auto", Description = "auto (bfloat16 on CUDA), float32, bfloat16 or float16." };
+        text.With(epochs, queries, textDevice, textPrecision, seed, CommonOptions.Json, CommonOptions.Quiet);
         text.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
-            var rows = TextBenchmark.Run(parse.GetValue(seed), parse.GetValue(epochs), parse.GetValue(queries), new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")));
+            var rows = TextBenchmark.Run(parse.GetValue(seed), parse.GetValue(epochs), parse.GetValue(queries), new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")),
+                parse.GetValue(textDevice)!, parse.GetValue(textPrecision)!);
             output.JsonResult(rows);
             var table = new Table().Border(TableBorder.Rounded).AddColumns("representation", "recall@10", "NDCG@10", "MRR@10", "accuracy", "macro-F1", "embed (s)", "train (s)");
             foreach (var r in rows)
@@ -153,19 +156,33 @@ internal static class EvaluateCommands
         bench.Subcommands.Add(text);
 
         var textThroughput = new Command("text-throughput", "Encoder encoding and training speed on fixed shapes, beside PyTorch on the same shapes (experiments/benchmarks/peers/encoder_throughput.py).");
-        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu" };
-        var pytorch = new Option<string?>("--pytorch") { Description = "PyTorch script (default experiments/benchmarks/peers/encoder_throughput.py; 'none' to skip)." };
-        textThroughput.With(device, pytorch, seed, CommonOptions.Json, CommonOptions.Quiet);
+        var device = new Option<string>("--device") { DefaultValueFactory = _ => "cpu", Description = "cpu, cuda or cuda:N." };
+        var precision = new Option<string>("--precision") { DefaultValueFactory = _ => "float32", Description = "float32, bfloat16, float16 or auto (mixed precision: matrix products in the 16-bit type)." };
+        var pytorch = new Option<string?>("--pytorch") { Description = "PyTorch script (default experiments/benchmarks/peers/encoder_throughput.py; 'none' to skip). Its interpreter: EXPERIMENTS_PYTHON, else /usr/bin/python3." };
+        var defaults = new Experiments.Text.EncoderThroughputOptions();
+        Option<int> Shape(string name, int value, string description) => new(name) { DefaultValueFactory = _ => value, Description = description };
+        var hidden = Shape("--hidden", defaults.Hidden, "Hidden size.");
+        var layers = Shape("--layers", defaults.Layers, "Transformer layers.");
+        var heads = Shape("--heads", defaults.Heads, "Attention heads.");
+        var intermediate = Shape("--intermediate", defaults.Intermediate, "Feed-forward size.");
+        var length = Shape("--length", defaults.Length, "Tokens per text.");
+        var batch = Shape("--batch", defaults.Batch, "Texts per batch.");
+        var threads = Shape("--threads", defaults.Threads, "CPU threads (both sides).");
+        textThroughput.With(device, precision, pytorch, hidden, layers, heads, intermediate, length, batch, threads, seed, CommonOptions.Json, CommonOptions.Quiet);
         textThroughput.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
-            var options = new Experiments.Text.EncoderThroughputOptions(Seed: parse.GetValue(seed), Device: parse.GetValue(device)!);
+            var options = defaults with
+            {
+                Seed = parse.GetValue(seed), Device = parse.GetValue(device)!, Precision = parse.GetValue(precision)!, Hidden = parse.GetValue(hidden), Layers = parse.GetValue(layers),
+                Heads = parse.GetValue(heads), Intermediate = parse.GetValue(intermediate), Length = parse.GetValue(length), Batch = parse.GetValue(batch), Threads = parse.GetValue(threads),
+            };
             var results = new List<Experiments.Text.EncoderThroughputResult> { Experiments.Text.EncoderThroughput.Run(options) };
             var script = parse.GetValue(pytorch) switch { "none" => null, { } given => given, null => Path.Combine("experiments", "benchmarks", "peers", "encoder_throughput.py") };
             if (script is not null) results.Add(PythonPeers.EncoderThroughput(script, options));
             output.JsonResult(new { options, results });
             var table = new Table().Border(TableBorder.Rounded).AddColumns("implementation", "encoded titles/s", "training steps/s");
             foreach (var r in results) table.AddRow(Markup.Escape(r.Implementation), $"{r.EncodedPerSecond:N0}", $"{r.TrainStepsPerSecond:F2}");
-            table.Caption = new TableTitle($"batch {options.Batch} × {options.Length} tokens, hidden {options.Hidden}, {options.Layers} layers, {options.Heads} heads, {options.Threads} threads");
+            table.Caption = new TableTitle($"{options.Device}, {options.Precision}: batch {options.Batch} × {options.Length} tokens, hidden {options.Hidden}, {options.Layers} layers, {options.Heads} heads, {options.Threads} threads");
             output.Write(table);
             return Task.FromResult(ExitCodes.Success);
         }));

@@ -12,6 +12,8 @@ EvaluateCommands.Add(root);
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false };
 try
 {
+    // A libtorch named by EXPERIMENTS_LIBTORCH (e.g. a CUDA PyTorch's) must be loaded before TorchSharp loads its own.
+    Experiments.Text.TorchDevice.LibTorch.LoadFromEnvironment();
     return await root.Parse(args).InvokeAsync(configuration);
 }
 catch (ExperimentsException e)

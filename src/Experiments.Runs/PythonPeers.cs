@@ -4,15 +4,19 @@ using Experiments.Core;
 
 namespace Experiments.Runs;
 
-/// <summary>Runs a peer script with Debian's Python (JSON in on standard input, JSON out), for side-by-side benchmarks.</summary>
+/// <summary>
+/// Runs a peer script with Debian's Python, or the interpreter named by EXPERIMENTS_PYTHON (e.g. a CUDA PyTorch's
+/// virtual environment), JSON in on standard input and JSON out, for side-by-side benchmarks.
+/// </summary>
 public static class PythonPeers
 {
     public static JsonElement Run(string script, string input)
     {
         if (!File.Exists(script)) throw new ExperimentsException($"{script}: the peer script is missing.");
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var python = Environment.GetEnvironmentVariable("EXPERIMENTS_PYTHON") is { Length: > 0 } chosen ? chosen : "/usr/bin/python3";
+        var info = new ProcessStartInfo(python) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(script);
-        using var process = Process.Start(info) ?? throw new ExperimentsException("Could not start /usr/bin/python3.");
+        using var process = Process.Start(info) ?? throw new ExperimentsException($"Could not start {python}.");
         process.StandardInput.Write(input);
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
@@ -27,7 +31,7 @@ public static class PythonPeers
         var result = Run(script, JsonSerializer.Serialize(new
         {
             vocabulary = o.Vocabulary, hidden = o.Hidden, layers = o.Layers, heads = o.Heads, intermediate = o.Intermediate, length = o.Length,
-            batch = o.Batch, encodeBatches = o.EncodeBatches, trainSteps = o.TrainSteps, threads = o.Threads, seed = o.Seed,
+            batch = o.Batch, encodeBatches = o.EncodeBatches, trainSteps = o.TrainSteps, threads = o.Threads, seed = o.Seed, device = o.Device, precision = o.Precision,
         }));
         return new Experiments.Text.EncoderThroughputResult($"PyTorch {result.GetProperty("torch").GetString()}", result.GetProperty("encodedPerSecond").GetDouble(), result.GetProperty("trainStepsPerSecond").GetDouble());
     }

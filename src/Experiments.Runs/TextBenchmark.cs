@@ -21,7 +21,7 @@ public sealed record TextBenchmarkRow(string Embedder, double Recall10, double N
 /// </summary>
 public static class TextBenchmark
 {
-    public static List<TextBenchmarkRow> Run(int seed, int epochs, int maxQueries, IProgress<string>? progress = null)
+    public static List<TextBenchmarkRow> Run(int seed, int epochs, int maxQueries, IProgress<string>? progress = null, string device = "auto", string precision = "auto")
     {
         var table = new DatasetLoader().Open(new DatasetRequest("pricerunner-product-classification")).Table("offers");
         var titles = table["Product Title"].Strings!;
@@ -83,9 +83,9 @@ public static class TextBenchmark
         var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 128, Layers = 2, AttentionHeads = 4, IntermediateSize = 256, MaxPositions = 32 });
         var pairs = train.GroupBy(i => clusters[i]).Where(g => g.Count() > 1).SelectMany(g => g.Zip(g.Skip(1), (a, b) => (titles[a], titles[b]))).ToList();
         var tokenizer = new TextTokenizer(vocabulary);
-        var history = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { Epochs = epochs, BatchSize = 64, LearningRate = 1e-3, Seed = seed, Device = "auto" })
+        var history = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { Epochs = epochs, BatchSize = 64, LearningRate = 1e-3, Seed = seed, Device = device, Precision = precision, Notice = m => progress?.Report(m) })
             .TrainContrastive(pairs, progress: new Progress<EpochReport>(r => progress?.Report($"encoder epoch {r.Epoch}: loss {r.TrainLoss:F3}, {r.ExamplesPerSecond:F0} pairs/s")));
-        Measure(new EncoderEmbedder(encoder, tokenizer), clock.Elapsed.TotalSeconds);
+        Measure(new EncoderEmbedder(encoder, tokenizer, device: device, precision: precision), clock.Elapsed.TotalSeconds);
         return rows;
     }
 

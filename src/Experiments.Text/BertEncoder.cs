@@ -10,12 +10,14 @@ namespace Experiments.Text;
 /// multi-head self-attention and a GELU feed-forward block (post- or pre-layer-norm), and mean or [CLS] pooling into a
 /// sentence vector. Module and parameter names are those of Hugging Face's BertModel
 /// ("embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight", …), so checkpoints in that
-/// layout load directly.
+/// layout load directly. Under mixed precision (<see cref="ComputeType"/> bfloat16 or float16) the matrix products run in
+/// that type while weights, the residual stream, layer norms and the softmax stay float32, as PyTorch's autocast does.
 /// </summary>
 public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
 {
     private readonly BertEmbeddings embeddings;
     private readonly BertStack encoder;
+    private readonly Precision precision = new();
 
     public BertEncoder(EncoderOptions options) : base("bert")
     {
@@ -23,11 +25,29 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
             throw new Core.ExperimentsException($"The hidden size ({options.HiddenSize}) must be a multiple of the attention heads ({options.AttentionHeads}).");
         Options = options;
         embeddings = new BertEmbeddings(options);
-        encoder = new BertStack(options);
+        encoder = new BertStack(options, precision);
         RegisterComponents();
     }
 
     public EncoderOptions Options { get; }
+
+    /// <summary>
+    /// The type matrix products run in: null (float32), bfloat16 or float16. Parameters stay float32 either way. Without
+    /// gradients (inference) the 16-bit copies of the weights are kept between calls, until the next forward pass with
+    /// gradients or <see cref="ClearCastCache"/> (call it after changing weights in place without gradients).
+    /// </summary>
+    public ScalarType? ComputeType
+    {
+        get => precision.Type;
+        set
+        {
+            precision.Type = value is null or ScalarType.BFloat16 or ScalarType.Float16 ? value
+                : throw new ArgumentException($"Mixed precision computes in bfloat16 or float16, not {value}.");
+            precision.Clear();
+        }
+    }
+
+    public void ClearCastCache() => precision.Clear();
 
     /// <summary>Token states (batch × length × hidden) for token ids and a 0/1 attention mask (batch × length).</summary>
     public override Tensor forward(Tensor inputIds, Tensor attentionMask)
@@ -82,9 +102,9 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     {
         private readonly ModuleList<BertLayer> layer;
 
-        public BertStack(EncoderOptions o) : base("encoder")
+        public BertStack(EncoderOptions o, Precision precision) : base("encoder")
         {
-            layer = new ModuleList<BertLayer>(Enumerable.Range(0, o.Layers).Select(_ => new BertLayer(o)).ToArray());
+            layer = new ModuleList<BertLayer>(Enumerable.Range(0, o.Layers).Select(_ => new BertLayer(o, precision)).ToArray());
             RegisterComponents();
         }
 
@@ -108,11 +128,11 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         private readonly OutputBlock output;
         private readonly bool preNorm;
 
-        public BertLayer(EncoderOptions o) : base("layer")
+        public BertLayer(EncoderOptions o, Precision precision) : base("layer")
         {
-            attention = new BertAttention(o);
-            intermediate = new DenseBlock(o.HiddenSize, o.IntermediateSize);
-            output = new OutputBlock(o.IntermediateSize, o);
+            attention = new BertAttention(o, precision);
+            intermediate = new DenseBlock(o.HiddenSize, o.IntermediateSize, precision);
+            output = new OutputBlock(o.IntermediateSize, o, precision);
             preNorm = o.PreLayerNorm;
             RegisterComponents();
         }
@@ -131,10 +151,10 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         private readonly OutputBlock output;
         private readonly bool preNorm;
 
-        public BertAttention(EncoderOptions o) : base("attention")
+        public BertAttention(EncoderOptions o, Precision precision) : base("attention")
         {
-            self = new SelfAttention(o);
-            output = new OutputBlock(o.HiddenSize, o);
+            self = new SelfAttention(o, precision);
+            output = new OutputBlock(o.HiddenSize, o, precision);
             preNorm = o.PreLayerNorm;
             RegisterComponents();
         }
@@ -154,9 +174,11 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         private readonly Linear value;
         private readonly Dropout dropout;
         private readonly int heads;
+        private readonly Precision precision;
 
-        public SelfAttention(EncoderOptions o) : base("self")
+        public SelfAttention(EncoderOptions o, Precision precision) : base("self")
         {
+            this.precision = precision;
             query = Linear(o.HiddenSize, o.HiddenSize);
             key = Linear(o.HiddenSize, o.HiddenSize);
             value = Linear(o.HiddenSize, o.HiddenSize);
@@ -171,9 +193,15 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
             long batch = x.shape[0], length = x.shape[1], hidden = x.shape[2];
             var size = hidden / heads;
             Tensor Split(Tensor t) => t.view(batch, length, heads, size).transpose(1, 2);
-            var scores = Split(query.forward(x)).matmul(Split(key.forward(x)).transpose(-1, -2)) / Math.Sqrt(size) + mask;
+            var type = precision.Type;
+            // One cast of the input serves the three projections (a cast of an already-cast tensor is free).
+            if (type is { } compute) x = x.to_type(compute);
+            // Scores are formed in the compute type; adding the float32 mask promotes them to float32 in the same kernel
+            // (as under PyTorch's autocast), so the softmax runs in float32; its weights are applied in the compute type.
+            var scores = Split(precision.Linear(query, x)).matmul(Split(precision.Linear(key, x)).transpose(-1, -2)) / Math.Sqrt(size) + mask;
             var weights = dropout.forward(functional.softmax(scores, -1));
-            return weights.matmul(Split(value.forward(x))).transpose(1, 2).contiguous().view(batch, length, hidden).MoveToOuterDisposeScope();
+            if (type is { } t) weights = weights.to_type(t);
+            return weights.matmul(Split(precision.Linear(value, x))).transpose(1, 2).contiguous().view(batch, length, hidden).MoveToOuterDisposeScope();
         }
     }
 
@@ -181,25 +209,29 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     private sealed class DenseBlock : Module<Tensor, Tensor>
     {
         private readonly Linear dense;
+        private readonly Precision precision;
 
-        public DenseBlock(int input, int output) : base("intermediate")
+        public DenseBlock(int input, int output, Precision precision) : base("intermediate")
         {
             dense = Linear(input, output);
+            this.precision = precision;
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) => dense.forward(x);
+        public override Tensor forward(Tensor x) => precision.Linear(dense, x);
     }
 
-    /// <summary>dense → dropout → residual → LayerNorm (post-LN), or dense → dropout → residual (pre-LN).</summary>
+    /// <summary>dense → dropout → residual → LayerNorm (post-LN), or dense → dropout → residual (pre-LN); the result is float32.</summary>
     private sealed class OutputBlock : Module<Tensor, Tensor, bool, Tensor>
     {
         private readonly Linear dense;
         private readonly LayerNorm LayerNorm;
         private readonly Dropout dropout;
+        private readonly Precision precision;
 
-        public OutputBlock(int input, EncoderOptions o) : base("output")
+        public OutputBlock(int input, EncoderOptions o, Precision precision) : base("output")
         {
+            this.precision = precision;
             dense = Linear(input, o.HiddenSize);
             LayerNorm = nn.LayerNorm(o.HiddenSize, o.LayerNormEpsilon);
             dropout = Dropout(o.Dropout);
@@ -211,8 +243,44 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         public override Tensor forward(Tensor x, Tensor residual, bool preNorm)
         {
             using var scope = NewDisposeScope();
-            var sum = dropout.forward(dense.forward(x)) + residual;
+            // The float32 residual promotes a compute-type projection back to float32 within the addition.
+            var sum = dropout.forward(precision.Linear(dense, x)) + residual;
             return (preNorm ? sum : LayerNorm.forward(sum)).MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>The compute type shared by all layers of one encoder, and the inference-time cache of cast weights.</summary>
+    private sealed class Precision
+    {
+        private readonly Dictionary<Linear, (Tensor Weight, Tensor? Bias)> _casts = new(ReferenceEqualityComparer.Instance);
+
+        public ScalarType? Type { get; set; }
+
+        /// <summary>
+        /// A linear layer in the compute type. With gradients, input and float32 weights are cast per call (the casts carry
+        /// gradients back to the float32 weights); without, the weights' casts are made once and reused.
+        /// </summary>
+        public Tensor Linear(Linear layer, Tensor x)
+        {
+            if (Type is not { } t) return layer.forward(x);
+            if (is_grad_enabled())
+            {
+                Clear();
+                return functional.linear(x.to_type(t), layer.weight!.to_type(t), layer.bias?.to_type(t));
+            }
+            if (!_casts.TryGetValue(layer, out var cast))
+                _casts[layer] = cast = (layer.weight!.to_type(t).DetachFromDisposeScope(), layer.bias?.to_type(t).DetachFromDisposeScope());
+            return functional.linear(x.to_type(t), cast.Weight, cast.Bias);
+        }
+
+        public void Clear()
+        {
+            foreach (var (weight, bias) in _casts.Values)
+            {
+                weight.Dispose();
+                bias?.Dispose();
+            }
+            _casts.Clear();
         }
     }
 }

@@ -24,53 +24,67 @@ public sealed record EncoderTrainingOptions
     /// <summary>Where to save a checkpoint after every epoch (Hugging Face layout, one folder per epoch); null: none.</summary>
     public string? CheckpointFolder { get; init; }
     public string Device { get; init; } = "auto";
+    /// <summary>"auto" (bfloat16 matrix products on CUDA, float32 on CPU), "float32", "bfloat16" or "float16" (with dynamic loss scaling).</summary>
+    public string Precision { get; init; } = "auto";
     public int Seed { get; init; } = 42;
+    /// <summary>Messages worth a user's attention during training (e.g. the batch size halved after running out of memory).</summary>
+    public Action<string>? Notice { get; init; }
 }
 
-/// <summary>One epoch's training loss, validation score (accuracy, or recall@1 for pairs) and speed.</summary>
-public sealed record EpochReport(int Epoch, double TrainLoss, double? ValidationScore, double ExamplesPerSecond);
+/// <summary>One epoch's training loss, validation score (accuracy, or recall@1 for pairs), speed and the batch size it ended with.</summary>
+public sealed record EpochReport(int Epoch, double TrainLoss, double? ValidationScore, double ExamplesPerSecond, int BatchSize);
 
 /// <summary>
 /// Trains an encoder: (a) with a classification head (cross-entropy over categories or intents), or (b) with a
 /// contrastive objective over pairs (query ↔ product, title ↔ title) using the other pairs of the batch as negatives
 /// (symmetric InfoNCE on cosine similarities). AdamW with linear warm-up and decay, gradient clipping, batches of
 /// similar lengths (length bucketing) padded only to their own longest sequence, a seeded order, a checkpoint per epoch
-/// and early stopping on the validation score.
+/// and early stopping on the validation score. Mixed precision on request (bfloat16 by default on CUDA); a batch that
+/// runs out of memory halves the batch size (<see cref="AdaptiveBatchSize"/>).
 /// </summary>
 public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer, EncoderTrainingOptions options)
 {
+    private readonly AdaptiveBatchSize batchSize = new(options.BatchSize, options.Device, options.Notice);
+
+    /// <summary>
+    /// Resolves the device and precision, moves the encoder there, sets its compute type and, on a GPU, caps the batch
+    /// size to the free memory (<paramref name="textsPerExample"/>: 2 for pairs, each side encoded).
+    /// </summary>
+    private Device Prepare(bool training, int textsPerExample = 1)
+    {
+        var device = TorchDevice.Resolve(options.Device);
+        encoder.to(device);
+        encoder.ComputeType = TorchDevice.ComputeType(options.Precision, device);
+        batchSize.FitMemory(device, textsPerExample * GpuMemory.BytesPerText(encoder.Options, options.MaxLength, encoder.ComputeType, training), options.MaxLength);
+        return device;
+    }
+
     public IReadOnlyList<EpochReport> TrainClassifier(IReadOnlyList<string> texts, int[] labels, int classes,
         (IReadOnlyList<string> Texts, int[] Labels)? validation = null, IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
     {
         if (texts.Count != labels.Length) throw new ExperimentsException("Texts and labels differ in length.");
         if (labels.Any(l => l < 0 || l >= classes)) throw new ExperimentsException($"Labels must lie in 0..{classes - 1}.");
-        var device = TorchDevice.Resolve(options.Device);
+        var device = Prepare(training: true);
         manual_seed(options.Seed);
         using var head = nn.Linear(encoder.Options.HiddenSize, classes);
-        encoder.to(device);
         head.to(device);
         var encoded = texts.Select(t => tokenizer.Encode(t, options.MaxLength)).ToArray();
         var validationEncoded = validation?.Texts.Select(t => tokenizer.Encode(t, options.MaxLength)).ToArray();
         return Train(encoded.Length, [.. encoder.parameters(), .. head.parameters()], batch =>
         {
             var (ids, mask) = Pad(batch.Select(i => encoded[i]).ToArray(), device);
-            using var target = tensor(batch.Select(i => (long)labels[i]).ToArray(), device: device);
-            using var logits = head.forward(encoder.Embed(ids, mask));
-            ids.Dispose();
-            mask.Dispose();
-            return nn.functional.cross_entropy(logits, target);
+            var target = tensor(batch.Select(i => (long)labels[i]).ToArray(), device: device);
+            return nn.functional.cross_entropy(head.forward(encoder.Embed(ids, mask)), target);
         }, validationEncoded is null ? null : () =>
         {
             var correct = 0;
-            foreach (var batch in Batches(validationEncoded, new Random(0), shuffle: false))
+            batchSize.ForEach(Batches(validationEncoded, new Random(0), shuffle: false), batch =>
             {
+                using var scope = NewDisposeScope();
                 var (ids, mask) = Pad(batch.Select(i => validationEncoded[i]).ToArray(), device);
-                using var predicted = head.forward(encoder.Embed(ids, mask)).argmax(1).cpu();
-                var values = predicted.data<long>().ToArray();
+                var values = head.forward(encoder.Embed(ids, mask)).argmax(1).cpu().data<long>().ToArray();
                 correct += batch.Where((i, k) => values[k] == validation!.Value.Labels[i]).Count();
-                ids.Dispose();
-                mask.Dispose();
-            }
+            });
             return (double)correct / validationEncoded.Length;
         }, encoded, progress, cancel);
     }
@@ -79,25 +93,20 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         IReadOnlyList<(string A, string B)>? validation = null, IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
     {
         if (pairs.Count < 2) throw new ExperimentsException("Contrastive training needs at least two pairs (each batch's other pairs are the negatives).");
-        var device = TorchDevice.Resolve(options.Device);
+        var device = Prepare(training: true, textsPerExample: 2);
         manual_seed(options.Seed);
-        encoder.to(device);
         var left = pairs.Select(p => tokenizer.Encode(p.A, options.MaxLength)).ToArray();
         var right = pairs.Select(p => tokenizer.Encode(p.B, options.MaxLength)).ToArray();
         Tensor Loss(int[] batch, bool symmetric)
         {
             var (la, ma) = Pad(batch.Select(i => left[i]).ToArray(), device);
             var (lb, mb) = Pad(batch.Select(i => right[i]).ToArray(), device);
-            using var a = nn.functional.normalize(encoder.Embed(la, ma), dim: 1);
-            using var b = nn.functional.normalize(encoder.Embed(lb, mb), dim: 1);
-            using var logits = a.matmul(b.t()) / options.Temperature;
-            using var target = arange(batch.Length, dtype: ScalarType.Int64, device: device);
-            foreach (var t in new[] { la, ma, lb, mb }) t.Dispose();
+            var a = nn.functional.normalize(encoder.Embed(la, ma), dim: 1);
+            var b = nn.functional.normalize(encoder.Embed(lb, mb), dim: 1);
+            var logits = a.matmul(b.t()) / options.Temperature;
+            var target = arange(batch.Length, dtype: ScalarType.Int64, device: device);
             var forward = nn.functional.cross_entropy(logits, target);
-            if (!symmetric) return forward;
-            using var backward = nn.functional.cross_entropy(logits.t(), target);
-            using (forward)
-                return (forward + backward) / 2;
+            return symmetric ? (forward + nn.functional.cross_entropy(logits.t(), target)) / 2 : forward;
         }
         Func<double>? score = null;
         if (validation is { Count: > 1 })
@@ -107,8 +116,8 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
             score = () =>
             {
                 // Recall@1: how often a left text's nearest right text, among all validation pairs, is its own partner.
-                using var a = EmbedAll(vl, device);
-                using var b = EmbedAll(vr, device);
+                using var a = EmbedAll(vl);
+                using var b = EmbedAll(vr);
                 using var best = a.matmul(b.t()).argmax(1).cpu();
                 return best.data<long>().ToArray().Where((j, i) => j == i).Count() / (double)vl.Length;
             };
@@ -116,26 +125,26 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         return Train(pairs.Count, encoder.parameters().ToArray(), batch => Loss(batch, symmetric: true), score, left, progress, cancel);
     }
 
-    /// <summary>Normalised sentence vectors of already tokenised texts, in batches, without gradients.</summary>
-    public Tensor EmbedAll(int[][] encoded, Device device)
+    /// <summary>Normalised sentence vectors of already tokenised texts, in batches, without gradients, on the trainer's device and precision.</summary>
+    public Tensor EmbedAll(int[][] encoded)
     {
+        var device = Prepare(training: false);
         using var _ = no_grad();
         encoder.eval();
         var parts = new List<Tensor>();
-        var batches = Batches(encoded, new Random(0), shuffle: false);
-        foreach (var batch in batches)
+        var order = new List<int>();
+        batchSize.ForEach(Batches(encoded, new Random(0), shuffle: false), batch =>
         {
+            using var scope = NewDisposeScope();
             var (ids, mask) = Pad(batch.Select(i => encoded[i]).ToArray(), device);
-            parts.Add(nn.functional.normalize(encoder.Embed(ids, mask), dim: 1));
-            ids.Dispose();
-            mask.Dispose();
-        }
+            parts.Add(nn.functional.normalize(encoder.Embed(ids, mask), dim: 1).MoveToOuterDisposeScope());
+            order.AddRange(batch);
+        });
         // Batches come in length order: put the rows back in input order.
-        var order = batches.SelectMany(b => b).ToArray();
         using var stacked = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
-        var inverse = new long[order.Length];
-        for (var k = 0; k < order.Length; k++) inverse[order[k]] = k;
+        var inverse = new long[order.Count];
+        for (var k = 0; k < order.Count; k++) inverse[order[k]] = k;
         using var index = tensor(inverse, device: device);
         return stacked.index_select(0, index);
     }
@@ -144,41 +153,47 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         IProgress<EpochReport>? progress, CancellationToken cancel)
     {
         var random = new Random(options.Seed);
-        var steps = options.Epochs * Batches(lengths, new Random(options.Seed), shuffle: true).Count;
-        var warmup = Math.Max(1, (int)(steps * options.WarmupFraction));
-        using var optimizer = optim.AdamW(parameters, options.LearningRate, weight_decay: options.WeightDecay);
+        // The schedule counts examples, not steps, so it stays right when the batch size halves mid-way.
+        var total = (long)options.Epochs * count;
+        var warmup = Math.Max(1, (long)(total * options.WarmupFraction));
+        using var optimizer = new FlatAdamW(parameters, options.WeightDecay);
+        var scaler = new LossScaler(encoder.ComputeType == ScalarType.Float16);
         var history = new List<EpochReport>();
         var best = double.NegativeInfinity;
         Dictionary<string, Tensor>? bestWeights = null;
         var sinceBest = 0;
-        var step = 0;
+        long done = 0;
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             encoder.train();
             var clock = Stopwatch.StartNew();
-            double total = 0;
+            // The loss is summed on the device and read once per epoch: reading it every step would stall a GPU.
+            using var sum = zeros(1, dtype: ScalarType.Float64, device: parameters[0].device);
             var seen = 0;
-            foreach (var batch in Batches(lengths, random, shuffle: true))
+            batchSize.ForEach(Batches(lengths, random, shuffle: true), batch =>
             {
                 cancel.ThrowIfCancellationRequested();
-                step++;
-                var rate = options.LearningRate * (step <= warmup ? (double)step / warmup : Math.Max(0, (double)(steps - step) / Math.Max(1, steps - warmup)));
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                optimizer.zero_grad();
-                using var value = loss(batch);
-                value.backward();
-                nn.utils.clip_grad_norm_(parameters, options.MaxGradientNorm);
-                optimizer.step();
-                total += value.item<float>() * batch.Length;
+                using var scope = NewDisposeScope();
+                var reached = done + batch.Length;
+                var rate = options.LearningRate * (reached <= warmup ? (double)reached / warmup : Math.Max(0, (double)(total - reached) / Math.Max(1, total - warmup)));
+                optimizer.ZeroGrad();
+                var value = loss(batch);
+                (scaler.Enabled ? value * scaler.Scale : value).backward();
+                scaler.Update(optimizer.Step(rate, options.MaxGradientNorm, scaler.Scale, skipIfNotFinite: scaler.Enabled));
+                sum.add_(value.detach().to_type(ScalarType.Float64) * batch.Length);
                 seen += batch.Length;
-            }
+                done = reached;
+            });
+            var epochLoss = sum.item<double>() / seen;
+            if (!double.IsFinite(epochLoss))
+                throw new ExperimentsException($"Training diverged: the loss became {epochLoss} in epoch {epoch}; lower the learning rate ({options.LearningRate}) or use float32 precision.");
             double? score = null;
             if (validate is not null)
             {
                 encoder.eval();
                 using (no_grad()) score = validate();
             }
-            var report = new EpochReport(epoch, total / seen, score, seen / clock.Elapsed.TotalSeconds);
+            var report = new EpochReport(epoch, epochLoss, score, seen / clock.Elapsed.TotalSeconds, batchSize.Current);
             history.Add(report);
             progress?.Report(report);
             if (options.CheckpointFolder is { } folder)
@@ -200,9 +215,34 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
             using (no_grad())
                 foreach (var (name, parameter) in encoder.named_parameters()) parameter.copy_(bestWeights[name]);
             foreach (var w in bestWeights.Values) w.Dispose();
+            encoder.ClearCastCache();
         }
         encoder.eval();
         return history;
+    }
+
+    /// <summary>
+    /// Dynamic loss scaling for float16: the loss is multiplied before backward so small gradients survive float16; a
+    /// step whose gradients overflowed is skipped (by <see cref="FlatAdamW.Step"/>) and the scale halved; after 2,000
+    /// clean steps it doubles. Off for float32 and bfloat16 (bfloat16 has float32's range).
+    /// </summary>
+    private sealed class LossScaler(bool enabled)
+    {
+        private int _clean;
+
+        public bool Enabled => enabled;
+        public double Scale { get; private set; } = enabled ? 65536 : 1;
+
+        public void Update(bool finite)
+        {
+            if (!enabled) return;
+            if (!finite)
+            {
+                Scale /= 2;
+                _clean = 0;
+            }
+            else if (++_clean % 2000 == 0) Scale *= 2;
+        }
     }
 
     /// <summary>
@@ -213,12 +253,12 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
     {
         var order = Enumerable.Range(0, encoded.Length).ToArray();
         if (shuffle) random.Shuffle(order);
-        var chunk = options.BatchSize * 50;
+        var chunk = batchSize.Current * 50;
         var batches = new List<int[]>();
         for (var start = 0; start < order.Length; start += chunk)
         {
             var sorted = order.Skip(start).Take(chunk).OrderBy(i => encoded[i].Length).ThenBy(i => i).ToArray();
-            for (var b = 0; b < sorted.Length; b += options.BatchSize) batches.Add(sorted.Skip(b).Take(options.BatchSize).ToArray());
+            for (var b = 0; b < sorted.Length; b += batchSize.Current) batches.Add(sorted.Skip(b).Take(batchSize.Current).ToArray());
         }
         if (!shuffle) return batches;
         var shuffled = batches.ToArray();

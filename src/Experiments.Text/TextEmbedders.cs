@@ -15,18 +15,20 @@ public interface ITextEmbedder
     float[][] Embed(IReadOnlyList<string> texts);
 }
 
-/// <summary>The transformer encoder's sentence vectors, batched, each distinct text encoded once.</summary>
-public sealed class EncoderEmbedder(BertEncoder encoder, TextTokenizer tokenizer, int maxLength = 32, string device = "auto") : ITextEmbedder
+/// <summary>
+/// The transformer encoder's sentence vectors, batched (the batch halves if it runs out of memory), each distinct text
+/// encoded once per call.
+/// </summary>
+public sealed class EncoderEmbedder(BertEncoder encoder, TextTokenizer tokenizer, int maxLength = 32, string device = "auto", string precision = "auto",
+    int batchSize = 128, string name = "encoder") : ITextEmbedder
 {
-    public string Name => "encoder";
+    public string Name => name;
 
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         var distinct = texts.Distinct(StringComparer.Ordinal).ToList();
-        var trainer = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { MaxLength = maxLength, BatchSize = 128, Device = device });
-        var target = TorchDevice.Resolve(device);
-        encoder.to(target);
-        using var vectors = trainer.EmbedAll(distinct.Select(t => tokenizer.Encode(t, maxLength)).ToArray(), target);
+        var trainer = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { MaxLength = maxLength, BatchSize = batchSize, Device = device, Precision = precision });
+        using var vectors = trainer.EmbedAll(distinct.Select(t => tokenizer.Encode(t, maxLength)).ToArray());
         using var cpu = vectors.cpu();
         var dimension = (int)cpu.shape[1];
         var flat = cpu.data<float>().ToArray();

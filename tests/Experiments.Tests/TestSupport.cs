@@ -85,3 +85,19 @@ internal static class CliProcess
         }
     }
 }
+
+/// <summary>
+/// The device the text-encoder tests run on: "cpu" unless EXPERIMENTS_TEST_DEVICE says otherwise (set it to "cuda" on a
+/// machine with a GPU to run the same tests there; docs/text.md shows how).
+/// </summary>
+[TestClass]
+public static class TestDevice
+{
+    /// <summary>A libtorch named by EXPERIMENTS_LIBTORCH must be loaded before any test touches TorchSharp.</summary>
+    [AssemblyInitialize]
+    public static void LoadLibTorch(TestContext _) => Experiments.Text.TorchDevice.LibTorch.LoadFromEnvironment();
+
+    public static string Name => Environment.GetEnvironmentVariable("EXPERIMENTS_TEST_DEVICE") is { Length: > 0 } name ? name : "cpu";
+
+    public static bool IsCuda => Name.StartsWith("cuda", StringComparison.Ordinal);
+}

@@ -2,9 +2,11 @@
 
 Post-layer-norm encoder (token, position, segment embeddings; N layers of multi-head self-attention and a GELU
 feed-forward block), mean pooling, a linear classification head. Encoding: forward passes without gradients in eval
-mode. Training: forward, cross-entropy, backward, gradient clipping and an AdamW step. Prints JSON. Run with Debian's
-/usr/bin/python3 (python3-torch).
+mode. Training: forward, cross-entropy, backward, gradient clipping and an AdamW step. Device "cpu" or "cuda[:n]";
+precision "float32", or "bfloat16"/"float16" through autocast (float16 with a GradScaler). On CUDA the clock is read
+after torch.cuda.synchronize(). Prints JSON. Run with Debian's /usr/bin/python3 (python3-torch), or any PyTorch.
 """
+import contextlib
 import json
 import sys
 import time
@@ -14,6 +16,13 @@ from torch import nn
 
 o = json.load(sys.stdin)
 torch.manual_seed(o["seed"])
+device = torch.device("cpu" if o.get("device", "cpu") == "cpu" else o["device"])
+precision = o.get("precision", "float32")
+if precision == "auto":
+    precision = "bfloat16" if device.type == "cuda" else "float32"
+autocast = (lambda: torch.autocast(device.type, dtype=getattr(torch, precision))) if precision != "float32" else contextlib.nullcontext
+scaler = torch.amp.GradScaler(device.type, enabled=precision == "float16") if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler") else None
+sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
 torch.set_num_threads(o["threads"])
 H, L, A, I, V, T, B = o["hidden"], o["layers"], o["heads"], o["intermediate"], o["vocabulary"], o["length"], o["batch"]
 
@@ -38,12 +47,12 @@ class Layer(nn.Module):
 class Encoder(nn.Module):
     def __init__(self):
         super().__init__()
-        self.word, self.position, self.segment = nn.Embedding(V, H, padding_idx=0), nn.Embedding(64, H), nn.Embedding(2, H)
+        self.word, self.position, self.segment = nn.Embedding(V, H, padding_idx=0), nn.Embedding(max(64, T), H), nn.Embedding(2, H)
         self.norm, self.drop = nn.LayerNorm(H, eps=1e-12), nn.Dropout(0.1)
         self.layers = nn.ModuleList(Layer() for _ in range(L))
 
     def forward(self, ids, mask):
-        positions = torch.arange(ids.shape[1]).unsqueeze(0)
+        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
         x = self.drop(self.norm(self.word(ids) + self.position(positions) + self.segment(torch.zeros_like(ids))))
         additive = ((1 - mask.float()) * -1e4)[:, None, None, :]
         for layer in self.layers:
@@ -52,32 +61,45 @@ class Encoder(nn.Module):
         return (x * m).sum(1) / m.sum(1)
 
 
-encoder, head = Encoder(), nn.Linear(H, 10)
-ids = torch.randint(1, V, (B, T))
-mask = torch.ones(B, T, dtype=torch.long)
-labels = torch.randint(0, 10, (B,))
+encoder, head = Encoder().to(device), nn.Linear(H, 10).to(device)
+ids = torch.randint(1, V, (B, T), device=device)
+mask = torch.ones(B, T, dtype=torch.long, device=device)
+labels = torch.randint(0, 10, (B,), device=device)
 
 encoder.eval()
-with torch.no_grad():
+with torch.no_grad(), autocast():
     for _ in range(3):
         encoder(ids, mask)
+    sync()
     start = time.perf_counter()
     for _ in range(o["encodeBatches"]):
         encoder(ids, mask)
+    sync()
     encode = time.perf_counter() - start
 
 encoder.train()
-optimizer = torch.optim.AdamW(list(encoder.parameters()) + list(head.parameters()), lr=1e-3, weight_decay=0.01)
+parameters = list(encoder.parameters()) + list(head.parameters())
+optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=0.01)
 def step():
     optimizer.zero_grad()
-    loss = nn.functional.cross_entropy(head(encoder(ids, mask)), labels)
-    loss.backward()
-    nn.utils.clip_grad_norm_(list(encoder.parameters()) + list(head.parameters()), 1.0)
-    optimizer.step()
+    with autocast():
+        loss = nn.functional.cross_entropy(head(encoder(ids, mask)), labels)
+    if scaler is not None and scaler.is_enabled():
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(parameters, 1.0)
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        nn.utils.clip_grad_norm_(parameters, 1.0)
+        optimizer.step()
 for _ in range(3):
     step()
+sync()
 start = time.perf_counter()
 for _ in range(o["trainSteps"]):
     step()
+sync()
 train = time.perf_counter() - start
 print(json.dumps({"encodedPerSecond": o["encodeBatches"] * B / encode, "trainStepsPerSecond": o["trainSteps"] / train, "torch": torch.__version__, "threads": torch.get_num_threads()}))

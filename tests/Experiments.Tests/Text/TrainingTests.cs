@@ -41,7 +41,7 @@ public sealed class TrainingTests
         manual_seed(1);
         var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 64, Layers = 2, AttentionHeads = 4, IntermediateSize = 128, MaxPositions = 32 });
         using var folder = new TempFolder();
-        var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 4, BatchSize = 32, LearningRate = 2e-3, Device = "cpu", CheckpointFolder = folder.Path });
+        var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 4, BatchSize = 32, LearningRate = 2e-3, Device = TestDevice.Name, CheckpointFolder = folder.Path });
         var history = trainer.TrainClassifier(titles.Take(600).ToList(), labels[..600], classes, (titles.Skip(600).ToList(), labels[600..]));
         Assert.HasCount(4, history);
         Assert.IsLessThan(history[0].TrainLoss * 0.7, history[^1].TrainLoss, string.Join("; ", history));
@@ -63,7 +63,7 @@ public sealed class TrainingTests
         var vocabulary = TextTokenizer.LearnVocabulary(titles, 3000);
         manual_seed(2);
         var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 64, Layers = 1, AttentionHeads = 4, IntermediateSize = 128, MaxPositions = 32 });
-        var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 3, BatchSize = 32, LearningRate = 2e-3, Device = "cpu", EarlyStoppingRounds = 2 });
+        var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 3, BatchSize = 32, LearningRate = 2e-3, Device = TestDevice.Name, EarlyStoppingRounds = 2 });
         var train = pairs.Skip(100).ToList();
         var validation = pairs.Take(100).ToList();
         var history = trainer.TrainContrastive(train, validation);

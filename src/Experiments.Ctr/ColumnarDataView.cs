@@ -4,7 +4,7 @@ using Microsoft.ML.Data;
 namespace Experiments.Ctr;
 
 /// <summary>
-/// An IDataView over columns held in arrays (bool, float or text), so that feature columns whose number depends on
+/// An IDataView over columns held in arrays (bool, float, text, or float vectors of one length), so that feature columns whose number depends on
 /// the data set (26 categorical columns for Criteo, 21 for Avazu) need no compile-time row class.
 /// </summary>
 internal sealed class ColumnarDataView : IDataView
@@ -20,6 +20,7 @@ internal sealed class ColumnarDataView : IDataView
                 bool[] => BooleanDataViewType.Instance,
                 float[] => NumberDataViewType.Single,
                 string[] => TextDataViewType.Instance,
+                float[][] vectors => new VectorDataViewType(NumberDataViewType.Single, vectors.Length == 0 ? 0 : vectors[0].Length),
                 _ => throw new ArgumentException($"Column '{name}': unsupported array type {values.GetType().Name}."),
             });
         Schema = builder.ToSchema();
@@ -56,6 +57,14 @@ internal sealed class ColumnarDataView : IDataView
                 bool[] b => (ValueGetter<bool>)((ref bool v) => v = b[_position]),
                 float[] f => (ValueGetter<float>)((ref float v) => v = f[_position]),
                 string[] s => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> v) => v = s[_position].AsMemory()),
+                // Copied into the caller's buffer: ML.NET may write into buffers it is handed back.
+                float[][] vectors => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> v) =>
+                {
+                    var row = vectors[_position];
+                    var editor = VBufferEditor.Create(ref v, row.Length);
+                    row.CopyTo(editor.Values);
+                    v = editor.Commit();
+                }),
                 _ => throw new InvalidOperationException(),
             };
             return getter as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{column.Name}' is {column.Type}, not {typeof(TValue).Name}.");

@@ -40,9 +40,11 @@ public static class CtrCatalog
         new("crosses", ParameterKind.String, "", "Crossed categorical pairs, e.g. \"C1*C2,site_id*app_id\"."),
         new("logTransform", ParameterKind.Boolean, true, "Signed log(1 + |x|) of numeric columns before normalisation."),
         new("servingPosition", ParameterKind.Number, 1.0, "Display position assumed at serving (and test) time when the log has a position column.", 0, 1000),
+        new("textEncoder", ParameterKind.String, "", "Name of an encoder in the definition's \"encoders\": text columns become its embedding vectors instead of TF-IDF n-grams."),
     ])).ToList();
 
-    public static CtrOptions Options(string type, IReadOnlyDictionary<string, object> parameters, int seed)
+    /// <summary>The options of a model entry; <paramref name="encoders"/> resolves its "textEncoder" parameter by name.</summary>
+    public static CtrOptions Options(string type, IReadOnlyDictionary<string, object> parameters, int seed, Func<string, TextEmbedding>? encoders = null)
     {
         var entry = Entries.FirstOrDefault(e => e.Type == type);
         if (entry.Type is null) throw new ExperimentsException(DefinitionValidator.UnknownValue($"click model '{type}'", type, Entries.Select(e => e.Type).ToList()));
@@ -64,6 +66,9 @@ public static class CtrCatalog
                 HashBits = (int)Number("hashBits", 0),
                 LogTransform = !parameters.TryGetValue("logTransform", out var log) || (bool)log,
                 ServingPosition = (float)Number("servingPosition", 1),
+                TextEmbedding = parameters.TryGetValue("textEncoder", out var encoder) && encoder is string { Length: > 0 } name
+                    ? (encoders ?? throw new ExperimentsException($"Model '{type}' names text encoder '{name}', but no encoders were given."))(name)
+                    : null,
                 Crosses = crosses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
                 {
                     var parts = pair.Split('*', StringSplitOptions.TrimEntries);

@@ -2,9 +2,14 @@ using System.Text.Json;
 
 namespace Experiments.Ctr;
 
+/// <summary>Text to vectors (one L2-normalised vector per text), e.g. a trained transformer encoder; named so a saved model can say which.</summary>
+public sealed record TextEmbedding(string Name, Func<IReadOnlyList<string>, float[][]> Embed);
+
 /// <summary>How raw click-log columns become model inputs.</summary>
 public sealed record CtrFeatureOptions
 {
+    /// <summary>null: text columns go through ML.NET's FeaturizeText (TF-IDF n-grams); else each becomes this embedding's vector.</summary>
+    public TextEmbedding? TextEmbedding { get; init; }
     /// <summary>A categorical value seen fewer times than this in training goes to its column's "other" bucket.</summary>
     public int MinCategoryCount { get; init; } = 3;
     /// <summary>Pairs of categorical columns whose values are also crossed into one feature ("a=x|b=y").</summary>
@@ -20,7 +25,7 @@ public sealed record CtrFeatureOptions
 /// <summary>
 /// The fitted, data-dependent part of feature building: each categorical column's frequent values (from training
 /// data only). Rows become a columnar view: Label, N.* (numeric, NaN = missing), Position, C.* (categorical and
-/// crossed, rare values as "__other__"), T.* (text).
+/// crossed, rare values as "__other__"), T.* (text, or its embedding vector when <see cref="CtrFeatureOptions.TextEmbedding"/> is set).
 /// </summary>
 public sealed class CtrFeaturizer
 {
@@ -67,7 +72,8 @@ public sealed class CtrFeaturizer
             var kept = Vocabulary[name];
             columns.Add(("C." + name, values.Select(v => kept.Contains(v) ? v : Other).ToArray()));
         }
-        for (var c = 0; c < Schema.Text.Count; c++) columns.Add(("T." + Schema.Text[c], log.Text[c]));
+        for (var c = 0; c < Schema.Text.Count; c++)
+            columns.Add(("T." + Schema.Text[c], Options.TextEmbedding is { } embedding ? Embed(embedding, log.Text[c]) : log.Text[c]));
         return new ColumnarDataView(columns);
     }
 
@@ -84,17 +90,35 @@ public sealed class CtrFeaturizer
 
     private static string CrossName((string A, string B) pair) => $"{pair.A}x{pair.B}";
 
+    private static float[][] Embed(TextEmbedding embedding, string[] texts)
+    {
+        var vectors = embedding.Embed(texts);
+        if (vectors.Length != texts.Length || vectors.Select(v => v.Length).Distinct().Count() > 1)
+            throw new Core.ExperimentsException($"Text embedding '{embedding.Name}' returned {vectors.Length} vectors of uneven or wrong count for {texts.Length} texts.");
+        return vectors;
+    }
+
     private static float Log(float x) => float.IsNaN(x) ? x : MathF.Sign(x) * MathF.Log(1 + MathF.Abs(x));
 
     public string ToJson() => JsonSerializer.Serialize(new Saved(Options.MinCategoryCount, Options.Crosses.Select(c => new[] { c.A, c.B }).ToList(), Options.LogTransform, Options.ServingPosition, Options.HashBits,
-        Schema, Vocabulary.ToDictionary(v => v.Key, v => v.Value.Order(StringComparer.Ordinal).ToList())));
+        Schema, Vocabulary.ToDictionary(v => v.Key, v => v.Value.Order(StringComparer.Ordinal).ToList()), Options.TextEmbedding?.Name));
 
-    public static CtrFeaturizer FromJson(string json)
+    /// <summary>A saved featurizer; one whose text was embedded needs that embedding again (the vectors are not saved).</summary>
+    public static CtrFeaturizer FromJson(string json, TextEmbedding? textEmbedding = null)
     {
         var saved = JsonSerializer.Deserialize<Saved>(json) ?? throw new Core.ExperimentsException("The saved featurizer is empty.");
-        var options = new CtrFeatureOptions { MinCategoryCount = saved.MinCategoryCount, Crosses = saved.Crosses.Select(c => (c[0], c[1])).ToList(), LogTransform = saved.LogTransform, ServingPosition = saved.ServingPosition, HashBits = saved.HashBits };
+        if (saved.TextEmbedding is { } name && textEmbedding?.Name != name)
+            throw new Core.ExperimentsException(textEmbedding is null
+                ? $"This click model embeds its text columns with '{name}'; load that encoder and pass it as the text embedding."
+                : $"This click model embeds its text columns with '{name}', not '{textEmbedding.Name}'.");
+        var options = new CtrFeatureOptions
+        {
+            MinCategoryCount = saved.MinCategoryCount, Crosses = saved.Crosses.Select(c => (c[0], c[1])).ToList(), LogTransform = saved.LogTransform,
+            ServingPosition = saved.ServingPosition, HashBits = saved.HashBits, TextEmbedding = saved.TextEmbedding is null ? null : textEmbedding,
+        };
         return new CtrFeaturizer(options, saved.Schema, saved.Vocabulary.ToDictionary(v => v.Key, v => v.Value.ToHashSet()));
     }
 
-    private sealed record Saved(int MinCategoryCount, List<string[]> Crosses, bool LogTransform, float ServingPosition, int HashBits, ClickLogSchema Schema, Dictionary<string, List<string>> Vocabulary);
+    private sealed record Saved(int MinCategoryCount, List<string[]> Crosses, bool LogTransform, float ServingPosition, int HashBits, ClickLogSchema Schema, Dictionary<string, List<string>> Vocabulary,
+        string? TextEmbedding);
 }

@@ -134,6 +134,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             var train = log.Subset(split.Train);
             var test = log.Subset(split.Test);
             var validation = split.Validation.Length > 0 ? log.Subset(split.Validation) : null;
+            var encoders = RunEncoders.Fit(store, runId, definition, train, validation, split.Name, folder, observer, cancel);
             foreach (var model in definition.Models)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -143,7 +144,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                 try
                 {
                     observer.Stage($"Fitting {model.Name} ({split.Name})");
-                    var fitted = Experiments.Ctr.CtrTrainer.Fit(train, Experiments.Ctr.CtrCatalog.Options(model.Type, model.Parameters, definition.Seed));
+                    var fitted = Experiments.Ctr.CtrTrainer.Fit(train, Experiments.Ctr.CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => encoders[name]));
                     var fitSeconds = clock.Elapsed.TotalSeconds;
                     clock.Restart();
                     observer.Stage($"Evaluating {model.Name} ({split.Name})");

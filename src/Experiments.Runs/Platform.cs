@@ -18,7 +18,8 @@ public static class Platform
             // Classification here means click-through: tables whose label is 0/1.
             m.Tables.Where(t => t.Role == TableRole.Records && t.ColumnWithRole("label")?.Allowed is ["0", "1"]).Select(t => t.Name).ToList())).ToList(),
         [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models],
-        MetricCatalog.All);
+        MetricCatalog.All,
+        Experiments.Text.EncoderCatalog.Parameters);
 
     public static DefinitionReader Reader { get; } = new(Vocabulary);
 

@@ -81,6 +81,7 @@ public sealed class DefinitionReader
         var method = root["split"]?["method"];
         if (task == "classification" && method is not null && method.Text is not ("random" or "stratified" or "k-fold"))
             errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold"));
+        CrossCheckEncoders(root, task, errors);
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
@@ -93,6 +94,46 @@ public sealed class DefinitionReader
                     ? $"data set '{dataset.Name}' has no predefined splits; use another split method"
                     : DefinitionValidator.UnknownValue($"predefined split '{split.Text}' of '{dataset.Name}'", split.Text!, dataset.PredefinedSplits)));
         }
+    }
+
+    /// <summary>Encoders: classification only, unique names, columns that suit the objective; models name defined encoders.</summary>
+    private static void CrossCheckEncoders(JsonTree root, string task, List<DefinitionError> errors)
+    {
+        var encoders = root["encoders"]?.Items ?? [];
+        var names = new HashSet<string>();
+        for (var i = 0; i < encoders.Count; i++)
+        {
+            var encoder = encoders[i];
+            var at = $"$.encoders[{i}]";
+            if (task != "classification")
+                errors.Add(new(at, encoder.Line, encoder.Column, $"encoders feed text columns to click models: they belong to task 'classification', not '{task}'"));
+            var name = encoder["name"]!;
+            if (!names.Add(name.Text!))
+                errors.Add(new($"{at}.name", name.Line, name.Column, $"two encoders are named '{name.Text}'; give each a distinct name"));
+            var objective = encoder["objective"]?.Text ?? EncoderSpec.Contrastive;
+            var columns = encoder["columns"]?.Items.Count ?? 0;
+            var (wanted, rule) = objective switch
+            {
+                EncoderSpec.Contrastive => (2, "two text columns that form a pair (e.g. [\"query\", \"title\"])"),
+                EncoderSpec.Classification => (1, "one text column"),
+                _ => (-1, ""),
+            };
+            if (wanted > 0 && columns != wanted)
+                errors.Add(new($"{at}.columns", (encoder["columns"] ?? encoder).Line, (encoder["columns"] ?? encoder).Column, $"objective '{objective}' needs \"columns\" with {rule}; it has {columns}"));
+            var label = encoder["labelColumn"];
+            if (objective == EncoderSpec.Classification && label is null)
+                errors.Add(new(at, encoder.Line, encoder.Column, "objective 'classification' needs \"labelColumn\": the categorical column the text predicts"));
+            if (objective != EncoderSpec.Classification && label is not null)
+                errors.Add(new($"{at}.labelColumn", label.Line, label.Column, $"\"labelColumn\" belongs to objective 'classification', not '{objective}'"));
+            if (objective == EncoderSpec.None && encoder["checkpoint"] is null)
+                errors.Add(new(at, encoder.Line, encoder.Column, "objective 'none' uses a checkpoint as it is: add \"checkpoint\" (a Hugging Face-layout folder), or train it with 'contrastive' or 'classification'"));
+        }
+        var models = root["models"]!.Items;
+        for (var i = 0; i < models.Count; i++)
+            if (models[i]["parameters"]?["textEncoder"] is { Text: { Length: > 0 } wanted } reference && !names.Contains(wanted))
+                errors.Add(new($"$.models[{i}].parameters.textEncoder", reference.Line, reference.Column, names.Count == 0
+                    ? $"model uses encoder '{wanted}', but the definition has no \"encoders\"; define it there"
+                    : DefinitionValidator.UnknownValue($"encoder '{wanted}'", wanted, names.ToList())));
     }
 
     private static ExperimentDefinition Bind(JsonTree root)
@@ -128,6 +169,15 @@ public sealed class DefinitionReader
                 Folds = (int)(split["folds"]?.Number ?? 5),
                 Name = split["name"]?.Text,
             },
+            Encoders = root["encoders"]?.Items.Select(e => new EncoderSpec
+            {
+                Name = e["name"]!.Text!,
+                Checkpoint = e["checkpoint"]?.Text,
+                Objective = e["objective"]?.Text ?? EncoderSpec.Contrastive,
+                Columns = e["columns"]?.Items.Select(c => c.Text!).ToList() ?? [],
+                LabelColumn = e["labelColumn"]?.Text,
+                Parameters = e["parameters"]?.Properties.ToDictionary(p => p.Name, p => Value(p.Value)) ?? new Dictionary<string, object>(),
+            }).ToList() ?? [],
             Models = root["models"]!.Items.Select(m => new ModelSpec
             {
                 Type = m["type"]!.Text!,

@@ -16,6 +16,7 @@ public static class DefinitionShape
         new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation), 'rating' (rating prediction) or 'classification' (e.g. click-through).", vocabulary.Tasks), Required: true),
         new("dataset", Dataset(vocabulary), Required: true),
         new("split", Split()),
+        new("encoders", new ArrayShape("Task 'classification': transformer text encoders trained (or loaded) on each split's training rows before the models are fitted; a model uses one through its \"textEncoder\" parameter.", Encoder(vocabulary))),
         new("models", new ArrayShape("The models to fit and compare.", Model(vocabulary), MinItems: 1), Required: true),
         new("metrics", new ArrayShape("Metrics to compute, e.g. \"ndcg@10\", \"rmse\".", new MetricShape("A metric name, with @K for cut-off metrics.", vocabulary.Metrics), MinItems: 1, UniqueItems: true), Required: true),
         new("evaluation", new ObjectShape("How predictions are scored.",
@@ -95,6 +96,16 @@ public static class DefinitionShape
                 [Method(), new("name", new StringShape("Name of the predefined split."), Required: true)]),
         });
     }
+
+    private static ObjectShape Encoder(DefinitionVocabulary vocabulary) => new("A text encoder: from scratch or a checkpoint, trained with a contrastive or classification objective, or used as it is.",
+    [
+        new("name", new StringShape("Name that models' \"textEncoder\" parameter refers to. Must be unique."), Required: true),
+        new("checkpoint", new StringShape("Folder of a Hugging Face-layout BERT checkpoint (config.json, vocab.txt, model.safetensors) to start from; default: from scratch, with a vocabulary learned from the training rows.")),
+        new("objective", new StringShape("'contrastive': the two columns of each positive (clicked) training row are a pair, the batch's other pairs its negatives; 'classification': the column's text predicts labelColumn; 'none': the checkpoint as it is.", EncoderSpec.Objectives, EncoderSpec.Contrastive)),
+        new("columns", new ArrayShape("Text columns of the table: two for 'contrastive', one for 'classification' (none for 'none').", new StringShape("A text column."), UniqueItems: true)),
+        new("labelColumn", new StringShape("Objective 'classification': the categorical column to predict.")),
+        new("parameters", new ObjectShape("Size and training of the encoder.", (vocabulary.EncoderParameters ?? []).Select(p => new PropertyShape(p.Name, ParameterShape(p))).ToList())),
+    ]);
 
     private static TaggedObjectShape Model(DefinitionVocabulary vocabulary)
     {

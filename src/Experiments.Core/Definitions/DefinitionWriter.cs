@@ -41,15 +41,32 @@ public static class DefinitionWriter
             }
             w.WriteEndObject();
             WriteSplit(w, d.Split);
+            // Written only when present, so that definitions without encoders keep their earlier hash.
+            if (d.Encoders.Count > 0)
+            {
+                w.WriteStartArray("encoders");
+                foreach (var encoder in d.Encoders)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", encoder.Name);
+                    if (encoder.Checkpoint is not null) w.WriteString("checkpoint", encoder.Checkpoint);
+                    w.WriteString("objective", encoder.Objective);
+                    w.WriteStartArray("columns");
+                    foreach (var column in encoder.Columns) w.WriteStringValue(column);
+                    w.WriteEndArray();
+                    if (encoder.LabelColumn is not null) w.WriteString("labelColumn", encoder.LabelColumn);
+                    WriteParameters(w, encoder.Parameters);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
             w.WriteStartArray("models");
             foreach (var model in d.Models)
             {
                 w.WriteStartObject();
                 w.WriteString("type", model.Type);
                 w.WriteString("name", model.Name);
-                w.WriteStartObject("parameters");
-                foreach (var (key, value) in model.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) WriteValue(w, key, value);
-                w.WriteEndObject();
+                WriteParameters(w, model.Parameters);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -100,6 +117,13 @@ public static class DefinitionWriter
                 w.WriteNumber("validationFraction", s.ValidationFraction);
                 break;
         }
+        w.WriteEndObject();
+    }
+
+    private static void WriteParameters(Utf8JsonWriter w, IReadOnlyDictionary<string, object> parameters)
+    {
+        w.WriteStartObject("parameters");
+        foreach (var (key, value) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal)) WriteValue(w, key, value);
         w.WriteEndObject();
     }
 

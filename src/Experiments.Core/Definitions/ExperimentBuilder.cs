@@ -52,6 +52,16 @@ public sealed class ExperimentBuilder
         return With(d => d with { Models = [.. d.Models, model] });
     }
 
+    /// <summary>A text encoder trained on each split's training rows (see <see cref="EncoderSpec"/>); models refer to it by name ("textEncoder").</summary>
+    public ExperimentBuilder AddEncoder(string name, string objective, IReadOnlyList<string> columns, string? labelColumn = null, string? checkpoint = null,
+        Action<Dictionary<string, object>>? parameters = null)
+    {
+        var values = new Dictionary<string, object>();
+        parameters?.Invoke(values);
+        var encoder = new EncoderSpec { Name = name, Objective = objective, Columns = columns, LabelColumn = labelColumn, Checkpoint = checkpoint, Parameters = values };
+        return With(d => d with { Encoders = [.. d.Encoders, encoder] });
+    }
+
     public ExperimentBuilder WithMetrics(params string[] metrics) =>
         With(d => d with { Metrics = [.. d.Metrics, .. metrics.Select(MetricName.Parse)] });
 

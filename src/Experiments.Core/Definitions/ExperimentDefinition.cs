@@ -13,6 +13,8 @@ public sealed record ExperimentDefinition
     public required string Task { get; init; }
     public required DatasetSpec Dataset { get; init; }
     public SplitSpec Split { get; init; } = new();
+    /// <summary>Text encoders trained (or loaded) on each split's training rows before the models; models use them by name.</summary>
+    public IReadOnlyList<EncoderSpec> Encoders { get; init; } = [];
     public required IReadOnlyList<ModelSpec> Models { get; init; }
     public required IReadOnlyList<MetricName> Metrics { get; init; }
     public EvaluationSpec Evaluation { get; init; } = new();
@@ -61,6 +63,29 @@ public sealed record ModelSpec
     public required string Name { get; init; }
     public required string Type { get; init; }
     /// <summary>Parameter name → value (long, double, bool or string).</summary>
+    public IReadOnlyDictionary<string, object> Parameters { get; init; } = new Dictionary<string, object>();
+}
+
+/// <summary>
+/// A transformer text encoder of an experiment. From scratch (a WordPiece vocabulary learned from the training rows) or
+/// from a Hugging Face-layout <see cref="Checkpoint"/>; trained on the training rows with a contrastive objective (the
+/// two <see cref="Columns"/> of each positive row are a pair; the batch's other pairs are negatives), a classification
+/// objective (the text column → <see cref="LabelColumn"/>), or not at all ("none": the checkpoint as it is).
+/// </summary>
+public sealed record EncoderSpec
+{
+    public const string Contrastive = "contrastive";
+    public const string Classification = "classification";
+    public const string None = "none";
+    public static readonly IReadOnlyList<string> Objectives = [Contrastive, Classification, None];
+
+    public required string Name { get; init; }
+    public string? Checkpoint { get; init; }
+    public string Objective { get; init; } = Contrastive;
+    /// <summary>Text columns: two for "contrastive", one for "classification"; "none" and the embedding use every text column.</summary>
+    public IReadOnlyList<string> Columns { get; init; } = [];
+    public string? LabelColumn { get; init; }
+    /// <summary>Size and training parameters (hiddenSize, layers, epochs, device, precision, …) → value.</summary>
     public IReadOnlyDictionary<string, object> Parameters { get; init; } = new Dictionary<string, object>();
 }
 

@@ -30,4 +30,5 @@ public sealed record DefinitionVocabulary(
     IReadOnlyList<string> Tasks,
     IReadOnlyList<DatasetDescriptor> Datasets,
     IReadOnlyList<ModelDescriptor> Models,
-    IReadOnlyList<MetricDescriptor> Metrics);
+    IReadOnlyList<MetricDescriptor> Metrics,
+    IReadOnlyList<ParameterSpec>? EncoderParameters = null);

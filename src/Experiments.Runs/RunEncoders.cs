@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Experiments.Core;
+using Experiments.Core.Definitions;
+using Experiments.Ctr;
+using Experiments.Reports;
+using Experiments.Store;
+using Experiments.Text;
+
+namespace Experiments.Runs;
+
+/// <summary>
+/// The "encoders" of a classification definition: each is trained on one split's training rows (validated on its
+/// validation rows), saved beside the report in the Hugging Face layout, recorded as artifacts, and offered to the
+/// models as a text embedding.
+/// </summary>
+internal static class RunEncoders
+{
+    public static Dictionary<string, TextEmbedding> Fit(IRunStore store, long runId, ExperimentDefinition definition, ClickLog train, ClickLog? validation, string split,
+        string folder, IRunObserver observer, CancellationToken cancel)
+    {
+        var fitted = new Dictionary<string, TextEmbedding>();
+        foreach (var spec in definition.Encoders)
+        {
+            cancel.ThrowIfCancellationRequested();
+            observer.Stage($"Training encoder {spec.Name} ({split})");
+            var encoder = EncoderCatalog.Fit(spec.Checkpoint, Task(spec, train, validation), spec.Parameters, definition.Seed,
+                new Reporter<EpochReport>(r => observer.Stage($"Encoder {spec.Name} epoch {r.Epoch}: loss {r.TrainLoss:F3}{(r.ValidationScore is { } v ? $", validation {v:F3}" : "")}, {r.ExamplesPerSecond:F0} rows/s")),
+                observer.Warning, cancel);
+            var saved = Path.Combine(folder, "encoders", $"{string.Concat(spec.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'))}-{split}");
+            encoder.Save(saved);
+            var weights = Path.Combine(saved, "model.safetensors");
+            store.RecordArtifact(runId, null, "encoder-checkpoint", weights, ReportWriter.Sha256(weights), new FileInfo(weights).Length);
+            var history = Path.Combine(saved, "training.json");
+            File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, epochs = encoder.History },
+                new JsonSerializerOptions { WriteIndented = true }));
+            store.RecordArtifact(runId, null, "encoder-training", history, ReportWriter.Sha256(history), new FileInfo(history).Length);
+            var embedder = encoder.Embedder(spec.Name);
+            fitted[spec.Name] = new TextEmbedding(spec.Name, embedder.Embed);
+        }
+        return fitted;
+    }
+
+    /// <summary>What the encoder learns from: pairs of two text columns on clicked rows, or a text column's categorical label.</summary>
+    internal static EncoderTask Task(EncoderSpec spec, ClickLog train, ClickLog? validation)
+    {
+        int TextColumn(string name) => train.Schema.Text.ToList().IndexOf(name) is var i and >= 0 ? i
+            : throw new ExperimentsException($"Encoder '{spec.Name}': '{name}' is not a text column of this table; its text columns: {(train.Schema.Text.Count == 0 ? "none" : string.Join(", ", train.Schema.Text))}.");
+        switch (spec.Objective)
+        {
+            case EncoderSpec.Contrastive:
+            {
+                var (a, b) = (TextColumn(spec.Columns[0]), TextColumn(spec.Columns[1]));
+                List<(string, string)> Pairs(ClickLog log) => Enumerable.Range(0, log.Count).Where(r => log.Labels[r])
+                    .Select(r => (log.Text[a][r], log.Text[b][r])).Where(p => p.Item1.Length > 0 && p.Item2.Length > 0).Distinct().ToList();
+                var pairs = Pairs(train);
+                if (pairs.Count < 2) throw new ExperimentsException($"Encoder '{spec.Name}': contrastive training needs at least two clicked rows with both '{spec.Columns[0]}' and '{spec.Columns[1]}'; the training rows have {pairs.Count}.");
+                return new EncoderTask.Pairs(pairs, validation is null ? null : Pairs(validation));
+            }
+            case EncoderSpec.Classification:
+            {
+                var text = TextColumn(spec.Columns[0]);
+                var label = train.Schema.Categorical.ToList().IndexOf(spec.LabelColumn!);
+                if (label < 0) throw new ExperimentsException($"Encoder '{spec.Name}': labelColumn '{spec.LabelColumn}' is not a categorical column of this table; its categorical columns: {string.Join(", ", train.Schema.Categorical)}.");
+                var classes = train.Categorical[label].Distinct().Order(StringComparer.Ordinal).ToList();
+                if (classes.Count < 2) throw new ExperimentsException($"Encoder '{spec.Name}': '{spec.LabelColumn}' has {classes.Count} distinct value(s) in the training rows; classification needs at least two.");
+                var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+                (IReadOnlyList<string>, int[])? Labelled(ClickLog? log)
+                {
+                    if (log is null) return null;
+                    // Validation rows whose class never occurs in training cannot be predicted: they are left out.
+                    var rows = Enumerable.Range(0, log.Count).Where(r => index.ContainsKey(log.Categorical[label][r])).ToList();
+                    return (rows.Select(r => log.Text[text][r]).ToList(), rows.Select(r => index[log.Categorical[label][r]]).ToArray());
+                }
+                var (texts, labels) = Labelled(train)!.Value;
+                return new EncoderTask.Labelled(texts, labels, classes.Count, Labelled(validation));
+            }
+            default:
+                return new EncoderTask.Untrained();
+        }
+    }
+
+    /// <summary>Reports on the training thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using Experiments.Core;
+using Experiments.Core.Definitions;
+using static TorchSharp.torch;
+
+namespace Experiments.Text;
+
+/// <summary>What an encoder is trained on: pairs (contrastive) or texts with class labels (classification), plus validation data.</summary>
+public abstract record EncoderTask
+{
+    /// <summary>Every training text, for learning a vocabulary when starting from scratch.</summary>
+    public abstract IEnumerable<string> Corpus { get; }
+
+    public sealed record Pairs(IReadOnlyList<(string A, string B)> Train, IReadOnlyList<(string A, string B)>? Validation) : EncoderTask
+    {
+        public override IEnumerable<string> Corpus => Train.SelectMany(p => new[] { p.A, p.B });
+    }
+
+    public sealed record Labelled(IReadOnlyList<string> Texts, int[] Labels, int Classes, (IReadOnlyList<string> Texts, int[] Labels)? Validation) : EncoderTask
+    {
+        public override IEnumerable<string> Corpus => Texts;
+    }
+
+    /// <summary>No training: the checkpoint is used as it is.</summary>
+    public sealed record Untrained : EncoderTask
+    {
+        public override IEnumerable<string> Corpus => [];
+    }
+}
+
+/// <summary>An encoder ready to embed: weights, tokenizer, how it was trained, and the settings it embeds with.</summary>
+public sealed record FittedEncoder(BertEncoder Encoder, TextTokenizer Tokenizer, IReadOnlyList<EpochReport> History, EncoderTrainingOptions Training)
+{
+    /// <summary>Sentence vectors, each distinct text encoded once and then remembered (permutation importance re-embeds the same texts).</summary>
+    public ITextEmbedder Embedder(string name) => new CachedEmbedder(new EncoderEmbedder(Encoder, Tokenizer, Training.MaxLength, Training.Device, Training.Precision, Math.Max(Training.BatchSize, 128), name));
+
+    public void Save(string folder) => EncoderCheckpoint.Save(Encoder, Tokenizer.Vocabulary, folder);
+}
+
+/// <summary>
+/// The encoder parameters a definition may set (sizes apply when training from scratch; a checkpoint brings its own),
+/// and <see cref="Fit"/>, which builds or loads an encoder and trains it on an <see cref="EncoderTask"/>.
+/// </summary>
+public static class EncoderCatalog
+{
+    public static IReadOnlyList<ParameterSpec> Parameters { get; } =
+    [
+        new("hiddenSize", ParameterKind.Integer, 128, "Width of token states (from scratch).", 8, 4096),
+        new("layers", ParameterKind.Integer, 2, "Transformer layers (from scratch).", 1, 48),
+        new("attentionHeads", ParameterKind.Integer, 4, "Attention heads; must divide hiddenSize (from scratch).", 1, 64),
+        new("intermediateSize", ParameterKind.Integer, 256, "Feed-forward width (from scratch).", 8, 16384),
+        new("vocabularySize", ParameterKind.Integer, 8000, "WordPiece vocabulary learned from the training rows (from scratch).", 100, 200_000),
+        new("pooling", ParameterKind.String, "mean", "Sentence vector: mean of token states, or the [CLS] state (from scratch).", Allowed: ["mean", "cls"]),
+        new("preLayerNorm", ParameterKind.Boolean, false, "Layer norm before each block instead of after (from scratch)."),
+        new("dropout", ParameterKind.Number, 0.1, "Dropout rate (from scratch).", 0, 0.9),
+        new("maxLength", ParameterKind.Integer, 32, "Longest text in tokens, [CLS] and [SEP] included.", 4, 512),
+        new("epochs", ParameterKind.Integer, 3, "Passes over the training rows.", 1, 1000),
+        new("batchSize", ParameterKind.Integer, 64, "Rows per step (also the negatives per pair for 'contrastive'); halves if the device runs out of memory.", 2, 65_536),
+        new("learningRate", ParameterKind.Number, 1e-3, "Peak AdamW learning rate.", 1e-7, 1),
+        new("weightDecay", ParameterKind.Number, 0.01, "AdamW weight decay.", 0, 1),
+        new("warmupFraction", ParameterKind.Number, 0.1, "Share of training spent warming the learning rate up.", 0, 1),
+        new("temperature", ParameterKind.Number, 0.05, "'contrastive': temperature of the cosine logits.", 1e-4, 10),
+        new("earlyStoppingRounds", ParameterKind.Integer, 0, "Stop after this many epochs without a better validation score (0: never); needs a validation split.", 0, 1000),
+        new("device", ParameterKind.String, "auto", "auto (CUDA when available), cpu, cuda or cuda:N."),
+        new("precision", ParameterKind.String, "auto", "Matrix products in: auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or float16.", Allowed: TorchDevice.Precisions),
+    ];
+
+    public static EncoderTrainingOptions TrainingOptions(IReadOnlyDictionary<string, object> parameters, int seed, Action<string>? notice = null) => new()
+    {
+        Epochs = (int)Number(parameters, "epochs"),
+        BatchSize = (int)Number(parameters, "batchSize"),
+        LearningRate = Number(parameters, "learningRate"),
+        WeightDecay = Number(parameters, "weightDecay"),
+        WarmupFraction = Number(parameters, "warmupFraction"),
+        Temperature = Number(parameters, "temperature"),
+        EarlyStoppingRounds = (int)Number(parameters, "earlyStoppingRounds"),
+        MaxLength = (int)Number(parameters, "maxLength"),
+        Device = Text(parameters, "device"),
+        Precision = Text(parameters, "precision"),
+        Seed = seed,
+        Notice = notice,
+    };
+
+    public static EncoderOptions ModelOptions(IReadOnlyDictionary<string, object> parameters, int vocabularySize) => new()
+    {
+        VocabularySize = vocabularySize,
+        HiddenSize = (int)Number(parameters, "hiddenSize"),
+        Layers = (int)Number(parameters, "layers"),
+        AttentionHeads = (int)Number(parameters, "attentionHeads"),
+        IntermediateSize = (int)Number(parameters, "intermediateSize"),
+        MaxPositions = Math.Max(64, (int)Number(parameters, "maxLength")),
+        Dropout = Number(parameters, "dropout"),
+        PreLayerNorm = parameters.TryGetValue("preLayerNorm", out var pre) && (bool)pre,
+        Pooling = Text(parameters, "pooling") == "cls" ? Pooling.Cls : Pooling.Mean,
+    };
+
+    /// <summary>
+    /// Loads <paramref name="checkpoint"/> (or builds an encoder from scratch with a vocabulary learned from the task's
+    /// corpus), seeds it, and trains it on <paramref name="task"/>.
+    /// </summary>
+    public static FittedEncoder Fit(string? checkpoint, EncoderTask task, IReadOnlyDictionary<string, object> parameters, int seed,
+        IProgress<EpochReport>? progress = null, Action<string>? notice = null, CancellationToken cancel = default)
+    {
+        var training = TrainingOptions(parameters, seed, notice);
+        TorchDevice.Resolve(training.Device);
+        manual_seed(seed);
+        BertEncoder encoder;
+        TextTokenizer tokenizer;
+        if (checkpoint is not null)
+        {
+            var (loaded, vocabulary) = EncoderCheckpoint.Load(checkpoint);
+            (encoder, tokenizer) = (loaded, new TextTokenizer(vocabulary));
+        }
+        else
+        {
+            var corpus = task.Corpus.ToList();
+            if (corpus.Count == 0) throw new ExperimentsException("An encoder trained from scratch needs training texts, and the training rows have none.");
+            var vocabulary = TextTokenizer.LearnVocabulary(corpus, (int)Number(parameters, "vocabularySize"));
+            (encoder, tokenizer) = (new BertEncoder(ModelOptions(parameters, vocabulary.Count)), new TextTokenizer(vocabulary));
+        }
+        var trainer = new EncoderTrainer(encoder, tokenizer, training);
+        IReadOnlyList<EpochReport> history = task switch
+        {
+            EncoderTask.Pairs pairs => trainer.TrainContrastive(pairs.Train, pairs.Validation, progress, cancel),
+            EncoderTask.Labelled labelled => trainer.TrainClassifier(labelled.Texts, labelled.Labels, labelled.Classes, labelled.Validation, progress, cancel),
+            _ => [],
+        };
+        encoder.eval();
+        return new FittedEncoder(encoder, tokenizer, history, training);
+    }
+
+    private static double Number(IReadOnlyDictionary<string, object> parameters, string name) =>
+        Convert.ToDouble(parameters.TryGetValue(name, out var value) ? value : Parameters.First(p => p.Name == name).Default, CultureInfo.InvariantCulture);
+
+    private static string Text(IReadOnlyDictionary<string, object> parameters, string name) =>
+        (string)(parameters.TryGetValue(name, out var value) ? value : Parameters.First(p => p.Name == name).Default);
+}
+
+/// <summary>Remembers each text's vector, so the same text is embedded once however often it is asked for.</summary>
+public sealed class CachedEmbedder(ITextEmbedder inner) : ITextEmbedder
+{
+    private readonly Dictionary<string, float[]> _cache = new(StringComparer.Ordinal);
+
+    public string Name => inner.Name;
+
+    public float[][] Embed(IReadOnlyList<string> texts)
+    {
+        var missing = texts.Where(t => !_cache.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            var vectors = inner.Embed(missing);
+            for (var i = 0; i < missing.Count; i++) _cache[missing[i]] = vectors[i];
+        }
+        return texts.Select(t => _cache[t]).ToArray();
+    }
+}

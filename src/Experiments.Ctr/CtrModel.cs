@@ -29,7 +29,8 @@ public sealed record CtrOptions
 /// <summary>
 /// Trains click-through classifiers as ML.NET pipelines: numeric columns get missing-value indicators, mean
 /// imputation and mean–variance normalisation (after a signed log); each categorical column (and each crossed pair)
-/// is one-hot encoded (or hashed) with rare values in an "other" bucket; text columns go through FeaturizeText. Trees and linear
+/// is one-hot encoded (or hashed) with rare values in an "other" bucket; text columns go through FeaturizeText, or arrive
+/// as embedding vectors when the options carry a text embedding (e.g. a trained transformer encoder). Trees and linear
 /// models read the concatenated vector; the field-aware factorisation machine gets one field per source column.
 /// Every trainer outputs a calibrated probability (boosted trees are calibrated by ML.NET's Platt calibrator).
 /// </summary>
@@ -73,7 +74,7 @@ public static class CtrTrainer
         }
         foreach (var column in featurizer.TextColumns)
         {
-            pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText(column));
+            if (featurizer.Options.TextEmbedding is null) pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText(column));
             fields.Add(column);
         }
         if (fields.Count == 0) throw new ExperimentsException("The click log has no feature columns.");
@@ -134,6 +135,9 @@ public sealed class CtrModel
 
     public CtrFeaturizer Featurizer { get; }
 
+    /// <summary>Feature vectors wider than this get no per-slot importance (each slot costs one scoring of every row).</summary>
+    public const int MaxImportanceSlots = 2000;
+
     /// <summary>Click probabilities; by default at serving time (position fixed at the serving value).</summary>
     public double[] Predict(ClickLog log, bool serving = true)
     {
@@ -154,13 +158,16 @@ public sealed class CtrModel
     /// <summary>
     /// ML.NET's own permutation feature importance (AUC drop per slot of the Features vector, on <paramref name="log"/>),
     /// for the trainers that read one Features column (not FFM, whose fields are separate columns): the slots are
-    /// named "source column.value", so the result also sums the drops per source column.
+    /// named "source column.value", so the result also sums the drops per source column. It scores the rows once per slot,
+    /// so it is skipped (null) beyond <see cref="MaxImportanceSlots"/> slots (TF-IDF text gives thousands); the
+    /// per-column <see cref="PermutationImportance"/> covers every model.
     /// </summary>
     public (IReadOnlyList<(string Slot, double AucDrop)> Slots, IReadOnlyList<(string Column, double AucDrop)> Columns)? MLNetPermutationImportance(ClickLog log, int permutations, int seed)
     {
         // A fitted chain is a TransformerChain of its last transformer's type; any chain enumerates its transformers.
         if (_model is not IEnumerable<ITransformer> chain || chain.LastOrDefault() is not ISingleFeaturePredictionTransformer<object> predictor) return null;
         var features = new TransformerChain<ITransformer>(chain.SkipLast(1).ToArray()).Transform(Featurizer.Transform(log, serving: true));
+        if ((features.Schema[predictor.FeatureColumnName].Type as VectorDataViewType)?.Size > MaxImportanceSlots) return null;
         var ml = new MLContext(seed);
         var importance = ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations);
         var names = default(VBuffer<ReadOnlyMemory<char>>);
@@ -192,7 +199,8 @@ public sealed class CtrModel
         _ml.Model.Save(_model, _inputSchema, model);
     }
 
-    public static CtrModel Load(string path)
+    /// <summary>Loads a saved click model; one trained on text embeddings needs the same embedding (<paramref name="textEmbedding"/>).</summary>
+    public static CtrModel Load(string path, TextEmbedding? textEmbedding = null)
     {
         if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such model file.");
         try
@@ -201,7 +209,7 @@ public sealed class CtrModel
             var featurizerEntry = zip.GetEntry("featurizer.json") ?? throw new ExperimentsException($"{path} is not a saved click model (no featurizer.json).");
             var modelEntry = zip.GetEntry("model.zip") ?? throw new ExperimentsException($"{path} is not a saved click model (no model.zip).");
             using var reader = new StreamReader(featurizerEntry.Open());
-            var featurizer = CtrFeaturizer.FromJson(reader.ReadToEnd());
+            var featurizer = CtrFeaturizer.FromJson(reader.ReadToEnd(), textEmbedding);
             var ml = new MLContext();
             using var buffer = new MemoryStream();
             using (var stream = modelEntry.Open()) stream.CopyTo(buffer);

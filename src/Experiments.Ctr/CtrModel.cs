@@ -138,6 +138,9 @@ public sealed class CtrModel
     /// <summary>Feature vectors wider than this get no per-slot importance (each slot costs one scoring of every row).</summary>
     public const int MaxImportanceSlots = 2000;
 
+    /// <summary>Rows × slots scored by ML.NET's per-slot importance at most; beyond it a seeded sample of rows is used.</summary>
+    public const long MaxImportanceScorings = 1_000_000;
+
     /// <summary>Click probabilities; by default at serving time (position fixed at the serving value).</summary>
     public double[] Predict(ClickLog log, bool serving = true)
     {
@@ -159,15 +162,22 @@ public sealed class CtrModel
     /// ML.NET's own permutation feature importance (AUC drop per slot of the Features vector, on <paramref name="log"/>),
     /// for the trainers that read one Features column (not FFM, whose fields are separate columns): the slots are
     /// named "source column.value", so the result also sums the drops per source column. It scores the rows once per slot,
-    /// so it is skipped (null) beyond <see cref="MaxImportanceSlots"/> slots (TF-IDF text gives thousands); the
-    /// per-column <see cref="PermutationImportance"/> covers every model.
+    /// so it is skipped (null) beyond <see cref="MaxImportanceSlots"/> slots (TF-IDF text gives thousands), and runs on a
+    /// seeded sample of the rows when rows × slots exceeds <see cref="MaxImportanceScorings"/>; the per-column
+    /// <see cref="PermutationImportance"/> covers every model and every row.
     /// </summary>
     public (IReadOnlyList<(string Slot, double AucDrop)> Slots, IReadOnlyList<(string Column, double AucDrop)> Columns)? MLNetPermutationImportance(ClickLog log, int permutations, int seed)
     {
         // A fitted chain is a TransformerChain of its last transformer's type; any chain enumerates its transformers.
         if (_model is not IEnumerable<ITransformer> chain || chain.LastOrDefault() is not ISingleFeaturePredictionTransformer<object> predictor) return null;
-        var features = new TransformerChain<ITransformer>(chain.SkipLast(1).ToArray()).Transform(Featurizer.Transform(log, serving: true));
-        if ((features.Schema[predictor.FeatureColumnName].Type as VectorDataViewType)?.Size > MaxImportanceSlots) return null;
+        var featurize = new TransformerChain<ITransformer>(chain.SkipLast(1).ToArray());
+        var slotCount = (featurize.GetOutputSchema(Featurizer.Transform(log.Subset([0]), serving: true).Schema)[predictor.FeatureColumnName].Type as VectorDataViewType)?.Size ?? 0;
+        if (slotCount > MaxImportanceSlots) return null;
+        var rows = (int)Math.Min(log.Count, Math.Max(500, MaxImportanceScorings / Math.Max(1, slotCount)));
+        var order = Enumerable.Range(0, log.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var sample = rows >= log.Count ? log : log.Subset(order[..rows]);
+        var features = featurize.Transform(Featurizer.Transform(sample, serving: true));
         var ml = new MLContext(seed);
         var importance = ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations);
         var names = default(VBuffer<ReadOnlyMemory<char>>);

@@ -38,7 +38,7 @@ public static class TorchDevice
         }
         catch (NotSupportedException e)
         {
-            throw new ExperimentsException($"TorchSharp's native library could not be loaded: {e.Message.Split('\n')[0]}", e);
+            throw new ExperimentsException($"TorchSharp's native library could not be loaded: {e.Message.Split('\n')[0]} A build with -p:LibTorchPackage=none needs {LibTorchVariable} to name a libtorch folder (docs/text.md).", e);
         }
         throw new ExperimentsException($"Unknown device '{name}'; allowed: auto, cpu, cuda, cuda:N.");
     }

@@ -28,16 +28,32 @@ public sealed class MixedPrecisionTests
 
     private static IEnumerable<ScalarType> SixteenBitTypes => TestDevice.IsCuda ? [ScalarType.BFloat16, ScalarType.Float16] : [ScalarType.BFloat16];
 
+    /// <summary>A seeded encoder without dropout, in eval mode on the test device, and a batch of random token ids.</summary>
+    private sealed record Fixture(BertEncoder Encoder, Tensor Ids, Tensor Mask) : IDisposable
+    {
+        public void Dispose()
+        {
+            Encoder.Dispose();
+            Ids.Dispose();
+            Mask.Dispose();
+        }
+    }
+
+    private static Fixture Setup(int seed, int vocabulary, int hidden, int layers, int rows, int length)
+    {
+        var device = TorchDevice.Resolve(TestDevice.Name);
+        manual_seed(seed);
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary, HiddenSize = hidden, Layers = layers, AttentionHeads = 2 * layers, IntermediateSize = 2 * hidden, MaxPositions = 16, Dropout = 0 });
+        encoder.to(device);
+        encoder.eval();
+        return new(encoder, randint(1, vocabulary, [rows, length], dtype: ScalarType.Int64, device: device), ones(rows, length, dtype: ScalarType.Int64, device: device));
+    }
+
     [TestMethod]
     public void Sixteen_bit_matrix_products_give_nearly_the_float32_embedding()
     {
-        var device = TorchDevice.Resolve(TestDevice.Name);
-        manual_seed(4);
-        using var encoder = new BertEncoder(new EncoderOptions { VocabularySize = 200, HiddenSize = 64, Layers = 2, AttentionHeads = 4, IntermediateSize = 128, MaxPositions = 16, Dropout = 0 });
-        encoder.to(device);
-        encoder.eval();
-        using var ids = randint(1, 200, [8, 12], dtype: ScalarType.Int64, device: device);
-        using var mask = ones(8, 12, dtype: ScalarType.Int64, device: device);
+        using var fixture = Setup(seed: 4, vocabulary: 200, hidden: 64, layers: 2, rows: 8, length: 12);
+        var (encoder, ids, mask) = fixture;
         mask[.., 9..].fill_(0);
         using var _ = no_grad();
         using var reference = encoder.Embed(ids, mask).cpu();
@@ -59,14 +75,9 @@ public sealed class MixedPrecisionTests
     [TestMethod]
     public void Inference_reuses_cast_weights_until_they_may_have_changed()
     {
-        var device = TorchDevice.Resolve(TestDevice.Name);
-        manual_seed(6);
-        using var encoder = new BertEncoder(new EncoderOptions { VocabularySize = 100, HiddenSize = 32, Layers = 1, AttentionHeads = 2, IntermediateSize = 64, MaxPositions = 16, Dropout = 0 });
-        encoder.to(device);
-        encoder.eval();
+        using var fixture = Setup(seed: 6, vocabulary: 100, hidden: 32, layers: 1, rows: 4, length: 8);
+        var (encoder, ids, mask) = fixture;
         encoder.ComputeType = ScalarType.BFloat16;
-        using var ids = randint(1, 100, [4, 8], dtype: ScalarType.Int64, device: device);
-        using var mask = ones(4, 8, dtype: ScalarType.Int64, device: device);
         float[] Embed(bool gradients)
         {
             using var _ = gradients ? enable_grad() : no_grad();

@@ -34,6 +34,7 @@ public static class GpuMemory
     /// Rough peak bytes per text of one step at <paramref name="length"/> tokens: per layer, the attention scores with
     /// their float32 softmax and dropout copies (heads·L² each), token states and projections (L·hidden) and the
     /// feed-forward (L·intermediate); training keeps every layer's activations for backward, inference about two layers'.
+    /// Conservative on CUDA, where fused attention materialises no score matrix: better a smaller batch than an abort.
     /// </summary>
     public static long BytesPerText(EncoderOptions o, int length, ScalarType? compute, bool training)
     {

@@ -88,7 +88,8 @@ internal static class CliProcess
 
 /// <summary>
 /// The device the text-encoder tests run on: "cpu" unless EXPERIMENTS_TEST_DEVICE says otherwise (set it to "cuda" on a
-/// machine with a GPU to run the same tests there; docs/text.md shows how).
+/// machine with a GPU to run the same tests there; docs/text.md shows how). The text test classes do not run beside
+/// other classes: libtorch's random generator is one per process, so a seed one test sets would be consumed by another.
 /// </summary>
 [TestClass]
 public static class TestDevice

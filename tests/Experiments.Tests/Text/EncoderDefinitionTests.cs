@@ -11,6 +11,7 @@ namespace Experiments.Tests.Text;
 
 /// <summary>Encoders in experiment definitions: validation, training inside a click-through run, and click models on embeddings.</summary>
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class EncoderDefinitionTests
 {
     private static string Json(string encoders, string task = "classification", string textEncoder = "qt") => $$"""

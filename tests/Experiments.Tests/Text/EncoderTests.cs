@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Experiments.Tests.Text;
 
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class EncoderTests
 {
     private static readonly EncoderOptions Small = new() { VocabularySize = 50, HiddenSize = 16, Layers = 2, AttentionHeads = 4, IntermediateSize = 32, MaxPositions = 20, Dropout = 0 };

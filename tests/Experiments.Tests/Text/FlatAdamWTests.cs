@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 namespace Experiments.Tests.Text;
 
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class FlatAdamWTests
 {
     /// <summary>The reference is TorchSharp's own per-tensor AdamW with clip_grad_norm_, which follow PyTorch's.</summary>

@@ -7,6 +7,7 @@ namespace Experiments.Tests.Text;
 
 /// <summary>Mixed precision and the adaptive batch size, on the test device (CPU here; CUDA with EXPERIMENTS_TEST_DEVICE=cuda).</summary>
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class MixedPrecisionTests
 {
     private static readonly string[] Colours = ["red", "blue", "green", "black", "white", "grey"];
@@ -102,7 +103,7 @@ public sealed class MixedPrecisionTests
         {
             manual_seed(7);
             var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 32, Layers = 1, AttentionHeads = 2, IntermediateSize = 64, MaxPositions = 16 });
-            var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 4, BatchSize = 32, LearningRate = 3e-3, Device = TestDevice.Name, Precision = precision, MaxLength = 16 });
+            var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 6, BatchSize = 32, LearningRate = 3e-3, Device = TestDevice.Name, Precision = precision, MaxLength = 16 });
             var history = trainer.TrainClassifier(texts[..500], labels[..500], Kinds.Length, (texts[500..], labels[500..]));
             Assert.AreEqual(precision == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float16, encoder.ComputeType);
             Assert.IsLessThan(history[0].TrainLoss * 0.5, history[^1].TrainLoss, $"{precision}: {string.Join("; ", history)}");

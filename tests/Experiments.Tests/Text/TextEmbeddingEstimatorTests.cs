@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 namespace Experiments.Tests.Text;
 
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class TextEmbeddingEstimatorTests
 {
     public sealed class Offer

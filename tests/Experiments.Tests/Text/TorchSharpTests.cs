@@ -4,6 +4,7 @@ using TorchSharp;
 namespace Experiments.Tests.Text;
 
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class TorchSharpTests
 {
     [TestMethod]

@@ -5,6 +5,7 @@ namespace Experiments.Tests.Text;
 
 /// <summary>Tokenisation and training on a small real corpus: PriceRunner offer titles and their categories.</summary>
 [TestClass]
+[DoNotParallelize] // libtorch's random generator is global: see TestDevice.
 public sealed class TrainingTests
 {
     private static (List<string> Titles, int[] Labels, int Classes, List<string> Clusters) Corpus(int rows)

@@ -34,7 +34,8 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     /// <summary>
     /// The type matrix products run in: null (float32), bfloat16 or float16. Parameters stay float32 either way. Without
     /// gradients (inference) the 16-bit copies of the weights are kept between calls, until the next forward pass with
-    /// gradients or <see cref="ClearCastCache"/> (call it after changing weights in place without gradients).
+    /// gradients, a change of this property, or <see cref="ClearCastCache"/> (call it after changing weights in place
+    /// without gradients or moving the encoder to another device; the trainer and embedder do so themselves).
     /// </summary>
     public ScalarType? ComputeType
     {

@@ -52,6 +52,11 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
     /// </summary>
     private Device Prepare(bool training, int textsPerExample = 1)
     {
+        // Checked here because an index past an embedding table fails inside libtorch, where TorchSharp may not catch it.
+        if (options.MaxLength > encoder.Options.MaxPositions)
+            throw new ExperimentsException($"A maximum length of {options.MaxLength} tokens exceeds the encoder's {encoder.Options.MaxPositions} positions (max_position_embeddings in its config.json); use at most {encoder.Options.MaxPositions}.");
+        if (tokenizer.Vocabulary.Count > encoder.Options.VocabularySize)
+            throw new ExperimentsException($"The tokenizer has {tokenizer.Vocabulary.Count} tokens but the encoder embeds only {encoder.Options.VocabularySize} (vocab_size in its config.json); the vocabulary does not belong to this encoder.");
         var device = TorchDevice.Resolve(options.Device);
         encoder.to(device);
         encoder.ComputeType = TorchDevice.ComputeType(options.Precision, device);

@@ -80,6 +80,19 @@ public sealed class EncoderTests
     }
 
     [TestMethod]
+    public void Texts_longer_than_the_positions_or_a_foreign_vocabulary_are_clear_errors()
+    {
+        using var encoder = Encoder();
+        var vocabulary = TextTokenizer.SpecialTokens.Concat(Enumerable.Range(0, 45).Select(i => $"w{i}")).ToList();
+        var tooLong = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { MaxLength = 64, Device = TestDevice.Name });
+        Assert.AreEqual("A maximum length of 64 tokens exceeds the encoder's 20 positions (max_position_embeddings in its config.json); use at most 20.",
+            Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => tooLong.EmbedAll([[2, 5, 3]])).Message);
+        var foreign = new EncoderTrainer(encoder, new TextTokenizer([.. vocabulary, "extra"]), new EncoderTrainingOptions { MaxLength = 16, Device = TestDevice.Name });
+        StringAssert.StartsWith(Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => foreign.TrainClassifier(["w1 w2", "w3"], [0, 1], 2)).Message,
+            "The tokenizer has 51 tokens but the encoder embeds only 50");
+    }
+
+    [TestMethod]
     public void Broken_checkpoints_are_clear_errors()
     {
         using var folder = new TempFolder();

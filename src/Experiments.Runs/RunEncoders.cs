@@ -25,7 +25,7 @@ internal static class RunEncoders
             observer.Stage($"Training encoder {spec.Name} ({split})");
             var encoder = EncoderCatalog.Fit(spec.Checkpoint, Task(spec, train, validation), spec.Parameters, definition.Seed,
                 new Reporter<EpochReport>(r => observer.Stage($"Encoder {spec.Name} epoch {r.Epoch}: loss {r.TrainLoss:F3}{(r.ValidationScore is { } v ? $", validation {v:F3}" : "")}, {r.ExamplesPerSecond:F0} rows/s")),
-                observer.Warning, cancel);
+                observer.Warning, cancel, fraction => observer.Progress(spec.Name, fraction));
             var saved = Path.Combine(folder, "encoders", $"{string.Concat(spec.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'))}-{split}");
             encoder.Save(saved);
             var weights = Path.Combine(saved, "model.safetensors");

@@ -65,7 +65,7 @@ public static class EncoderCatalog
         new("precision", ParameterKind.String, "auto", "Matrix products in: auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or float16.", Allowed: TorchDevice.Precisions),
     ];
 
-    public static EncoderTrainingOptions TrainingOptions(IReadOnlyDictionary<string, object> parameters, int seed, Action<string>? notice = null) => new()
+    public static EncoderTrainingOptions TrainingOptions(IReadOnlyDictionary<string, object> parameters, int seed, Action<string>? notice = null, Action<double>? stepProgress = null) => new()
     {
         Epochs = (int)Number(parameters, "epochs"),
         BatchSize = (int)Number(parameters, "batchSize"),
@@ -79,6 +79,7 @@ public static class EncoderCatalog
         Precision = Text(parameters, "precision"),
         Seed = seed,
         Notice = notice,
+        StepProgress = stepProgress,
     };
 
     public static EncoderOptions ModelOptions(IReadOnlyDictionary<string, object> parameters, int vocabularySize) => new()
@@ -99,9 +100,9 @@ public static class EncoderCatalog
     /// corpus), seeds it, and trains it on <paramref name="task"/>.
     /// </summary>
     public static FittedEncoder Fit(string? checkpoint, EncoderTask task, IReadOnlyDictionary<string, object> parameters, int seed,
-        IProgress<EpochReport>? progress = null, Action<string>? notice = null, CancellationToken cancel = default)
+        IProgress<EpochReport>? progress = null, Action<string>? notice = null, CancellationToken cancel = default, Action<double>? stepProgress = null)
     {
-        var training = TrainingOptions(parameters, seed, notice);
+        var training = TrainingOptions(parameters, seed, notice, stepProgress);
         TorchDevice.Resolve(training.Device);
         manual_seed(seed);
         BertEncoder encoder;

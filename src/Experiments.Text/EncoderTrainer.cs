@@ -29,6 +29,8 @@ public sealed record EncoderTrainingOptions
     public int Seed { get; init; } = 42;
     /// <summary>Messages worth a user's attention during training (e.g. the batch size halved after running out of memory).</summary>
     public Action<string>? Notice { get; init; }
+    /// <summary>After every step: the share (0–1) of all epochs' examples processed, for progress bars.</summary>
+    public Action<double>? StepProgress { get; init; }
 }
 
 /// <summary>One epoch's training loss, validation score (accuracy, or recall@1 for pairs), speed and the batch size it ended with.</summary>
@@ -188,6 +190,7 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
                 sum.add_(value.detach().to_type(ScalarType.Float64) * batch.Length);
                 seen += batch.Length;
                 done = reached;
+                options.StepProgress?.Invoke((double)done / total);
             });
             var epochLoss = sum.item<double>() / seen;
             if (!double.IsFinite(epochLoss))

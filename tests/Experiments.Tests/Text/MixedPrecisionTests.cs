@@ -103,8 +103,14 @@ public sealed class MixedPrecisionTests
         {
             manual_seed(7);
             var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 32, Layers = 1, AttentionHeads = 2, IntermediateSize = 64, MaxPositions = 16 });
-            var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 6, BatchSize = 32, LearningRate = 3e-3, Device = TestDevice.Name, Precision = precision, MaxLength = 16 });
+            var steps = new List<double>();
+            var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions
+            {
+                Epochs = 6, BatchSize = 32, LearningRate = 3e-3, Device = TestDevice.Name, Precision = precision, MaxLength = 16, StepProgress = steps.Add,
+            });
             var history = trainer.TrainClassifier(texts[..500], labels[..500], Kinds.Length, (texts[500..], labels[500..]));
+            Assert.HasCount(6 * (int)Math.Ceiling(500 / 32.0), steps, "one progress report per step (16 batches of ≤ 32 per epoch)");
+            Assert.IsTrue(steps.Zip(steps.Skip(1)).All(p => p.First < p.Second) && steps[^1] == 1.0, "the share of examples done rises to 1");
             Assert.AreEqual(precision == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float16, encoder.ComputeType);
             Assert.IsLessThan(history[0].TrainLoss * 0.5, history[^1].TrainLoss, $"{precision}: {string.Join("; ", history)}");
             Assert.IsGreaterThan(0.9, history[^1].ValidationScore!.Value, $"{precision}: the kind word decides the category; {string.Join("; ", history)}");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 
@@ -48,28 +47,27 @@ public static class CtrCatalog
     {
         var entry = Entries.FirstOrDefault(e => e.Type == type);
         if (entry.Type is null) throw new ExperimentsException(DefinitionValidator.UnknownValue($"click model '{type}'", type, Entries.Select(e => e.Type).ToList()));
-        double Number(string name, double fallback) => parameters.TryGetValue(name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : fallback;
-        var crosses = parameters.TryGetValue("crosses", out var c) ? (string)c : "";
+        var p = new ParameterValues(parameters);
         return new CtrOptions
         {
             Algorithm = entry.Algorithm,
-            NumberOfIterations = (int)Number("iterations", entry.Iterations),
-            NumberOfLeaves = (int)Number("leaves", 15),
-            MinimumExampleCountPerLeaf = (int)Number("minLeaf", 20),
-            LearningRate = Number("learningRate", entry.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? 0.1 : 0.05),
-            L2Regularization = (float)Number("l2", 1),
-            LatentDimension = (int)Number("latentDimension", 8),
+            NumberOfIterations = p.Integer("iterations", entry.Iterations),
+            NumberOfLeaves = p.Integer("leaves", 15),
+            MinimumExampleCountPerLeaf = p.Integer("minLeaf", 20),
+            LearningRate = p.Number("learningRate", entry.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? 0.1 : 0.05),
+            L2Regularization = (float)p.Number("l2", 1),
+            LatentDimension = p.Integer("latentDimension", 8),
             Seed = seed,
             Features = new CtrFeatureOptions
             {
-                MinCategoryCount = (int)Number("minCategoryCount", 3),
-                HashBits = (int)Number("hashBits", 0),
-                LogTransform = !parameters.TryGetValue("logTransform", out var log) || (bool)log,
-                ServingPosition = (float)Number("servingPosition", 1),
-                TextEmbedding = parameters.TryGetValue("textEncoder", out var encoder) && encoder is string { Length: > 0 } name
+                MinCategoryCount = p.Integer("minCategoryCount", 3),
+                HashBits = p.Integer("hashBits", 0),
+                LogTransform = p.Flag("logTransform", true),
+                ServingPosition = (float)p.Number("servingPosition", 1),
+                TextEmbedding = p.Text("textEncoder", "") is { Length: > 0 } name
                     ? (encoders ?? throw new ExperimentsException($"Model '{type}' names text encoder '{name}', but no encoders were given."))(name)
                     : null,
-                Crosses = crosses.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
+                Crosses = p.Text("crosses", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
                 {
                     var parts = pair.Split('*', StringSplitOptions.TrimEntries);
                     return parts.Length == 2 ? (parts[0], parts[1]) : throw new ExperimentsException($"Crossed pair '{pair}' must be written as A*B.");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Recommenders.Baselines;
@@ -15,7 +14,7 @@ public static class RecommenderCatalog
     private const string Ranking = "ranking";
     private const string Rating = "rating";
 
-    private sealed record Entry(ModelDescriptor Descriptor, Func<Parameters, int, IRecommenderTrainer> Create);
+    private sealed record Entry(ModelDescriptor Descriptor, Func<ParameterValues, int, IRecommenderTrainer> Create);
 
     private static readonly Entry[] Entries =
     [
@@ -76,7 +75,7 @@ public static class RecommenderCatalog
                 BiasLambda = p.Number("biasLambda", MatrixFactorizationOptions.Defaults.BiasLambda),
                 UseBiases = p.Flag("biases", true),
                 NonNegative = p.Flag("nonNegative", false),
-                NumberOfThreads = p.Threads(),
+                NumberOfThreads = Threads(p),
                 EarlyStoppingRounds = p.Integer("earlyStoppingRounds", 0),
                 Seed = seed,
             })),
@@ -96,7 +95,7 @@ public static class RecommenderCatalog
                 Lambda = p.Number("lambda", ImplicitAlsOptions.Defaults.Lambda),
                 Alpha = p.Number("alpha", ImplicitAlsOptions.Defaults.Alpha),
                 ConjugateGradientSteps = p.Integer("cgSteps", ImplicitAlsOptions.Defaults.ConjugateGradientSteps),
-                NumberOfThreads = p.Threads(),
+                NumberOfThreads = Threads(p),
                 Seed = seed,
             })),
         new(new("bpr", [Ranking], "Bayesian personalised ranking (Rendle et al.): pairwise SGD on sampled (user, positive, negative) triples.",
@@ -123,22 +122,9 @@ public static class RecommenderCatalog
     {
         var entry = Entries.FirstOrDefault(e => e.Descriptor.Type == type)
                     ?? throw new ExperimentsException(DefinitionValidator.UnknownValue($"model type '{type}'", type, Models.Select(m => m.Type).ToList()));
-        return entry.Create(new Parameters(parameters), seed);
+        return entry.Create(new ParameterValues(parameters), seed);
     }
 
-    private sealed class Parameters(IReadOnlyDictionary<string, object> values)
-    {
-        public double Number(string name, double fallback) =>
-            values.TryGetValue(name, out var v) ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : fallback;
-
-        public int Integer(string name, int fallback) =>
-            values.TryGetValue(name, out var v) ? Convert.ToInt32(v, CultureInfo.InvariantCulture) : fallback;
-
-        public bool Flag(string name, bool fallback) => values.TryGetValue(name, out var v) ? (bool)v : fallback;
-
-        public string Text(string name, string fallback) => values.TryGetValue(name, out var v) ? (string)v : fallback;
-
-        /// <summary>"threads": 0 (the default) means every core.</summary>
-        public int Threads() => Integer("threads", 0) is > 0 and var n ? n : Environment.ProcessorCount;
-    }
+    /// <summary>"threads": 0 (the default) means every core.</summary>
+    private static int Threads(ParameterValues p) => p.Integer("threads", 0) is > 0 and var n ? n : Environment.ProcessorCount;
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 using static TorchSharp.torch;
@@ -65,35 +64,43 @@ public static class EncoderCatalog
         new("precision", ParameterKind.String, "auto", "Matrix products in: auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or float16.", Allowed: TorchDevice.Precisions),
     ];
 
-    public static EncoderTrainingOptions TrainingOptions(IReadOnlyDictionary<string, object> parameters, int seed, Action<string>? notice = null, Action<double>? stepProgress = null) => new()
+    public static EncoderTrainingOptions TrainingOptions(IReadOnlyDictionary<string, object> parameters, int seed, Action<string>? notice = null, Action<double>? stepProgress = null)
     {
-        Epochs = (int)Number(parameters, "epochs"),
-        BatchSize = (int)Number(parameters, "batchSize"),
-        LearningRate = Number(parameters, "learningRate"),
-        WeightDecay = Number(parameters, "weightDecay"),
-        WarmupFraction = Number(parameters, "warmupFraction"),
-        Temperature = Number(parameters, "temperature"),
-        EarlyStoppingRounds = (int)Number(parameters, "earlyStoppingRounds"),
-        MaxLength = (int)Number(parameters, "maxLength"),
-        Device = Text(parameters, "device"),
-        Precision = Text(parameters, "precision"),
-        Seed = seed,
-        Notice = notice,
-        StepProgress = stepProgress,
-    };
+        var p = new ParameterValues(parameters, Parameters);
+        return new()
+        {
+            Epochs = p.Integer("epochs"),
+            BatchSize = p.Integer("batchSize"),
+            LearningRate = p.Number("learningRate"),
+            WeightDecay = p.Number("weightDecay"),
+            WarmupFraction = p.Number("warmupFraction"),
+            Temperature = p.Number("temperature"),
+            EarlyStoppingRounds = p.Integer("earlyStoppingRounds"),
+            MaxLength = p.Integer("maxLength"),
+            Device = p.Text("device"),
+            Precision = p.Text("precision"),
+            Seed = seed,
+            Notice = notice,
+            StepProgress = stepProgress,
+        };
+    }
 
-    public static EncoderOptions ModelOptions(IReadOnlyDictionary<string, object> parameters, int vocabularySize) => new()
+    public static EncoderOptions ModelOptions(IReadOnlyDictionary<string, object> parameters, int vocabularySize)
     {
-        VocabularySize = vocabularySize,
-        HiddenSize = (int)Number(parameters, "hiddenSize"),
-        Layers = (int)Number(parameters, "layers"),
-        AttentionHeads = (int)Number(parameters, "attentionHeads"),
-        IntermediateSize = (int)Number(parameters, "intermediateSize"),
-        MaxPositions = Math.Max(64, (int)Number(parameters, "maxLength")),
-        Dropout = Number(parameters, "dropout"),
-        PreLayerNorm = parameters.TryGetValue("preLayerNorm", out var pre) && (bool)pre,
-        Pooling = Text(parameters, "pooling") == "cls" ? Pooling.Cls : Pooling.Mean,
-    };
+        var p = new ParameterValues(parameters, Parameters);
+        return new()
+        {
+            VocabularySize = vocabularySize,
+            HiddenSize = p.Integer("hiddenSize"),
+            Layers = p.Integer("layers"),
+            AttentionHeads = p.Integer("attentionHeads"),
+            IntermediateSize = p.Integer("intermediateSize"),
+            MaxPositions = Math.Max(64, p.Integer("maxLength")),
+            Dropout = p.Number("dropout"),
+            PreLayerNorm = p.Flag("preLayerNorm"),
+            Pooling = p.Text("pooling") == "cls" ? Pooling.Cls : Pooling.Mean,
+        };
+    }
 
     /// <summary>
     /// Loads <paramref name="checkpoint"/> (or builds an encoder from scratch with a vocabulary learned from the task's
@@ -116,7 +123,7 @@ public static class EncoderCatalog
         {
             var corpus = task.Corpus.ToList();
             if (corpus.Count == 0) throw new ExperimentsException("An encoder trained from scratch needs training texts, and the training rows have none.");
-            var vocabulary = TextTokenizer.LearnVocabulary(corpus, (int)Number(parameters, "vocabularySize"));
+            var vocabulary = TextTokenizer.LearnVocabulary(corpus, new ParameterValues(parameters, Parameters).Integer("vocabularySize"));
             (encoder, tokenizer) = (new BertEncoder(ModelOptions(parameters, vocabulary.Count)), new TextTokenizer(vocabulary));
         }
         var trainer = new EncoderTrainer(encoder, tokenizer, training);
@@ -129,12 +136,6 @@ public static class EncoderCatalog
         encoder.eval();
         return new FittedEncoder(encoder, tokenizer, history, training);
     }
-
-    private static double Number(IReadOnlyDictionary<string, object> parameters, string name) =>
-        Convert.ToDouble(parameters.TryGetValue(name, out var value) ? value : Parameters.First(p => p.Name == name).Default, CultureInfo.InvariantCulture);
-
-    private static string Text(IReadOnlyDictionary<string, object> parameters, string name) =>
-        (string)(parameters.TryGetValue(name, out var value) ? value : Parameters.First(p => p.Name == name).Default);
 }
 
 /// <summary>Remembers each text's vector, so the same text is embedded once however often it is asked for.</summary>

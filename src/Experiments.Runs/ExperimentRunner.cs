@@ -158,7 +158,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                     store.RecordMetrics(runId, trialId, result.Values.Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name))
                         .Append(new MetricRecord("threshold", null, result.Threshold!.Value, null, null, test.Count, split.Name)));
                     // Curves and importances go beside the report, one file per trial, recorded as artifacts.
-                    var details = Path.Combine(folder, $"trial-{trialId}-{Sanitize(model.Name)}.json");
+                    var details = Path.Combine(folder, $"trial-{trialId}-{RunArtifacts.FileName(model.Name)}.json");
                     Directory.CreateDirectory(folder);
                     File.WriteAllText(details, System.Text.Json.JsonSerializer.Serialize(new
                     {
@@ -172,7 +172,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                         precisionRecall = Experiments.Evaluation.Classification.Curves.PrecisionRecall(test.Labels, probabilities).Select(p => new[] { p.Recall, p.Precision }),
                         calibration = Experiments.Evaluation.Classification.Curves.Calibration(test.Labels, probabilities).Select(b => new { b.MeanPredicted, b.ObservedRate, b.Count }),
                     }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-                    store.RecordArtifact(runId, trialId, "classification-details", details, ReportWriter.Sha256(details), new FileInfo(details).Length);
+                    RunArtifacts.Record(store, runId, trialId, "classification-details", details);
                     store.FinishTrial(trialId, "finished", fitSeconds, evaluateSeconds, result.Protocol, null);
                     var trial = new TrialResult(trialId, model.Name, model.Type, split.Name, "finished", fitSeconds, evaluateSeconds, result.Values, result.Protocol, null);
                     trials.Add(trial);
@@ -192,8 +192,6 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             }
         }
     }
-
-    private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     private static string ReportFolder(long runId, ExperimentDefinition definition, RunOptions options) =>
         Path.Combine(options.ReportDirectory ?? definition.Output.Reports, $"run-{runId}");
@@ -293,8 +291,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         foreach (var format in definition.Output.Formats)
         {
             var path = ReportWriter.Write(details, format, folder);
-            var info = new FileInfo(path);
-            store.RecordArtifact(runId, null, $"report-{format}", path, ReportWriter.Sha256(path), info.Length);
+            RunArtifacts.Record(store, runId, null, $"report-{format}", path);
             written.Add(path);
         }
         return written;

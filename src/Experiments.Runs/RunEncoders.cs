@@ -2,7 +2,6 @@ using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Ctr;
-using Experiments.Reports;
 using Experiments.Store;
 using Experiments.Text;
 
@@ -26,14 +25,13 @@ internal static class RunEncoders
             var encoder = EncoderCatalog.Fit(spec.Checkpoint, Task(spec, train, validation), spec.Parameters, definition.Seed,
                 new Reporter<EpochReport>(r => observer.Stage($"Encoder {spec.Name} epoch {r.Epoch}: loss {r.TrainLoss:F3}{(r.ValidationScore is { } v ? $", validation {v:F3}" : "")}, {r.ExamplesPerSecond:F0} rows/s")),
                 observer.Warning, cancel, fraction => observer.Progress(spec.Name, fraction));
-            var saved = Path.Combine(folder, "encoders", $"{string.Concat(spec.Name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'))}-{split}");
+            var saved = Path.Combine(folder, "encoders", $"{RunArtifacts.FileName(spec.Name)}-{split}");
             encoder.Save(saved);
-            var weights = Path.Combine(saved, "model.safetensors");
-            store.RecordArtifact(runId, null, "encoder-checkpoint", weights, ReportWriter.Sha256(weights), new FileInfo(weights).Length);
+            RunArtifacts.Record(store, runId, null, "encoder-checkpoint", Path.Combine(saved, "model.safetensors"));
             var history = Path.Combine(saved, "training.json");
             File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, epochs = encoder.History },
                 new JsonSerializerOptions { WriteIndented = true }));
-            store.RecordArtifact(runId, null, "encoder-training", history, ReportWriter.Sha256(history), new FileInfo(history).Length);
+            RunArtifacts.Record(store, runId, null, "encoder-training", history);
             var embedder = encoder.Embedder(spec.Name);
             fitted[spec.Name] = new TextEmbedding(spec.Name, embedder.Embed);
         }

@@ -16,10 +16,11 @@ public sealed class AdaptiveBatchSize(int initial, string where, Action<string>?
     /// </summary>
     public void FitMemory(TorchSharp.torch.Device device, long bytesPerText, int length)
     {
-        if (GpuMemory.MaxBatch(device, bytesPerText) is not { } maximum || maximum >= Current) return;
+        if (GpuMemory.Query(device) is not { } memory) return;
+        var maximum = GpuMemory.MaxBatch(memory.Free, bytesPerText);
+        if (maximum >= Current) return;
         var needed = $"about {bytesPerText / 1048576.0:F1} MiB per text of {length} tokens";
-        if (maximum < 1)
-            throw new ExperimentsException($"Out of memory on {where} even with one text per batch ({needed}, {GpuMemory.Query(device)!.Value.Free / 1073741824.0:F1} GiB free): lower the maximum length or the encoder's size, or use another device.");
+        if (maximum < 1) throw Hopeless($"{needed}, {memory.Free / 1073741824.0:F1} GiB free");
         notice?.Invoke($"A batch of {Current} texts would not fit in {where}'s free memory ({needed}); going on with {maximum}.");
         Current = maximum;
     }
@@ -41,8 +42,7 @@ public sealed class AdaptiveBatchSize(int initial, string where, Action<string>?
             }
             catch (Exception e) when (IsOutOfMemory(e))
             {
-                if (batch.Length == 1)
-                    throw new ExperimentsException($"Out of memory on {where} even with one text per batch: lower the maximum length or the encoder's size, or use another device. ({FirstLine(e.Message)})", e);
+                if (batch.Length == 1) throw Hopeless(e.Message.Split('\n')[0].Trim(), e);
                 Current = batch.Length / 2;
                 notice?.Invoke($"Out of memory on {where} with {batch.Length} texts per batch; going on with {Current}.");
                 GC.Collect();
@@ -56,5 +56,6 @@ public sealed class AdaptiveBatchSize(int initial, string where, Action<string>?
     public static bool IsOutOfMemory(Exception e) =>
         e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("can't allocate memory", StringComparison.OrdinalIgnoreCase);
 
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+    private ExperimentsException Hopeless(string detail, Exception? cause = null) =>
+        new($"Out of memory on {where} even with one text per batch: lower the maximum length or the encoder's size, or use another device ({detail}).", cause);
 }

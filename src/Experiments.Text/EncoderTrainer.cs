@@ -104,7 +104,8 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         manual_seed(options.Seed);
         var left = pairs.Select(p => tokenizer.Encode(p.A, options.MaxLength)).ToArray();
         var right = pairs.Select(p => tokenizer.Encode(p.B, options.MaxLength)).ToArray();
-        Tensor Loss(int[] batch, bool symmetric)
+        // Symmetric InfoNCE: each left text picks its partner among the batch's right texts, and each right text its left.
+        Tensor Loss(int[] batch)
         {
             var (la, ma) = Pad(batch.Select(i => left[i]).ToArray(), device);
             var (lb, mb) = Pad(batch.Select(i => right[i]).ToArray(), device);
@@ -112,8 +113,7 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
             var b = nn.functional.normalize(encoder.Embed(lb, mb), dim: 1);
             var logits = a.matmul(b.t()) / options.Temperature;
             var target = arange(batch.Length, dtype: ScalarType.Int64, device: device);
-            var forward = nn.functional.cross_entropy(logits, target);
-            return symmetric ? (forward + nn.functional.cross_entropy(logits.t(), target)) / 2 : forward;
+            return (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target)) / 2;
         }
         Func<double>? score = null;
         if (validation is { Count: > 1 })
@@ -129,7 +129,7 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
                 return best.data<long>().ToArray().Where((j, i) => j == i).Count() / (double)vl.Length;
             };
         }
-        return Train(pairs.Count, encoder.parameters().ToArray(), batch => Loss(batch, symmetric: true), score, left, progress, cancel);
+        return Train(pairs.Count, encoder.parameters().ToArray(), Loss, score, left, progress, cancel);
     }
 
     /// <summary>Normalised sentence vectors of already tokenised texts, in batches, without gradients, on the trainer's device and precision.</summary>

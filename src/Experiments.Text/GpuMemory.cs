@@ -43,9 +43,8 @@ public static class GpuMemory
         return training ? layer * (o.Layers + 1) : layer * 2;
     }
 
-    /// <summary>The largest batch whose estimate fits in 80% of the free memory, or null where free memory is unknown.</summary>
-    public static int? MaxBatch(Device device, long bytesPerText) =>
-        Query(device) is { } memory ? (int)Math.Min(int.MaxValue, (long)(memory.Free * 0.8) / Math.Max(1, bytesPerText)) : null;
+    /// <summary>The largest batch whose estimate fits in 80% of <paramref name="freeBytes"/>.</summary>
+    public static int MaxBatch(long freeBytes, long bytesPerText) => (int)Math.Min(int.MaxValue, (long)(freeBytes * 0.8) / Math.Max(1, bytesPerText));
 
     /// <summary>CUDA_VISIBLE_DEVICES renumbers devices for CUDA but not for the management library.</summary>
     private static uint PhysicalIndex(int cudaIndex)

@@ -27,8 +27,9 @@ public static class TorchDevice
                 if (!torch.cuda.is_available())
                     throw new ExperimentsException($"Device '{name}' was asked for, but TorchSharp sees no CUDA GPU. This build loads the CPU libtorch unless it was built with -p:LibTorchPackage=cuda, or {LibTorchVariable} names a CUDA libtorch folder (see docs/text.md); use \"auto\" or \"cpu\".");
                 var device = new torch.Device(name);
-                if (device.index >= torch.cuda.device_count())
-                    throw new ExperimentsException($"Device '{name}' was asked for, but TorchSharp sees {torch.cuda.device_count()} CUDA GPU(s) (cuda:0 … cuda:{torch.cuda.device_count() - 1}).");
+                var count = torch.cuda.device_count();
+                if (device.index >= count)
+                    throw new ExperimentsException($"Device '{name}' was asked for, but TorchSharp sees {count} CUDA GPU(s) (cuda:0 … cuda:{count - 1}).");
                 return device;
             }
         }

@@ -1,0 +1,36 @@
+using Experiments.Core.Definitions;
+using Experiments.Evaluation;
+using Experiments.Store;
+
+namespace Experiments.Runs;
+
+/// <summary>
+/// One task's part of a run — ranking and rating fit recommenders on interactions, classification fits click models
+/// on a labelled table: the data cut into splits, and how one model is fitted and evaluated on one split. The runner
+/// walks every task with the same trial loop (<see cref="ExperimentRunner"/>), so failures, cancellation, the store and
+/// paired comparisons are handled once.
+/// </summary>
+internal interface IExperimentTask
+{
+    /// <summary>The splits in order (one, or one per fold), each made ready for its models when enumerated.</summary>
+    IEnumerable<TaskSplit> Splits();
+
+    /// <summary>Fits <paramref name="model"/> on the split's training part and evaluates it on its test part.</summary>
+    TrialMeasurement Measure(ModelSpec model, TaskSplit split, TrialScope trial);
+}
+
+/// <summary>A split of a task's data; each task keeps its own rows in a subtype.</summary>
+internal abstract record TaskSplit(string Name);
+
+/// <summary>What a run shares with its tasks: the definition, the store, where files go, progress and cancellation.</summary>
+internal sealed record RunScope(long RunId, ExperimentDefinition Definition, IRunStore Store, string ReportFolder, IRunObserver Observer, CancellationToken Cancel);
+
+/// <summary>One trial in progress: its run and its id in the store, for artifacts the task writes.</summary>
+internal sealed record TrialScope(RunScope Run, long TrialId);
+
+/// <summary>
+/// What a trial measured: timings, the metric values on the test part, the protocol that produced them, each unit's
+/// values (users or rows, for paired tests between models), and extra values recorded beside the metrics.
+/// </summary>
+internal sealed record TrialMeasurement(double FitSeconds, double EvaluateSeconds, IReadOnlyList<MetricValue> Values, string Protocol,
+    UserValuesRecord? Units, IReadOnlyList<MetricValue> Extra);

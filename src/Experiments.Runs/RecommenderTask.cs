@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Experiments.Core;
+using Experiments.Core.Data;
+using Experiments.Core.Definitions;
+using Experiments.Datasets;
+using Experiments.Datasets.Splitting;
+using Experiments.Evaluation;
+using Experiments.Evaluation.Ranking;
+using Experiments.Recommenders;
+using Experiments.Store;
+
+namespace Experiments.Runs;
+
+/// <summary>Ranking and rating: recommenders fitted on interactions, user-aware splits, per-user values for paired tests.</summary>
+internal sealed class RecommenderTask : IExperimentTask
+{
+    private readonly RunScope _run;
+    private readonly Dataset _dataset;
+    private readonly Interactions _data;
+    private readonly IItemSimilarity? _similarity;
+
+    public RecommenderTask(RunScope run, Dataset dataset)
+    {
+        _run = run;
+        _dataset = dataset;
+        var definition = run.Definition;
+        _data = definition.Split.Method == "predefined"
+            ? dataset.PredefinedSplit(definition.Split.Name!).All
+            : dataset.Interactions(definition.Dataset.Table);
+        if (definition.Task == MetricCatalog.Rating && !_data.HasRatings)
+            throw new ExperimentsException($"Task 'rating' needs ratings, but table '{definition.Dataset.Table ?? dataset.Manifest.DefaultTable}' of '{dataset.Name}' has none; use task 'ranking' or a table with ratings.");
+        _similarity = definition.Metrics.Any(m => m.Name == "diversity") ? CategorySimilarityOf(dataset, _data) : null;
+    }
+
+    private sealed record Split(string Name, Interactions Train, Interactions? Validation, Interactions Test) : TaskSplit(Name);
+
+    public IEnumerable<TaskSplit> Splits()
+    {
+        var definition = _run.Definition;
+        _run.Observer.Stage($"Splitting {_data.Count:N0} interactions ({definition.Split.Method})");
+        foreach (var split in SplitterFactory.Create(definition.Split, _dataset.PredefinedSplit).Split(_data, definition.Seed))
+        {
+            if (split.Train.Length == 0 || split.Test.Length == 0)
+                throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Length} training and {split.Test.Length} test rows; both must be non-empty. Change the split fractions.");
+            yield return new Split(split.Name, _data.Subset(split.Train), split.Validation.Length > 0 ? _data.Subset(split.Validation) : null, _data.Subset(split.Test));
+        }
+    }
+
+    public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
+    {
+        var split = (Split)taskSplit;
+        var (definition, observer, cancel) = (_run.Definition, _run.Observer, _run.Cancel);
+        var clock = Stopwatch.StartNew();
+        observer.Stage($"Fitting {model.Name} ({split.Name})");
+        var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
+        // Validation rows, when the split has them, go to trainers that can use them (early stopping).
+        var fitted = trainer is IValidatedTrainer validated && split.Validation is not null
+            ? validated.Fit(split.Train, split.Validation, cancel)
+            : trainer.Fit(split.Train, cancel);
+        var fitSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        observer.Stage($"Evaluating {model.Name} ({split.Name})");
+        var evaluation = RecommenderEvaluator.Evaluate(fitted, split.Train, split.Test, definition.Metrics, definition.Evaluation, definition.Seed,
+            _similarity, new Progress<double>(f => observer.Progress(model.Name, f)), cancel);
+        var units = evaluation.PerUser.Values.Count > 0
+            ? new UserValuesRecord(evaluation.PerUser.Users.Select(u => split.Test.Users[u]).ToList(), evaluation.PerUser.Values)
+            : null;
+        return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, evaluation.Protocol, units, []);
+    }
+
+    /// <summary>Item similarity by category, from the data set's item table, indexed like the interactions' items.</summary>
+    private static CategorySimilarity CategorySimilarityOf(Dataset dataset, Interactions data)
+    {
+        var items = dataset.Items() ?? throw new ExperimentsException($"Metric 'diversity' needs item categories; data set '{dataset.Name}' has no item table.");
+        var ids = items.WithRole("item")?.Strings;
+        var categories = items.WithRole("category")?.Strings;
+        if (ids is null || categories is null)
+            throw new ExperimentsException($"Metric 'diversity' needs item categories; the item table of '{dataset.Name}' has no category column.");
+        var byIndex = new string?[data.Items.Count];
+        for (var row = 0; row < ids.Length; row++)
+            if (data.Items.TryGetIndex(ids[row], out var index)) byIndex[index] = categories[row];
+        return new CategorySimilarity(byIndex);
+    }
+}

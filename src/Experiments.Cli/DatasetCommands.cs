@@ -63,7 +63,7 @@ internal static class DatasetCommands
             var tables = new Table().Border(TableBorder.Rounded).AddColumns("table", "role", "file", "columns");
             foreach (var t in manifest.Tables)
                 tables.AddRow(Markup.Escape(t.Name + (t.Name == manifest.DefaultTable ? " (default)" : "")), t.Role.ToString().ToLowerInvariant(), Markup.Escape(t.File ?? "generated"),
-                    Markup.Escape(string.Join(", ", t.Columns.Select(c => $"{c.Name} ({c.Type.ToString().ToLowerInvariant()}{(c.Role is null ? "" : ", " + c.Role)})"))));
+                    Markup.Escape(ColumnList(t)));
             output.Write(tables);
             foreach (var split in manifest.Splits)
                 output.Line($"[grey]predefined split[/] {Markup.Escape(split.Name)}: {Markup.Escape(split.Train)}{(split.Validation is null ? "" : " + " + Markup.Escape(split.Validation))} → {Markup.Escape(split.Test)}");
@@ -168,7 +168,7 @@ internal static class DatasetCommands
             var tables = new Table().Border(TableBorder.Rounded).AddColumns("table", "role", "file", "columns (type, role)");
             foreach (var t in manifest.Tables)
                 tables.AddRow(Markup.Escape(t.Name), t.Role.ToString().ToLowerInvariant(), Markup.Escape(t.File!),
-                    Markup.Escape(string.Join(", ", t.Columns.Select(c => $"{c.Name} ({c.Type.ToString().ToLowerInvariant()}{(c.Role is null ? "" : ", " + c.Role)})"))));
+                    Markup.Escape(ColumnList(t)));
             output.Write(tables);
             foreach (var split in manifest.Splits) output.Line($"[grey]predefined split[/] {Markup.Escape(split.Name)}: {Markup.Escape(split.Train)} → {Markup.Escape(split.Test)}");
             output.Line($"Added {Markup.Escape(manifest.Name)}: {Markup.Escape(manifestPath)}. Check the roles and types above; name it in a definition as \"dataset\": {{ \"name\": \"{Markup.Escape(manifest.Name)}\" }}.");
@@ -176,6 +176,10 @@ internal static class DatasetCommands
         }));
         return add;
     }
+
+    /// <summary>"name (type, role), …" of a table's columns.</summary>
+    private static string ColumnList(TableManifest table) =>
+        string.Join(", ", table.Columns.Select(c => $"{c.Name} ({c.Type.ToString().ToLowerInvariant()}{(c.Role is null ? "" : ", " + c.Role)})"));
 
     private static IEnumerable<string> List(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

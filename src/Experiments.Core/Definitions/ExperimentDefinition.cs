@@ -104,6 +104,9 @@ public sealed record FileFormat
     public string Quote { get; init; } = "\"";
     /// <summary>"utf-8" (default), "latin1" or "windows-1252".</summary>
     public string Encoding { get; init; } = "utf-8";
+
+    /// <summary>The quote character, or null for <see cref="NoQuote"/>.</summary>
+    public char? QuoteCharacter => Quote == NoQuote ? null : Quote[0];
 }
 
 /// <summary>Which column of own files plays which role, by name; columns not named are ignored.</summary>

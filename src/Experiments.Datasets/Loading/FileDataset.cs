@@ -139,8 +139,7 @@ public sealed class FileDataset : Dataset
     // recorded by `datasets add`) is worth a warning.
     private void Hash(string path)
     {
-        using var stream = File.OpenRead(path);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        var sha = Sha256(path);
         var relative = Path.GetRelativePath(Folder, path);
         RecordFileHash(relative, sha);
         var expected = Manifest.Files.FirstOrDefault(f => f.Path == relative)?.Sha256;
@@ -148,5 +147,12 @@ public sealed class FileDataset : Dataset
             Checks.Warn(relative, Manifest.Added is null
                 ? $"differs from the official release (SHA-256 {sha[..12]}…, expected {expected[..12]}…): results may not match published figures"
                 : $"differs from the file recorded by `datasets add` on {Manifest.Added} (SHA-256 {sha[..12]}…, expected {expected[..12]}…): the data changed since; add it again to record the new files");
+    }
+
+    /// <summary>The SHA-256 of a file's bytes, in lower-case hex.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -44,11 +44,11 @@ public static class OwnFiles
     }
 
     /// <summary>The column names on a file's first line (trimmed) and that line's number; a name given twice or left empty is an error.</summary>
-    public static (IReadOnlyList<string> Names, long Line) Header(string path, string delimiter, char? quote, string encoding)
+    public static (IReadOnlyList<string> Names, long Line) Header(string path, FileFormat format)
     {
         CheckedRowReader.RequireNonEmptyFile(path);
         var file = Path.GetFileName(path);
-        using var reader = DelimitedReader.Open(path, delimiter, quote is not null, encoding, quote ?? '"');
+        using var reader = Reader(path, format);
         var names = reader.Read()?.Select(h => h.Trim()).ToList() ?? throw new DataFileException(file, 0, null, "the file has no header line");
         if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new DataFileException(file, reader.Line, null, $"the header names column '{twice.Key}' twice; each column needs its own name");
@@ -72,8 +72,7 @@ public static class OwnFiles
     private static TableManifest Table(string name, string path, string file, DatasetSpec spec)
     {
         var format = spec.Format;
-        char? quote = format.Quote == FileFormat.NoQuote ? null : format.Quote[0];
-        var (names, line) = format.Header ? Header(path, format.Delimiter, quote, format.Encoding) : (format.ColumnNames!, 0L);
+        var (names, line) = format.Header ? Header(path, format) : (format.ColumnNames!, 0L);
         var roles = spec.Columns.Mapped().ToList();
         foreach (var (_, column, key) in roles.Where(r => !names.Contains(r.Column)))
         {
@@ -83,19 +82,27 @@ public static class OwnFiles
             throw new DataFileException(Path.GetFileName(path), line, null,
                 $"no column '{column}' (named by the data set's \"columns\".\"{key}\"); the file's columns are: {string.Join(", ", names)}{hint}");
         }
-        return new TableManifest
-        {
-            Name = name,
-            File = file,
-            Role = spec.Columns.Label is null ? TableRole.Interactions : TableRole.Records,
-            Delimiter = format.Delimiter,
-            Header = format.Header,
-            Quoted = quote is not null,
-            Quote = quote ?? '"',
-            Encoding = format.Encoding,
-            Columns = names.Select(n => Column(n, roles.FirstOrDefault(r => r.Column == n).Role, spec.RatingScale)).ToList(),
-        };
+        return Delimited(name, file, spec.Columns.Label is null ? TableRole.Interactions : TableRole.Records, format,
+            names.Select(n => Column(n, roles.FirstOrDefault(r => r.Column == n).Role, spec.RatingScale)).ToList());
     }
+
+    /// <summary>The manifest of a delimited table written in <paramref name="format"/>.</summary>
+    public static TableManifest Delimited(string name, string file, TableRole role, FileFormat format, IReadOnlyList<ColumnManifest> columns) => new()
+    {
+        Name = name,
+        File = file,
+        Role = role,
+        Delimiter = format.Delimiter,
+        Header = format.Header,
+        Quoted = format.QuoteCharacter is not null,
+        Quote = format.QuoteCharacter ?? '"',
+        Encoding = format.Encoding,
+        Columns = columns,
+    };
+
+    /// <summary>A reader of a file written in <paramref name="format"/>.</summary>
+    public static DelimitedReader Reader(string path, FileFormat format) =>
+        DelimitedReader.Open(path, format.Delimiter, format.QuoteCharacter is not null, format.Encoding, format.QuoteCharacter ?? '"');
 
     private static string Visible(string delimiter) => delimiter.Replace("\t", "\\t");
 

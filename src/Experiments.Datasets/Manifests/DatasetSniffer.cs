@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Datasets.Loading;
@@ -69,7 +68,7 @@ public static class DatasetSniffer
         var split = names.Contains("train") && names.Contains("test")
             ? new PredefinedSplitManifest { Name = SplitName, Train = "train", Validation = names.Contains("validation") ? "validation" : null, Test = "test", Description = "The train and test files as given." }
             : null;
-        var files = paths.Select(p => new ManifestFile { Path = Path.GetRelativePath(folder, p.Path), Sha256 = Sha256(p.Path), Bytes = new FileInfo(p.Path).Length }).ToList();
+        var files = paths.Select(p => new ManifestFile { Path = Path.GetRelativePath(folder, p.Path), Sha256 = FileDataset.Sha256(p.Path), Bytes = new FileInfo(p.Path).Length }).ToList();
         var manifest = new DatasetManifest
         {
             Name = request.Name,
@@ -84,12 +83,6 @@ public static class DatasetSniffer
             Splits = split is null ? [] : [split],
         };
         return new SniffedDataset(manifest, warnings);
-    }
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>What one pass over a column's values shows.</summary>
@@ -120,12 +113,11 @@ public static class DatasetSniffer
     {
         var format = request.Format;
         var fileName = Path.GetFileName(path);
-        char? quote = format.Quote == FileFormat.NoQuote ? null : format.Quote[0];
-        var columns = (format.Header ? OwnFiles.Header(path, format.Delimiter, quote, format.Encoding).Names : format.ColumnNames
+        var columns = (format.Header ? OwnFiles.Header(path, format).Names : format.ColumnNames
             ?? throw new ExperimentsException("Files without a header (--no-header) need their column names: --names a,b,c.")).ToList();
         var stats = columns.Select(_ => new ColumnStats()).ToArray();
         var ragged = 0L;
-        using (var reader = DelimitedReader.Open(path, format.Delimiter, quote is not null, format.Encoding, quote ?? '"'))
+        using (var reader = OwnFiles.Reader(path, format))
         {
             if (format.Header) reader.Read();
             while (reader.Read() is { } fields)
@@ -171,18 +163,7 @@ public static class DatasetSniffer
         foreach (var listed in request.Columns.Numeric)
             if (columns.IndexOf(listed) is var c and >= 0 && !stats[c].Number)
                 throw new DataFileException(fileName, stats[c].FirstNonNumber!.Value.Line, listed, $"not a number: '{stats[c].FirstNonNumber!.Value.Value}' (the column is listed as numeric)");
-        return new TableManifest
-        {
-            Name = name,
-            File = file,
-            Role = role,
-            Delimiter = format.Delimiter,
-            Header = format.Header,
-            Quoted = quote is not null,
-            Quote = quote ?? '"',
-            Encoding = format.Encoding,
-            Columns = manifestColumns,
-        };
+        return OwnFiles.Delimited(name, file, role, format, manifestColumns);
     }
 
     private static ColumnType Sniffed(ColumnStats s) => s.Values == 0 ? ColumnType.String : s.Integer ? ColumnType.Int64 : s.Number ? ColumnType.Float : ColumnType.String;

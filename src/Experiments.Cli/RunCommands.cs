@@ -25,7 +25,7 @@ internal static class RunCommands
             using var store = SqliteRunStore.Open(parse.GetValue(storeOverride) ?? definition.Output.Store);
             var runner = new ExperimentRunner(store);
             var options = new RunOptions { DataDirectory = parse.GetValue(CommonOptions.DataDir), Source = path, ReportDirectory = parse.GetValue(reports) };
-            output.Line($"[bold]{Markup.Escape(definition.Name)}[/] on [bold]{Markup.Escape(definition.Dataset.Name)}[/]{(Platform.Vocabulary.Datasets.First(d => d.Name == definition.Dataset.Name).IsSynthetic ? " [yellow](SYNTHETIC data)[/]" : "")}: " +
+            output.Line($"[bold]{Markup.Escape(definition.Name)}[/] on [bold]{Markup.Escape(definition.Dataset.Name)}[/]{(definition.Dataset.Files is not null ? " (your files)" : Platform.Vocabulary.Datasets.First(d => d.Name == definition.Dataset.Name).IsSynthetic ? " [yellow](SYNTHETIC data)[/]" : "")}: " +
                         $"{definition.Models.Count} model(s), split {Markup.Escape(definition.Split.Method)}, seed {definition.Seed}");
             var outcome = await RunWithProgress(runner, definition, options, output, cancel);
             var details = store.GetRun(outcome.RunId);

@@ -7,8 +7,8 @@ using Experiments.Datasets.Manifests;
 
 namespace Experiments.Datasets;
 
-/// <summary>A train/test split that the data set ships with: row indices into <see cref="All"/>.</summary>
-public sealed record PredefinedSplit(string Name, Interactions All, int[] Train, int[] Test);
+/// <summary>A train/test split that the data set ships with: row indices into <see cref="All"/>; Validation is empty unless the split has a validation table.</summary>
+public sealed record PredefinedSplit(string Name, Interactions All, int[] Train, int[] Validation, int[] Test);
 
 /// <summary>Word vectors (GloVe's text format): word → components.</summary>
 public sealed record WordVectors(int Dimension, IReadOnlyDictionary<string, float[]> Vectors);
@@ -97,13 +97,19 @@ public abstract class Dataset
 
     public PredefinedSplit PredefinedSplit(string name)
     {
-        var split = Manifest.Splits.FirstOrDefault(s => s.Name == name)
-                    ?? throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"predefined split '{name}' of '{Name}'", name, Manifest.Splits.Select(s => s.Name).ToList()));
+        var split = PredefinedSplitManifest(name);
         var train = Interactions(split.Train);
+        var validation = split.Validation is null ? null : Interactions(split.Validation);
         var test = Interactions(split.Test);
-        var all = Concatenate(train, test);
-        return new PredefinedSplit(name, all, Enumerable.Range(0, train.Count).ToArray(), Enumerable.Range(train.Count, test.Count).ToArray());
+        var parts = validation is null ? new[] { train, test } : [train, validation, test];
+        int[] Rows(int part) => Enumerable.Range(parts.Take(part).Sum(p => p.Count), parts[part].Count).ToArray();
+        return new PredefinedSplit(name, Concatenate(parts), Rows(0), validation is null ? [] : Rows(1), Rows(parts.Length - 1));
     }
+
+    /// <summary>The manifest of predefined split <paramref name="name"/>: its train, validation and test tables.</summary>
+    public PredefinedSplitManifest PredefinedSplitManifest(string name) =>
+        Manifest.Splits.FirstOrDefault(s => s.Name == name)
+        ?? throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"predefined split '{name}' of '{Name}'", name, Manifest.Splits.Select(s => s.Name).ToList()));
 
     protected abstract Interactions LoadInteractions(TableManifest table, InteractionsBuilder builder);
 
@@ -128,7 +134,7 @@ public abstract class Dataset
         return manifest;
     }
 
-    private static Interactions Concatenate(Interactions a, Interactions b) =>
-        new(a.Users, a.Items, [.. a.User, .. b.User], [.. a.Item, .. b.Item], [.. a.Rating, .. b.Rating], [.. a.Timestamp, .. b.Timestamp],
-            a.HasRatings && b.HasRatings, a.HasTimestamps && b.HasTimestamps);
+    private static Interactions Concatenate(Interactions[] parts) =>
+        new(parts[0].Users, parts[0].Items, [.. parts.SelectMany(p => p.User)], [.. parts.SelectMany(p => p.Item)], [.. parts.SelectMany(p => p.Rating)],
+            [.. parts.SelectMany(p => p.Timestamp)], parts.All(p => p.HasRatings), parts.All(p => p.HasTimestamps));
 }

@@ -14,6 +14,8 @@ public sealed record DatasetRequest(string Name)
     public DuplicatePolicy Duplicates { get; init; } = DuplicatePolicy.Keep;
     /// <summary>Generator options for synthetic data sets (demo-shop).</summary>
     public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
+    /// <summary>The user's own files (with their format and column roles) instead of a registered data set.</summary>
+    public DatasetSpec? OwnFiles { get; init; }
 
     public static DatasetRequest From(DatasetSpec spec, string? dataDirectoryOverride = null) => new(spec.Name)
     {
@@ -21,10 +23,11 @@ public sealed record DatasetRequest(string Name)
         BadRows = spec.BadRows,
         Duplicates = spec.Duplicates,
         Options = spec.Options,
+        OwnFiles = spec.Files is null ? null : spec,
     };
 }
 
-/// <summary>Opens registered data sets: manifest in, checked data out. Knows nothing of models.</summary>
+/// <summary>Opens data sets, registered or the user's own files: manifest in, checked data out. Knows nothing of models.</summary>
 public interface IDatasetLoader
 {
     Dataset Open(DatasetRequest request);
@@ -39,10 +42,15 @@ public sealed class DatasetLoader(DatasetRegistry registry) : IDatasetLoader
 
     public Dataset Open(DatasetRequest request)
     {
-        var manifest = Registry.Get(request.Name);
         var checks = new DataCheckReport(request.BadRows, request.Duplicates);
+        if (request.OwnFiles is { } files) return OwnFiles.Open(files, checks);
+        var manifest = Registry.Get(request.Name);
         if (manifest.Synthetic) return new DemoShopDataset(manifest, DemoShopOptions.From(request.Options), checks);
         var locations = DataDirectory.Resolve(request.DataDirectory);
+        if (manifest.Folder is { } own && Path.IsPathRooted(own))
+            return new FileDataset(manifest, Locate(manifest, locations) ?? throw new ExperimentsException(
+                $"Data set '{manifest.Name}' was added from {own} (`datasets add` on {manifest.Added}), but its files are no longer there: " +
+                $"missing {string.Join(", ", manifest.Files.Select(f => f.Path).Where(f => !File.Exists(Path.Combine(own, f))))}. Add it again with `experiments datasets add {manifest.Name} --from …`."), checks);
         var folder = Locate(manifest, locations)
                      ?? throw new ExperimentsException(
                          $"Data set '{manifest.Name}' was not found. Looked for the folder '{manifest.Folder}' in:" +
@@ -53,8 +61,8 @@ public sealed class DatasetLoader(DatasetRegistry registry) : IDatasetLoader
         return new FileDataset(manifest, folder, checks);
     }
 
-    /// <summary>The first data directory holding the data set's folder with at least one of its files.</summary>
+    /// <summary>The first data directory holding the data set's folder with at least one of its files (an absolute folder: that folder).</summary>
     public static string? Locate(DatasetManifest manifest, IEnumerable<DataLocation> locations) =>
-        locations.Select(l => Path.Combine(l.Path, manifest.Folder ?? manifest.Name))
+        (manifest.Folder is { } own && Path.IsPathRooted(own) ? [own] : locations.Select(l => Path.Combine(l.Path, manifest.Folder ?? manifest.Name)))
             .FirstOrDefault(folder => Directory.Exists(folder) && (manifest.Files.Count == 0 || manifest.Files.Any(f => File.Exists(Path.Combine(folder, f.Path)))));
 }

@@ -14,38 +14,68 @@ namespace Experiments.Runs;
 internal sealed class ClassificationTask : IExperimentTask
 {
     private readonly RunScope _run;
-    private readonly ClickLog _log;
+    private readonly ClickLog? _log;
+    private readonly (ClickLog Train, ClickLog? Validation, ClickLog Test)? _predefined;
 
     public ClassificationTask(RunScope run, Dataset dataset)
     {
         _run = run;
-        var definition = run.Definition;
-        _log = definition.Dataset.ClicksFromRatings is { } derive
-            ? DerivedClicks.FromRatings(dataset.Interactions(definition.Dataset.Table), dataset.Items(), derive.PositiveRating, derive.NegativesPerPositive, definition.Seed)
-            : ClickLog.From(dataset.Table(definition.Dataset.Table ?? Platform.Vocabulary.Datasets.First(d => d.Name == dataset.Name).LabelledTables.First()));
+        var spec = run.Definition.Dataset;
+        ClickLog Log(string table) => ClickLog.From(dataset.Table(table), SchemaOf(spec));
+        if (run.Definition.Split.Method == "predefined")
+        {
+            var split = dataset.PredefinedSplitManifest(run.Definition.Split.Name!);
+            _predefined = (Log(split.Train), split.Validation is null ? null : Log(split.Validation), Log(split.Test));
+        }
+        else
+            _log = spec.ClicksFromRatings is { } derive
+                ? DerivedClicks.FromRatings(dataset.Interactions(spec.Table), dataset.Items(), derive.PositiveRating, derive.NegativesPerPositive, run.Definition.Seed)
+                : Log(spec.Table ?? dataset.Manifest.LabelledTables.First().Name);
     }
+
+    /// <summary>
+    /// Own files: exactly the columns the definition maps are features (user and item ids as categorical ones);
+    /// registered tables infer theirs from the manifest (null).
+    /// </summary>
+    private static ClickLogSchema? SchemaOf(DatasetSpec spec) => spec.Files is null ? null : new ClickLogSchema(spec.Columns.Label!, spec.Columns.Numeric,
+        [.. new[] { spec.Columns.User, spec.Columns.Item }.OfType<string>(), .. spec.Columns.Categorical], spec.Columns.Text);
 
     private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, IReadOnlyDictionary<string, TextEmbedding> Encoders) : TaskSplit(Name);
 
     public IEnumerable<TaskSplit> Splits()
     {
         var definition = _run.Definition;
-        var spec = definition.Split;
-        _run.Observer.Stage($"Splitting {_log.Count:N0} rows ({spec.Method})");
-        var splits = spec.Method switch
+        foreach (var (name, train, validation, test) in _predefined is { } fixedSplit ? [Predefined(fixedSplit)] : Cut(_log!))
         {
-            "k-fold" => RowSplitter.KFold(_log.Count, spec.Folds, definition.Seed),
-            "random" => [RowSplitter.Random(_log.Count, spec.TestFraction, spec.ValidationFraction, definition.Seed)],
-            _ => [RowSplitter.Stratified(_log.Labels.Select(l => l ? 1 : 0).ToArray(), spec.TestFraction, spec.ValidationFraction, definition.Seed)],
-        };
-        foreach (var split in splits)
-        {
-            var train = _log.Subset(split.Train);
-            var validation = split.Validation.Length > 0 ? _log.Subset(split.Validation) : null;
-            var encoders = RunEncoders.Fit(_run.Store, _run.RunId, definition, train, validation, split.Name, _run.ReportFolder, _run.Observer, _run.Cancel);
-            yield return new Split(split.Name, train, validation, _log.Subset(split.Test), encoders);
+            var encoders = RunEncoders.Fit(_run.Store, _run.RunId, definition, train, validation, name, _run.ReportFolder, _run.Observer, _run.Cancel);
+            yield return new Split(name, train, validation, test, encoders);
         }
     }
+
+    /// <summary>The definition's split of one click log: k folds, random rows, or stratified by label.</summary>
+    private IEnumerable<(string, ClickLog, ClickLog?, ClickLog)> Cut(ClickLog log)
+    {
+        var (spec, seed) = (_run.Definition.Split, _run.Definition.Seed);
+        _run.Observer.Stage($"Splitting {log.Count:N0} rows ({spec.Method})");
+        var splits = spec.Method switch
+        {
+            "k-fold" => RowSplitter.KFold(log.Count, spec.Folds, seed),
+            "random" => [RowSplitter.Random(log.Count, spec.TestFraction, spec.ValidationFraction, seed)],
+            _ => [RowSplitter.Stratified(Classes(log), spec.TestFraction, spec.ValidationFraction, seed)],
+        };
+        return splits.Select(s => (s.Name, log.Subset(s.Train), s.Validation.Length > 0 ? log.Subset(s.Validation) : null, log.Subset(s.Test)));
+    }
+
+    /// <summary>Fixed train and test logs; without a validation log, a validation fraction is carved from training, stratified by label, seeded.</summary>
+    private (string, ClickLog, ClickLog?, ClickLog) Predefined((ClickLog Train, ClickLog? Validation, ClickLog Test) split)
+    {
+        var spec = _run.Definition.Split;
+        if (split.Validation is not null || spec.ValidationFraction == 0) return (spec.Name!, split.Train, split.Validation, split.Test);
+        var carved = RowSplitter.Stratified(Classes(split.Train), 0, spec.ValidationFraction, _run.Definition.Seed);
+        return (spec.Name!, split.Train.Subset(carved.Train), carved.Validation.Length > 0 ? split.Train.Subset(carved.Validation) : null, split.Test);
+    }
+
+    private static int[] Classes(ClickLog log) => log.Labels.Select(l => l ? 1 : 0).ToArray();
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {

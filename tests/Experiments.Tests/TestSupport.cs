@@ -65,9 +65,15 @@ internal static class CliProcess
         return info;
     }
 
-    public static (int ExitCode, string Output, string Error) Run(string workingDirectory, params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(string workingDirectory, params string[] args) =>
+        Run(new Dictionary<string, string>(), workingDirectory, args);
+
+    /// <summary>Runs the CLI with extra environment variables (e.g. a folder of its own for the user's data set manifests).</summary>
+    public static (int ExitCode, string Output, string Error) Run(IReadOnlyDictionary<string, string> environment, string workingDirectory, params string[] args)
     {
-        using var process = Process.Start(StartInfo(workingDirectory, args))!;
+        var info = StartInfo(workingDirectory, args);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); Assert.Fail("the CLI did not finish in 5 minutes"); }

@@ -12,27 +12,31 @@ public sealed class DefinitionReader
         _shape = DefinitionShape.Build(vocabulary);
     }
 
+    /// <summary>Reads a definition file; the data set's own files resolve against the file's folder.</summary>
     public ExperimentDefinition ReadFile(string path)
     {
         if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such experiment definition file.");
-        return Read(File.ReadAllText(path), path);
+        return Read(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
-    /// <summary>Parses and validates; throws <see cref="DefinitionException"/> listing every problem.</summary>
-    public ExperimentDefinition Read(string json, string source)
+    /// <summary>
+    /// Parses and validates; throws <see cref="DefinitionException"/> listing every problem. Own files resolve against
+    /// <paramref name="baseDirectory"/> (default: the working directory).
+    /// </summary>
+    public ExperimentDefinition Read(string json, string source, string? baseDirectory = null)
     {
+        baseDirectory = Path.GetFullPath(baseDirectory ?? Directory.GetCurrentDirectory());
         var root = JsonTree.Parse(json, source);
         var errors = DefinitionValidator.Validate(root, _shape);
-        if (errors.Count == 0) CrossCheck(root, errors);
+        if (errors.Count == 0) CrossCheck(root, baseDirectory, errors);
         if (errors.Count > 0) throw new DefinitionException(source, errors);
-        return Bind(root);
+        return Bind(root, baseDirectory);
     }
 
     /// <summary>Rules that span several fields: models and metrics must suit the task, names must be unique.</summary>
-    private void CrossCheck(JsonTree root, List<DefinitionError> errors)
+    private void CrossCheck(JsonTree root, string baseDirectory, List<DefinitionError> errors)
     {
         var task = root["task"]!.Text!;
-        var dataset = _vocabulary.Datasets.First(d => d.Name == root["dataset"]!["name"]!.Text);
         var models = root["models"]!.Items;
         var names = new Dictionary<string, int>();
         for (var i = 0; i < models.Count; i++)
@@ -56,14 +60,32 @@ public sealed class DefinitionReader
                 errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
                     $"metric '{metrics[i].Text}' does not apply to task '{task}'; metrics for '{task}': {string.Join(", ", _vocabulary.Metrics.Where(m => m.Tasks.Contains(task)).Select(m => m.RequiresK ? m.Name + "@K" : m.Name))}"));
         }
+        var derived = root["dataset"]!["clicksFromRatings"];
+        if (derived is not null && task != "classification")
+            errors.Add(new("$.dataset.clicksFromRatings", derived.Line, derived.Column, "clicksFromRatings derives a click log: it belongs to task 'classification'"));
+        var method = root["split"]?["method"];
+        if (task == "classification" && method is not null && method.Text is not ("random" or "stratified" or "k-fold" or "predefined"))
+            errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold (or predefined, with train and test files)"));
+        if (root["dataset"]!["files"] is not null) CrossCheckFiles(root, task, baseDirectory, errors);
+        else CrossCheckRegistered(root, task, errors);
+        CrossCheckEncoders(root, task, errors);
+        var baseline = root["evaluation"]?["baseline"];
+        if (baseline is not null && !names.ContainsKey(baseline.Text!))
+            errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
+                DefinitionValidator.UnknownValue($"baseline model '{baseline.Text}'", baseline.Text!, names.Keys.ToList())));
+    }
+
+    /// <summary>A registered data set: its tables, item categories and predefined splits must fit the task and the split.</summary>
+    private void CrossCheckRegistered(JsonTree root, string task, List<DefinitionError> errors)
+    {
+        var dataset = _vocabulary.Datasets.First(d => d.Name == root["dataset"]!["name"]!.Text);
+        var metrics = root["metrics"]!.Items;
         for (var i = 0; i < metrics.Count; i++)
             if (MetricName.Parse(metrics[i].Text!).Name == "diversity" && !dataset.HasItemCategories)
                 errors.Add(new($"$.metrics[{i}]", metrics[i].Line, metrics[i].Column,
                     $"metric 'diversity' compares items by category, but data set '{dataset.Name}' has no item categories"));
         var table = root["dataset"]!["table"];
         var derived = root["dataset"]!["clicksFromRatings"];
-        if (derived is not null && task != "classification")
-            errors.Add(new("$.dataset.clicksFromRatings", derived.Line, derived.Column, "clicksFromRatings derives a click log: it belongs to task 'classification'"));
         if (task == "classification" && derived is not null)
         {
             if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
@@ -79,21 +101,110 @@ public sealed class DefinitionReader
         else if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
             errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' is not an interaction table; for task '{task}' use: {string.Join(", ", dataset.InteractionTables)}"));
         var method = root["split"]?["method"];
-        if (task == "classification" && method is not null && method.Text is not ("random" or "stratified" or "k-fold"))
-            errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold"));
-        CrossCheckEncoders(root, task, errors);
-        var baseline = root["evaluation"]?["baseline"];
-        if (baseline is not null && !names.ContainsKey(baseline.Text!))
-            errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
-                DefinitionValidator.UnknownValue($"baseline model '{baseline.Text}'", baseline.Text!, names.Keys.ToList())));
-        if (root["split"]?["method"]?.Text == "predefined")
+        if (method?.Text == "predefined")
         {
-            var split = root["split"]!["name"]!;
-            if (!dataset.PredefinedSplits.Contains(split.Text!))
+            var split = root["split"]!["name"];
+            if (split is null)
+                errors.Add(new("$.split", root["split"]!.Line, root["split"]!.Column, dataset.PredefinedSplits.Count == 0
+                    ? $"data set '{dataset.Name}' has no predefined splits; use another split method"
+                    : $"split method 'predefined' needs \"name\": one of {string.Join(", ", dataset.PredefinedSplits)}"));
+            else if (!dataset.PredefinedSplits.Contains(split.Text!))
                 errors.Add(new("$.split.name", split.Line, split.Column, dataset.PredefinedSplits.Count == 0
                     ? $"data set '{dataset.Name}' has no predefined splits; use another split method"
                     : DefinitionValidator.UnknownValue($"predefined split '{split.Text}' of '{dataset.Name}'", split.Text!, dataset.PredefinedSplits)));
         }
+    }
+
+    /// <summary>
+    /// Own files: which files (one table, or train and test), that each exists, which columns the task needs, and a
+    /// split that fits the files (train and test files fix it; a table is cut by the definition's split).
+    /// </summary>
+    private static void CrossCheckFiles(JsonTree root, string task, string baseDirectory, List<DefinitionError> errors)
+    {
+        var dataset = root["dataset"]!;
+        void Error(string path, JsonTree at, string message) => errors.Add(new(path, at.Line, at.Column, message));
+        var files = dataset["files"]!;
+        var (table, train, validation, test) = (files["table"], files["train"], files["validation"], files["test"]);
+        if (table is null && train is null && test is null)
+            Error("$.dataset.files", files, "give \"table\" (one file that the split cuts) or \"train\" and \"test\" (and optionally \"validation\")");
+        else if (table is not null && (train ?? validation ?? test) is { } other)
+            Error("$.dataset.files.table", table, $"\"table\" is one file that the split cuts, \"train\" / \"validation\" / \"test\" fix the split themselves: give one or the other, not both (line {other.Line} has one of the latter)");
+        else if (table is null && (train is null || test is null))
+            Error("$.dataset.files", files, $"train and test files come together: \"{(train is null ? "train" : "test")}\" is missing");
+        foreach (var property in files.Properties)
+        {
+            var resolved = Path.GetFullPath(property.Value.Text!, baseDirectory);
+            if (Directory.Exists(resolved))
+                Error($"$.dataset.files.{property.Name}", property.Value, $"'{property.Value.Text}' is a folder, not a file (resolved to {resolved})");
+            else if (!File.Exists(resolved))
+                Error($"$.dataset.files.{property.Name}", property.Value, $"no such file: {resolved}" +
+                    (Path.IsPathRooted(property.Value.Text!) ? "" : $" (relative paths resolve against {baseDirectory}, the definition's folder)"));
+        }
+
+        var format = dataset["format"];
+        var header = format?["header"]?.Kind != JsonKind.False;
+        var names = format?["columnNames"];
+        if (!header && names is null)
+            Error("$.dataset.format", format!, "files without a header (\"header\": false) need \"columnNames\": the names of their columns in order");
+        if (header && names is not null)
+            Error("$.dataset.format.columnNames", names, "\"columnNames\" names the columns of files without a header line; with \"header\": true the names come from the header (set \"header\": false, or remove \"columnNames\")");
+        var delimiter = format?["delimiter"];
+        var quote = format?["quote"]?.Text ?? "\"";
+        if (delimiter?.Text is { } d && (d.Contains('\n') || d.Contains('\r') || (quote != FileFormat.NoQuote && d.Contains(quote))))
+            Error("$.dataset.format.delimiter", delimiter, $"the delimiter must not contain a line break or the quote character ({quote})");
+
+        var columns = dataset["columns"]!;
+        var roles = new Dictionary<string, string>();
+        foreach (var property in columns.Properties)
+        {
+            var entries = property.Value.Kind == JsonKind.Array
+                ? property.Value.Items.Select((v, k) => (Key: $"{property.Name}[{k}]", Node: v))
+                : [(Key: property.Name, Node: property.Value)];
+            foreach (var (key, node) in entries)
+            {
+                if (roles.TryGetValue(node.Text!, out var first))
+                    Error($"$.dataset.columns.{key}", node, $"column '{node.Text}' already has role {first}; give each column one role");
+                else roles[node.Text!] = key;
+                if (names is not null && names.Items.All(n => n.Text != node.Text))
+                    Error($"$.dataset.columns.{key}", node, $"column '{node.Text}' is not among format.columnNames ({string.Join(", ", names.Items.Select(n => n.Text))})");
+            }
+        }
+        var derived = dataset["clicksFromRatings"];
+        var interactions = task != "classification" || derived is not null;
+        var needed = interactions ? new List<string> { "user", "item" } : ["label"];
+        if (task == "rating") needed.Add("rating");
+        foreach (var role in needed.Where(r => columns[r] is null))
+            Error("$.dataset.columns", columns, $"task '{task}'{(derived is null ? "" : " with clicksFromRatings")} needs column \"{role}\": the name of the column that holds the {role}{(role == "label" ? " (0 or 1)" : "")}");
+        if (interactions)
+            foreach (var role in new[] { "label", "numeric", "categorical", "text" }.Where(r => columns[r] is not null))
+                Error($"$.dataset.columns.{role}", columns[role]!, $"\"{role}\" columns are click-model features: they belong to task 'classification'{(derived is null ? "" : " on a labelled table, not to clicksFromRatings")}");
+        if (!interactions && columns["rating"] is { } rating)
+            Error("$.dataset.columns.rating", rating, "task 'classification' predicts the label; to use the rating as a feature list it under \"numeric\"");
+        if (dataset["ratingScale"] is { } scale)
+        {
+            if (columns["rating"] is null) Error("$.dataset.ratingScale", scale, "ratingScale checks the ratings, but no \"rating\" column is named");
+            else if (scale["min"]!.Number >= scale["max"]!.Number) Error("$.dataset.ratingScale", scale, $"min ({scale["min"]!.Text}) must be less than max ({scale["max"]!.Text})");
+        }
+
+        var metrics = root["metrics"]!.Items;
+        for (var i = 0; i < metrics.Count; i++)
+            if (MetricName.Parse(metrics[i].Text!).Name == "diversity")
+                Error($"$.metrics[{i}]", metrics[i], "metric 'diversity' compares items by category; own files have no item catalogue, so use a registered data set with item categories");
+        var split = root["split"];
+        var method = split?["method"];
+        if (train is not null || test is not null)
+        {
+            if (derived is not null)
+                Error("$.dataset.clicksFromRatings", derived, "clicksFromRatings derives clicks from one table: use \"files\": { \"table\": … } with it");
+            if (method is not null && method.Text != "predefined")
+                Error("$.split.method", method, $"the train and test files fix the split, so split method '{method.Text}' cannot apply: remove \"split\", or write {{ \"method\": \"predefined\", \"validationFraction\": 0.1 }} to carve validation rows from the training file");
+            if (split?["name"] is { } name && name.Text != DataFiles.SplitName)
+                Error("$.split.name", name, $"the split of own train and test files is named '{DataFiles.SplitName}'; leave \"name\" out");
+            if (validation is not null && split?["validationFraction"] is { Number: > 0 } fraction)
+                Error("$.split.validationFraction", fraction, "the validation file holds the validation rows already; remove validationFraction or the validation file");
+        }
+        else if (method?.Text == "predefined")
+            Error("$.split.method", method, "one table has no predefined split: give \"train\" and \"test\" files instead of \"table\", or choose another split method");
     }
 
     /// <summary>Encoders: classification only, unique names, columns that suit the objective; models name defined encoders.</summary>
@@ -136,9 +247,9 @@ public sealed class DefinitionReader
                     : DefinitionValidator.UnknownValue($"encoder '{wanted}'", wanted, names.ToList())));
     }
 
-    private static ExperimentDefinition Bind(JsonTree root)
+    private static ExperimentDefinition Bind(JsonTree root, string baseDirectory)
     {
-        var dataset = root["dataset"]!;
+        var dataset = BindDataset(root["dataset"]!, baseDirectory);
         var split = root["split"];
         var evaluation = root["evaluation"];
         var output = root["output"];
@@ -148,27 +259,19 @@ public sealed class DefinitionReader
             Description = root["description"]?.Text,
             Task = root["task"]!.Text!,
             Seed = (int)(root["seed"]?.Number ?? 42),
-            Dataset = new DatasetSpec
-            {
-                Name = dataset["name"]!.Text!,
-                Table = dataset["table"]?.Text,
-                DataDirectory = dataset["dataDirectory"]?.Text,
-                BadRows = Enum.Parse<BadRowPolicy>(dataset["badRows"]?.Text ?? "fail", ignoreCase: true),
-                Duplicates = Enum.Parse<DuplicatePolicy>(dataset["duplicates"]?.Text ?? "keep", ignoreCase: true),
-                Options = dataset["options"]?.Properties.ToDictionary(p => p.Name, p => p.Value.Number) ?? new Dictionary<string, double>(),
-                ClicksFromRatings = dataset["clicksFromRatings"] is { } clicks
-                    ? new ClicksFromRatings(clicks["positiveRating"]?.Number ?? 4, (int)(clicks["negativesPerPositive"]?.Number ?? 1))
-                    : null,
-            },
-            Split = split is null ? new SplitSpec() : new SplitSpec
-            {
-                Method = split["method"]!.Text!,
-                TestFraction = split["testFraction"]?.Number ?? 0.2,
-                ValidationFraction = split["validationFraction"]?.Number ?? 0,
-                N = (int)(split["n"]?.Number ?? 1),
-                Folds = (int)(split["folds"]?.Number ?? 5),
-                Name = split["name"]?.Text,
-            },
+            Dataset = dataset,
+            Split = dataset.Files?.FixSplit == true
+                // Train and test files are the split: method "predefined" whether or not the definition says so.
+                ? new SplitSpec { Method = "predefined", Name = DataFiles.SplitName, ValidationFraction = split?["validationFraction"]?.Number ?? 0 }
+                : split is null ? new SplitSpec() : new SplitSpec
+                {
+                    Method = split["method"]!.Text!,
+                    TestFraction = split["testFraction"]?.Number ?? 0.2,
+                    ValidationFraction = split["validationFraction"]?.Number ?? 0,
+                    N = (int)(split["n"]?.Number ?? 1),
+                    Folds = (int)(split["folds"]?.Number ?? 5),
+                    Name = split["name"]?.Text,
+                },
             Encoders = root["encoders"]?.Items.Select(e => new EncoderSpec
             {
                 Name = e["name"]!.Text!,
@@ -207,6 +310,56 @@ public sealed class DefinitionReader
             },
         };
     }
+
+    private static DatasetSpec BindDataset(JsonTree dataset, string baseDirectory)
+    {
+        var files = BindFiles(dataset["files"]);
+        var format = dataset["format"];
+        var columns = dataset["columns"];
+        IReadOnlyList<string> Names(string role) => columns?[role]?.Items.Select(c => c.Text!).ToList() ?? [];
+        return new DatasetSpec
+        {
+            Name = dataset["name"]?.Text ?? Path.GetFileNameWithoutExtension(files!.Table ?? files.Train!),
+            Table = dataset["table"]?.Text,
+            DataDirectory = dataset["dataDirectory"]?.Text,
+            BadRows = Enum.Parse<BadRowPolicy>(dataset["badRows"]?.Text ?? "fail", ignoreCase: true),
+            Duplicates = Enum.Parse<DuplicatePolicy>(dataset["duplicates"]?.Text ?? "keep", ignoreCase: true),
+            Options = dataset["options"]?.Properties.ToDictionary(p => p.Name, p => p.Value.Number) ?? new Dictionary<string, double>(),
+            ClicksFromRatings = dataset["clicksFromRatings"] is { } clicks
+                ? new ClicksFromRatings(clicks["positiveRating"]?.Number ?? 4, (int)(clicks["negativesPerPositive"]?.Number ?? 1))
+                : null,
+            Files = files,
+            Format = format is null ? new FileFormat() : new FileFormat
+            {
+                Delimiter = format["delimiter"]?.Text ?? ",",
+                Header = format["header"]?.Kind != JsonKind.False,
+                ColumnNames = format["columnNames"]?.Items.Select(c => c.Text!).ToList(),
+                Quote = format["quote"]?.Text ?? "\"",
+                Encoding = format["encoding"]?.Text ?? "utf-8",
+            },
+            Columns = columns is null ? new ColumnRoles() : new ColumnRoles
+            {
+                User = columns["user"]?.Text,
+                Item = columns["item"]?.Text,
+                Rating = columns["rating"]?.Text,
+                Timestamp = columns["timestamp"]?.Text,
+                Label = columns["label"]?.Text,
+                Numeric = Names("numeric"),
+                Categorical = Names("categorical"),
+                Text = Names("text"),
+            },
+            RatingScale = dataset["ratingScale"] is { } scale ? new RatingScale(scale["min"]!.Number, scale["max"]!.Number) : null,
+            BaseDirectory = files is null ? null : baseDirectory,
+        };
+    }
+
+    private static DataFiles? BindFiles(JsonTree? files) => files is null ? null : new DataFiles
+    {
+        Table = files["table"]?.Text,
+        Train = files["train"]?.Text,
+        Validation = files["validation"]?.Text,
+        Test = files["test"]?.Text,
+    };
 
     private static object Value(JsonTree node) => node.Kind switch
     {

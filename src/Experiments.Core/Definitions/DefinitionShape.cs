@@ -42,7 +42,10 @@ public static class DefinitionShape
         ])),
     ]);
 
-    private static TaggedObjectShape Dataset(DefinitionVocabulary vocabulary)
+    private static EitherShape Dataset(DefinitionVocabulary vocabulary) =>
+        new("The data and how to load it: a registered data set by \"name\", or your own files under \"files\".", "files", OwnFiles(), Registered(vocabulary));
+
+    private static TaggedObjectShape Registered(DefinitionVocabulary vocabulary)
     {
         var variants = new Dictionary<string, ObjectShape>();
         foreach (var dataset in vocabulary.Datasets)
@@ -51,22 +54,75 @@ public static class DefinitionShape
             {
                 new("name", new StringShape("Registered data set name.", vocabulary.Datasets.Select(d => d.Name).ToList()), Required: true),
                 new("dataDirectory", new StringShape("Data directory for this experiment (overrides --data-dir and EXPERIMENTS_DATA_DIR).")),
-                new("badRows", new StringShape("What to do with a malformed row: stop with an error, or skip it and count it.", ["fail", "skip"], "fail")),
-                new("duplicates", new StringShape("What to do with rows that repeat an earlier row exactly.", ["keep", "drop", "fail"], "keep")),
+                BadRows(),
+                Duplicates(),
             };
             var tables = dataset.InteractionTables.Concat(dataset.LabelledTables).ToList();
             if (tables.Count > 0) properties.Insert(1, new("table", new StringShape("Table to use: an interaction table (ranking, rating) or a labelled table (classification).", tables)));
-            if (dataset.InteractionTables.Count > 0)
-                properties.Add(new("clicksFromRatings", new ObjectShape("Task 'classification' on an interaction table: a click log derived from it (ratings ≥ positiveRating are clicks; unrated items are sampled as non-clicks, seeded).",
-                [
-                    new("positiveRating", new NumberShape("Lowest rating that counts as a click (ignored for implicit data, where every row is one).", Default: 4)),
-                    new("negativesPerPositive", new IntegerShape("Sampled non-clicks per click.", 1, 100, 1)),
-                ])));
+            if (dataset.InteractionTables.Count > 0) properties.Add(ClicksFromRatings());
             if (dataset.IsSynthetic) properties.Add(new("options", GeneratorOptions()));
             variants[dataset.Name] = new ObjectShape(dataset.Description, properties);
         }
-        return new TaggedObjectShape("The data set and how to load it.", "name", variants);
+        return new TaggedObjectShape("A registered data set and how to load it.", "name", variants);
     }
+
+    private static ObjectShape OwnFiles()
+    {
+        static StringShape File(string what) => new($"{what}: a path relative to the definition's folder, or absolute.");
+        static StringShape Column(string what) => new($"{what}: a column name.");
+        static ArrayShape Columns(string what) => new(what, new StringShape("A column name."), UniqueItems: true);
+        return new ObjectShape("Your own delimited files: one table (the definition's split cuts it) or train and test files with an optional validation file (no split runs).",
+        [
+            new("files", new ObjectShape("Either \"table\", or \"train\" and \"test\" (and optionally \"validation\").",
+            [
+                new("table", File("One file with all rows; the definition's \"split\" cuts it")),
+                new("train", File("The training rows")),
+                new("validation", File("Validation rows for early stopping and thresholds (or carve them from train with split.validationFraction)")),
+                new("test", File("The test rows")),
+            ]), Required: true),
+            new("name", new StringShape("A label for the data in results and the run store; default: the table's (or training file's) name without extension.")),
+            new("format", new ObjectShape("How the files are written (all alike).",
+            [
+                new("delimiter", new StringShape("Field separator, e.g. \",\", \"\\t\", \";\", \"|\".", Default: ",", Whitespace: true)),
+                new("header", new BooleanShape("The first line names the columns; without it, give \"columnNames\".", true)),
+                new("columnNames", new ArrayShape("The column names in order, for files without a header line.", new StringShape("A column name."), MinItems: 1, UniqueItems: true)),
+                new("quote", new StringShape("Quote character of quoted fields (which may hold delimiters and line breaks; a doubled quote is one quote), or \"none\".", FileFormat.Quotes, "\"")),
+                new("encoding", new StringShape("Text encoding; bytes that are not valid UTF-8 are an error naming their line.", FileFormat.Encodings, "utf-8")),
+            ])),
+            new("columns", new ObjectShape("Which column plays which role, by name; columns not named are ignored.",
+            [
+                new("user", Column("The user id (ranking, rating; a categorical feature in classification)")),
+                new("item", Column("The item id (ranking, rating; a categorical feature in classification)")),
+                new("rating", Column("The rating, a number (task 'rating'; optional for 'ranking')")),
+                new("timestamp", Column("When it happened, Unix seconds or an ISO 8601 date or date-time (temporal splits)")),
+                new("label", Column("Task 'classification': the click label, 0 or 1")),
+                new("numeric", Columns("Task 'classification': numeric feature columns (an empty value is a missing value).")),
+                new("categorical", Columns("Task 'classification': categorical feature columns.")),
+                new("text", Columns("Task 'classification': free-text feature columns (TF-IDF n-grams, or a text encoder).")),
+            ]), Required: true),
+            new("ratingScale", new ObjectShape("The allowed ratings (both ends included); a rating outside is a bad row. Default: any finite number.",
+            [
+                new("min", new NumberShape("Lowest allowed rating."), Required: true),
+                new("max", new NumberShape("Highest allowed rating."), Required: true),
+            ])),
+            BadRows(),
+            Duplicates(),
+            ClicksFromRatings(),
+        ]);
+    }
+
+    private static PropertyShape BadRows() =>
+        new("badRows", new StringShape("What to do with a malformed row: stop with an error, or skip it and count it.", ["fail", "skip"], "fail"));
+
+    private static PropertyShape Duplicates() =>
+        new("duplicates", new StringShape("What to do with rows that repeat an earlier row exactly.", ["keep", "drop", "fail"], "keep"));
+
+    private static PropertyShape ClicksFromRatings() =>
+        new("clicksFromRatings", new ObjectShape("Task 'classification' on an interaction table: a click log derived from it (ratings ≥ positiveRating are clicks; unrated items are sampled as non-clicks, seeded).",
+        [
+            new("positiveRating", new NumberShape("Lowest rating that counts as a click (ignored for implicit data, where every row is one).", Default: 4)),
+            new("negativesPerPositive", new IntegerShape("Sampled non-clicks per click.", 1, 100, 1)),
+        ]));
 
     private static ObjectShape GeneratorOptions() => new("Size and seed of the generated shop.",
     [
@@ -92,8 +148,12 @@ public static class DefinitionShape
                 [Method(), new("folds", new IntegerShape("Number of folds.", 2, 20, 5))]),
             ["cold-start-items"] = new("A share of items is held out entirely: test rows are those of unseen items.", [Method(), Test()]),
             ["cold-start-users"] = new("A share of users is held out entirely: test rows are those of unseen users.", [Method(), Test()]),
-            ["predefined"] = new("Train and test files shipped with the data set (e.g. MovieLens 100K's u1.base/u1.test).",
-                [Method(), new("name", new StringShape("Name of the predefined split."), Required: true)]),
+            ["predefined"] = new("Train and test files shipped with the data set (e.g. MovieLens 100K's u1.base/u1.test), or your own train and test files.",
+            [
+                Method(),
+                new("name", new StringShape("Name of the data set's predefined split; \"files\" (or left out) for your own train and test files.")),
+                new("validationFraction", new NumberShape("Share of the training rows held out for validation: per user (ranking, rating) or per label (classification), seeded.", 0, 1, ExclusiveMax: true, Default: 0)),
+            ]),
         });
     }
 

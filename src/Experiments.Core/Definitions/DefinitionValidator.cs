@@ -25,7 +25,7 @@ public static class DefinitionValidator
                 if (node.Kind != JsonKind.String) { Fail(Expected("a string", node)); return; }
                 if (s.Allowed is { } allowed && !allowed.Contains(node.Text!))
                     Fail(UnknownValue($"value '{node.Text}'", node.Text!, allowed));
-                else if (s.Allowed is null && string.IsNullOrWhiteSpace(node.Text))
+                else if (s.Allowed is null && (s.Whitespace ? string.IsNullOrEmpty(node.Text) : string.IsNullOrWhiteSpace(node.Text)))
                     Fail("must not be empty");
                 return;
             case IntegerShape i:
@@ -77,6 +77,13 @@ public static class DefinitionValidator
                     return;
                 }
                 CheckObject(node, variant, path, errors, Fail);
+                return;
+            case EitherShape e:
+                if (node.Kind != JsonKind.Object) { Fail(Expected("an object", node)); return; }
+                if (node[e.Key] is not null) CheckObject(node, e.WithKey, path, errors, Fail);
+                else if (e.Otherwise is TaggedObjectShape other && node[other.Tag] is null)
+                    Fail($"missing required property '{other.Tag}' or '{e.Key}': '{other.Tag}' names a registered data set (allowed: {string.Join(", ", other.Variants.Keys)}), '{e.Key}' names your own files");
+                else Check(node, e.Otherwise, path, errors);
                 return;
             default:
                 throw new InvalidOperationException($"No check for {shape.GetType().Name}.");

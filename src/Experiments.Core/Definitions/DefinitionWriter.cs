@@ -22,6 +22,7 @@ public static class DefinitionWriter
             w.WriteString("task", d.Task);
             w.WriteStartObject("dataset");
             w.WriteString("name", d.Dataset.Name);
+            if (d.Dataset.Files is not null) WriteFiles(w, d.Dataset);
             if (d.Dataset.Table is not null) w.WriteString("table", d.Dataset.Table);
             if (d.Dataset.DataDirectory is not null) w.WriteString("dataDirectory", d.Dataset.DataDirectory);
             w.WriteString("badRows", d.Dataset.BadRows.ToString().ToLowerInvariant());
@@ -110,7 +111,11 @@ public static class DefinitionWriter
         {
             case "leave-last-n": w.WriteNumber("n", s.N); break;
             case "k-fold": w.WriteNumber("folds", s.Folds); break;
-            case "predefined": w.WriteString("name", s.Name); break;
+            case "predefined":
+                if (s.Name is not null) w.WriteString("name", s.Name);
+                // Written only when asked for, so that definitions of earlier predefined splits keep their hash.
+                if (s.ValidationFraction > 0) w.WriteNumber("validationFraction", s.ValidationFraction);
+                break;
             case "cold-start-items" or "cold-start-users": w.WriteNumber("testFraction", s.TestFraction); break;
             default:
                 w.WriteNumber("testFraction", s.TestFraction);
@@ -118,6 +123,42 @@ public static class DefinitionWriter
                 break;
         }
         w.WriteEndObject();
+    }
+
+    /// <summary>Own files: the files, their format with every default spelled out, the column roles and the rating scale.</summary>
+    private static void WriteFiles(Utf8JsonWriter w, DatasetSpec dataset)
+    {
+        w.WriteStartObject("files");
+        foreach (var (key, path) in dataset.Files!.Named()) w.WriteString(key, path);
+        w.WriteEndObject();
+        var format = dataset.Format;
+        w.WriteStartObject("format");
+        w.WriteString("delimiter", format.Delimiter);
+        w.WriteBoolean("header", format.Header);
+        if (format.ColumnNames is { } names) WriteStrings(w, "columnNames", names);
+        w.WriteString("quote", format.Quote);
+        w.WriteString("encoding", format.Encoding);
+        w.WriteEndObject();
+        var columns = dataset.Columns;
+        w.WriteStartObject("columns");
+        foreach (var (role, column, _) in columns.Mapped().Where(m => m.Key == m.Role)) w.WriteString(role, column);
+        foreach (var (role, list) in new[] { ("numeric", columns.Numeric), ("categorical", columns.Categorical), ("text", columns.Text) })
+            if (list.Count > 0) WriteStrings(w, role, list);
+        w.WriteEndObject();
+        if (dataset.RatingScale is { } scale)
+        {
+            w.WriteStartObject("ratingScale");
+            w.WriteNumber("min", scale.Min);
+            w.WriteNumber("max", scale.Max);
+            w.WriteEndObject();
+        }
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values) w.WriteStringValue(value);
+        w.WriteEndArray();
     }
 
     private static void WriteParameters(Utf8JsonWriter w, IReadOnlyDictionary<string, object> parameters)

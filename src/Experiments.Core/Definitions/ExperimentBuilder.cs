@@ -41,6 +41,30 @@ public sealed class ExperimentBuilder
         return With(d => d with { Dataset = configure is null ? spec : configure(spec) });
     }
 
+    /// <summary>
+    /// The user's own files instead of a registered data set: <c>DataFiles.Single("clicks.csv")</c>, which the split
+    /// cuts, or <c>DataFiles.Split("train.csv", "test.csv")</c>, which fix the split (then <c>.Split("predefined",
+    /// validationFraction: 0.1)</c> may carve validation rows from the training file). Relative paths resolve against
+    /// <paramref name="baseDirectory"/> (default: the working directory when the definition is built). The files are
+    /// checked by <see cref="Build"/> like those of a definition file, and loaded by the same checked reader.
+    /// </summary>
+    public ExperimentBuilder OnFiles(DataFiles files, ColumnRoles columns, FileFormat? format = null, string? baseDirectory = null, Func<DatasetSpec, DatasetSpec>? configure = null)
+    {
+        var spec = new DatasetSpec
+        {
+            Name = Path.GetFileNameWithoutExtension(files.Table ?? files.Train ?? files.Test ?? ""),
+            Files = files,
+            Columns = columns,
+            Format = format ?? new FileFormat(),
+            BaseDirectory = baseDirectory,
+        };
+        return With(d => d with
+        {
+            Dataset = configure is null ? spec : configure(spec),
+            Split = files.FixSplit ? new SplitSpec { Method = "predefined", Name = DataFiles.SplitName, ValidationFraction = d.Split.ValidationFraction } : d.Split,
+        });
+    }
+
     public ExperimentBuilder Split(string method, double testFraction = 0.2, double validationFraction = 0, int n = 1, int folds = 5, string? name = null) =>
         With(d => d with { Split = new SplitSpec { Method = method, TestFraction = testFraction, ValidationFraction = validationFraction, N = n, Folds = folds, Name = name } });
 
@@ -73,7 +97,7 @@ public sealed class ExperimentBuilder
 
     /// <summary>Validates and returns the definition; throws <see cref="DefinitionException"/> like a bad JSON file would.</summary>
     public ExperimentDefinition Build(DefinitionVocabulary vocabulary) =>
-        new DefinitionReader(vocabulary).Read(DefinitionWriter.ToJson(_definition), $"experiment '{_definition.Name}' (built in code)");
+        new DefinitionReader(vocabulary).Read(DefinitionWriter.ToJson(_definition), $"experiment '{_definition.Name}' (built in code)", _definition.Dataset.BaseDirectory);
 
     private ExperimentBuilder With(Func<ExperimentDefinition, ExperimentDefinition> change)
     {

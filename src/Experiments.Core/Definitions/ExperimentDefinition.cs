@@ -28,6 +28,7 @@ public enum DuplicatePolicy { Keep, Drop, Fail }
 
 public sealed record DatasetSpec
 {
+    /// <summary>A registered data set's name; for own <see cref="Files"/>, a label in results (default: the file's name).</summary>
     public required string Name { get; init; }
     /// <summary>The interaction table to use; null for the data set's default.</summary>
     public string? Table { get; init; }
@@ -39,7 +40,101 @@ public sealed record DatasetSpec
     public ClicksFromRatings? ClicksFromRatings { get; init; }
     /// <summary>Options of a generated data set (demo-shop): name → integer or number.</summary>
     public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
+    /// <summary>The user's own files instead of a registered data set; null for a registered one.</summary>
+    public DataFiles? Files { get; init; }
+    /// <summary>Own files: how they are written.</summary>
+    public FileFormat Format { get; init; } = new();
+    /// <summary>Own files: which column plays which role.</summary>
+    public ColumnRoles Columns { get; init; } = new();
+    /// <summary>Own files: the allowed ratings; null accepts any finite number.</summary>
+    public RatingScale? RatingScale { get; init; }
+    /// <summary>
+    /// Where relative file paths resolve: the definition file's folder, or the working directory for definitions built
+    /// in code. Not part of the definition's text, so the same definition hashes the same wherever it lies.
+    /// </summary>
+    public string? BaseDirectory { get; init; }
+
+    /// <summary>The absolute path of an own file as written in the definition.</summary>
+    public string ResolvePath(string path) => Path.GetFullPath(path, BaseDirectory ?? Directory.GetCurrentDirectory());
 }
+
+/// <summary>
+/// The user's own files: one <see cref="Table"/> that the definition's split cuts, or <see cref="Train"/> and
+/// <see cref="Test"/> (and optionally <see cref="Validation"/>) that fix the split themselves.
+/// </summary>
+public sealed record DataFiles
+{
+    /// <summary>The predefined split that train and test files form (split method "predefined").</summary>
+    public const string SplitName = "files";
+
+    public string? Table { get; init; }
+    public string? Train { get; init; }
+    public string? Validation { get; init; }
+    public string? Test { get; init; }
+
+    public static DataFiles Single(string table) => new() { Table = table };
+
+    public static DataFiles Split(string train, string test, string? validation = null) => new() { Train = train, Validation = validation, Test = test };
+
+    /// <summary>True when train and test files fix the split.</summary>
+    public bool FixSplit => Train is not null || Test is not null;
+
+    /// <summary>Each file given, under its key: table, train, validation, test.</summary>
+    public IEnumerable<(string Key, string Path)> Named()
+    {
+        if (Table is not null) yield return ("table", Table);
+        if (Train is not null) yield return ("train", Train);
+        if (Validation is not null) yield return ("validation", Validation);
+        if (Test is not null) yield return ("test", Test);
+    }
+}
+
+/// <summary>How own files are written: delimiter, header (or the column names), quoting and encoding.</summary>
+public sealed record FileFormat
+{
+    public const string NoQuote = "none";
+    public static readonly IReadOnlyList<string> Quotes = ["\"", "'", NoQuote];
+    public static readonly IReadOnlyList<string> Encodings = ["utf-8", "latin1", "windows-1252"];
+
+    public string Delimiter { get; init; } = ",";
+    public bool Header { get; init; } = true;
+    /// <summary>The column names in order, for files without a header line.</summary>
+    public IReadOnlyList<string>? ColumnNames { get; init; }
+    /// <summary>The quote character of quoted fields, or <see cref="NoQuote"/>.</summary>
+    public string Quote { get; init; } = "\"";
+    /// <summary>"utf-8" (default), "latin1" or "windows-1252".</summary>
+    public string Encoding { get; init; } = "utf-8";
+
+    /// <summary>The quote character, or null for <see cref="NoQuote"/>.</summary>
+    public char? QuoteCharacter => Quote == NoQuote ? null : Quote[0];
+}
+
+/// <summary>Which column of own files plays which role, by name; columns not named are ignored.</summary>
+public sealed record ColumnRoles
+{
+    public string? User { get; init; }
+    public string? Item { get; init; }
+    public string? Rating { get; init; }
+    /// <summary>Unix seconds or an ISO 8601 date or date-time.</summary>
+    public string? Timestamp { get; init; }
+    /// <summary>Classification: the click label, 0 or 1.</summary>
+    public string? Label { get; init; }
+    public IReadOnlyList<string> Numeric { get; init; } = [];
+    public IReadOnlyList<string> Categorical { get; init; } = [];
+    public IReadOnlyList<string> Text { get; init; } = [];
+
+    /// <summary>Every named column with its role and its key in the definition ("user", "numeric[1]").</summary>
+    public IEnumerable<(string Role, string Column, string Key)> Mapped()
+    {
+        foreach (var (role, column) in new[] { ("user", User), ("item", Item), ("rating", Rating), ("timestamp", Timestamp), ("label", Label) })
+            if (column is not null) yield return (role, column, role);
+        foreach (var (role, columns) in new[] { ("numeric", Numeric), ("categorical", Categorical), ("text", Text) })
+            for (var k = 0; k < columns.Count; k++) yield return (role, columns[k], $"{role}[{k}]");
+    }
+}
+
+/// <summary>The allowed ratings of own files, both ends included.</summary>
+public sealed record RatingScale(double Min, double Max);
 
 /// <summary>How a click log is derived from ratings: rating ≥ <see cref="PositiveRating"/> is a click; unrated items sampled as non-clicks.</summary>
 public sealed record ClicksFromRatings(double PositiveRating = 4, int NegativesPerPositive = 1);
@@ -49,11 +144,12 @@ public sealed record SplitSpec
     /// <summary>random, stratified, temporal, leave-last-n, k-fold, cold-start-items, cold-start-users or predefined.</summary>
     public string Method { get; init; } = "stratified";
     public double TestFraction { get; init; } = 0.2;
+    /// <summary>Share of the non-test rows held out for validation; for "predefined", carved from the training part (per user, or by label).</summary>
     public double ValidationFraction { get; init; }
     /// <summary>Rows per user held out by leave-last-n.</summary>
     public int N { get; init; } = 1;
     public int Folds { get; init; } = 5;
-    /// <summary>The data set's predefined split (e.g. "u1" for MovieLens 100K) for method "predefined".</summary>
+    /// <summary>The data set's predefined split (e.g. "u1" for MovieLens 100K) for method "predefined"; "files" for own train and test files.</summary>
     public string? Name { get; init; }
 }
 

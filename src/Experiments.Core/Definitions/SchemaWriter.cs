@@ -101,6 +101,18 @@ public static class SchemaWriter
                 }
                 w.WriteEndArray();
                 break;
+            case EitherShape e:
+                w.WriteString("type", "object");
+                w.WriteStartObject("if");
+                WriteStrings(w, "required", [e.Key]);
+                w.WriteEndObject();
+                w.WriteStartObject("then");
+                WriteBody(w, e.WithKey);
+                w.WriteEndObject();
+                w.WriteStartObject("else");
+                WriteBody(w, e.Otherwise);
+                w.WriteEndObject();
+                break;
         }
     }
 

@@ -6,7 +6,8 @@ namespace Experiments.Core.Definitions;
 /// </summary>
 public abstract record Shape(string Description);
 
-public sealed record StringShape(string Description, IReadOnlyList<string>? Allowed = null, object? Default = null) : Shape(Description);
+/// <param name="Whitespace">A value of only whitespace (a tab delimiter) is allowed; otherwise free text must not be blank.</param>
+public sealed record StringShape(string Description, IReadOnlyList<string>? Allowed = null, object? Default = null, bool Whitespace = false) : Shape(Description);
 
 public sealed record IntegerShape(string Description, long? Min = null, long? Max = null, long? Default = null) : Shape(Description);
 
@@ -26,6 +27,12 @@ public sealed record ObjectShape(string Description, IReadOnlyList<PropertyShape
 
 /// <summary>An object whose allowed properties depend on the value of one string property (a model's <c>type</c>).</summary>
 public sealed record TaggedObjectShape(string Description, string Tag, IReadOnlyDictionary<string, ObjectShape> Variants) : Shape(Description);
+
+/// <summary>
+/// An object that takes shape <see cref="WithKey"/> when it has property <see cref="Key"/>, and <see cref="Otherwise"/>
+/// when not: a data set is either the user's own "files" or a registered one by "name".
+/// </summary>
+public sealed record EitherShape(string Description, string Key, ObjectShape WithKey, Shape Otherwise) : Shape(Description);
 
 /// <summary>A metric written as <c>name</c> or <c>name@K</c>.</summary>
 public sealed record MetricShape(string Description, IReadOnlyList<MetricDescriptor> Metrics) : Shape(Description)

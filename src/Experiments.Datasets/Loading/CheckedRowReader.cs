@@ -21,7 +21,7 @@ public static class CheckedRowReader
         RequireNonEmptyFile(path);
         var columns = table.Columns;
         var seen = new Dictionary<(ulong, ulong), long>();
-        using var reader = DelimitedReader.Open(path, table.Delimiter, table.Quoted, table.Encoding);
+        using var reader = DelimitedReader.Open(path, table.Delimiter, table.Quoted, table.Encoding, table.Quote);
         var rows = 0L;
         if (table.Header)
         {
@@ -79,12 +79,17 @@ public static class CheckedRowReader
         }
         if (column.Type != ColumnType.String)
         {
-            var parsed = column.Type == ColumnType.Int64
-                ? long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer) ? integer : double.NaN
-                : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) && double.IsFinite(real) ? real : double.NaN;
+            var parsed = column.Type switch
+            {
+                ColumnType.Int64 => Integer(value),
+                ColumnType.DateTime => double.IsNaN(Integer(value)) ? UnixSeconds(value) : Integer(value),
+                _ => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) && double.IsFinite(real) ? real : double.NaN,
+            };
             if (double.IsNaN(parsed))
             {
-                report.BadRow(file, line, column.Name, $"not a number: '{Clip(value)}' (column type {column.Type.ToString().ToLowerInvariant()})");
+                report.BadRow(file, line, column.Name, column.Type == ColumnType.DateTime
+                    ? $"not a time: '{Clip(value)}' (allowed: Unix seconds, or an ISO 8601 date or date-time such as 2024-03-01 or 2024-03-01T12:30:00Z)"
+                    : $"not a number: '{Clip(value)}' (column type {column.Type.ToString().ToLowerInvariant()})");
                 return false;
             }
             if ((column.Min is { } min && parsed < min) || (column.Max is { } max && parsed > max))
@@ -101,6 +106,16 @@ public static class CheckedRowReader
         }
         return true;
     }
+
+    private static double Integer(string value) =>
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer) ? integer : double.NaN;
+
+    private static readonly string[] IsoFormats =
+        ["yyyy-MM-dd", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd HH:mmK"];
+
+    /// <summary>An ISO 8601 date or date-time as Unix seconds (UTC unless it carries an offset); NaN when it is none.</summary>
+    public static double UnixSeconds(string value) =>
+        DateTimeOffset.TryParseExact(value, IsoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) ? time.ToUnixTimeSeconds() : double.NaN;
 
     private static string Clip(string value) => value.Length <= 40 ? value : value[..40] + "…";
 

@@ -6,14 +6,21 @@ using Experiments.Datasets.Manifests;
 
 namespace Experiments.Datasets.Loading;
 
-/// <summary>A data set read from its folder in a data directory, driven entirely by its manifest.</summary>
+/// <summary>A data set read from its folder in a data directory (or the user's own files), driven entirely by its manifest.</summary>
 public sealed class FileDataset : Dataset
 {
-    public FileDataset(DatasetManifest manifest, string folder, DataCheckReport checks) : base(manifest, checks) => Folder = folder;
+    private readonly string? _origin;
+
+    /// <param name="origin">Where the data came from, when not simply <paramref name="folder"/> (own files: their paths).</param>
+    public FileDataset(DatasetManifest manifest, string folder, DataCheckReport checks, string? origin = null) : base(manifest, checks)
+    {
+        Folder = folder;
+        _origin = origin;
+    }
 
     public string Folder { get; }
 
-    public override string Origin => Folder;
+    public override string Origin => _origin ?? Folder;
 
     protected override Interactions LoadInteractions(TableManifest table, InteractionsBuilder builder)
     {
@@ -128,15 +135,24 @@ public sealed class FileDataset : Dataset
         return index;
     }
 
-    // The hash goes into the run's data fingerprint; a file that differs from the official release is worth a warning.
+    // The hash goes into the run's data fingerprint; a file that differs from the official release (or from the file
+    // recorded by `datasets add`) is worth a warning.
     private void Hash(string path)
     {
-        using var stream = File.OpenRead(path);
-        var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        var sha = Sha256(path);
         var relative = Path.GetRelativePath(Folder, path);
         RecordFileHash(relative, sha);
         var expected = Manifest.Files.FirstOrDefault(f => f.Path == relative)?.Sha256;
         if (expected is not null && expected != sha)
-            Checks.Warn(relative, $"differs from the official release (SHA-256 {sha[..12]}…, expected {expected[..12]}…): results may not match published figures");
+            Checks.Warn(relative, Manifest.Added is null
+                ? $"differs from the official release (SHA-256 {sha[..12]}…, expected {expected[..12]}…): results may not match published figures"
+                : $"differs from the file recorded by `datasets add` on {Manifest.Added} (SHA-256 {sha[..12]}…, expected {expected[..12]}…): the data changed since; add it again to record the new files");
+    }
+
+    /// <summary>The SHA-256 of a file's bytes, in lower-case hex.</summary>
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

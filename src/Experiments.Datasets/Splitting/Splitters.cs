@@ -104,10 +104,24 @@ public sealed class ColdStartSplitter(bool byItem, double testFraction) : ISplit
     }
 }
 
-/// <summary>Train and test rows fixed by the data set's own files (MovieLens 100K's u1.base/u1.test).</summary>
-public sealed class PredefinedSplitter(PredefinedSplit split) : ISplitter
+/// <summary>
+/// Train and test rows fixed by the data set's own files (MovieLens 100K's u1.base/u1.test, or a user's train and test
+/// files). A validation fraction is carved from the training rows per user, seeded, as the stratified splitter cuts
+/// them (a user with too few rows keeps them all for training), so early stopping and tuning work on fixed splits too;
+/// the test rows never change.
+/// </summary>
+public sealed class PredefinedSplitter(PredefinedSplit split, double validationFraction = 0) : ISplitter
 {
-    public IReadOnlyList<SplitResult> Split(Interactions data, int seed) => [new SplitResult(split.Name, split.Train, [], split.Test)];
+    public IReadOnlyList<SplitResult> Split(Interactions data, int seed)
+    {
+        if (validationFraction == 0 || split.Validation.Length > 0) return [new SplitResult(split.Name, split.Train, split.Validation, split.Test)];
+        var random = new Random(seed);
+        var parts = SplitMath.NewParts();
+        var byUser = split.Train.GroupBy(r => data.User[r]).OrderBy(g => g.Key);
+        foreach (var rows in byUser) SplitMath.AddCut(parts, SplitMath.Shuffled(rows.ToArray(), random), 0, validationFraction);
+        parts.Test.AddRange(split.Test);
+        return [SplitMath.Result(split.Name, parts)];
+    }
 }
 
 /// <summary>Builds the splitter a definition asks for.</summary>
@@ -122,7 +136,7 @@ public static class SplitterFactory
         "k-fold" => new KFoldSplitter(spec.Folds),
         "cold-start-items" => new ColdStartSplitter(true, spec.TestFraction),
         "cold-start-users" => new ColdStartSplitter(false, spec.TestFraction),
-        "predefined" => new PredefinedSplitter(predefined(spec.Name ?? throw new ExperimentsException("A predefined split needs a \"name\"."))),
+        "predefined" => new PredefinedSplitter(predefined(spec.Name ?? throw new ExperimentsException("A predefined split needs a \"name\".")), spec.ValidationFraction),
         _ => throw new ExperimentsException(DefinitionValidator.UnknownValue($"split method '{spec.Method}'", spec.Method, DefinitionShape.SplitMethods)),
     };
 }

@@ -51,13 +51,13 @@ public static class RecommenderCatalog
             [
                 new("lambda", ParameterKind.Number, EaseOptions.Defaults.Lambda, "L2 weight on the item–item matrix.", 0.001, 1e7),
                 new("maxItems", ParameterKind.Integer, 0, "Model only the most popular items up to this many (time grows with its cube, memory with its square); the others rank last. 0: every item.", 0, CholeskyInverse.MaxOrder),
-                new("singlePrecision", ParameterKind.Boolean, EaseOptions.Defaults.SinglePrecision, "Solve in float32: half the memory and time of float64; the inverse's residual is checked either way."),
+                new("doublePrecision", ParameterKind.Boolean, EaseOptions.Defaults.DoublePrecision, "Solve in float64 instead of float32: 3× the memory, 2× the time; for a lambda too small for float32 (the fit's residual check says so)."),
             ]),
             (p, _) => new EaseTrainer(new EaseOptions
             {
                 Lambda = p.Number("lambda", EaseOptions.Defaults.Lambda),
                 MaxItems = p.Integer("maxItems", 0) is > 0 and var cap ? cap : null,
-                SinglePrecision = p.Flag("singlePrecision", EaseOptions.Defaults.SinglePrecision),
+                DoublePrecision = p.Flag("doublePrecision", EaseOptions.Defaults.DoublePrecision),
             })),
         new(new("matrix-factorization", [Rating, Ranking], "Explicit-rating matrix factorisation with user and item biases, by ALS (exact block solves, ALS-WR regularisation) or SGD.",
             [

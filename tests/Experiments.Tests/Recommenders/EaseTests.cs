@@ -47,15 +47,15 @@ public sealed class EaseTests
     }
 
     [TestMethod]
-    [DataRow(false, 2e-8)] // float64 solve, float32 weights
-    [DataRow(true, 1e-6)]
-    public void The_weights_have_a_zero_diagonal_and_solve_the_constrained_normal_equations(bool singlePrecision, double tolerance)
+    [DataRow(true, 2e-8)] // float64 solve, float32 weights
+    [DataRow(false, 1e-6)]
+    public void The_weights_have_a_zero_diagonal_and_solve_the_constrained_normal_equations(bool doublePrecision, double tolerance)
     {
         // B minimises ‖X − XB‖² + λ‖B‖² subject to diag B = 0; with A = XᵀX + λI, stationarity says A·(I − B) = diag(γ):
         // every off-diagonal entry of A·(I − B) is 0. 150 items span three tiles of the blocked solver.
         const double lambda = 3;
         var data = RandomClicks(400, 150, 5000, 1);
-        var model = (EaseModel)new EaseTrainer(new EaseOptions { Lambda = lambda, SinglePrecision = singlePrecision }).Fit(data);
+        var model = (EaseModel)new EaseTrainer(new EaseOptions { Lambda = lambda, DoublePrecision = doublePrecision }).Fit(data);
         var n = data.Items.Count;
         Assert.HasCount(n, model.ModelledItems, "every item with an interaction is modelled");
         var x = Dense(data);
@@ -167,15 +167,36 @@ public sealed class EaseTests
     public void A_fit_that_needs_more_memory_than_allowed_is_refused_before_it_starts_with_what_it_needs()
     {
         var data = RandomClicks(100, 40, 600, 5);
-        var trainer = new EaseTrainer(new EaseOptions { MemoryBudgetBytes = 10_000 });
+        var trainer = new EaseTrainer(new EaseOptions { MemoryBudgetBytes = 10_000, DoublePrecision = true });
         var message = Assert.ThrowsExactly<ExperimentsException>(() => trainer.Fit(data)).Message;
         // 40 items: 40² entries × (8 bytes of float64 + 4 of float32 weights) = 19,200 bytes, plus the solver's panels.
         StringAssert.Contains(message, "EASE on 40 items needs");
         StringAssert.Contains(message, "40² entries × 12 bytes");
         StringAssert.Contains(message, "\"maxItems\"");
         StringAssert.Contains(message, "0.0 MiB is allowed by MemoryBudgetBytes");
-        var single = new EaseTrainer(new EaseOptions { MemoryBudgetBytes = 10_000, SinglePrecision = true });
+        var single = new EaseTrainer(new EaseOptions { MemoryBudgetBytes = 10_000 });
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => single.Fit(data)).Message, "40² entries × 4 bytes");
+    }
+
+    [TestMethod]
+    public void A_lambda_too_small_for_float32_is_an_error_that_names_double_precision()
+    {
+        // Items i0 and i1 have the same 300 users: XᵀX + λI has eigenvalues ~600 and λ along (e0 − e1), a condition
+        // number of ~6·10⁵ at λ = 0.001, beyond float32's 7 digits but well within float64's 16.
+        var builder = new InteractionsBuilder(hasRatings: false);
+        var random = new Random(7);
+        for (var u = 0; u < 300; u++)
+        {
+            builder.Add($"u{u}", "i0");
+            builder.Add($"u{u}", "i1");
+            builder.Add($"u{u}", $"i{2 + random.Next(10)}");
+        }
+        var data = builder.Build();
+        var message = Assert.ThrowsExactly<ExperimentsException>(() => new EaseTrainer(new EaseOptions { Lambda = 0.001 }).Fit(data)).Message;
+        StringAssert.Contains(message, "float32");
+        StringAssert.Contains(message, "doublePrecision");
+        var model = (EaseModel)new EaseTrainer(new EaseOptions { Lambda = 0.001, DoublePrecision = true }).Fit(data);
+        Assert.IsLessThan(EaseTrainer.ResidualTolerance, model.Residual);
     }
 
     [TestMethod]

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace Experiments.Cli;
 
-/// <summary>`evaluate` (score any tool's predictions) and `bench evaluate` (evaluation speed at scale).</summary>
+/// <summary>`evaluate` (score any tool's predictions) and the `bench` commands whose figures go into docs/benchmarks.md.</summary>
 internal static class EvaluateCommands
 {
     public static void Add(RootCommand root)
@@ -95,6 +95,32 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(train);
+
+        var ease = new Command("ease", "EASE on the whole catalogue against capped fits: fit time, peak memory and NDCG@10 on one stratified split, in float64 and float32.");
+        var easeDataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "movielens-latest-small" };
+        var easeLambda = new Option<double>("--lambda") { DefaultValueFactory = _ => 500 };
+        var easeCaps = new Option<int[]>("--max-items") { Description = "Caps to fit, 0 for the whole catalogue; the first is the reference of the paired differences.", DefaultValueFactory = _ => [0, 3000], AllowMultipleArgumentsPerToken = true };
+        var float32Only = new Option<bool>("--float32-only") { Description = "Skip the float64 fits." };
+        var easeTest = new Option<double>("--test-fraction") { DefaultValueFactory = _ => 0.2 };
+        ease.With(easeDataset, easeLambda, easeCaps, float32Only, easeTest, seed, CommonOptions.Json, CommonOptions.Quiet);
+        ease.SetAction((parse, cancel) => CommonOptions.Guarded(parse, output =>
+        {
+            var options = new EaseBenchmarkOptions
+            {
+                Dataset = parse.GetValue(easeDataset)!, Lambda = parse.GetValue(easeLambda), MaxItems = parse.GetValue(easeCaps)!, BothPrecisions = !parse.GetValue(float32Only),
+                TestFraction = parse.GetValue(easeTest), Seed = parse.GetValue(seed),
+            };
+            var (benchUsers, benchItems, trainRows, rows) = EaseBenchmark.Run(options, new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")), cancel);
+            output.JsonResult(new { options, users = benchUsers, items = benchItems, trainRows, rows });
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("precision", "modelled items", "fit (s)", "fit CPU (s)", "peak RSS (MiB)", "RSS before (MiB)", "NDCG@10", "Δ vs first (95% CI)", "residual");
+            foreach (var r in rows)
+                table.AddRow(r.Precision, $"{r.ModelledItems:N0}{(r.MaxItems is { } cap ? $" (cap {cap:N0})" : "")}", $"{r.FitSeconds:F1}", $"{r.FitCpuSeconds:F1}", $"{r.PeakResidentBytes / 1048576.0:F0}", $"{r.ResidentBeforeBytes / 1048576.0:F0}",
+                    $"{r.Ndcg10:F4}", Markup.Escape($"{r.Difference:+0.0000;-0.0000;0} [{r.DifferenceLower:+0.0000;-0.0000;0}, {r.DifferenceUpper:+0.0000;-0.0000;0}]"), $"{r.Residual:G2}");
+            table.Caption = new TableTitle(Markup.Escape($"{options.Dataset}: {benchUsers:N0} users, {benchItems:N0} items, {trainRows:N0} training rows; λ {options.Lambda}, stratified {1 - options.TestFraction:P0}/{options.TestFraction:P0} split, seed {options.Seed}, training items removed; {Environment.ProcessorCount} cores"));
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(ease);
 
         var ctr = new Command("ctr", "Our click models and the XGBoost / scikit-learn peers on the same seeded stratified 80/20 splits.");
         var ctrDataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "criteo-samples" };

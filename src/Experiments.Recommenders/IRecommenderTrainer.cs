@@ -14,3 +14,12 @@ public interface IValidatedTrainer : IRecommenderTrainer
 {
     IRecommenderModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default);
 }
+
+/// <summary>
+/// A fitted model that reports facts of its fit a run records beside the trial's parameters (for EASE: how many items
+/// it modelled, under which cap, in which precision).
+/// </summary>
+public interface IFitFacts
+{
+    IReadOnlyDictionary<string, string> Facts { get; }
+}

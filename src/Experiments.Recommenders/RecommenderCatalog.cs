@@ -2,6 +2,7 @@ using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Recommenders.Baselines;
 using Experiments.Recommenders.Factorization;
+using Experiments.Recommenders.Linear;
 
 namespace Experiments.Recommenders;
 
@@ -49,9 +50,15 @@ public static class RecommenderCatalog
         new(new("ease", [Ranking], "EASE (Steck 2019): closed-form item–item regression with zero diagonal; among the strongest published baselines on MovieLens.",
             [
                 new("lambda", ParameterKind.Number, EaseOptions.Defaults.Lambda, "L2 weight on the item–item matrix.", 0.001, 1e7),
-                new("maxItems", ParameterKind.Integer, EaseOptions.Defaults.MaxItems, "Fit on the most popular items up to this many (cost grows with its cube); others score 0.", 2, 20_000),
+                new("maxItems", ParameterKind.Integer, 0, "Model only the most popular items up to this many (time grows with its cube, memory with its square); the others rank last. 0: every item.", 0, CholeskyInverse.MaxOrder),
+                new("doublePrecision", ParameterKind.Boolean, EaseOptions.Defaults.DoublePrecision, "Solve in float64 instead of float32: 3× the memory, 2× the time; for a lambda too small for float32 (the fit's residual check says so)."),
             ]),
-            (p, _) => new EaseTrainer(new EaseOptions { Lambda = p.Number("lambda", EaseOptions.Defaults.Lambda), MaxItems = p.Integer("maxItems", EaseOptions.Defaults.MaxItems) })),
+            (p, _) => new EaseTrainer(new EaseOptions
+            {
+                Lambda = p.Number("lambda", EaseOptions.Defaults.Lambda),
+                MaxItems = p.Integer("maxItems", 0) is > 0 and var cap ? cap : null,
+                DoublePrecision = p.Flag("doublePrecision", EaseOptions.Defaults.DoublePrecision),
+            })),
         new(new("matrix-factorization", [Rating, Ranking], "Explicit-rating matrix factorisation with user and item biases, by ALS (exact block solves, ALS-WR regularisation) or SGD.",
             [
                 new("solver", ParameterKind.String, "als", "als or sgd.", Allowed: ["als", "sgd"]),

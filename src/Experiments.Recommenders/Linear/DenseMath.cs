@@ -2,30 +2,42 @@ using System.Numerics;
 
 namespace Experiments.Recommenders.Linear;
 
-/// <summary>The small dense linear algebra the factorisation solvers need: dot products, Cholesky solves, an SPD inverse.</summary>
+/// <summary>The small dense linear algebra the factorisation solvers need: dot products, scaled sums, small Cholesky solves (large SPD inverses: <see cref="CholeskyInverse"/>).</summary>
 public static class DenseMath
 {
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b) => Core.Models.Vectors.Dot(a, b);
 
-    public static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    public static T Dot<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b) where T : unmanaged, INumber<T>
     {
-        var sum = Vector<double>.Zero;
+        var sum = Vector<T>.Zero;
         var i = 0;
-        for (; i <= a.Length - Vector<double>.Count; i += Vector<double>.Count)
-            sum += new Vector<double>(a[i..]) * new Vector<double>(b[i..]);
+        for (; i <= a.Length - Vector<T>.Count; i += Vector<T>.Count)
+            sum += new Vector<T>(a[i..]) * new Vector<T>(b[i..]);
         var result = Vector.Sum(sum);
         for (; i < a.Length; i++) result += a[i] * b[i];
         return result;
     }
 
     /// <summary>y += alpha · x.</summary>
-    public static void AddScaled(Span<float> y, float alpha, ReadOnlySpan<float> x)
+    public static void AddScaled(Span<float> y, float alpha, ReadOnlySpan<float> x) => AddScaled<float>(y, alpha, x);
+
+    /// <summary>y += alpha · x.</summary>
+    public static void AddScaled<T>(Span<T> y, T alpha, ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
     {
         var i = 0;
-        var a = new Vector<float>(alpha);
-        for (; i <= y.Length - Vector<float>.Count; i += Vector<float>.Count)
-            (new Vector<float>(y[i..]) + a * new Vector<float>(x[i..])).CopyTo(y[i..]);
+        var a = new Vector<T>(alpha);
+        for (; i <= y.Length - Vector<T>.Count; i += Vector<T>.Count)
+            (new Vector<T>(y[i..]) + a * new Vector<T>(x[i..])).CopyTo(y[i..]);
         for (; i < y.Length; i++) y[i] += alpha * x[i];
+    }
+
+    /// <summary>y *= alpha.</summary>
+    public static void Scale<T>(Span<T> y, T alpha) where T : unmanaged, INumber<T>
+    {
+        var i = 0;
+        var a = new Vector<T>(alpha);
+        for (; i <= y.Length - Vector<T>.Count; i += Vector<T>.Count) (new Vector<T>(y[i..]) * a).CopyTo(y[i..]);
+        for (; i < y.Length; i++) y[i] *= alpha;
     }
 
     /// <summary>
@@ -53,21 +65,32 @@ public static class DenseMath
     }
 
     /// <summary>
+    /// Unblocked Cholesky in place: the lower triangle of the size × size matrix whose rows start <paramref name="stride"/>
+    /// entries apart in <paramref name="a"/> becomes L with A = L·Lᵀ (the upper triangle is not read). Returns the first
+    /// column whose pivot is not positive and finite, or −1 when A is positive definite.
+    /// </summary>
+    public static int CholeskyFactor<T>(Span<T> a, int stride, int size) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var j = 0; j < size; j++)
+        {
+            var rowJ = a.Slice(j * stride, j);
+            var d = a[j * stride + j] - Dot<T>(rowJ, rowJ);
+            if (!(d > T.Zero) || !T.IsFinite(d)) return j;
+            d = T.Sqrt(d);
+            a[j * stride + j] = d;
+            for (var i = j + 1; i < size; i++) a[i * stride + j] = (a[i * stride + j] - Dot<T>(a.Slice(i * stride, j), rowJ)) / d;
+        }
+        return -1;
+    }
+
+    /// <summary>
     /// Solves A x = b for a symmetric positive-definite n × n matrix A (row-major, overwritten by its Cholesky factor);
     /// b is overwritten by x. Returns false when A is not positive definite.
     /// </summary>
     public static bool CholeskySolve(Span<double> a, Span<double> b, int n)
     {
-        for (var j = 0; j < n; j++)
-        {
-            var rowJ = a.Slice(j * n, j);
-            var d = a[j * n + j] - Dot(rowJ, rowJ);
-            if (d <= 0 || !double.IsFinite(d)) return false;
-            d = Math.Sqrt(d);
-            a[j * n + j] = d;
-            for (var i = j + 1; i < n; i++) a[i * n + j] = (a[i * n + j] - Dot(a.Slice(i * n, j), rowJ)) / d;
-        }
-        for (var i = 0; i < n; i++) b[i] = (b[i] - Dot(a.Slice(i * n, i), b[..i])) / a[i * n + i];
+        if (CholeskyFactor(a, n, n) >= 0) return false;
+        for (var i = 0; i < n; i++) b[i] = (b[i] - Dot<double>(a.Slice(i * n, i), b[..i])) / a[i * n + i];
         for (var i = n - 1; i >= 0; i--)
         {
             var s = b[i];
@@ -75,38 +98,5 @@ public static class DenseMath
             b[i] = s / a[i * n + i];
         }
         return true;
-    }
-
-    /// <summary>
-    /// Inverts a symmetric positive-definite n × n matrix in place (row-major) by Gauss–Jordan elimination without
-    /// pivoting (stable for SPD matrices), parallel over rows. O(n³); used by EASE's closed form.
-    /// </summary>
-    public static void InvertSpd(double[] a, int n, CancellationToken cancel = default)
-    {
-        for (var k = 0; k < n; k++)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var pivot = a[(long)k * n + k];
-            if (pivot <= 0 || !double.IsFinite(pivot)) throw new InvalidOperationException("The matrix is not positive definite.");
-            var rowK = new double[n];
-            Array.Copy(a, (long)k * n, rowK, 0, n);
-            var inv = 1 / pivot;
-            Parallel.For(0, n, i =>
-            {
-                if (i == k) return;
-                var row = a.AsSpan((int)((long)i * n), n);
-                var factor = row[k] * inv;
-                if (factor == 0) return;
-                var j = 0;
-                var f = new Vector<double>(factor);
-                for (; j <= n - Vector<double>.Count; j += Vector<double>.Count)
-                    (new Vector<double>(row[j..]) - f * new Vector<double>(rowK.AsSpan(j))).CopyTo(row[j..]);
-                for (; j < n; j++) row[j] -= factor * rowK[j];
-                row[k] = -factor;
-            });
-            var pivotRow = a.AsSpan((int)((long)k * n), n);
-            for (var j = 0; j < n; j++) pivotRow[j] *= inv;
-            pivotRow[k] = inv;
-        }
     }
 }

@@ -4,18 +4,20 @@ using System.Text.Json;
 namespace Experiments.Tests.Evaluation;
 
 /// <summary>
-/// Runs a Python snippet with Debian's scikit-learn (/usr/bin/python3) on JSON input and returns its JSON output:
-/// the independent reference our metrics are checked against. `.ci/run` installs python3-sklearn.
+/// Runs a Python snippet with Debian's scikit-learn or numpy (/usr/bin/python3) on JSON input and returns its JSON
+/// output: the independent reference our metrics and solvers are checked against. `.ci/run` installs python3-sklearn and
+/// python3-numpy.
 /// </summary>
 internal static class ScikitLearn
 {
     private const string Python = "/usr/bin/python3";
 
-    public static JsonElement Run(string script, object input)
+    /// <param name="module">The Python module the snippet needs: sklearn or numpy.</param>
+    public static JsonElement Run(string script, object input, string module = "sklearn")
     {
-        if (!File.Exists(Python) || !HasSklearn())
+        if (!File.Exists(Python) || !Has(module))
         {
-            const string message = "scikit-learn is not installed (apt-get install python3-sklearn): the reference values cannot be computed.";
+            var message = $"{module} is not installed (apt-get install python3-{module}): the reference values cannot be computed.";
             if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(message);
             Assert.Inconclusive(message);
         }
@@ -32,13 +34,12 @@ internal static class ScikitLearn
         return JsonDocument.Parse(output.Result).RootElement;
     }
 
-    private static bool? _hasSklearn;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Installed = new();
 
-    private static bool HasSklearn()
+    private static bool Has(string module) => Installed.GetOrAdd(module, name =>
     {
-        if (_hasSklearn is { } known) return known;
-        using var process = Process.Start(new ProcessStartInfo(Python, ["-c", "import sklearn"]) { RedirectStandardError = true, UseShellExecute = false })!;
+        using var process = Process.Start(new ProcessStartInfo(Python, ["-c", $"import {name}"]) { RedirectStandardError = true, UseShellExecute = false })!;
         process.WaitForExit();
-        return (_hasSklearn = process.ExitCode == 0).Value;
-    }
+        return process.ExitCode == 0;
+    });
 }

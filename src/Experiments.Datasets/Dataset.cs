@@ -101,7 +101,7 @@ public abstract class Dataset
                     ?? throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"predefined split '{name}' of '{Name}'", name, Manifest.Splits.Select(s => s.Name).ToList()));
         var train = Interactions(split.Train);
         var test = Interactions(split.Test);
-        var all = Concatenate(train, test);
+        var all = Core.Data.Interactions.Concatenate(train, test);
         return new PredefinedSplit(name, all, Enumerable.Range(0, train.Count).ToArray(), Enumerable.Range(train.Count, test.Count).ToArray());
     }
 
@@ -127,8 +127,4 @@ public abstract class Dataset
                 Manifest.InteractionTables.Select(t => t.Name).ToList()));
         return manifest;
     }
-
-    private static Interactions Concatenate(Interactions a, Interactions b) =>
-        new(a.Users, a.Items, [.. a.User, .. b.User], [.. a.Item, .. b.Item], [.. a.Rating, .. b.Rating], [.. a.Timestamp, .. b.Timestamp],
-            a.HasRatings && b.HasRatings, a.HasTimestamps && b.HasTimestamps);
 }

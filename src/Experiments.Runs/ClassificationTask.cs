@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Experiments.Core.Definitions;
 using Experiments.Ctr;
@@ -6,6 +7,7 @@ using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Classification;
+using Experiments.Store;
 using Experiments.Text;
 
 namespace Experiments.Runs;
@@ -25,7 +27,8 @@ internal sealed class ClassificationTask : IExperimentTask
             : ClickLog.From(dataset.Table(definition.Dataset.Table ?? Platform.Vocabulary.Datasets.First(d => d.Name == dataset.Name).LabelledTables.First()));
     }
 
-    private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, IReadOnlyDictionary<string, TextEmbedding> Encoders) : TaskSplit(Name);
+    /// <summary><paramref name="TestRows"/>: the test rows' positions in the labelled table, which name them in paired tests.</summary>
+    private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, int[] TestRows, IReadOnlyDictionary<string, TextEmbedding> Encoders) : TaskSplit(Name);
 
     public IEnumerable<TaskSplit> Splits()
     {
@@ -43,7 +46,7 @@ internal sealed class ClassificationTask : IExperimentTask
             var train = _log.Subset(split.Train);
             var validation = split.Validation.Length > 0 ? _log.Subset(split.Validation) : null;
             var encoders = RunEncoders.Fit(_run.Store, _run.RunId, definition, train, validation, split.Name, _run.ReportFolder, _run.Observer, _run.Cancel);
-            yield return new Split(split.Name, train, validation, _log.Subset(split.Test), encoders);
+            yield return new Split(split.Name, train, validation, _log.Subset(split.Test), split.Test, encoders);
         }
     }
 
@@ -80,8 +83,10 @@ internal sealed class ClassificationTask : IExperimentTask
             calibration = Curves.Calibration(test.Labels, probabilities).Select(b => new { b.MeanPredicted, b.ObservedRate, b.Count }),
         }, new JsonSerializerOptions { WriteIndented = true }));
         RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "classification-details", details);
+        // Each test row's label, score and decision, named by its row, for paired tests against the other models.
+        var units = new UserValuesRecord(split.TestRows.Select(r => r.ToString(CultureInfo.InvariantCulture)).ToList(), result.PerRow!);
         // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
-        return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, null,
+        return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, units,
             [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)]);
     }
 }

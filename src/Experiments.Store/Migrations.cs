@@ -116,5 +116,11 @@ internal static class Migrations
             users       INTEGER NOT NULL
         );
         """,
+        // Paired tests name their test, carry Holm's adjusted p and the permutations behind p.
+        """
+        ALTER TABLE comparisons ADD COLUMN test TEXT;
+        ALTER TABLE comparisons ADD COLUMN p_holm REAL;
+        ALTER TABLE comparisons ADD COLUMN resamples INTEGER;
+        """,
     ];
 }

@@ -168,6 +168,7 @@ public sealed class DefinitionReader
                 N = (int)(split["n"]?.Number ?? 1),
                 Folds = (int)(split["folds"]?.Number ?? 5),
                 Name = split["name"]?.Text,
+                Unit = split["unit"]?.Text ?? SplitSpec.Pairs,
             },
             Encoders = root["encoders"]?.Items.Select(e => new EncoderSpec
             {

@@ -41,8 +41,8 @@ public sealed class ExperimentBuilder
         return With(d => d with { Dataset = configure is null ? spec : configure(spec) });
     }
 
-    public ExperimentBuilder Split(string method, double testFraction = 0.2, double validationFraction = 0, int n = 1, int folds = 5, string? name = null) =>
-        With(d => d with { Split = new SplitSpec { Method = method, TestFraction = testFraction, ValidationFraction = validationFraction, N = n, Folds = folds, Name = name } });
+    public ExperimentBuilder Split(string method, double testFraction = 0.2, double validationFraction = 0, int n = 1, int folds = 5, string? name = null, string unit = SplitSpec.Pairs) =>
+        With(d => d with { Split = new SplitSpec { Method = method, TestFraction = testFraction, ValidationFraction = validationFraction, N = n, Folds = folds, Name = name, Unit = unit } });
 
     public ExperimentBuilder AddModel(string type, Action<Dictionary<string, object>>? parameters = null, string? name = null)
     {

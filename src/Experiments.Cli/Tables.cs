@@ -46,12 +46,11 @@ internal static class Tables
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumns("split", "metric", "model", "difference", "interval", "p", "Holm p", "test");
         table.Title = new TableTitle(Markup.Escape(title));
-        static string P(double? p, int? resamples) => p is { } value
-            ? (value < 0.05 ? "[bold]" : "[grey]") + Markup.Escape(PValues.Format(value, resamples)) + "[/]"
-            : "—";
+        static string P(double? p, string text) => p is { } value ? (value < 0.05 ? "[bold]" : "[grey]") + Markup.Escape(text) + "[/]" : "—";
         foreach (var c in comparisons)
             table.AddRow(Markup.Escape(c.Split), Markup.Escape(c.Metric), Markup.Escape(c.Model), MetricCell.Number(c.Difference),
-                Markup.Escape($"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]"), P(c.PValue, c.Resamples), P(c.HolmPValue, c.Resamples), Markup.Escape(c.Test ?? "—"));
+                Markup.Escape($"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]"), P(c.PValue, PValues.Format(c.PValue, c.Resamples)),
+                P(c.HolmPValue, c.HolmPValue is { } holm ? PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples) : ""), Markup.Escape(c.Test ?? "—"));
         return table;
     }
 

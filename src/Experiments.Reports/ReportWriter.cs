@@ -77,13 +77,13 @@ public static class ReportWriter
             md.AppendLine();
             md.AppendLine($"Difference = model − baseline on the same {units}; interval: paired percentile bootstrap (or DeLong's normal interval); " +
                           "p: two-sided paired permutation test (each unit's two values exchanged at random), or DeLong's test of two AUCs; " +
-                          "Holm p: adjusted over all the tests of the split. docs/metrics.md gives the rules.");
+                          "Holm p: adjusted over all the tests of the split (≤: a bound, set by p-values at their resampling floor; more resamples resolve it). docs/metrics.md gives the rules.");
             md.AppendLine();
             md.AppendLine("| split | metric | model | difference | p-value | Holm p | test |");
             md.AppendLine("|---|---|---|---:|---:|---:|---|");
             foreach (var c in details.Comparisons)
                 md.AppendLine($"| {c.Split} | {c.Metric} | {c.Model} | {MetricCell.Number(c.Difference)} [{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}] | " +
-                              $"{Escape(PValues.Format(c.PValue, c.Resamples))} | {(c.HolmPValue is { } holm ? Escape(PValues.Format(holm, c.Resamples)) : "—")} | {c.Test ?? "—"} |");
+                              $"{Escape(PValues.Format(c.PValue, c.Resamples))} | {(c.HolmPValue is { } holm ? Escape(PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples)) : "—")} | {c.Test ?? "—"} |");
         }
         md.AppendLine();
         md.AppendLine("## Data checks");

@@ -44,8 +44,9 @@ public static class RunComparison
         foreach (var family in Enumerable.Range(0, adjusted.Length).GroupBy(i => adjusted[i].Split))
         {
             var members = family.ToArray();
-            var holm = PairedComparison.Holm(members.Select(i => adjusted[i].PValue).ToArray());
-            for (var j = 0; j < members.Length; j++) adjusted[members[j]] = adjusted[members[j]] with { HolmPValue = holm[j] };
+            var holm = PairedComparison.Holm(members.Select(i => adjusted[i].PValue).ToArray(),
+                members.Select(i => adjusted[i].Resamples is { } r && adjusted[i].PValue <= PValues.Floor(r) * (1 + 1e-9)).ToArray());
+            for (var j = 0; j < members.Length; j++) adjusted[members[j]] = adjusted[members[j]] with { HolmPValue = holm[j].P, HolmBound = holm[j].Bound };
         }
         return adjusted.ToList();
     }

@@ -43,15 +43,20 @@ public static class PairedComparison
         return results;
     }
 
-    /// <summary>Holm's step-down adjustment of a family of p-values: the i-th smallest becomes max over j ≤ i of min(1, (m − j + 1) p₍ⱼ₎).</summary>
-    public static double[] Holm(IReadOnlyList<double> p)
+    /// <summary>
+    /// Holm's step-down adjustment of a family of p-values: the i-th smallest becomes max over j ≤ i of min(1, (m − j + 1) p₍ⱼ₎).
+    /// <paramref name="atFloor"/> marks p-values at their resampling floor, which only bound the true p from above; an
+    /// adjusted p set by one of them is a bound too (<c>Bound</c>), and prints so.
+    /// </summary>
+    public static (double P, bool Bound)[] Holm(IReadOnlyList<double> p, IReadOnlyList<bool>? atFloor = null)
     {
         var order = Enumerable.Range(0, p.Count).OrderBy(i => p[i]).ToArray();
-        var adjusted = new double[p.Count];
-        var running = 0.0;
+        var adjusted = new (double P, bool Bound)[p.Count];
+        (double P, bool Bound) running = (0, false);
         for (var rank = 0; rank < order.Length; rank++)
         {
-            running = Math.Max(running, Math.Min(1, (p.Count - rank) * p[order[rank]]));
+            var term = Math.Min(1, (p.Count - rank) * p[order[rank]]);
+            if (term > running.P) running = (term, term < 1 && atFloor is not null && atFloor[order[rank]]);
             adjusted[order[rank]] = running;
         }
         return adjusted;
@@ -136,6 +141,12 @@ public static class PValues
         if (p < 0.0001) return "< 0.0001";
         return p.ToString(p < 0.001 ? "0.0000" : "F3", invariant);
     }
+
+    /// <summary>A Holm-adjusted p-value; one that is a bound (set by p-values at their floor) prints as "≤ 0.199 (200 resamples)".</summary>
+    public static string FormatAdjusted(double p, bool bound, int? resamples) =>
+        bound && resamples is { } r && p > Floor(r) * (1 + 1e-9)
+            ? $"≤ {p.ToString("F3", System.Globalization.CultureInfo.InvariantCulture)} ({r} resamples)"
+            : Format(p, resamples);
 
     /// <summary>The smallest number with one significant digit that is at least <paramref name="x"/> (0.004975 → 0.005).</summary>
     private static double RoundUp(double x)

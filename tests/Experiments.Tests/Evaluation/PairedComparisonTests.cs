@@ -62,8 +62,15 @@ public sealed class PairedComparisonTests
     public void Holm_adjusts_a_family_by_hand()
     {
         // Sorted: 0.005 × 4 = 0.02; 0.01 × 3 = 0.03; 0.03 × 2 = 0.06; 0.04 × 1 = 0.04 → kept monotone at 0.06.
-        CollectionAssert.AreEqual(new[] { 0.03, 0.06, 0.06, 0.02 }, PairedComparison.Holm([0.01, 0.04, 0.03, 0.005]).Select(p => Math.Round(p, 12)).ToArray());
-        CollectionAssert.AreEqual(new[] { 1.0, 1.0 }, PairedComparison.Holm([0.6, 0.7]), "never above 1");
+        CollectionAssert.AreEqual(new[] { 0.03, 0.06, 0.06, 0.02 }, PairedComparison.Holm([0.01, 0.04, 0.03, 0.005]).Select(p => Math.Round(p.P, 12)).ToArray());
+        CollectionAssert.AreEqual(new[] { 1.0, 1.0 }, PairedComparison.Holm([0.6, 0.7]).Select(p => p.P).ToArray(), "never above 1");
+        // Three tests at the floor of 200 resamples (1/201) and one at 0.3: the smallest becomes 4 × 1/201 and the next
+        // two keep it (4/201 > 3/201 > 2/201) — set by a floor p-value, so only bounds — and 0.3 stays 0.3, exact.
+        var floor = 1 / 201.0;
+        var bounded = PairedComparison.Holm([floor, floor, 0.3, floor], [true, true, false, true]);
+        CollectionAssert.AreEqual(new[] { (4 * floor, true), (4 * floor, true), (0.3, false), (4 * floor, true) }, bounded);
+        Assert.AreEqual("≤ 0.020 (200 resamples)", PValues.FormatAdjusted(4 * floor, bound: true, 200));
+        Assert.AreEqual("0.300", PValues.FormatAdjusted(0.3, bound: false, 200));
     }
 
     [TestMethod]

@@ -22,7 +22,8 @@ public sealed record PairedDifference(string Metric, string Test, double Differe
 /// </summary>
 public static class PairedComparison
 {
-    public const string Resampled = "paired bootstrap + permutation";
+    /// <summary>The test of the resampling rows: p from the paired permutation test (the interval is the paired bootstrap's).</summary>
+    public const string Resampled = "permutation";
     public const string DeLongTest = "DeLong";
 
     public static List<PairedDifference> Compare(IReadOnlyList<MetricName> metrics, IReadOnlyDictionary<string, double[]> a, IReadOnlyDictionary<string, double[]> b, PairedSettings settings)

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Experiments.Evaluation.Statistics;
 using Experiments.Reports;
 using Experiments.Store;
 using Spectre.Console;
@@ -65,20 +64,17 @@ internal static class StoreCommands
         root.Subcommands.Add(show);
 
         var compare = new Command("compare", "Compare the metrics of several runs side by side.") { runIds };
-        var samples = new Option<int>("--samples") { Description = "Resamples of the paired bootstrap and permutation test.", DefaultValueFactory = _ => 1000 };
+        var samples = new Option<int?>("--samples") { Description = "Resamples of the paired bootstrap and permutation test (default: the first run's evaluation.bootstrapSamples)." };
         compare.With(CommonOptions.Store, samples, CommonOptions.Json, CommonOptions.Quiet);
         compare.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
             var runs = parse.GetValue(runIds)!.Select(store.GetRun).ToList();
+            RunComparison.RequireComparable(runs);
             var tables = runs.Select(ResultTable.From).ToList();
             var metrics = tables.SelectMany(t => t.Metrics).Distinct().ToList();
-            // Paired tests of each later run against the first, model by model, where both saw the same test users.
-            var paired = runs.Skip(1).Select(r => RunComparison.Paired(store, runs[0], r, (a, b) =>
-            {
-                var test = PairedTest.Compare(a, b, parse.GetValue(samples), 0.95, 42);
-                return (test.Difference, test.Lower, test.Upper, test.PValue);
-            })).ToList();
+            // Paired tests of each later run against the first, model by model, where both saw the same test units.
+            var paired = runs.Skip(1).Select(r => RunComparison.Paired(store, runs[0], r, parse.GetValue(samples))).ToList();
             output.JsonResult(new
             {
                 runs = runs.Zip(tables, (r, t) => new { run = r.Run.Id, r.Run.Experiment, r.Run.Dataset, r.Run.DataFingerprint, rows = t.Rows }),
@@ -95,7 +91,7 @@ internal static class StoreCommands
                 output.Warning("these runs saw different data (their data fingerprints differ): compare with care.");
             output.Write(table);
             var comparisons = paired.SelectMany(p => p.Comparisons).ToList();
-            if (comparisons.Count > 0) output.Write(Tables.Comparisons(comparisons, $"paired tests against run {runs[0].Run.Id} (same model, same test users)"));
+            if (comparisons.Count > 0) output.Write(Tables.Comparisons(comparisons, $"paired tests against run {runs[0].Run.Id} (same model, same test units)"));
             foreach (var skip in paired.SelectMany(p => p.Skipped)) output.Line($"[grey]not paired: {Markup.Escape(skip)}[/]");
             return Task.FromResult(ExitCodes.Success);
         }));

@@ -1,3 +1,4 @@
+using Experiments.Evaluation.Statistics;
 using Experiments.Reports;
 using Experiments.Store;
 using Spectre.Console;
@@ -40,13 +41,16 @@ internal static class Tables
         return table;
     }
 
+    /// <summary>Paired tests: the difference, its interval, the raw p and Holm's adjusted p (bold below 0.05), and the test.</summary>
     public static Table Comparisons(IEnumerable<ComparisonRecord> comparisons, string title)
     {
-        var table = new Table().Border(TableBorder.Rounded).AddColumns("split", "metric", "model", "difference", "interval", "p");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("split", "metric", "model", "difference", "interval", "p", "Holm p", "test");
         table.Title = new TableTitle(Markup.Escape(title));
+        static string P(double? p, string text) => p is { } value ? (value < 0.05 ? "[bold]" : "[grey]") + Markup.Escape(text) + "[/]" : "—";
         foreach (var c in comparisons)
             table.AddRow(Markup.Escape(c.Split), Markup.Escape(c.Metric), Markup.Escape(c.Model), MetricCell.Number(c.Difference),
-                Markup.Escape($"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]"), (c.PValue < 0.05 ? "[bold]" : "[grey]") + ReportWriter.FormatP(c.PValue) + "[/]");
+                Markup.Escape($"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]"), P(c.PValue, PValues.Format(c.PValue, c.Resamples)),
+                P(c.HolmPValue, c.HolmPValue is { } holm ? PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples) : ""), Markup.Escape(c.Test ?? "—"));
         return table;
     }
 

@@ -12,4 +12,15 @@ public static class Seeds
         z ^= z >> 31;
         return (int)(z & int.MaxValue);
     }
+
+    /// <summary>
+    /// A seed for one named quantity (a metric label): mixed with a stable hash of the name (FNV-1a over its UTF-16
+    /// code units), so the seed depends on what is drawn for, never on where it stands in a list.
+    /// </summary>
+    public static int Mix(int seed, string name)
+    {
+        var hash = 2166136261u;
+        foreach (var c in name) hash = (hash ^ c) * 16777619u;
+        return Mix(seed, (int)hash);
+    }
 }

@@ -103,7 +103,7 @@ public abstract class Dataset
         var test = Interactions(split.Test);
         var parts = validation is null ? new[] { train, test } : [train, validation, test];
         int[] Rows(int part) => Enumerable.Range(parts.Take(part).Sum(p => p.Count), parts[part].Count).ToArray();
-        return new PredefinedSplit(name, Concatenate(parts), Rows(0), validation is null ? [] : Rows(1), Rows(parts.Length - 1));
+        return new PredefinedSplit(name, Core.Data.Interactions.Concatenate(parts), Rows(0), validation is null ? [] : Rows(1), Rows(parts.Length - 1));
     }
 
     /// <summary>The manifest of predefined split <paramref name="name"/>: its train, validation and test tables.</summary>
@@ -133,8 +133,4 @@ public abstract class Dataset
                 Manifest.InteractionTables.Select(t => t.Name).ToList()));
         return manifest;
     }
-
-    private static Interactions Concatenate(Interactions[] parts) =>
-        new(parts[0].Users, parts[0].Items, [.. parts.SelectMany(p => p.User)], [.. parts.SelectMany(p => p.Item)], [.. parts.SelectMany(p => p.Rating)],
-            [.. parts.SelectMany(p => p.Timestamp)], parts.All(p => p.HasRatings), parts.All(p => p.HasTimestamps));
 }

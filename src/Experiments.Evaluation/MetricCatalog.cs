@@ -15,6 +15,7 @@ public static class MetricCatalog
         new("recall", true, [Ranking], "Relevant items in the top K, divided by the user's relevant items."),
         new("ndcg", true, [Ranking], "DCG of the top K over the ideal DCG (binary gains, or 2^grade − 1 with graded relevance)."),
         new("map", true, [Ranking], "Sum of precision at each relevant position in the top K, divided by min(K, relevant items)."),
+        new("map-relevant", true, [Ranking], "Sum of precision at each relevant position in the top K, divided by all relevant items: the older MAP of Microsoft Recommenders' published tables."),
         new("hit-rate", true, [Ranking], "Share of users with at least one relevant item in the top K."),
         new("mrr", true, [Ranking], "1 / rank of the first relevant item in the top K (0 if none)."),
         new("coverage", true, [Ranking], "Share of the catalogue that appears in at least one user's top K."),

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Experiments.Core;
+using Experiments.Evaluation;
+using Experiments.Evaluation.Statistics;
 using Experiments.Store;
 
 namespace Experiments.Reports;
@@ -69,15 +71,19 @@ public static class ReportWriter
         }
         if (details.Comparisons.Count > 0)
         {
+            var units = StoredEvaluation.Of(run).Task == MetricCatalog.Classification ? "test rows" : "test users";
             md.AppendLine();
             md.AppendLine($"## Paired tests against {details.Comparisons[0].Baseline}");
             md.AppendLine();
-            md.AppendLine("Difference = model − baseline on the same test users; interval: paired bootstrap; p: two-sided sign-flip permutation test.");
+            md.AppendLine($"Difference = model − baseline on the same {units}; interval: paired percentile bootstrap (or DeLong's normal interval); " +
+                          "p: two-sided paired permutation test (each unit's two values exchanged at random), or DeLong's test of two AUCs; " +
+                          "Holm p: adjusted over all the tests of the split (≤: a bound, set by p-values at their resampling floor; more resamples resolve it). docs/metrics.md gives the rules.");
             md.AppendLine();
-            md.AppendLine("| split | metric | model | difference | p-value |");
-            md.AppendLine("|---|---|---|---:|---:|");
+            md.AppendLine("| split | metric | model | difference | p-value | Holm p | test |");
+            md.AppendLine("|---|---|---|---:|---:|---:|---|");
             foreach (var c in details.Comparisons)
-                md.AppendLine($"| {c.Split} | {c.Metric} | {c.Model} | {MetricCell.Number(c.Difference)} [{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}] | {FormatP(c.PValue)} |");
+                md.AppendLine($"| {c.Split} | {c.Metric} | {c.Model} | {MetricCell.Number(c.Difference)} [{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}] | " +
+                              $"{Escape(PValues.Format(c.PValue, c.Resamples))} | {(c.HolmPValue is { } holm ? Escape(PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples)) : "—")} | {c.Test ?? "—"} |");
         }
         md.AppendLine();
         md.AppendLine("## Data checks");
@@ -116,8 +122,6 @@ public static class ReportWriter
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         });
-
-    public static string FormatP(double p) => p < 0.001 ? "< 0.001" : p.ToString("F3", CultureInfo.InvariantCulture);
 
     private static string Stamp(DateTime t) => t.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 

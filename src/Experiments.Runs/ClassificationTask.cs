@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Experiments.Core.Definitions;
 using Experiments.Ctr;
@@ -6,6 +7,7 @@ using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Classification;
+using Experiments.Store;
 using Experiments.Text;
 
 namespace Experiments.Runs;
@@ -40,20 +42,21 @@ internal sealed class ClassificationTask : IExperimentTask
     private static ClickLogSchema? SchemaOf(DatasetSpec spec) => spec.Files is null ? null : new ClickLogSchema(spec.Columns.Label!, spec.Columns.Numeric,
         [.. new[] { spec.Columns.User, spec.Columns.Item }.OfType<string>(), .. spec.Columns.Categorical], spec.Columns.Text);
 
-    private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, IReadOnlyDictionary<string, TextEmbedding> Encoders) : TaskSplit(Name);
+    /// <summary><paramref name="TestRows"/>: the test rows' positions in their labelled table, which name them in paired tests.</summary>
+    private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, int[] TestRows, IReadOnlyDictionary<string, TextEmbedding> Encoders) : TaskSplit(Name);
 
     public IEnumerable<TaskSplit> Splits()
     {
         var definition = _run.Definition;
-        foreach (var (name, train, validation, test) in _predefined is { } fixedSplit ? [Predefined(fixedSplit)] : Cut(_log!))
+        foreach (var (name, train, validation, test, testRows) in _predefined is { } fixedSplit ? [Predefined(fixedSplit)] : Cut(_log!))
         {
             var encoders = RunEncoders.Fit(_run.Store, _run.RunId, definition, train, validation, name, _run.ReportFolder, _run.Observer, _run.Cancel);
-            yield return new Split(name, train, validation, test, encoders);
+            yield return new Split(name, train, validation, test, testRows, encoders);
         }
     }
 
     /// <summary>The definition's split of one click log: k folds, random rows, or stratified by label.</summary>
-    private IEnumerable<(string, ClickLog, ClickLog?, ClickLog)> Cut(ClickLog log)
+    private IEnumerable<(string, ClickLog, ClickLog?, ClickLog, int[])> Cut(ClickLog log)
     {
         var (spec, seed) = (_run.Definition.Split, _run.Definition.Seed);
         _run.Observer.Stage($"Splitting {log.Count:N0} rows ({spec.Method})");
@@ -63,16 +66,17 @@ internal sealed class ClassificationTask : IExperimentTask
             "random" => [RowSplitter.Random(log.Count, spec.TestFraction, spec.ValidationFraction, seed)],
             _ => [RowSplitter.Stratified(Classes(log), spec.TestFraction, spec.ValidationFraction, seed)],
         };
-        return splits.Select(s => (s.Name, log.Subset(s.Train), s.Validation.Length > 0 ? log.Subset(s.Validation) : null, log.Subset(s.Test)));
+        return splits.Select(s => (s.Name, log.Subset(s.Train), s.Validation.Length > 0 ? log.Subset(s.Validation) : null, log.Subset(s.Test), s.Test));
     }
 
     /// <summary>Fixed train and test logs; without a validation log, a validation fraction is carved from training, stratified by label, seeded.</summary>
-    private (string, ClickLog, ClickLog?, ClickLog) Predefined((ClickLog Train, ClickLog? Validation, ClickLog Test) split)
+    private (string, ClickLog, ClickLog?, ClickLog, int[]) Predefined((ClickLog Train, ClickLog? Validation, ClickLog Test) split)
     {
         var spec = _run.Definition.Split;
-        if (split.Validation is not null || spec.ValidationFraction == 0) return (spec.Name!, split.Train, split.Validation, split.Test);
+        var testRows = Enumerable.Range(0, split.Test.Count).ToArray();
+        if (split.Validation is not null || spec.ValidationFraction == 0) return (spec.Name!, split.Train, split.Validation, split.Test, testRows);
         var carved = RowSplitter.Stratified(Classes(split.Train), 0, spec.ValidationFraction, _run.Definition.Seed);
-        return (spec.Name!, split.Train.Subset(carved.Train), carved.Validation.Length > 0 ? split.Train.Subset(carved.Validation) : null, split.Test);
+        return (spec.Name!, split.Train.Subset(carved.Train), carved.Validation.Length > 0 ? split.Train.Subset(carved.Validation) : null, split.Test, testRows);
     }
 
     private static int[] Classes(ClickLog log) => log.Labels.Select(l => l ? 1 : 0).ToArray();
@@ -110,8 +114,10 @@ internal sealed class ClassificationTask : IExperimentTask
             calibration = Curves.Calibration(test.Labels, probabilities).Select(b => new { b.MeanPredicted, b.ObservedRate, b.Count }),
         }, new JsonSerializerOptions { WriteIndented = true }));
         RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "classification-details", details);
+        // Each test row's label, score and decision, named by its row, for paired tests against the other models.
+        var units = new UserValuesRecord(split.TestRows.Select(r => r.ToString(CultureInfo.InvariantCulture)).ToList(), result.PerRow!);
         // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
-        return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, null,
+        return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, units,
             [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)]);
     }
 }

@@ -42,7 +42,7 @@ public static class EaseBenchmark
         progress?.Report($"{o.Dataset}: {train.Count:N0} training and {test.Count:N0} test rows, {data.Users.Count:N0} users, {data.Items.Count:N0} items");
         var metric = new MetricName("ndcg", 10);
         var rows = new List<EaseBenchmarkRow>();
-        double[]? reference = null;
+        IReadOnlyDictionary<string, double[]>? reference = null;
         foreach (var cap in o.MaxItems)
             foreach (var wide in o.BothPrecisions ? [true, false] : new[] { false })
             {
@@ -59,9 +59,9 @@ public static class EaseBenchmark
                 var cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
                 var peak = PeakResident();
                 var evaluation = RecommenderEvaluator.Evaluate(model, train, test, [metric], new EvaluationSpec { BootstrapSamples = 0 }, o.Seed, cancel: cancel);
-                var perUser = evaluation.PerUser.Values[metric.ToString()];
+                var perUser = evaluation.PerUser.Values;
                 reference ??= perUser;
-                var difference = PairedTest.Compare(reference, perUser, 1000, 0.95, o.Seed);
+                var difference = PairedComparison.Compare([metric], reference, perUser, new PairedSettings(1000, 0.95, o.Seed)).Single();
                 rows.Add(new EaseBenchmarkRow(model.Precision, model.MaxItems, model.ModelledItems.Count, seconds, cpuSeconds, peak, before, evaluation.Values[0].Value,
                     difference.Difference, difference.Lower, difference.Upper, model.Residual));
                 progress?.Report($"{model.Precision}, {model.ModelledItems.Count:N0} items: fit {seconds:F1} s ({cpuSeconds:F1} s CPU), peak {peak / 1048576.0:F0} MiB (from {before / 1048576.0:F0}), NDCG@10 {rows[^1].Ndcg10:F4}");

@@ -116,25 +116,24 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         }
     }
 
-    /// <summary>Paired tests of every model against the baseline (the first model unless named), metric by metric, on this split.</summary>
+    /// <summary>
+    /// Paired tests of every model against the baseline (the first model unless named), metric by metric, on this
+    /// split's units, with the definition's resamples, level and seed; Holm adjusts over the split's tests.
+    /// </summary>
     private void CompareWithBaseline(long runId, ExperimentDefinition definition, string split, IReadOnlyDictionary<string, UserValuesRecord> units)
     {
         var spec = definition.Evaluation;
         var baseline = spec.Baseline ?? definition.Models[0].Name;
-        if (spec.BootstrapSamples == 0 || !units.TryGetValue(baseline, out var reference)) return;
+        if (!units.TryGetValue(baseline, out var reference)) return;
+        var settings = new PairedSettings(spec.BootstrapSamples, spec.ConfidenceLevel, definition.Seed);
         var comparisons = new List<ComparisonRecord>();
         foreach (var model in definition.Models.Where(m => m.Name != baseline && units.ContainsKey(m.Name)))
         {
             var values = units[model.Name];
-            if (!values.Users.SequenceEqual(reference.Users)) continue; // different test users: not a paired design
-            foreach (var (metric, baselineValues) in reference.Values)
-            {
-                if (!values.Values.TryGetValue(metric, out var modelValues)) continue;
-                var test = PairedTest.Compare(baselineValues, modelValues, spec.BootstrapSamples, spec.ConfidenceLevel, definition.Seed);
-                comparisons.Add(new ComparisonRecord(split, metric, baseline, model.Name, test.Difference, test.Lower, test.Upper, test.PValue, test.Users));
-            }
+            if (!values.Users.SequenceEqual(reference.Users)) continue; // different test units: not a paired design
+            comparisons.AddRange(RunComparison.Trials(definition.Metrics, settings, split, baseline, model.Name, reference, values));
         }
-        if (comparisons.Count > 0) store.RecordComparisons(runId, comparisons);
+        if (comparisons.Count > 0) store.RecordComparisons(runId, RunComparison.WithHolm(comparisons));
     }
 
     private void RecordChecks(long runId, Dataset dataset, IRunObserver observer)

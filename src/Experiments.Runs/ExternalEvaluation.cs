@@ -5,7 +5,6 @@ using Experiments.Datasets.Loading;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Classification;
 using Experiments.Evaluation.Ranking;
-using Experiments.Evaluation.Statistics;
 
 namespace Experiments.Runs;
 
@@ -101,13 +100,8 @@ public static class ExternalEvaluation
                     : RankingMetrics.Compute(metrics[m].Name, top, set, k);
             }
         }
-        var values = metrics.Select((metric, m) =>
-        {
-            if (metric.Name == "coverage") return new MetricValue(metric.Name, metric.K, covered.Count(c => c) / (double)covered.Length, null, null, users.Count);
-            var v = perUser[m];
-            var (lo, hi) = spec.BootstrapSamples > 0 ? Bootstrap.Interval(v.Length, d => d.Average(i => v[i]), spec.BootstrapSamples, spec.ConfidenceLevel, seed + m) : (double.NaN, double.NaN);
-            return new MetricValue(metric.Name, metric.K, v.Average(), double.IsNaN(lo) ? null : lo, double.IsNaN(hi) ? null : hi, v.Length);
-        }).ToList();
+        var values = RecommenderEvaluator.Aggregate(metrics, perUser, spec, seed,
+            (m, v) => metrics[m].Name == "coverage" ? covered.Count(c => c) / (double)covered.Length : v.Average());
         var missing = users.Count(u => !predicted.ContainsKey(u));
         return new ExternalEvaluationResult(MetricCatalog.Ranking, values,
             $"ranking of the predicted items per user ({users.Count} users with relevant items{(missing > 0 ? $", {missing} of them without predictions: scored 0" : "")}; catalogue = items in either file, {catalogue.Count}){(spec.GradedRelevance ? ", NDCG graded (gain 2^relevance − 1)" : "")}", null);

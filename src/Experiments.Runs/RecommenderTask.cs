@@ -32,23 +32,19 @@ internal sealed class RecommenderTask : IExperimentTask
         _similarity = definition.Metrics.Any(m => m.Name == "diversity") ? CategorySimilarityOf(dataset, _data) : null;
     }
 
-    private sealed record Split(string Name, Interactions Train, Interactions? Validation, Interactions Test) : TaskSplit(Name);
+    private sealed record Split(InteractionSplit Data) : TaskSplit(Data.Name);
 
     public IEnumerable<TaskSplit> Splits()
     {
         var definition = _run.Definition;
-        _run.Observer.Stage($"Splitting {_data.Count:N0} interactions ({definition.Split.Method})");
-        foreach (var split in SplitterFactory.Create(definition.Split, _dataset.PredefinedSplit).Split(_data, definition.Seed))
-        {
-            if (split.Train.Length == 0 || split.Test.Length == 0)
-                throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Length} training and {split.Test.Length} test rows; both must be non-empty. Change the split fractions.");
-            yield return new Split(split.Name, _data.Subset(split.Train), split.Validation.Length > 0 ? _data.Subset(split.Validation) : null, _data.Subset(split.Test));
-        }
+        _run.Observer.Stage($"Splitting {_data.Count:N0} interactions ({definition.Split.Method}, by {definition.Split.Unit})");
+        foreach (var split in InteractionSplits.Split(_data, definition.Split, definition.Seed, _dataset.PredefinedSplit))
+            yield return new Split(split);
     }
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {
-        var split = (Split)taskSplit;
+        var split = ((Split)taskSplit).Data;
         var (definition, observer, cancel) = (_run.Definition, _run.Observer, _run.Cancel);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
@@ -61,12 +57,17 @@ internal sealed class RecommenderTask : IExperimentTask
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name})");
         var evaluation = RecommenderEvaluator.Evaluate(fitted, split.Train, split.Test, definition.Metrics, definition.Evaluation, definition.Seed,
-            _similarity, new Progress<double>(f => observer.Progress(model.Name, f)), cancel);
+            _similarity, new Progress<double>(f => observer.Progress(model.Name, f)), cancel, split.Validation);
         var units = evaluation.PerUser.Values.Count > 0
             ? new UserValuesRecord(evaluation.PerUser.Users.Select(u => split.Test.Users[u]).ToList(), evaluation.PerUser.Values)
             : null;
-        return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, evaluation.Protocol, units, []);
+        // A share of unreachable test pairs (row splits) is kept beside the metrics, so tables and reports show it.
+        IReadOnlyList<MetricValue> extra = evaluation.Unreachable is { } unreachable && unreachable > 0
+            ? [new MetricValue(RecommenderEvaluator.Unreachable, null, unreachable, null, null, evaluation.Users)]
+            : [];
+        return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, $"{evaluation.Protocol}; {split.Unit}", units, extra);
     }
+
 
     /// <summary>Item similarity by category, from the data set's item table, indexed like the interactions' items.</summary>
     private static CategorySimilarity CategorySimilarityOf(Dataset dataset, Interactions data)

@@ -116,5 +116,12 @@ internal static class Migrations
             users       INTEGER NOT NULL
         );
         """,
+        // Paired tests name their test, carry Holm's adjusted p (and whether it is a bound) and the permutations behind p.
+        """
+        ALTER TABLE comparisons ADD COLUMN test TEXT;
+        ALTER TABLE comparisons ADD COLUMN p_holm REAL;
+        ALTER TABLE comparisons ADD COLUMN resamples INTEGER;
+        ALTER TABLE comparisons ADD COLUMN p_holm_bound INTEGER;
+        """,
     ];
 }

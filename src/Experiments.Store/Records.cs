@@ -59,10 +59,21 @@ public sealed record RunRecord(
     string? Error,
     int Trials);
 
-/// <summary>A paired test of one model against the run's baseline on one split and metric: model − baseline.</summary>
-public sealed record ComparisonRecord(string Split, string Metric, string Baseline, string Model, double Difference, double Lower, double Upper, double PValue, int Users);
+/// <summary>
+/// A paired test of one model against the run's baseline on one split and metric: model − baseline, on
+/// <paramref name="Users"/> units (test users, or test rows for classification). <paramref name="Test"/> names the
+/// test; <paramref name="HolmPValue"/> is p adjusted by Holm over the split's tests, and <paramref name="HolmBound"/> says
+/// it is only an upper bound (set by p-values at their resampling floor); <paramref name="Resamples"/> the permutations
+/// behind p (null for an analytic test). Records stored before these existed have them null.
+/// </summary>
+public sealed record ComparisonRecord(string Split, string Metric, string Baseline, string Model, double Difference, double Lower, double Upper, double PValue, int Users,
+    string? Test = null, double? HolmPValue = null, int? Resamples = null, bool? HolmBound = null);
 
-/// <summary>Each test user's value of each metric in one trial (user ids are the data set's own).</summary>
+/// <summary>
+/// Each test unit's values in one trial, for paired tests: per test user (ids are the data set's own) each ranking
+/// metric's value or a rating user's error sums, or per test row (ids are row positions) a classifier's label, score
+/// and decision.
+/// </summary>
 public sealed record UserValuesRecord(IReadOnlyList<string> Users, IReadOnlyDictionary<string, double[]> Values);
 
 /// <summary>A run with everything recorded under it.</summary>

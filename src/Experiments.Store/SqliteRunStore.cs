@@ -151,8 +151,9 @@ public sealed class SqliteRunStore : IRunStore
     public void RecordComparisons(long runId, IEnumerable<ComparisonRecord> comparisons) => Write(t =>
     {
         foreach (var c in comparisons)
-            Exec(t, "INSERT INTO comparisons(run_id, split_name, metric, baseline, model, difference, lower, upper, p_value, users) VALUES ($run, $split, $metric, $baseline, $model, $d, $lo, $hi, $p, $users)",
-                ("$run", runId), ("$split", c.Split), ("$metric", c.Metric), ("$baseline", c.Baseline), ("$model", c.Model), ("$d", c.Difference), ("$lo", c.Lower), ("$hi", c.Upper), ("$p", c.PValue), ("$users", c.Users));
+            Exec(t, "INSERT INTO comparisons(run_id, split_name, metric, baseline, model, difference, lower, upper, p_value, users, test, p_holm, resamples, p_holm_bound) VALUES ($run, $split, $metric, $baseline, $model, $d, $lo, $hi, $p, $users, $test, $holm, $resamples, $bound)",
+                ("$run", runId), ("$split", c.Split), ("$metric", c.Metric), ("$baseline", c.Baseline), ("$model", c.Model), ("$d", c.Difference), ("$lo", c.Lower), ("$hi", c.Upper), ("$p", c.PValue), ("$users", c.Users),
+                ("$test", c.Test), ("$holm", c.HolmPValue), ("$resamples", c.Resamples), ("$bound", c.HolmBound));
     });
 
     public void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error) =>
@@ -229,11 +230,12 @@ public sealed class SqliteRunStore : IRunStore
                 artifacts.Add(new ArtifactRecord(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt64(5), ParseStamp(reader.GetString(6))));
         var comparisons = new List<ComparisonRecord>();
-        using (var command = Command(null, "SELECT split_name, metric, baseline, model, difference, lower, upper, p_value, users FROM comparisons WHERE run_id = $id ORDER BY id", ("$id", runId)))
+        using (var command = Command(null, "SELECT split_name, metric, baseline, model, difference, lower, upper, p_value, users, test, p_holm, resamples, p_holm_bound FROM comparisons WHERE run_id = $id ORDER BY id", ("$id", runId)))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
                 comparisons.Add(new ComparisonRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4),
-                    reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetInt32(8)));
+                    reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetInt32(8),
+                    NullableString(reader, 9), NullableDouble(reader, 10), reader.IsDBNull(11) ? null : reader.GetInt32(11), reader.IsDBNull(12) ? null : reader.GetBoolean(12)));
         return new RunDetails(run, trials, issues, artifacts, comparisons);
     });
 

@@ -262,7 +262,7 @@ public sealed class DefinitionReader
             Dataset = dataset,
             Split = dataset.Files?.FixSplit == true
                 // Train and test files are the split: method "predefined" whether or not the definition says so.
-                ? new SplitSpec { Method = "predefined", Name = DataFiles.SplitName, ValidationFraction = split?["validationFraction"]?.Number ?? 0 }
+                ? new SplitSpec { Method = "predefined", Name = DataFiles.SplitName, ValidationFraction = split?["validationFraction"]?.Number ?? 0, Unit = split?["unit"]?.Text ?? SplitSpec.Pairs }
                 : split is null ? new SplitSpec() : new SplitSpec
                 {
                     Method = split["method"]!.Text!,
@@ -271,6 +271,7 @@ public sealed class DefinitionReader
                     N = (int)(split["n"]?.Number ?? 1),
                     Folds = (int)(split["folds"]?.Number ?? 5),
                     Name = split["name"]?.Text,
+                    Unit = split["unit"]?.Text ?? SplitSpec.Pairs,
                 },
             Encoders = root["encoders"]?.Items.Select(e => new EncoderSpec
             {

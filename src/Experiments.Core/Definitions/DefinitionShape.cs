@@ -137,22 +137,24 @@ public static class DefinitionShape
         PropertyShape Method() => new("method", new StringShape("How rows are split.", SplitMethods), Required: true);
         PropertyShape Test() => new("testFraction", new NumberShape("Share of rows held out for test.", 0, 1, true, true, 0.2));
         PropertyShape Validation() => new("validationFraction", new NumberShape("Share of rows held out for validation (taken from the non-test part).", 0, 1, ExclusiveMax: true, Default: 0));
+        PropertyShape Unit() => new("unit", new StringShape("Ranking and rating: 'pairs' splits distinct (user, item) pairs, repeated rows collapsed into one (weight: event count, or mean rating), so no test pair is also a training pair; 'rows' splits every row on its own, and the share of relevant test pairs that are also training items (unreachable) is reported.", SplitSpec.Units, SplitSpec.Pairs));
         return new TaggedObjectShape("How the data is split into train, validation and test.", "method", new Dictionary<string, ObjectShape>
         {
-            ["random"] = new("Random rows.", [Method(), Test(), Validation()]),
-            ["stratified"] = new("Per user: each user's rows are split with the same fractions.", [Method(), Test(), Validation()]),
-            ["temporal"] = new("Per user by time: each user's latest rows go to test.", [Method(), Test(), Validation()]),
+            ["random"] = new("Random rows.", [Method(), Test(), Validation(), Unit()]),
+            ["stratified"] = new("Per user: each user's rows are split with the same fractions.", [Method(), Test(), Validation(), Unit()]),
+            ["temporal"] = new("Per user by time: each user's latest rows go to test.", [Method(), Test(), Validation(), Unit()]),
             ["leave-last-n"] = new("Per user: the last n rows in time go to test.",
-                [Method(), new("n", new IntegerShape("Rows per user held out.", 1, 1000, 1))]),
+                [Method(), new("n", new IntegerShape("Interactions per user held out (distinct items with unit 'pairs').", 1, 1000, 1)), Unit()]),
             ["k-fold"] = new("K folds of random rows; every model is fitted once per fold.",
-                [Method(), new("folds", new IntegerShape("Number of folds.", 2, 20, 5))]),
-            ["cold-start-items"] = new("A share of items is held out entirely: test rows are those of unseen items.", [Method(), Test()]),
-            ["cold-start-users"] = new("A share of users is held out entirely: test rows are those of unseen users.", [Method(), Test()]),
+                [Method(), new("folds", new IntegerShape("Number of folds.", 2, 20, 5)), Unit()]),
+            ["cold-start-items"] = new("A share of items is held out entirely: test rows are those of unseen items.", [Method(), Test(), Unit()]),
+            ["cold-start-users"] = new("A share of users is held out entirely: test rows are those of unseen users.", [Method(), Test(), Unit()]),
             ["predefined"] = new("Train and test files shipped with the data set (e.g. MovieLens 100K's u1.base/u1.test), or your own train and test files.",
             [
                 Method(),
                 new("name", new StringShape("Name of the data set's predefined split; \"files\" (or left out) for your own train and test files.")),
                 new("validationFraction", new NumberShape("Share of the training rows held out for validation: per user (ranking, rating) or per label (classification), seeded.", 0, 1, ExclusiveMax: true, Default: 0)),
+                Unit(),
             ]),
         });
     }

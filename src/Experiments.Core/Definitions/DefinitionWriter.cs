@@ -122,6 +122,8 @@ public static class DefinitionWriter
                 w.WriteNumber("validationFraction", s.ValidationFraction);
                 break;
         }
+        // Written only when not the default, so definitions that leave it out keep their canonical form (and hash).
+        if (s.Unit != SplitSpec.Pairs) w.WriteString("unit", s.Unit);
         w.WriteEndObject();
     }
 

@@ -61,12 +61,12 @@ public sealed class ExperimentBuilder
         return With(d => d with
         {
             Dataset = configure is null ? spec : configure(spec),
-            Split = files.FixSplit ? new SplitSpec { Method = "predefined", Name = DataFiles.SplitName, ValidationFraction = d.Split.ValidationFraction } : d.Split,
+            Split = files.FixSplit ? new SplitSpec { Method = "predefined", Name = DataFiles.SplitName, ValidationFraction = d.Split.ValidationFraction, Unit = d.Split.Unit } : d.Split,
         });
     }
 
-    public ExperimentBuilder Split(string method, double testFraction = 0.2, double validationFraction = 0, int n = 1, int folds = 5, string? name = null) =>
-        With(d => d with { Split = new SplitSpec { Method = method, TestFraction = testFraction, ValidationFraction = validationFraction, N = n, Folds = folds, Name = name } });
+    public ExperimentBuilder Split(string method, double testFraction = 0.2, double validationFraction = 0, int n = 1, int folds = 5, string? name = null, string unit = SplitSpec.Pairs) =>
+        With(d => d with { Split = new SplitSpec { Method = method, TestFraction = testFraction, ValidationFraction = validationFraction, N = n, Folds = folds, Name = name, Unit = unit } });
 
     public ExperimentBuilder AddModel(string type, Action<Dictionary<string, object>>? parameters = null, string? name = null)
     {

@@ -141,6 +141,12 @@ public sealed record ClicksFromRatings(double PositiveRating = 4, int NegativesP
 
 public sealed record SplitSpec
 {
+    /// <summary>Ranking and rating: repeated (user, item) rows collapse into one interaction before splitting (the default).</summary>
+    public const string Pairs = "pairs";
+    /// <summary>Ranking and rating: every row is split on its own, so a pair can be both in training and in test.</summary>
+    public const string Rows = "rows";
+    public static readonly IReadOnlyList<string> Units = [Pairs, Rows];
+
     /// <summary>random, stratified, temporal, leave-last-n, k-fold, cold-start-items, cold-start-users or predefined.</summary>
     public string Method { get; init; } = "stratified";
     public double TestFraction { get; init; } = 0.2;
@@ -151,6 +157,8 @@ public sealed record SplitSpec
     public int Folds { get; init; } = 5;
     /// <summary>The data set's predefined split (e.g. "u1" for MovieLens 100K) for method "predefined"; "files" for own train and test files.</summary>
     public string? Name { get; init; }
+    /// <summary>What is split, for ranking and rating: <see cref="Pairs"/> or <see cref="Rows"/>.</summary>
+    public string Unit { get; init; } = Pairs;
 }
 
 public sealed record ModelSpec

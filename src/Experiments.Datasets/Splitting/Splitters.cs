@@ -141,6 +141,44 @@ public static class SplitterFactory
     };
 }
 
+/// <summary>The train, validation (null when none was asked for) and test interactions of one split, and what its units were.</summary>
+public sealed record InteractionSplit(string Name, Interactions Train, Interactions? Validation, Interactions Test, string Unit);
+
+/// <summary>
+/// Splits an interaction table for ranking and rating as a definition says. By default the split unit is the distinct
+/// (user, item) pair (<see cref="Interactions.UniquePairs"/>): repeats collapse first, so a test pair is never also a
+/// training or validation pair. With <see cref="SplitSpec.Rows"/> every row is split on its own. A predefined split's
+/// files are collapsed each on its own; whatever pairs the files share stay on both sides.
+/// </summary>
+public static class InteractionSplits
+{
+    public static IEnumerable<InteractionSplit> Split(Interactions data, SplitSpec spec, int seed, Func<string, PredefinedSplit> predefined)
+    {
+        var pairs = spec.Unit == SplitSpec.Pairs;
+        if (spec.Method == "predefined")
+        {
+            var files = predefined(spec.Name ?? throw new ExperimentsException("A predefined split needs a \"name\"."));
+            var (train, test) = (files.All.Subset(files.Train), files.All.Subset(files.Test));
+            if (pairs) (train, test) = (train.UniquePairs(), test.UniquePairs());
+            yield return Checked(new InteractionSplit(files.Name, train, null, test, Describe(files.All, train.Count + test.Count, pairs)));
+            yield break;
+        }
+        var units = pairs ? data.UniquePairs() : data;
+        var unit = Describe(data, units.Count, pairs);
+        foreach (var split in SplitterFactory.Create(spec, predefined).Split(units, seed))
+            yield return Checked(new InteractionSplit(split.Name, units.Subset(split.Train), split.Validation.Length > 0 ? units.Subset(split.Validation) : null, units.Subset(split.Test), unit));
+    }
+
+    private static string Describe(Interactions rows, int units, bool pairs) => !pairs
+        ? $"split by rows ({rows.Count:N0}): a (user, item) pair may be both in training and in test"
+        : $"split by distinct (user, item) pairs ({units:N0} from {rows.Count:N0} rows; a pair's weight is its {(rows.HasRatings ? "mean rating" : "number of events")}, its time the first)";
+
+    private static InteractionSplit Checked(InteractionSplit split) =>
+        split.Train.Count == 0 || split.Test.Count == 0
+            ? throw new ExperimentsException($"Split '{split.Name}' left {split.Train.Count} training and {split.Test.Count} test interactions; both must be non-empty. Change the split fractions.")
+            : split;
+}
+
 internal static class SplitMath
 {
     internal sealed record Parts(List<int> Train, List<int> Validation, List<int> Test);

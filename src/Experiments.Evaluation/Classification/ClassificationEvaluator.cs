@@ -4,13 +4,17 @@ using Experiments.Evaluation.Statistics;
 
 namespace Experiments.Evaluation.Classification;
 
-/// <summary>The metrics of a classifier, the decision threshold used, and how it was chosen.</summary>
-public sealed record ClassificationResult(IReadOnlyList<MetricValue> Values, double? Threshold, string Protocol, long[,] Confusion, IReadOnlyList<ClassScores> PerClass);
+/// <summary>
+/// The metrics of a classifier, the decision threshold used, and how it was chosen; for binary classifiers also each
+/// test row's label, score and decision (<see cref="UnitStatistics"/>), for paired tests between models.
+/// </summary>
+public sealed record ClassificationResult(IReadOnlyList<MetricValue> Values, double? Threshold, string Protocol, long[,] Confusion, IReadOnlyList<ClassScores> PerClass,
+    IReadOnlyDictionary<string, double[]>? PerRow = null);
 
 /// <summary>
 /// Evaluates classifiers. Binary: the threshold is chosen on validation data by the definition's rule (max-F1,
-/// target precision, or fixed) and applied to the test data; AUC gets DeLong's interval, every other metric a
-/// percentile bootstrap over test rows. Multiclass: predicted class = highest probability.
+/// target precision, or fixed) and applied to the test data; AUC gets DeLong's interval (always: it needs no
+/// resampling), every other metric a percentile bootstrap over test rows. Multiclass: predicted class = highest probability.
 /// </summary>
 public static class ClassificationEvaluator
 {
@@ -20,40 +24,38 @@ public static class ClassificationEvaluator
         if (labels.Length != scores.Length) throw new ArgumentException("Labels and scores differ in length.");
         if (labels.Length == 0) throw new ExperimentsException("The test set is empty, so classification metrics are undefined.");
         var (threshold, how) = ChooseThreshold(spec, validation);
+        var rows = UnitStatistics.BinaryRows(labels, scores, threshold);
+        var all = UnitStatistics.All(labels.Length);
+        var positives = CountClass(labels, true);
         var values = new List<MetricValue>();
+        var notes = new List<string>();
         foreach (var metric in metrics)
         {
             var name = metric.Name;
+            var statistic = UnitStatistics.For(metric)!;
+            var value = statistic.Compute(rows, all);
+            if (double.IsNaN(value))
+                throw new ExperimentsException($"Metric '{name}' is undefined on these {labels.Length} test rows: {(positives == 0 ? "none is positive" : "all are positive")}.");
+            double? lower = null, upper = null;
             if (name == "auc")
             {
-                if (spec.BootstrapSamples > 0 && CountClass(labels, true) >= 2 && CountClass(labels, false) >= 2)
-                {
-                    var (auc, lower, upper) = DeLong.Interval(labels, scores, spec.ConfidenceLevel);
-                    values.Add(new MetricValue(name, null, auc, lower, upper, labels.Length));
-                }
-                else values.Add(new MetricValue(name, null, Binary(name, labels, scores, threshold), null, null, labels.Length));
-                continue;
+                if (positives >= 2 && labels.Length - positives >= 2) (_, lower, upper) = DeLong.Interval(labels, scores, spec.ConfidenceLevel);
             }
-            var value = Binary(name, labels, scores, threshold);
-            double? lo = null, hi = null;
-            if (spec.BootstrapSamples > 0)
+            else if (spec.BootstrapSamples > 0)
             {
-                var (l, h) = Bootstrap.Interval(labels.Length, draw =>
-                {
-                    var drawnLabels = draw.Select(i => labels[i]).ToArray();
-                    // A resample with one class has no AUC or PR-AUC: it counts at the full-sample value.
-                    if (name is "pr-auc" && !drawnLabels.Contains(true)) return value;
-                    return Binary(name, drawnLabels, draw.Select(i => scores[i]).ToArray(), threshold);
-                }, spec.BootstrapSamples, spec.ConfidenceLevel, seed);
-                (lo, hi) = (l, h);
+                var interval = Bootstrap.Interval(labels.Length, draw => statistic.Compute(rows, draw), spec.BootstrapSamples, spec.ConfidenceLevel, Seeds.Mix(seed, metric.ToString()));
+                (lower, upper) = (NullIfNaN(interval.Lower), NullIfNaN(interval.Upper));
+                if (interval.Redrawn > 0)
+                    notes.Add(lower is null
+                        ? $"{name}: no interval, too few resamples define it"
+                        : $"{name} interval: {interval.Redrawn} resamples without a positive row were drawn again");
             }
-            values.Add(new MetricValue(name, null, value, lo, hi, labels.Length));
+            values.Add(new MetricValue(name, null, value, lower, upper, labels.Length));
         }
-        var confusion = BinaryMetrics.Confusion(labels, scores, threshold);
         var multiclass = new MulticlassMetrics(labels.Select(l => l ? 1 : 0).ToArray(), scores.Select(s => s >= threshold ? 1 : 0).ToArray(), 2);
-        var positives = CountClass(labels, true);
         return new ClassificationResult(values, threshold,
-            $"binary classification of {labels.Length} test rows ({positives} positive); decision threshold {how}", multiclass.Confusion, multiclass.PerClass());
+            $"binary classification of {labels.Length} test rows ({positives} positive); decision threshold {how}{string.Concat(notes.Select(n => "; " + n))}",
+            multiclass.Confusion, multiclass.PerClass(), rows);
     }
 
     public static ClassificationResult EvaluateMulticlass(int[] truth, double[][] probabilities, int classes, IReadOnlyList<MetricName> metrics, EvaluationSpec spec, int seed)
@@ -86,8 +88,11 @@ public static class ClassificationEvaluator
             var value = Compute(metric.Name, truth, predicted, probabilities);
             double? lo = null, hi = null;
             if (spec.BootstrapSamples > 0)
-                (lo, hi) = Bootstrap.Interval(truth.Length, draw => Compute(metric.Name, draw.Select(i => truth[i]).ToArray(), draw.Select(i => predicted[i]).ToArray(), draw.Select(i => probabilities[i]).ToArray()),
-                    spec.BootstrapSamples, spec.ConfidenceLevel, seed);
+            {
+                var interval = Bootstrap.Interval(truth.Length, draw => Compute(metric.Name, draw.Select(i => truth[i]).ToArray(), draw.Select(i => predicted[i]).ToArray(), draw.Select(i => probabilities[i]).ToArray()),
+                    spec.BootstrapSamples, spec.ConfidenceLevel, Seeds.Mix(seed, metric.ToString()));
+                (lo, hi) = (interval.Lower, interval.Upper);
+            }
             values.Add(new MetricValue(metric.Name, null, value, lo, hi, truth.Length));
         }
         var all = new MulticlassMetrics(truth, predicted, classes);
@@ -107,38 +112,9 @@ public static class ClassificationEvaluator
         return (BinaryMetrics.MaxF1Threshold(v.Labels, v.Scores), "by max F1 on validation");
     }
 
-    private static double Binary(string name, bool[] labels, double[] scores, double threshold)
-    {
-        var c = BinaryMetrics.Confusion(labels, scores, threshold);
-        return name switch
-        {
-            "accuracy" or "micro-f1" => c.Accuracy,
-            "precision" => c.Precision,
-            "recall" => c.Recall,
-            "f1" => c.F1,
-            "auc" => BinaryMetrics.RocAuc(labels, scores),
-            "pr-auc" => BinaryMetrics.AveragePrecision(labels, scores),
-            "log-loss" => BinaryMetrics.LogLoss(labels, scores),
-            "macro-precision" => (c.Precision + Negative(c).Precision) / 2,
-            "macro-recall" => (c.Recall + Negative(c).Recall) / 2,
-            "macro-f1" => (c.F1 + Negative(c).F1) / 2,
-            "weighted-precision" => Weighted(c, x => x.Precision),
-            "weighted-recall" => Weighted(c, x => x.Recall),
-            "weighted-f1" => Weighted(c, x => x.F1),
-            _ => throw new ExperimentsException($"'{name}' is not a classification metric."),
-        };
-    }
-
-    // The same counts seen from the negative class.
-    private static BinaryConfusion Negative(BinaryConfusion c) => new(c.TrueNegatives, c.FalseNegatives, c.TruePositives, c.FalsePositives);
-
-    private static double Weighted(BinaryConfusion c, Func<BinaryConfusion, double> score)
-    {
-        double positives = c.TruePositives + c.FalseNegatives, negatives = c.TrueNegatives + c.FalsePositives;
-        return (score(c) * positives + score(Negative(c)) * negatives) / (positives + negatives);
-    }
-
     private static int CountClass(bool[] labels, bool value) => labels.Count(l => l == value);
+
+    private static double? NullIfNaN(double x) => double.IsNaN(x) ? null : x;
 
     private static int ArgMax(double[] row)
     {

@@ -52,9 +52,19 @@ public static class RankingMetrics
         return ideal == 0 ? 0 : dcg / ideal;
     }
 
-    public static double AveragePrecision(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
+    /// <summary>Average precision at K: the precision at each relevant position of the top K, summed, over min(K, |R|) (<c>map@K</c>).</summary>
+    public static double AveragePrecision(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k) =>
+        relevant.Count == 0 ? 0 : PrecisionSum(ranked, relevant, k) / Math.Min(k, relevant.Count);
+
+    /// <summary>
+    /// The same sum over all |R| relevant items (<c>map-relevant@K</c>): the older MAP of Microsoft Recommenders'
+    /// <c>map</c> function and its published tables, which cannot reach 1 for a user with more than K relevant items.
+    /// </summary>
+    public static double AveragePrecisionOverRelevant(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k) =>
+        relevant.Count == 0 ? 0 : PrecisionSum(ranked, relevant, k) / relevant.Count;
+
+    private static double PrecisionSum(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
     {
-        if (relevant.Count == 0) return 0;
         var hits = 0;
         var sum = 0.0;
         for (var i = 0; i < Math.Min(k, ranked.Length); i++)
@@ -63,7 +73,7 @@ public static class RankingMetrics
                 hits++;
                 sum += (double)hits / (i + 1);
             }
-        return sum / Math.Min(k, relevant.Count);
+        return sum;
     }
 
     public static double ReciprocalRank(ReadOnlySpan<int> ranked, IReadOnlySet<int> relevant, int k)
@@ -79,6 +89,7 @@ public static class RankingMetrics
         "recall" => Recall(ranked, relevant, k),
         "ndcg" => Ndcg(ranked, relevant, k),
         "map" => AveragePrecision(ranked, relevant, k),
+        "map-relevant" => AveragePrecisionOverRelevant(ranked, relevant, k),
         "hit-rate" => HitRate(ranked, relevant, k),
         "mrr" => ReciprocalRank(ranked, relevant, k),
         _ => throw new ArgumentException($"'{metric}' is not a ranking metric."),

@@ -3,6 +3,7 @@ using Experiments.Ctr;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation.Classification;
+using Experiments.Evaluation.Statistics;
 using Experiments.Core.Definitions;
 
 namespace Experiments.Tests.Ctr;
@@ -88,6 +89,21 @@ public sealed class CtrRunTests
         Assert.IsTrue(pfi.GetProperty("topSlots").GetArrayLength() > 0);
         var columns = pfi.GetProperty("bySourceColumn").EnumerateArray().Select(c => c.GetProperty("Column").GetString()).ToList();
         CollectionAssert.IsSubsetOf(columns, new[] { "position" }.Concat(Enumerable.Range(1, 13).Select(i => $"I{i}")).Concat(Enumerable.Range(1, 26).Select(i => $"C{i}")).ToList());
+
+        // ffm is compared with the baseline on the same test rows: resampling tests for every metric, DeLong's for AUC.
+        var tests = details.Comparisons.Select(c => (c.Metric, c.Test)).ToList();
+        CollectionAssert.AreEquivalent(new[] { ("auc", PairedComparison.Resampled), ("auc", PairedComparison.DeLongTest), ("log-loss", PairedComparison.Resampled), ("f1", PairedComparison.Resampled) }, tests);
+        double Auc(int trial) => details.Trials[trial].Metrics.Single(m => m.Name == "auc").Value;
+        var delong = details.Comparisons.Single(c => c.Test == PairedComparison.DeLongTest);
+        Assert.AreEqual(Auc(1) - Auc(0), delong.Difference, 1e-12);
+        Assert.AreEqual(details.Trials[0].Metrics.Single(m => m.Name == "auc").Users, delong.Users, "the test rows are the units");
+        Assert.IsNull(delong.Resamples);
+        // Holm over the four tests of the split: the smallest raw p is multiplied by 4 (capped at 1).
+        var smallest = details.Comparisons.MinBy(c => c.PValue)!;
+        Assert.AreEqual(Math.Min(1, 4 * smallest.PValue), smallest.HolmPValue!.Value, 1e-12);
+        var units = store.GetUserValues(details.Trials[1].Id)!;
+        CollectionAssert.AreEquivalent(new[] { UnitStatistics.Label, UnitStatistics.Score, UnitStatistics.Decision }, units.Values.Keys.ToList());
+        Assert.AreEqual(delong.Users, units.Users.Count);
     }
 
     [TestMethod]

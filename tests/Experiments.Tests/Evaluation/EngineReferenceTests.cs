@@ -47,13 +47,6 @@ public sealed class EngineReferenceTests
         }
     }
 
-    private sealed class Predictions(Func<int, int, float> rating) : IRecommenderModel
-    {
-        public void ScoreItems(int user, Span<float> scores) { for (var i = 0; i < scores.Length; i++) scores[i] = rating(user, i); }
-        public bool PredictsRatings => true;
-        public float PredictRating(int user, int item) => rating(user, item);
-    }
-
     [TestMethod]
     public void Rating_metrics_match_scikit_learn()
     {
@@ -173,16 +166,20 @@ public sealed class EngineReferenceTests
     public void Paired_test_finds_a_real_difference_and_not_a_false_one()
     {
         var random = new Random(2);
+        var metric = MetricName.Parse("ndcg@10");
+        PairedDifference Compare(double[] a, double[] b) =>
+            PairedComparison.Compare([metric], new Dictionary<string, double[]> { ["ndcg@10"] = a }, new Dictionary<string, double[]> { ["ndcg@10"] = b }, new PairedSettings(500, 0.95, 1)).Single();
         var a = Enumerable.Range(0, 300).Select(_ => random.NextDouble()).ToArray();
-        var same = PairedTest.Compare(a, a, 500, 0.95, 1);
+        var same = Compare(a, a);
         Assert.AreEqual(0, same.Difference);
         Assert.AreEqual(1.0, same.PValue);
         var better = a.Select(x => x + 0.05 + 0.1 * (random.NextDouble() - 0.5)).ToArray();
-        var test = PairedTest.Compare(a, better, 500, 0.95, 1);
+        var test = Compare(a, better);
         Assert.AreEqual(better.Zip(a, (x, y) => x - y).Average(), test.Difference, 1e-12);
         Assert.IsTrue(test.Lower > 0 && test.PValue < 0.01, test.ToString());
+        Assert.AreEqual(PValues.Floor(500), test.PValue, 1e-15, "no sign flip reaches the observed mean: p sits at the floor");
         var noise = a.Select(x => x + 0.3 * (random.NextDouble() - 0.5)).ToArray();
-        var null_ = PairedTest.Compare(a, noise, 500, 0.95, 1);
+        var null_ = Compare(a, noise);
         Assert.IsTrue(null_.Lower < 0 && null_.Upper > 0 && null_.PValue > 0.05, null_.ToString());
     }
 }

@@ -62,7 +62,8 @@ public static class RecommenderCatalog
                 new("biasLambda", ParameterKind.Number, MatrixFactorizationOptions.Defaults.BiasLambda, "L2 on biases.", 0, 1000),
                 new("biases", ParameterKind.Boolean, true, "Fit user and item biases."),
                 new("nonNegative", ParameterKind.Boolean, false, "Keep factors ≥ 0."),
-                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores; SGD is bit-reproducible with 1).", 0, 256),
+                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores); the result does not depend on it unless hogwild is on.", 0, 256),
+                new("hogwild", ParameterKind.Boolean, false, "SGD: lock-free parallel updates (Hogwild!) instead of the fixed block schedule; with several threads the result depends on thread timing and the model reports it is not reproducible."),
                 new("earlyStoppingRounds", ParameterKind.Integer, 0, "Stop when validation RMSE has not improved for this many iterations (needs split.validationFraction > 0); the best iteration is kept.", 0, 1000),
             ]),
             (p, seed) => new MatrixFactorizationTrainer(new MatrixFactorizationOptions
@@ -76,6 +77,7 @@ public static class RecommenderCatalog
                 UseBiases = p.Flag("biases", true),
                 NonNegative = p.Flag("nonNegative", false),
                 NumberOfThreads = Threads(p),
+                Hogwild = p.Flag("hogwild", false),
                 EarlyStoppingRounds = p.Integer("earlyStoppingRounds", 0),
                 Seed = seed,
             })),

@@ -27,8 +27,18 @@ public sealed record MatrixFactorizationOptions
     public bool UseBiases { get; init; } = true;
     /// <summary>Standard deviation of the seeded normal initialisation of the factors.</summary>
     public double InitialScale { get; init; } = 0.1;
-    /// <summary>ALS: threads over users/items (results do not depend on it). SGD: 1 keeps results bit-identical under a seed.</summary>
+    /// <summary>Threads: over users/items for ALS, over disjoint rating blocks for SGD. Results do not depend on it (except with <see cref="Hogwild"/>).</summary>
     public int NumberOfThreads { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// SGD: users and items are each dealt into this many groups; an epoch updates the blocks of a fixed, seeded schedule,
+    /// those of one step in parallel (they share no user and no item). Part of what the result depends on, like the seed.
+    /// </summary>
+    public int SgdStrata { get; init; } = 16;
+    /// <summary>
+    /// SGD: lock-free parallel updates over one shuffled order (Hogwild!, Niu et al. 2011) instead of the block schedule.
+    /// Opt-in: with more than one thread the result depends on thread timing, and the model says so (<c>IsReproducible</c> false).
+    /// </summary>
+    public bool Hogwild { get; init; }
     /// <summary>Stop when validation RMSE has not improved for this many iterations (0: never); the best iteration is kept.</summary>
     public int EarlyStoppingRounds { get; init; }
     public int Seed { get; init; } = 42;

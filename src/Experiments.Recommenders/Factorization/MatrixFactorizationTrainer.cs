@@ -24,6 +24,9 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
     /// <summary>Root mean squared error of a fitted model's ratings on <paramref name="data"/> (what early stopping watches).</summary>
     public static double Rmse(LatentFactorModel model, Interactions data) => FactorizationMath.Rmse(model, data);
 
+    /// <summary>False only for Hogwild SGD on more than one thread: every other configuration gives the same bits under a seed.</summary>
+    public bool IsReproducible => !(Options.Solver == MatrixFactorizationSolver.Sgd && Options.Hogwild && Options.NumberOfThreads > 1);
+
     IRecommenderModel IValidatedTrainer.Fit(Interactions train, Interactions? validation, CancellationToken cancel) => Fit(train, validation, cancel);
 
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
@@ -42,7 +45,7 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         var bu = new float[users];
         var bi = new float[items];
         var mean = (float)train.Rating.Average(r => (double)r);
-        var model = new LatentFactorModel(k, p, q, bu, bi, mean);
+        var model = new LatentFactorModel(k, p, q, bu, bi, mean) { IsReproducible = IsReproducible };
         LatentFactorModel? best = null;
         var bestRmse = double.PositiveInfinity;
         var sinceBest = 0;
@@ -50,6 +53,9 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         var byUser = UserItemMatrix.ByUser(train, average: true);
         var byItem = UserItemMatrix.ByItem(train, average: true);
         var order = Enumerable.Range(0, train.Count).ToArray();
+        var blocks = Options.Solver == MatrixFactorizationSolver.Sgd && !Options.Hogwild
+            ? new BlockSchedule(train.User, train.Item, users, items, Options.SgdStrata, Seeds.Mix(Options.Seed, 1))
+            : null;
         for (var iteration = 1; iteration <= Options.NumberOfIterations; iteration++)
         {
             cancel.ThrowIfCancellationRequested();
@@ -58,7 +64,7 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
                 SolveSide(byUser, p, bu, q, bi, mean, cancel);
                 SolveSide(byItem, q, bi, p, bu, mean, cancel);
             }
-            else SgdEpoch(train, order, random, p, q, bu, bi, mean);
+            else SgdEpoch(iteration, train, blocks, order, random, p, q, bu, bi, mean, cancel);
             var trainRmse = FactorizationMath.Rmse(model, train);
             var validationRmse = validation is { Count: > 0 } ? FactorizationMath.Rmse(model, validation) : double.NaN;
             IterationFinished?.Invoke(iteration, trainRmse, validationRmse);
@@ -67,7 +73,7 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
                 if (validationRmse < bestRmse)
                 {
                     bestRmse = validationRmse;
-                    best = Copy(model);
+                    best = model.Clone();
                     sinceBest = 0;
                 }
                 else if (++sinceBest >= Options.EarlyStoppingRounds) break;
@@ -120,48 +126,53 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         }, _ => { });
     }
 
-    /// <summary>One SGD epoch over the ratings in a fresh seeded order.</summary>
-    private void SgdEpoch(Interactions train, int[] order, Random random, float[] p, float[] q, float[] bu, float[] bi, float mean)
+    /// <summary>
+    /// One SGD epoch. By default the fixed block schedule (<see cref="BlockSchedule"/>): reproducible bit for bit under a
+    /// seed with any number of threads. With <see cref="MatrixFactorizationOptions.Hogwild"/>, each thread takes a slice
+    /// of one shuffled order and updates the shared factors without locks (Niu et al. 2011): the result then depends
+    /// on thread timing.
+    /// </summary>
+    private void SgdEpoch(int epoch, Interactions train, BlockSchedule? blocks, int[] order, Random random, float[] p, float[] q, float[] bu, float[] bi, float mean, CancellationToken cancel)
     {
-        var k = Options.ApproximationRank;
-        for (var i = order.Length - 1; i > 0; i--)
-        {
-            var j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var lr = (float)Options.LearningRate;
-        var lambda = (float)Options.Lambda;
-        var biasLambda = (float)Options.BiasLambda;
         var threads = Math.Max(1, Options.NumberOfThreads);
-        var chunk = (order.Length + threads - 1) / threads;
-        // With several threads each takes a slice of the shuffled ratings and updates shared factors without locks
-        // (Hogwild!): fast, but not bit-reproducible; one thread is.
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        if (blocks is not null)
         {
-            for (var o = t * chunk; o < Math.Min(order.Length, (t + 1) * chunk); o++)
+            blocks.Epoch(epoch, threads, rows =>
             {
-                var r = order[o];
-                int u = train.User[r], i = train.Item[r];
-                var pu = p.AsSpan(u * k, k);
-                var qi = q.AsSpan(i * k, k);
-                var error = train.Rating[r] - (mean + (Options.UseBiases ? bu[u] + bi[i] : 0) + DenseMath.Dot(pu, qi));
-                if (Options.UseBiases)
-                {
-                    bu[u] += lr * (error - biasLambda * bu[u]);
-                    bi[i] += lr * (error - biasLambda * bi[i]);
-                }
-                DenseMath.GradientStep(pu, qi, lr * error, 1 - lr * lambda);
-                if (Options.NonNegative)
-                {
-                    ClampAtZero(pu);
-                    ClampAtZero(qi);
-                }
-            }
+                foreach (var r in rows) SgdStep(train, r, p, q, bu, bi, mean);
+            }, cancel);
+            return;
+        }
+        BlockSchedule.Shuffle(order, random);
+        var chunk = (order.Length + threads - 1) / threads;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancel }, t =>
+        {
+            for (var o = t * chunk; o < Math.Min(order.Length, (t + 1) * chunk); o++) SgdStep(train, order[o], p, q, bu, bi, mean);
         });
     }
 
-    private static LatentFactorModel Copy(LatentFactorModel m) =>
-        new(m.Rank, (float[])m.UserFactors.Clone(), (float[])m.ItemFactors.Clone(), (float[]?)m.UserBias?.Clone(), (float[]?)m.ItemBias?.Clone(), m.Mean);
+    /// <summary>The SGD update of one rating: biases and both factor rows move along the negative gradient of its regularised squared error.</summary>
+    private void SgdStep(Interactions train, int r, float[] p, float[] q, float[] bu, float[] bi, float mean)
+    {
+        var k = Options.ApproximationRank;
+        var lr = (float)Options.LearningRate;
+        int u = train.User[r], i = train.Item[r];
+        var pu = p.AsSpan(u * k, k);
+        var qi = q.AsSpan(i * k, k);
+        var error = train.Rating[r] - (mean + (Options.UseBiases ? bu[u] + bi[i] : 0) + DenseMath.Dot(pu, qi));
+        if (Options.UseBiases)
+        {
+            var biasLambda = (float)Options.BiasLambda;
+            bu[u] += lr * (error - biasLambda * bu[u]);
+            bi[i] += lr * (error - biasLambda * bi[i]);
+        }
+        DenseMath.GradientStep(pu, qi, lr * error, 1 - lr * (float)Options.Lambda);
+        if (Options.NonNegative)
+        {
+            ClampAtZero(pu);
+            ClampAtZero(qi);
+        }
+    }
 
     private static void ClampAtZero(Span<float> values)
     {

@@ -28,6 +28,16 @@ public static class DenseMath
         for (; i < y.Length; i++) y[i] += alpha * x[i];
     }
 
+    /// <summary>y += alpha · x, in double.</summary>
+    public static void AddScaled(Span<double> y, double alpha, ReadOnlySpan<double> x)
+    {
+        var i = 0;
+        var a = new Vector<double>(alpha);
+        for (; i <= y.Length - Vector<double>.Count; i += Vector<double>.Count)
+            (new Vector<double>(y[i..]) + a * new Vector<double>(x[i..])).CopyTo(y[i..]);
+        for (; i < y.Length; i++) y[i] += alpha * x[i];
+    }
+
     /// <summary>
     /// The SGD step of a factor pair, vectorised: p ← decay·p + step·q and q ← decay·q + step·p_old, where step = lr·error
     /// and decay = 1 − lr·λ.

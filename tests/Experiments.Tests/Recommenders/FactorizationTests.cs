@@ -129,8 +129,24 @@ public sealed class FactorizationTests
             CollectionAssert.AreEqual(a, b, type);
             if (type != "ease") CollectionAssert.AreNotEqual(a, c, type);
         }
-        var sgd = new MatrixFactorizationOptions { Solver = MatrixFactorizationSolver.Sgd, NumberOfThreads = 1, NumberOfIterations = 3 };
-        CollectionAssert.AreEqual(new MatrixFactorizationTrainer(sgd).Fit(data, null).ItemFactors, new MatrixFactorizationTrainer(sgd).Fit(data, null).ItemFactors);
+    }
+
+    [TestMethod]
+    public void Parallel_solvers_give_the_same_bits_with_any_number_of_threads_and_only_hogwild_says_otherwise()
+    {
+        var data = RandomRatings(300, 200, 6000, 4);
+        var sgd = new MatrixFactorizationOptions { Solver = MatrixFactorizationSolver.Sgd, NumberOfIterations = 3, SgdStrata = 4 };
+        var one = new MatrixFactorizationTrainer(sgd with { NumberOfThreads = 1 }).Fit(data, null);
+        var four = new MatrixFactorizationTrainer(sgd with { NumberOfThreads = 4 }).Fit(data, null);
+        CollectionAssert.AreEqual(one.ItemFactors, four.ItemFactors);
+        CollectionAssert.AreEqual(one.UserBias, four.UserBias);
+        Assert.IsTrue(((Experiments.Core.Models.IRecommenderModel)four).IsReproducible);
+        Assert.IsFalse(((Experiments.Core.Models.IRecommenderModel)new MatrixFactorizationTrainer(sgd with { Hogwild = true, NumberOfThreads = 2 }).Fit(data, null)).IsReproducible);
+        Assert.IsTrue(((Experiments.Core.Models.IRecommenderModel)new MatrixFactorizationTrainer(sgd with { Hogwild = true, NumberOfThreads = 1 }).Fit(data, null)).IsReproducible);
+        // 5,000 users: their Gram matrix is summed in several chunks.
+        var many = RandomRatings(5000, 100, 8000, 5, ratings: false);
+        var als = new ImplicitAlsOptions { ApproximationRank = 8, NumberOfIterations = 2 };
+        CollectionAssert.AreEqual(new ImplicitAlsTrainer(als with { NumberOfThreads = 1 }).FitFactors(many).ItemFactors, new ImplicitAlsTrainer(als with { NumberOfThreads = 3 }).FitFactors(many).ItemFactors);
     }
 
     [TestMethod]

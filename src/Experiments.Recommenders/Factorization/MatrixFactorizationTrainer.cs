@@ -31,9 +31,7 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
 
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
     {
-        Guard.NotEmpty(train);
-        Guard.HasRatings(train, "matrix-factorization");
-        Guard.FiniteRatings(train);
+        train = Guard.TrainingRatings(train, "matrix-factorization");
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
         var k = Options.ApproximationRank;
         var random = new Random(Options.Seed);
@@ -49,9 +47,8 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         LatentFactorModel? best = null;
         var bestRmse = double.PositiveInfinity;
         var sinceBest = 0;
-        // A pair rated twice counts once, with its mean rating.
-        var byUser = UserItemMatrix.ByUser(train, average: true);
-        var byItem = UserItemMatrix.ByItem(train, average: true);
+        var byUser = UserItemMatrix.ByUser(train);
+        var byItem = UserItemMatrix.ByItem(train);
         var order = Enumerable.Range(0, train.Count).ToArray();
         var blocks = Options.Solver == MatrixFactorizationSolver.Sgd && !Options.Hogwild
             ? new BlockSchedule(train.User, train.Item, users, items, Options.SgdStrata, Seeds.Mix(Options.Seed, 1))

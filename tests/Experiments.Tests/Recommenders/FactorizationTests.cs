@@ -150,6 +150,41 @@ public sealed class FactorizationTests
     }
 
     [TestMethod]
+    public void Every_rating_model_learns_the_same_from_a_repeated_pair_as_from_its_mean_rating()
+    {
+        var distinct = RandomRatings(25, 15, 150, 8);
+        // The same pairs in user-then-item order (the order of the averaged table), and a table where ten pairs are
+        // rated three times: r, r + 1 and r − 1 (mean r), the repeats appended at the end.
+        var sorted = Enumerable.Range(0, distinct.Count).OrderBy(r => distinct.User[r]).ThenBy(r => distinct.Item[r]).ToArray();
+        var reference = distinct.Subset(sorted);
+        var repeated = distinct.Subset([.. Enumerable.Range(0, distinct.Count), .. Enumerable.Range(0, 10), .. Enumerable.Range(0, 10)]);
+        for (var r = 0; r < 10; r++)
+        {
+            repeated.Rating[distinct.Count + r] = distinct.Rating[r] + 1;
+            repeated.Rating[distinct.Count + 10 + r] = distinct.Rating[r] - 1;
+        }
+        foreach (var (type, parameters) in new (string, Dictionary<string, object>)[]
+                 {
+                     ("global-mean", new()), ("bias", new()),
+                     ("matrix-factorization", new() { ["solver"] = "als", ["iterations"] = 3L }),
+                     ("matrix-factorization", new() { ["solver"] = "sgd", ["iterations"] = 3L }),
+                 })
+        {
+            var expected = RecommenderCatalog.Create(type, parameters, 3).Fit(reference);
+            var actual = RecommenderCatalog.Create(type, parameters, 3).Fit(repeated);
+            for (var u = 0; u < distinct.Users.Count; u++)
+                for (var i = 0; i < distinct.Items.Count; i++)
+                    Assert.AreEqual(expected.PredictRating(u, i), actual.PredictRating(u, i), $"{type} {parameters.GetValueOrDefault("solver")}: user {u}, item {i}");
+        }
+        // The mean rating counts each pair once: pairs rated (2, 4) and (5) give 4, not 11/3.
+        var small = new InteractionsBuilder();
+        small.Add("a", "x", 2);
+        small.Add("b", "x", 5);
+        small.Add("a", "x", 4);
+        Assert.AreEqual(4f, new GlobalMeanTrainer().Fit(small.Build()).PredictRating(0, 0));
+    }
+
+    [TestMethod]
     public void Early_stopping_keeps_the_best_validation_iteration_and_non_negative_stays_non_negative()
     {
         var data = RandomRatings(40, 30, 500, 5);

@@ -9,8 +9,7 @@ internal static class FactorizationMath
     public static float[] Gaussian(int count, double scale, Random random)
     {
         var values = new float[count];
-        for (var i = 0; i < count; i++)
-            values[i] = (float)(scale * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        for (var i = 0; i < count; i++) values[i] = (float)(scale * Sampling.StandardNormal(random));
         return values;
     }
 

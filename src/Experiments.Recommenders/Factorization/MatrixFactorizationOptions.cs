@@ -39,7 +39,14 @@ public sealed record MatrixFactorizationOptions
     /// Opt-in: with more than one thread the result depends on thread timing, and the model says so (<c>IsReproducible</c> false).
     /// </summary>
     public bool Hogwild { get; init; }
-    /// <summary>Stop when validation RMSE has not improved for this many iterations (0: never); the best iteration is kept.</summary>
-    public int EarlyStoppingRounds { get; init; }
+    /// <summary>
+    /// Stop when validation RMSE has not improved for this many iterations (0: run every iteration); <see cref="NumberOfIterations"/>
+    /// is then the most. With validation rows from the caller the best iteration's model is kept; without them
+    /// <see cref="ValidationFraction"/> of the training pairs is held out to find the best iteration, and the model is
+    /// refitted on every pair for that many iterations.
+    /// </summary>
+    public int EarlyStoppingRounds { get; init; } = 3;
+    /// <summary>The seeded share of training pairs held out for early stopping when no validation rows are given.</summary>
+    public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 42;
 }

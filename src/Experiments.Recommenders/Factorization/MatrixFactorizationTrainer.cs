@@ -29,10 +29,21 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
 
     IRecommenderModel IValidatedTrainer.Fit(Interactions train, Interactions? validation, CancellationToken cancel) => Fit(train, validation, cancel);
 
+    /// <summary>
+    /// Fits on <paramref name="train"/>, stopping early on <paramref name="validation"/> when given, otherwise on a
+    /// seeded share of the training pairs (then refitted on all of them; see <see cref="MatrixFactorizationOptions.EarlyStoppingRounds"/>).
+    /// </summary>
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
     {
         train = Guard.TrainingRatings(train, "matrix-factorization");
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
+        var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed);
+        return EarlyStopping.Fit(train, validation, settings, data => Start(data, cancel), IterationFinished, cancel);
+    }
+
+    /// <summary>A fresh fit on <paramref name="train"/>: seeded factors, zero biases; returns the step of one iteration.</summary>
+    private Func<int, LatentFactorModel> Start(Interactions train, CancellationToken cancel)
+    {
         var k = Options.ApproximationRank;
         var random = new Random(Options.Seed);
         var users = train.Users.Count;
@@ -44,39 +55,24 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         var bi = new float[items];
         var mean = (float)train.Rating.Average(r => (double)r);
         var model = new LatentFactorModel(k, p, q, bu, bi, mean) { IsReproducible = IsReproducible };
-        LatentFactorModel? best = null;
-        var bestRmse = double.PositiveInfinity;
-        var sinceBest = 0;
-        var byUser = UserItemMatrix.ByUser(train);
-        var byItem = UserItemMatrix.ByItem(train);
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        var blocks = Options.Solver == MatrixFactorizationSolver.Sgd && !Options.Hogwild
-            ? new BlockSchedule(train.User, train.Item, users, items, Options.SgdStrata, Seeds.Mix(Options.Seed, 1))
-            : null;
-        for (var iteration = 1; iteration <= Options.NumberOfIterations; iteration++)
+        if (Options.Solver == MatrixFactorizationSolver.Als)
         {
-            cancel.ThrowIfCancellationRequested();
-            if (Options.Solver == MatrixFactorizationSolver.Als)
+            var byUser = UserItemMatrix.ByUser(train);
+            var byItem = UserItemMatrix.ByItem(train);
+            return _ =>
             {
                 SolveSide(byUser, p, bu, q, bi, mean, cancel);
                 SolveSide(byItem, q, bi, p, bu, mean, cancel);
-            }
-            else SgdEpoch(iteration, train, blocks, order, random, p, q, bu, bi, mean, cancel);
-            var trainRmse = FactorizationMath.Rmse(model, train);
-            var validationRmse = validation is { Count: > 0 } ? FactorizationMath.Rmse(model, validation) : double.NaN;
-            IterationFinished?.Invoke(iteration, trainRmse, validationRmse);
-            if (Options.EarlyStoppingRounds > 0 && !double.IsNaN(validationRmse))
-            {
-                if (validationRmse < bestRmse)
-                {
-                    bestRmse = validationRmse;
-                    best = model.Clone();
-                    sinceBest = 0;
-                }
-                else if (++sinceBest >= Options.EarlyStoppingRounds) break;
-            }
+                return model;
+            };
         }
-        return best ?? model;
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        var blocks = Options.Hogwild ? null : new BlockSchedule(train.User, train.Item, users, items, Options.SgdStrata, Seeds.Mix(Options.Seed, 1));
+        return iteration =>
+        {
+            SgdEpoch(iteration, train, blocks, order, random, p, q, bu, bi, mean, cancel);
+            return model;
+        };
     }
 
     /// <summary>One ALS half-step: every row (user or item) solved exactly with the other side fixed.</summary>

@@ -202,6 +202,25 @@ public sealed class FactorizationTests
     }
 
     [TestMethod]
+    public void Without_validation_rows_early_stopping_holds_out_a_share_then_refits_on_everything_for_the_best_iteration_count()
+    {
+        var data = RandomRatings(40, 30, 500, 6);
+        foreach (var solver in new[] { MatrixFactorizationSolver.Als, MatrixFactorizationSolver.Sgd })
+        {
+            var options = new MatrixFactorizationOptions { Solver = solver, ApproximationRank = 20, NumberOfIterations = 40, Lambda = 1e-3, BiasLambda = 1e-3, LearningRate = 0.05, EarlyStoppingRounds = 2, ValidationFraction = 0.2 };
+            var trainer = new MatrixFactorizationTrainer(options);
+            var search = new List<double>();
+            var refit = 0;
+            trainer.IterationFinished += (_, _, v) => { if (double.IsNaN(v)) refit++; else search.Add(v); };
+            var model = trainer.Fit(data, null);
+            Assert.IsLessThan(40, search.Count, $"{solver}: the held-out share stopped the search on a problem that overfits");
+            Assert.AreEqual(search.IndexOf(search.Min()) + 1, refit, $"{solver}: refitted for the best iteration count");
+            var direct = new MatrixFactorizationTrainer(options with { EarlyStoppingRounds = 0, NumberOfIterations = refit }).Fit(data, null);
+            CollectionAssert.AreEqual(direct.ItemFactors, model.ItemFactors, $"{solver}: the refit is a plain fit on every pair");
+        }
+    }
+
+    [TestMethod]
     public void Bad_input_gives_clear_errors()
     {
         var empty = new InteractionsBuilder().Build();

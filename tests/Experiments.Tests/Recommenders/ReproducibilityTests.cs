@@ -12,7 +12,7 @@ namespace Experiments.Tests.Recommenders;
 [TestClass]
 public sealed class ReproducibilityTests
 {
-    private static readonly Dictionary<string, object> Small = new() { ["iterations"] = 4, ["rank"] = 8 };
+    private static readonly Dictionary<string, object> Small = new() { ["iterations"] = 4, ["rank"] = 8, ["burnIn"] = 2, ["samples"] = 4 };
 
     /// <summary>Every catalogue model under its first task; matrix factorisation with both solvers.</summary>
     private static IEnumerable<(string Task, string Name, string Type, Dictionary<string, object> Parameters)> Models()
@@ -35,7 +35,7 @@ public sealed class ReproducibilityTests
         {
             name = $"reproducible-{task}",
             task,
-            dataset = new { name = "demo-shop", table = task == "rating" ? "ratings" : "events", options = new { users = 1500, items = 400 } },
+            dataset = new { name = "demo-shop", table = task == "rating" ? "ratings" : "events", options = new { users = 1000, items = 300 } },
             split = new { method = "random", testFraction = 0.2, validationFraction = 0.1 },
             models = models.Select(m => new { type = m.Type, name = m.Name, parameters = m.Parameters }),
             metrics = task == "rating" ? new[] { "rmse", "mae" } : ["ndcg@10", "recall@10"],

@@ -14,14 +14,18 @@ public sealed record BprOptions
     public int NumberOfIterations { get; init; } = 30;
     public double LearningRate { get; init; } = 0.05;
     public double Lambda { get; init; } = 0.0025;
-    public double InitialScale { get; init; } = 0.1;
+    /// <summary>Factors start uniform on ±InitialScale / (2k), biases at 0: with 1, Cornac's initialisation (uniform(−0.5, 0.5) / k).</summary>
+    public double InitialScale { get; init; } = 1;
     public int Seed { get; init; } = 42;
 }
 
 /// <summary>
 /// Bayesian personalised ranking (Rendle et al. 2009): maximise Σ ln σ(x̂_ui − x̂_uj) − λ‖Θ‖² over triples of a user,
 /// an item the user interacted with and a uniformly sampled item the user did not, by SGD; x̂_ui = p_u·q_i + b_i.
-/// Single-threaded, so results are identical under a seed.
+/// As LearnBPR in the paper and Cornac's implementation: (u, i) is drawn uniformly from the training pairs with
+/// replacement, an epoch is as many draws as pairs, and each step regularises the three factor rows and two biases it
+/// touches (λ‖Θ‖² per step). Where Cornac skips a draw whose j the user has interacted with, j is drawn again, so every
+/// step has j uniform over the user's non-interacted items, as in the paper. Single-threaded: identical results under a seed.
 /// </summary>
 public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
 {
@@ -35,8 +39,8 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
         var random = new Random(Options.Seed);
         var users = train.Users.Count;
         var items = train.Items.Count;
-        var p = FactorizationMath.Gaussian(users * k, Options.InitialScale, random);
-        var q = FactorizationMath.Gaussian(items * k, Options.InitialScale, random);
+        var p = Uniform(users * k, Options.InitialScale / k, random);
+        var q = Uniform(items * k, Options.InitialScale / k, random);
         var b = new float[items];
         var history = UserItemMatrix.ByUser(train);
         var pairs = Enumerable.Range(0, history.Rows).SelectMany(u => Enumerable.Range(history.RowStart[u], history.RowLength(u)).Select(at => (User: u, Item: history.ColumnIndex[at]))).ToArray();
@@ -72,5 +76,13 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
             }
         }
         return new LatentFactorModel(k, p, q, itemBias: b);
+    }
+
+    /// <summary>Uniform on (−width/2, width/2).</summary>
+    private static float[] Uniform(int count, double width, Random random)
+    {
+        var values = new float[count];
+        for (var i = 0; i < count; i++) values[i] = (float)((random.NextDouble() - 0.5) * width);
+        return values;
     }
 }

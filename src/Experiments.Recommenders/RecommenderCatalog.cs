@@ -153,6 +153,7 @@ public static class RecommenderCatalog
                 new("iterations", ParameterKind.Integer, BprOptions.Defaults.NumberOfIterations, "Epochs.", 1, 10_000),
                 new("learningRate", ParameterKind.Number, BprOptions.Defaults.LearningRate, "SGD step size.", 1e-6, 10),
                 new("lambda", ParameterKind.Number, BprOptions.Defaults.Lambda, "L2 on factors and item biases.", 0, 100),
+                new("initialScale", ParameterKind.Number, BprOptions.Defaults.InitialScale, "Standard deviation of the initial factors (Cornac's uniform(-0.5, 0.5)/k has 1/(k·√12)).", 1e-6, 10),
             ]),
             (p, seed) => new BprTrainer(new BprOptions
             {
@@ -160,6 +161,7 @@ public static class RecommenderCatalog
                 NumberOfIterations = p.Integer("iterations", BprOptions.Defaults.NumberOfIterations),
                 LearningRate = p.Number("learningRate", BprOptions.Defaults.LearningRate),
                 Lambda = p.Number("lambda", BprOptions.Defaults.Lambda),
+                InitialScale = p.Number("initialScale", BprOptions.Defaults.InitialScale),
                 Seed = seed,
             })),
     ];

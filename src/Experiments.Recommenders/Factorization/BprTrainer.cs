@@ -14,8 +14,11 @@ public sealed record BprOptions
     public int NumberOfIterations { get; init; } = 30;
     public double LearningRate { get; init; } = 0.05;
     public double Lambda { get; init; } = 0.0025;
-    /// <summary>Factors start uniform on ±InitialScale / (2k), biases at 0: with 1, Cornac's initialisation (uniform(−0.5, 0.5) / k).</summary>
-    public double InitialScale { get; init; } = 1;
+    /// <summary>
+    /// Standard deviation of the seeded normal initialisation of the factors (biases start at 0). Cornac starts from
+    /// uniform(−0.5, 0.5) / k, whose standard deviation is 1 / (k √12).
+    /// </summary>
+    public double InitialScale { get; init; } = 0.1;
     public int Seed { get; init; } = 42;
 }
 
@@ -39,8 +42,8 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
         var random = new Random(Options.Seed);
         var users = train.Users.Count;
         var items = train.Items.Count;
-        var p = Uniform(users * k, Options.InitialScale / k, random);
-        var q = Uniform(items * k, Options.InitialScale / k, random);
+        var p = FactorizationMath.Gaussian(users * k, Options.InitialScale, random);
+        var q = FactorizationMath.Gaussian(items * k, Options.InitialScale, random);
         var b = new float[items];
         var history = UserItemMatrix.ByUser(train);
         var pairs = Enumerable.Range(0, history.Rows).SelectMany(u => Enumerable.Range(history.RowStart[u], history.RowLength(u)).Select(at => (User: u, Item: history.ColumnIndex[at]))).ToArray();
@@ -76,13 +79,5 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
             }
         }
         return new LatentFactorModel(k, p, q, itemBias: b);
-    }
-
-    /// <summary>Uniform on (−width/2, width/2).</summary>
-    private static float[] Uniform(int count, double width, Random random)
-    {
-        var values = new float[count];
-        for (var i = 0; i < count; i++) values[i] = (float)((random.NextDouble() - 0.5) * width);
-        return values;
     }
 }

@@ -14,10 +14,10 @@ public sealed record SvdPlusPlusOptions
     /// <summary>Most epochs (early stopping usually ends sooner).</summary>
     public int NumberOfIterations { get; init; } = 60;
     /// <summary>SGD step size γ, multiplied by <see cref="LearningRateDecay"/> after every epoch.</summary>
-    public double LearningRate { get; init; } = 0.005;
+    public double LearningRate { get; init; } = 0.01;
     public double LearningRateDecay { get; init; } = 0.95;
     /// <summary>L2 on p_u, q_i and y_j, applied at every rating (Koren's λ₇).</summary>
-    public double Lambda { get; init; } = 0.03;
+    public double Lambda { get; init; } = 0.05;
     /// <summary>L2 on the biases (Koren's λ₆).</summary>
     public double BiasLambda { get; init; } = 0.005;
     public double InitialScale { get; init; } = 0.1;

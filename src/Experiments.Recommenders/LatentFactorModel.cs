@@ -33,6 +33,13 @@ public sealed class LatentFactorModel : IRecommenderModel, IBatchScorer
     public int Users => UserFactors.Length / Rank;
     public int Items => ItemFactors.Length / Rank;
 
+    /// <inheritdoc />
+    public bool IsReproducible { get; init; } = true;
+
+    /// <summary>A copy with its own arrays (early stopping keeps the best iteration while training goes on).</summary>
+    public LatentFactorModel Clone() =>
+        new(Rank, (float[])UserFactors.Clone(), (float[])ItemFactors.Clone(), (float[]?)UserBias?.Clone(), (float[]?)ItemBias?.Clone(), Mean) { IsReproducible = IsReproducible };
+
     public bool PredictsRatings => UserBias is not null || ItemBias is not null || Mean != 0;
 
     public float PredictRating(int user, int item)

@@ -17,6 +17,9 @@ public static class RecommenderCatalog
 
     private sealed record Entry(ModelDescriptor Descriptor, Func<ParameterValues, int, IRecommenderTrainer> Create);
 
+    private const string EarlyStoppingHelp = "Stop when validation RMSE has not improved for this many iterations (0: run them all). Uses the split's validation rows when it has them (the best iteration is kept); otherwise holds out validationFraction of the training pairs, then refits on all of them for the best number of iterations.";
+    private const string ValidationFractionHelp = "Seeded share of the training pairs held out for early stopping when the split gives no validation rows.";
+
     private static readonly Entry[] Entries =
     [
         new(new("most-popular", [Ranking], "Recommends the items with the most training interactions to everyone.", []),
@@ -69,8 +72,10 @@ public static class RecommenderCatalog
                 new("biasLambda", ParameterKind.Number, MatrixFactorizationOptions.Defaults.BiasLambda, "L2 on biases.", 0, 1000),
                 new("biases", ParameterKind.Boolean, true, "Fit user and item biases."),
                 new("nonNegative", ParameterKind.Boolean, false, "Keep factors ≥ 0."),
-                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores; SGD is bit-reproducible with 1).", 0, 256),
-                new("earlyStoppingRounds", ParameterKind.Integer, 0, "Stop when validation RMSE has not improved for this many iterations (needs split.validationFraction > 0); the best iteration is kept.", 0, 1000),
+                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores); the result does not depend on it unless hogwild is on.", 0, 256),
+                new("hogwild", ParameterKind.Boolean, false, "SGD: lock-free parallel updates (Hogwild!) instead of the fixed block schedule; with several threads the result depends on thread timing and the model reports it is not reproducible."),
+                new("earlyStoppingRounds", ParameterKind.Integer, MatrixFactorizationOptions.Defaults.EarlyStoppingRounds, EarlyStoppingHelp, 0, 1000),
+                new("validationFraction", ParameterKind.Number, MatrixFactorizationOptions.Defaults.ValidationFraction, ValidationFractionHelp, 0, 0.9),
             ]),
             (p, seed) => new MatrixFactorizationTrainer(new MatrixFactorizationOptions
             {
@@ -83,7 +88,51 @@ public static class RecommenderCatalog
                 UseBiases = p.Flag("biases", true),
                 NonNegative = p.Flag("nonNegative", false),
                 NumberOfThreads = Threads(p),
-                EarlyStoppingRounds = p.Integer("earlyStoppingRounds", 0),
+                Hogwild = p.Flag("hogwild", false),
+                EarlyStoppingRounds = p.Integer("earlyStoppingRounds", MatrixFactorizationOptions.Defaults.EarlyStoppingRounds),
+                ValidationFraction = p.Number("validationFraction", MatrixFactorizationOptions.Defaults.ValidationFraction),
+                Seed = seed,
+            })),
+        new(new("svd++", [Rating, Ranking], "SVD++ (Koren 2008): biased matrix factorisation whose user factors add the implicit feedback of the items the user rated, by SGD.",
+            [
+                new("rank", ParameterKind.Integer, SvdPlusPlusOptions.Defaults.ApproximationRank, "Rank of the factors.", 1, 1024),
+                new("iterations", ParameterKind.Integer, SvdPlusPlusOptions.Defaults.NumberOfIterations, "Most SGD epochs (early stopping usually ends sooner).", 1, 1000),
+                new("learningRate", ParameterKind.Number, SvdPlusPlusOptions.Defaults.LearningRate, "SGD step size of the first epoch.", 1e-6, 10),
+                new("learningRateDecay", ParameterKind.Number, SvdPlusPlusOptions.Defaults.LearningRateDecay, "Step size multiplier after each epoch.", 0.1, 1),
+                new("lambda", ParameterKind.Number, SvdPlusPlusOptions.Defaults.Lambda, "L2 on the factors and implicit-feedback vectors, per update.", 0, 100),
+                new("biasLambda", ParameterKind.Number, SvdPlusPlusOptions.Defaults.BiasLambda, "L2 on the biases, per update.", 0, 100),
+                new("earlyStoppingRounds", ParameterKind.Integer, SvdPlusPlusOptions.Defaults.EarlyStoppingRounds, EarlyStoppingHelp, 0, 1000),
+                new("validationFraction", ParameterKind.Number, SvdPlusPlusOptions.Defaults.ValidationFraction, ValidationFractionHelp, 0, 0.9),
+            ]),
+            (p, seed) => new SvdPlusPlusTrainer(new SvdPlusPlusOptions
+            {
+                ApproximationRank = p.Integer("rank", SvdPlusPlusOptions.Defaults.ApproximationRank),
+                NumberOfIterations = p.Integer("iterations", SvdPlusPlusOptions.Defaults.NumberOfIterations),
+                LearningRate = p.Number("learningRate", SvdPlusPlusOptions.Defaults.LearningRate),
+                LearningRateDecay = p.Number("learningRateDecay", SvdPlusPlusOptions.Defaults.LearningRateDecay),
+                Lambda = p.Number("lambda", SvdPlusPlusOptions.Defaults.Lambda),
+                BiasLambda = p.Number("biasLambda", SvdPlusPlusOptions.Defaults.BiasLambda),
+                EarlyStoppingRounds = p.Integer("earlyStoppingRounds", SvdPlusPlusOptions.Defaults.EarlyStoppingRounds),
+                ValidationFraction = p.Number("validationFraction", SvdPlusPlusOptions.Defaults.ValidationFraction),
+                Seed = seed,
+            })),
+        new(new("bayesian-mf", [Rating, Ranking], "Bayesian probabilistic matrix factorisation (Salakhutdinov & Mnih 2008): Gibbs sampling with Normal-Wishart hyper-priors; predictions average the kept samples.",
+            [
+                new("rank", ParameterKind.Integer, BayesianMatrixFactorizationOptions.Defaults.ApproximationRank, "Rank of each sample's factors.", 1, 256),
+                new("burnIn", ParameterKind.Integer, BayesianMatrixFactorizationOptions.Defaults.BurnIn, "Gibbs sweeps discarded first.", 0, 10_000),
+                new("samples", ParameterKind.Integer, BayesianMatrixFactorizationOptions.Defaults.Samples, "Sweeps kept after the burn-in; predictions average them (the model holds rank × samples factors per row).", 1, 1000),
+                new("alpha", ParameterKind.Number, BayesianMatrixFactorizationOptions.Defaults.Alpha, "Observation precision (1 / noise variance of a rating).", 1e-3, 1000),
+                new("beta0", ParameterKind.Number, BayesianMatrixFactorizationOptions.Defaults.Beta0, "Strength of the hyper-prior on the factor means.", 1e-3, 1000),
+                new("threads", ParameterKind.Integer, 0, "Threads (0: all cores); the result does not depend on it.", 0, 256),
+            ]),
+            (p, seed) => new BayesianMatrixFactorizationTrainer(new BayesianMatrixFactorizationOptions
+            {
+                ApproximationRank = p.Integer("rank", BayesianMatrixFactorizationOptions.Defaults.ApproximationRank),
+                BurnIn = p.Integer("burnIn", BayesianMatrixFactorizationOptions.Defaults.BurnIn),
+                Samples = p.Integer("samples", BayesianMatrixFactorizationOptions.Defaults.Samples),
+                Alpha = p.Number("alpha", BayesianMatrixFactorizationOptions.Defaults.Alpha),
+                Beta0 = p.Number("beta0", BayesianMatrixFactorizationOptions.Defaults.Beta0),
+                NumberOfThreads = Threads(p),
                 Seed = seed,
             })),
         new(new("implicit-als", [Ranking], "Weighted ALS for implicit feedback (Hu, Koren & Volinsky) with a conjugate-gradient solver; confidence 1 + alpha·r.",
@@ -111,6 +160,7 @@ public static class RecommenderCatalog
                 new("iterations", ParameterKind.Integer, BprOptions.Defaults.NumberOfIterations, "Epochs.", 1, 10_000),
                 new("learningRate", ParameterKind.Number, BprOptions.Defaults.LearningRate, "SGD step size.", 1e-6, 10),
                 new("lambda", ParameterKind.Number, BprOptions.Defaults.Lambda, "L2 on factors and item biases.", 0, 100),
+                new("initialScale", ParameterKind.Number, BprOptions.Defaults.InitialScale, "Standard deviation of the initial factors (Cornac's uniform(-0.5, 0.5)/k has 1/(k·√12)).", 1e-6, 10),
             ]),
             (p, seed) => new BprTrainer(new BprOptions
             {
@@ -118,6 +168,7 @@ public static class RecommenderCatalog
                 NumberOfIterations = p.Integer("iterations", BprOptions.Defaults.NumberOfIterations),
                 LearningRate = p.Number("learningRate", BprOptions.Defaults.LearningRate),
                 Lambda = p.Number("lambda", BprOptions.Defaults.Lambda),
+                InitialScale = p.Number("initialScale", BprOptions.Defaults.InitialScale),
                 Seed = seed,
             })),
     ];

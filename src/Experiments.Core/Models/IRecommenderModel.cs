@@ -14,6 +14,12 @@ public interface IRecommenderModel
     bool PredictsRatings { get; }
 
     float PredictRating(int user, int item);
+
+    /// <summary>
+    /// False when training took a parallel path whose result depends on thread timing (an explicit opt-in such as
+    /// Hogwild SGD), so the same seed need not give the same bits again; runs should record it.
+    /// </summary>
+    bool IsReproducible => true;
 }
 
 /// <summary>

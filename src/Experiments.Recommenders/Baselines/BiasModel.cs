@@ -24,9 +24,7 @@ public sealed class BiasTrainer(BiasOptions options) : IRecommenderTrainer
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default)
     {
-        Guard.NotEmpty(train);
-        Guard.HasRatings(train, "bias");
-        Guard.FiniteRatings(train);
+        train = Guard.TrainingRatings(train, "bias");
         var mean = train.Rating.Average(r => (double)r);
         var userBias = new double[train.Users.Count];
         var itemBias = new double[train.Items.Count];

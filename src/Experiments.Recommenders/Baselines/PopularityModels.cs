@@ -53,9 +53,7 @@ public sealed class GlobalMeanTrainer : IRecommenderTrainer
 {
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default)
     {
-        Guard.NotEmpty(train);
-        Guard.HasRatings(train, "global-mean");
-        Guard.FiniteRatings(train);
+        train = Guard.TrainingRatings(train, "global-mean");
         return new BiasModel((float)train.Rating.Average(r => (double)r), new float[train.Users.Count], new float[train.Items.Count]);
     }
 }
@@ -72,6 +70,18 @@ internal static class Guard
     {
         if (!train.HasRatings)
             throw new ExperimentsException($"Model '{model}' learns from ratings, but this interaction table has none (implicit feedback); use a table with ratings, or a ranking model such as most-popular or item-knn.");
+    }
+
+    /// <summary>
+    /// The checked ratings a rating model fits: not empty, explicit, finite, and each repeated (user, item) pair
+    /// averaged into one row (<see cref="DuplicateRatings"/>).
+    /// </summary>
+    public static Interactions TrainingRatings(Interactions train, string model)
+    {
+        NotEmpty(train);
+        HasRatings(train, model);
+        FiniteRatings(train);
+        return DuplicateRatings.Averaged(train);
     }
 
     public static void FiniteRatings(Interactions train)

@@ -14,6 +14,10 @@ public sealed record BprOptions
     public int NumberOfIterations { get; init; } = 30;
     public double LearningRate { get; init; } = 0.05;
     public double Lambda { get; init; } = 0.0025;
+    /// <summary>
+    /// Standard deviation of the seeded normal initialisation of the factors (biases start at 0). Cornac starts from
+    /// uniform(−0.5, 0.5) / k, whose standard deviation is 1 / (k √12).
+    /// </summary>
     public double InitialScale { get; init; } = 0.1;
     public int Seed { get; init; } = 42;
 }
@@ -21,7 +25,10 @@ public sealed record BprOptions
 /// <summary>
 /// Bayesian personalised ranking (Rendle et al. 2009): maximise Σ ln σ(x̂_ui − x̂_uj) − λ‖Θ‖² over triples of a user,
 /// an item the user interacted with and a uniformly sampled item the user did not, by SGD; x̂_ui = p_u·q_i + b_i.
-/// Single-threaded, so results are identical under a seed.
+/// As LearnBPR in the paper and Cornac's implementation: (u, i) is drawn uniformly from the training pairs with
+/// replacement, an epoch is as many draws as pairs, and each step regularises the three factor rows and two biases it
+/// touches (λ‖Θ‖² per step). Where Cornac skips a draw whose j the user has interacted with, j is drawn again, so every
+/// step has j uniform over the user's non-interacted items, as in the paper. Single-threaded: identical results under a seed.
 /// </summary>
 public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
 {

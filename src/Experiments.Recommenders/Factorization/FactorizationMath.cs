@@ -9,9 +9,34 @@ internal static class FactorizationMath
     public static float[] Gaussian(int count, double scale, Random random)
     {
         var values = new float[count];
-        for (var i = 0; i < count; i++)
-            values[i] = (float)(scale * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        for (var i = 0; i < count; i++) values[i] = (float)(scale * Sampling.StandardNormal(random));
         return values;
+    }
+
+    /// <summary>
+    /// FᵀF (k × k, row-major, in double) over the first <paramref name="count"/> rows of a factor table. Rows are summed
+    /// in chunks fixed by <paramref name="count"/> alone, in parallel, and the chunks' sums are added in chunk order: the
+    /// same bits whatever the number of threads or the order in which they finish.
+    /// </summary>
+    public static double[] Gram(float[] factors, int k, int count, int threads, CancellationToken cancel = default)
+    {
+        var chunks = Math.Clamp(count / 1024, 1, 64);
+        var partial = new double[chunks][];
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads), CancellationToken = cancel }, c =>
+        {
+            var sum = new double[k * k];
+            var row = new double[k];
+            for (var r = (int)((long)count * c / chunks); r < (int)((long)count * (c + 1) / chunks); r++)
+            {
+                for (var f = 0; f < k; f++) row[f] = factors[r * k + f];
+                for (var i = 0; i < k; i++) Linear.DenseMath.AddScaled(sum.AsSpan(i * k, k), row[i], row);
+            }
+            partial[c] = sum;
+        });
+        var gram = partial[0];
+        for (var c = 1; c < chunks; c++)
+            for (var i = 0; i < gram.Length; i++) gram[i] += partial[c][i];
+        return gram;
     }
 
     public static void CheckRank(int rank, int iterations)

@@ -61,7 +61,7 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions options) : IRecommende
     private void Solve(UserItemMatrix rows, float[] target, float[] fixedFactors, CancellationToken cancel)
     {
         var k = Options.ApproximationRank;
-        var gram = Gram(fixedFactors, k, rows.Columns);
+        var gram = Array.ConvertAll(FactorizationMath.Gram(fixedFactors, k, rows.Columns, Options.NumberOfThreads, cancel), v => (float)v);
         var lambda = (float)Options.Lambda;
         var alpha = (float)Options.Alpha;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Options.NumberOfThreads), CancellationToken = cancel };
@@ -99,24 +99,6 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions options) : IRecommende
             }
             return b;
         }, _ => { });
-    }
-
-    /// <summary>YᵀY (k × k) over the fixed side's rows.</summary>
-    private static float[] Gram(float[] factors, int k, int count)
-    {
-        var gram = new double[k * k];
-        var lockObject = new object();
-        Parallel.For(0, Environment.ProcessorCount, () => new double[k * k], (t, _, local) =>
-        {
-            for (var r = t; r < count; r += Environment.ProcessorCount)
-            {
-                var y = factors.AsSpan(r * k, k);
-                for (var i = 0; i < k; i++)
-                    for (var j = 0; j < k; j++) local[i * k + j] += y[i] * y[j];
-            }
-            return local;
-        }, local => { lock (lockObject) for (var i = 0; i < gram.Length; i++) gram[i] += local[i]; });
-        return gram.Select(v => (float)v).ToArray();
     }
 
     private static void MultiplyGram(float[] gram, ReadOnlySpan<float> v, Span<float> result, int k)

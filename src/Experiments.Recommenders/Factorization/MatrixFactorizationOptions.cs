@@ -27,9 +27,26 @@ public sealed record MatrixFactorizationOptions
     public bool UseBiases { get; init; } = true;
     /// <summary>Standard deviation of the seeded normal initialisation of the factors.</summary>
     public double InitialScale { get; init; } = 0.1;
-    /// <summary>ALS: threads over users/items (results do not depend on it). SGD: 1 keeps results bit-identical under a seed.</summary>
+    /// <summary>Threads: over users/items for ALS, over disjoint rating blocks for SGD. Results do not depend on it (except with <see cref="Hogwild"/>).</summary>
     public int NumberOfThreads { get; init; } = Environment.ProcessorCount;
-    /// <summary>Stop when validation RMSE has not improved for this many iterations (0: never); the best iteration is kept.</summary>
-    public int EarlyStoppingRounds { get; init; }
+    /// <summary>
+    /// SGD: users and items are each dealt into this many groups; an epoch updates the blocks of a fixed, seeded schedule,
+    /// those of one step in parallel (they share no user and no item). Part of what the result depends on, like the seed.
+    /// </summary>
+    public int SgdStrata { get; init; } = 16;
+    /// <summary>
+    /// SGD: lock-free parallel updates over one shuffled order (Hogwild!, Niu et al. 2011) instead of the block schedule.
+    /// Opt-in: with more than one thread the result depends on thread timing, and the model says so (<c>IsReproducible</c> false).
+    /// </summary>
+    public bool Hogwild { get; init; }
+    /// <summary>
+    /// Stop when validation RMSE has not improved for this many iterations (0: run every iteration); <see cref="NumberOfIterations"/>
+    /// is then the most. With validation rows from the caller the best iteration's model is kept; without them
+    /// <see cref="ValidationFraction"/> of the training pairs is held out to find the best iteration, and the model is
+    /// refitted on every pair for that many iterations.
+    /// </summary>
+    public int EarlyStoppingRounds { get; init; } = 3;
+    /// <summary>The seeded share of training pairs held out for early stopping when no validation rows are given.</summary>
+    public double ValidationFraction { get; init; } = 0.1;
     public int Seed { get; init; } = 42;
 }

@@ -24,14 +24,26 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
     /// <summary>Root mean squared error of a fitted model's ratings on <paramref name="data"/> (what early stopping watches).</summary>
     public static double Rmse(LatentFactorModel model, Interactions data) => FactorizationMath.Rmse(model, data);
 
+    /// <summary>False only for Hogwild SGD on more than one thread: every other configuration gives the same bits under a seed.</summary>
+    public bool IsReproducible => !(Options.Solver == MatrixFactorizationSolver.Sgd && Options.Hogwild && Options.NumberOfThreads > 1);
+
     IRecommenderModel IValidatedTrainer.Fit(Interactions train, Interactions? validation, CancellationToken cancel) => Fit(train, validation, cancel);
 
+    /// <summary>
+    /// Fits on <paramref name="train"/>, stopping early on <paramref name="validation"/> when given, otherwise on a
+    /// seeded share of the training pairs (then refitted on all of them; see <see cref="MatrixFactorizationOptions.EarlyStoppingRounds"/>).
+    /// </summary>
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
     {
-        Guard.NotEmpty(train);
-        Guard.HasRatings(train, "matrix-factorization");
-        Guard.FiniteRatings(train);
+        train = Guard.TrainingRatings(train, "matrix-factorization");
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
+        var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed);
+        return EarlyStopping.Fit(train, validation, settings, data => Start(data, cancel), IterationFinished, cancel);
+    }
+
+    /// <summary>A fresh fit on <paramref name="train"/>: seeded factors, zero biases; returns the step of one iteration.</summary>
+    private Func<int, LatentFactorModel> Start(Interactions train, CancellationToken cancel)
+    {
         var k = Options.ApproximationRank;
         var random = new Random(Options.Seed);
         var users = train.Users.Count;
@@ -42,38 +54,25 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         var bu = new float[users];
         var bi = new float[items];
         var mean = (float)train.Rating.Average(r => (double)r);
-        var model = new LatentFactorModel(k, p, q, bu, bi, mean);
-        LatentFactorModel? best = null;
-        var bestRmse = double.PositiveInfinity;
-        var sinceBest = 0;
-        // A pair rated twice counts once, with its mean rating.
-        var byUser = UserItemMatrix.ByUser(train, average: true);
-        var byItem = UserItemMatrix.ByItem(train, average: true);
-        var order = Enumerable.Range(0, train.Count).ToArray();
-        for (var iteration = 1; iteration <= Options.NumberOfIterations; iteration++)
+        var model = new LatentFactorModel(k, p, q, bu, bi, mean) { IsReproducible = IsReproducible };
+        if (Options.Solver == MatrixFactorizationSolver.Als)
         {
-            cancel.ThrowIfCancellationRequested();
-            if (Options.Solver == MatrixFactorizationSolver.Als)
+            var byUser = UserItemMatrix.ByUser(train);
+            var byItem = UserItemMatrix.ByItem(train);
+            return _ =>
             {
                 SolveSide(byUser, p, bu, q, bi, mean, cancel);
                 SolveSide(byItem, q, bi, p, bu, mean, cancel);
-            }
-            else SgdEpoch(train, order, random, p, q, bu, bi, mean);
-            var trainRmse = FactorizationMath.Rmse(model, train);
-            var validationRmse = validation is { Count: > 0 } ? FactorizationMath.Rmse(model, validation) : double.NaN;
-            IterationFinished?.Invoke(iteration, trainRmse, validationRmse);
-            if (Options.EarlyStoppingRounds > 0 && !double.IsNaN(validationRmse))
-            {
-                if (validationRmse < bestRmse)
-                {
-                    bestRmse = validationRmse;
-                    best = Copy(model);
-                    sinceBest = 0;
-                }
-                else if (++sinceBest >= Options.EarlyStoppingRounds) break;
-            }
+                return model;
+            };
         }
-        return best ?? model;
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        var blocks = Options.Hogwild ? null : new BlockSchedule(train.User, train.Item, users, items, Options.SgdStrata, Seeds.Mix(Options.Seed, 1));
+        return iteration =>
+        {
+            SgdEpoch(iteration, train, blocks, order, random, p, q, bu, bi, mean, cancel);
+            return model;
+        };
     }
 
     /// <summary>One ALS half-step: every row (user or item) solved exactly with the other side fixed.</summary>
@@ -120,48 +119,53 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         }, _ => { });
     }
 
-    /// <summary>One SGD epoch over the ratings in a fresh seeded order.</summary>
-    private void SgdEpoch(Interactions train, int[] order, Random random, float[] p, float[] q, float[] bu, float[] bi, float mean)
+    /// <summary>
+    /// One SGD epoch. By default the fixed block schedule (<see cref="BlockSchedule"/>): reproducible bit for bit under a
+    /// seed with any number of threads. With <see cref="MatrixFactorizationOptions.Hogwild"/>, each thread takes a slice
+    /// of one shuffled order and updates the shared factors without locks (Niu et al. 2011): the result then depends
+    /// on thread timing.
+    /// </summary>
+    private void SgdEpoch(int epoch, Interactions train, BlockSchedule? blocks, int[] order, Random random, float[] p, float[] q, float[] bu, float[] bi, float mean, CancellationToken cancel)
     {
-        var k = Options.ApproximationRank;
-        for (var i = order.Length - 1; i > 0; i--)
-        {
-            var j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        var lr = (float)Options.LearningRate;
-        var lambda = (float)Options.Lambda;
-        var biasLambda = (float)Options.BiasLambda;
         var threads = Math.Max(1, Options.NumberOfThreads);
-        var chunk = (order.Length + threads - 1) / threads;
-        // With several threads each takes a slice of the shuffled ratings and updates shared factors without locks
-        // (Hogwild!): fast, but not bit-reproducible; one thread is.
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        if (blocks is not null)
         {
-            for (var o = t * chunk; o < Math.Min(order.Length, (t + 1) * chunk); o++)
+            blocks.Epoch(epoch, threads, rows =>
             {
-                var r = order[o];
-                int u = train.User[r], i = train.Item[r];
-                var pu = p.AsSpan(u * k, k);
-                var qi = q.AsSpan(i * k, k);
-                var error = train.Rating[r] - (mean + (Options.UseBiases ? bu[u] + bi[i] : 0) + DenseMath.Dot(pu, qi));
-                if (Options.UseBiases)
-                {
-                    bu[u] += lr * (error - biasLambda * bu[u]);
-                    bi[i] += lr * (error - biasLambda * bi[i]);
-                }
-                DenseMath.GradientStep(pu, qi, lr * error, 1 - lr * lambda);
-                if (Options.NonNegative)
-                {
-                    ClampAtZero(pu);
-                    ClampAtZero(qi);
-                }
-            }
+                foreach (var r in rows) SgdStep(train, r, p, q, bu, bi, mean);
+            }, cancel);
+            return;
+        }
+        BlockSchedule.Shuffle(order, random);
+        var chunk = (order.Length + threads - 1) / threads;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancel }, t =>
+        {
+            for (var o = t * chunk; o < Math.Min(order.Length, (t + 1) * chunk); o++) SgdStep(train, order[o], p, q, bu, bi, mean);
         });
     }
 
-    private static LatentFactorModel Copy(LatentFactorModel m) =>
-        new(m.Rank, (float[])m.UserFactors.Clone(), (float[])m.ItemFactors.Clone(), (float[]?)m.UserBias?.Clone(), (float[]?)m.ItemBias?.Clone(), m.Mean);
+    /// <summary>The SGD update of one rating: biases and both factor rows move along the negative gradient of its regularised squared error.</summary>
+    private void SgdStep(Interactions train, int r, float[] p, float[] q, float[] bu, float[] bi, float mean)
+    {
+        var k = Options.ApproximationRank;
+        var lr = (float)Options.LearningRate;
+        int u = train.User[r], i = train.Item[r];
+        var pu = p.AsSpan(u * k, k);
+        var qi = q.AsSpan(i * k, k);
+        var error = train.Rating[r] - (mean + (Options.UseBiases ? bu[u] + bi[i] : 0) + DenseMath.Dot(pu, qi));
+        if (Options.UseBiases)
+        {
+            var biasLambda = (float)Options.BiasLambda;
+            bu[u] += lr * (error - biasLambda * bu[u]);
+            bi[i] += lr * (error - biasLambda * bi[i]);
+        }
+        DenseMath.GradientStep(pu, qi, lr * error, 1 - lr * (float)Options.Lambda);
+        if (Options.NonNegative)
+        {
+            ClampAtZero(pu);
+            ClampAtZero(qi);
+        }
+    }
 
     private static void ClampAtZero(Span<float> values)
     {

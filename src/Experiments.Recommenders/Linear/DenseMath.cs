@@ -21,6 +21,9 @@ public static class DenseMath
     /// <summary>y += alpha · x.</summary>
     public static void AddScaled(Span<float> y, float alpha, ReadOnlySpan<float> x) => AddScaled<float>(y, alpha, x);
 
+    /// <summary>y += alpha · x, in double.</summary>
+    public static void AddScaled(Span<double> y, double alpha, ReadOnlySpan<double> x) => AddScaled<double>(y, alpha, x);
+
     /// <summary>y += alpha · x.</summary>
     public static void AddScaled<T>(Span<T> y, T alpha, ReadOnlySpan<T> x) where T : unmanaged, INumber<T>
     {

@@ -22,6 +22,14 @@ public sealed class RecommenderTrainers
     public RecommenderEstimator MatrixFactorization(MatrixFactorizationOptions? options = null, string? user = null, string? item = null, string? label = null) =>
         Create(new MatrixFactorizationTrainer(options ?? new MatrixFactorizationOptions()), user, item, label ?? Defaults.Label);
 
+    /// <summary>SVD++ (Koren 2008): matrix factorisation whose user factors add the implicit feedback of the items the user rated.</summary>
+    public RecommenderEstimator SvdPlusPlus(SvdPlusPlusOptions? options = null, string? user = null, string? item = null, string? label = null) =>
+        Create(new SvdPlusPlusTrainer(options ?? new SvdPlusPlusOptions()), user, item, label ?? Defaults.Label);
+
+    /// <summary>Bayesian matrix factorisation by Gibbs sampling (Salakhutdinov &amp; Mnih 2008); predictions average the kept samples.</summary>
+    public RecommenderEstimator BayesianMatrixFactorization(BayesianMatrixFactorizationOptions? options = null, string? user = null, string? item = null, string? label = null) =>
+        Create(new BayesianMatrixFactorizationTrainer(options ?? new BayesianMatrixFactorizationOptions()), user, item, label ?? Defaults.Label);
+
     public RecommenderEstimator ImplicitAls(ImplicitAlsOptions? options = null, string? user = null, string? item = null, string? label = null) =>
         Create(new ImplicitAlsTrainer(options ?? new ImplicitAlsOptions()), user, item, label);
 
@@ -45,6 +53,6 @@ public sealed class RecommenderTrainers
 
 public static class MLContextRecommenderExtensions
 {
-    /// <summary>The recommender trainers of this platform (matrix factorisation, implicit ALS, BPR, EASE, kNN, baselines).</summary>
+    /// <summary>The recommender trainers of this platform (matrix factorisation, SVD++, Bayesian MF, implicit ALS, BPR, EASE, kNN, baselines).</summary>
     public static RecommenderTrainers Recommenders(this MLContext context) => new();
 }

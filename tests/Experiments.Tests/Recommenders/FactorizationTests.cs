@@ -129,8 +129,59 @@ public sealed class FactorizationTests
             CollectionAssert.AreEqual(a, b, type);
             if (type != "ease") CollectionAssert.AreNotEqual(a, c, type);
         }
-        var sgd = new MatrixFactorizationOptions { Solver = MatrixFactorizationSolver.Sgd, NumberOfThreads = 1, NumberOfIterations = 3 };
-        CollectionAssert.AreEqual(new MatrixFactorizationTrainer(sgd).Fit(data, null).ItemFactors, new MatrixFactorizationTrainer(sgd).Fit(data, null).ItemFactors);
+    }
+
+    [TestMethod]
+    public void Parallel_solvers_give_the_same_bits_with_any_number_of_threads_and_only_hogwild_says_otherwise()
+    {
+        var data = RandomRatings(300, 200, 6000, 4);
+        var sgd = new MatrixFactorizationOptions { Solver = MatrixFactorizationSolver.Sgd, NumberOfIterations = 3, SgdStrata = 4 };
+        var one = new MatrixFactorizationTrainer(sgd with { NumberOfThreads = 1 }).Fit(data, null);
+        var four = new MatrixFactorizationTrainer(sgd with { NumberOfThreads = 4 }).Fit(data, null);
+        CollectionAssert.AreEqual(one.ItemFactors, four.ItemFactors);
+        CollectionAssert.AreEqual(one.UserBias, four.UserBias);
+        Assert.IsTrue(((Experiments.Core.Models.IRecommenderModel)four).IsReproducible);
+        Assert.IsFalse(((Experiments.Core.Models.IRecommenderModel)new MatrixFactorizationTrainer(sgd with { Hogwild = true, NumberOfThreads = 2 }).Fit(data, null)).IsReproducible);
+        Assert.IsTrue(((Experiments.Core.Models.IRecommenderModel)new MatrixFactorizationTrainer(sgd with { Hogwild = true, NumberOfThreads = 1 }).Fit(data, null)).IsReproducible);
+        // 5,000 users: their Gram matrix is summed in several chunks.
+        var many = RandomRatings(5000, 100, 8000, 5, ratings: false);
+        var als = new ImplicitAlsOptions { ApproximationRank = 8, NumberOfIterations = 2 };
+        CollectionAssert.AreEqual(new ImplicitAlsTrainer(als with { NumberOfThreads = 1 }).FitFactors(many).ItemFactors, new ImplicitAlsTrainer(als with { NumberOfThreads = 3 }).FitFactors(many).ItemFactors);
+    }
+
+    [TestMethod]
+    public void Every_rating_model_learns_the_same_from_a_repeated_pair_as_from_its_mean_rating()
+    {
+        var distinct = RandomRatings(25, 15, 150, 8);
+        // The same pairs in user-then-item order (the order of the averaged table), and a table where ten pairs are
+        // rated three times: r, r + 1 and r − 1 (mean r), the repeats appended at the end.
+        var sorted = Enumerable.Range(0, distinct.Count).OrderBy(r => distinct.User[r]).ThenBy(r => distinct.Item[r]).ToArray();
+        var reference = distinct.Subset(sorted);
+        var repeated = distinct.Subset([.. Enumerable.Range(0, distinct.Count), .. Enumerable.Range(0, 10), .. Enumerable.Range(0, 10)]);
+        for (var r = 0; r < 10; r++)
+        {
+            repeated.Rating[distinct.Count + r] = distinct.Rating[r] + 1;
+            repeated.Rating[distinct.Count + 10 + r] = distinct.Rating[r] - 1;
+        }
+        foreach (var (type, parameters) in new (string, Dictionary<string, object>)[]
+                 {
+                     ("global-mean", new()), ("bias", new()),
+                     ("matrix-factorization", new() { ["solver"] = "als", ["iterations"] = 3L }),
+                     ("matrix-factorization", new() { ["solver"] = "sgd", ["iterations"] = 3L }),
+                 })
+        {
+            var expected = RecommenderCatalog.Create(type, parameters, 3).Fit(reference);
+            var actual = RecommenderCatalog.Create(type, parameters, 3).Fit(repeated);
+            for (var u = 0; u < distinct.Users.Count; u++)
+                for (var i = 0; i < distinct.Items.Count; i++)
+                    Assert.AreEqual(expected.PredictRating(u, i), actual.PredictRating(u, i), $"{type} {parameters.GetValueOrDefault("solver")}: user {u}, item {i}");
+        }
+        // The mean rating counts each pair once: pairs rated (2, 4) and (5) give 4, not 11/3.
+        var small = new InteractionsBuilder();
+        small.Add("a", "x", 2);
+        small.Add("b", "x", 5);
+        small.Add("a", "x", 4);
+        Assert.AreEqual(4f, new GlobalMeanTrainer().Fit(small.Build()).PredictRating(0, 0));
     }
 
     [TestMethod]
@@ -148,6 +199,25 @@ public sealed class FactorizationTests
         Assert.AreEqual(history.Min(), MatrixFactorizationTrainer.Rmse(model, validation), 1e-9);
         var nonNegative = new MatrixFactorizationTrainer(new MatrixFactorizationOptions { NonNegative = true, NumberOfIterations = 3 }).Fit(train, null);
         Assert.IsTrue(nonNegative.UserFactors.All(f => f >= 0) && nonNegative.ItemFactors.All(f => f >= 0));
+    }
+
+    [TestMethod]
+    public void Without_validation_rows_early_stopping_holds_out_a_share_then_refits_on_everything_for_the_best_iteration_count()
+    {
+        var data = RandomRatings(40, 30, 500, 6);
+        foreach (var solver in new[] { MatrixFactorizationSolver.Als, MatrixFactorizationSolver.Sgd })
+        {
+            var options = new MatrixFactorizationOptions { Solver = solver, ApproximationRank = 20, NumberOfIterations = 40, Lambda = 1e-3, BiasLambda = 1e-3, LearningRate = 0.05, EarlyStoppingRounds = 2, ValidationFraction = 0.2 };
+            var trainer = new MatrixFactorizationTrainer(options);
+            var search = new List<double>();
+            var refit = 0;
+            trainer.IterationFinished += (_, _, v) => { if (double.IsNaN(v)) refit++; else search.Add(v); };
+            var model = trainer.Fit(data, null);
+            Assert.IsLessThan(40, search.Count, $"{solver}: the held-out share stopped the search on a problem that overfits");
+            Assert.AreEqual(search.IndexOf(search.Min()) + 1, refit, $"{solver}: refitted for the best iteration count");
+            var direct = new MatrixFactorizationTrainer(options with { EarlyStoppingRounds = 0, NumberOfIterations = refit }).Fit(data, null);
+            CollectionAssert.AreEqual(direct.ItemFactors, model.ItemFactors, $"{solver}: the refit is a plain fit on every pair");
+        }
     }
 
     [TestMethod]

@@ -63,6 +63,30 @@ public sealed class MLNetEstimatorTests
     }
 
     [TestMethod]
+    public void Svd_plus_plus_and_bayesian_mf_estimators_score_like_their_trainers()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = Ratings();
+        var data = ml.Data.LoadFromEnumerable(rows);
+        var builder = new InteractionsBuilder();
+        foreach (var r in rows) builder.Add(r.UserId, r.ItemId, r.Label);
+        var train = builder.Build();
+        var svd = new SvdPlusPlusOptions { ApproximationRank = 4, NumberOfIterations = 5 };
+        var bmf = new BayesianMatrixFactorizationOptions { ApproximationRank = 3, BurnIn = 2, Samples = 3 };
+        foreach (var (estimator, direct) in new (RecommenderEstimator, IRecommenderTrainer)[]
+                 {
+                     (ml.Recommenders().SvdPlusPlus(svd), new SvdPlusPlusTrainer(svd)),
+                     (ml.Recommenders().BayesianMatrixFactorization(bmf), new BayesianMatrixFactorizationTrainer(bmf)),
+                 })
+        {
+            var model = ml.Transforms.Conversion.MapValueToKey("UserId").Append(ml.Transforms.Conversion.MapValueToKey("ItemId")).Append(estimator).Fit(data);
+            var scores = ml.Data.CreateEnumerable<Scored>(model.Transform(data), reuseRowObject: false).Select(s => s.Score).ToList();
+            var fitted = direct.Fit(train);
+            for (var r = 0; r < rows.Count; r++) Assert.AreEqual(fitted.PredictRating(train.User[r], train.Item[r]), scores[r], 1e-5, direct.GetType().Name);
+        }
+    }
+
+    [TestMethod]
     public void Ranking_models_score_rows_and_implicit_data_needs_no_label()
     {
         var ml = new MLContext(seed: 1);

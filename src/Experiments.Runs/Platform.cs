@@ -16,7 +16,11 @@ public static class Platform
             m.Splits.Select(s => s.Name).ToList(),
             m.Tables.Any(t => t.Role == TableRole.Items && t.ColumnWithRole("category") is not null),
             // Classification here means click-through: tables whose label is 0/1.
-            m.Tables.Where(t => t.Role == TableRole.Records && t.ColumnWithRole("label")?.Allowed is ["0", "1"]).Select(t => t.Name).ToList())).ToList(),
+            m.Tables.Where(t => t.Role == TableRole.Records && t.ColumnWithRole("label")?.Allowed is ["0", "1"]).Select(t => t.Name).ToList(),
+            // What the loader gives: time order from a timestamp column or from a file of user sequences in time order.
+            m.InteractionTables.Where(t => t.ColumnWithRole("timestamp") is not null || t.Format == TableFormat.UserSequences).Select(t => t.Name).ToList(),
+            m.InteractionTables.Where(t => t.ColumnWithRole("rating") is not null).Select(t => t.Name).ToList(),
+            m.DefaultTable ?? m.InteractionTables.FirstOrDefault()?.Name)).ToList(),
         [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models],
         MetricCatalog.All,
         Experiments.Text.EncoderCatalog.Parameters);

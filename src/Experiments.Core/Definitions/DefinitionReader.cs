@@ -81,6 +81,7 @@ public sealed class DefinitionReader
         var method = root["split"]?["method"];
         if (task == "classification" && method is not null && method.Text is not ("random" or "stratified" or "k-fold"))
             errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold"));
+        if (task != "classification" && method?.Text != "predefined") CrossCheckTable(root, task, dataset, errors);
         CrossCheckEncoders(root, task, errors);
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
@@ -94,6 +95,28 @@ public sealed class DefinitionReader
                     ? $"data set '{dataset.Name}' has no predefined splits; use another split method"
                     : DefinitionValidator.UnknownValue($"predefined split '{split.Text}' of '{dataset.Name}'", split.Text!, dataset.PredefinedSplits)));
         }
+    }
+
+    /// <summary>
+    /// What the interaction table's manifest rules out, as the run would: a rating task needs ratings, a split by time
+    /// needs a time order. (Whether users have enough rows for leave-last-n needs the data: <c>validate --with-data</c>.)
+    /// </summary>
+    private static void CrossCheckTable(JsonTree root, string task, DatasetDescriptor dataset, List<DefinitionError> errors)
+    {
+        var named = root["dataset"]!["table"];
+        var table = named?.Text ?? dataset.DefaultTable;
+        if (table is null || !dataset.InteractionTables.Contains(table)) return;
+        var which = named is null ? $"table '{table}' (the default) of '{dataset.Name}'" : $"table '{table}' of '{dataset.Name}'";
+        if (task == "rating" && dataset.RatedTables is { } rated && !rated.Contains(table))
+        {
+            var node = root["task"]!;
+            errors.Add(new("$.task", node.Line, node.Column, $"task 'rating' predicts ratings, but {which} has none; use task 'ranking'" +
+                (rated.Count > 0 ? $", or a table with ratings (\"table\": {string.Join(" or ", rated.Select(t => $"\"{t}\""))})" : "")));
+        }
+        var method = root["split"]?["method"];
+        if (method?.Text is "temporal" or "leave-last-n" && dataset.TimedTables is { } timed && !timed.Contains(table))
+            errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' orders each user's rows by time, but {which} has no timestamps; " +
+                $"use 'stratified' or 'random'{(timed.Count > 0 ? $", or a table with timestamps (\"table\": {string.Join(" or ", timed.Select(t => $"\"{t}\""))})" : "")}"));
     }
 
     /// <summary>Encoders: classification only, unique names, columns that suit the objective; models name defined encoders.</summary>

@@ -75,8 +75,9 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
             error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (Exception) when (cancel.IsCancellationRequested)
         {
+            // Whatever a stopped step threw (a cancellation, or one wrapped by a parallel loop), the user stopped the run.
             (status, error) = (RunStatus.Cancelled, "Stopped by the user; finished trials are kept.");
         }
         catch (Exception e)
@@ -110,10 +111,10 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             store.FinishTrial(trialId, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Protocol, null);
             return (new TrialResult(trialId, model.Name, model.Type, split.Name, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Values, measured.Protocol, null), measured.Units);
         }
-        catch (OperationCanceledException) when (run.Cancel.IsCancellationRequested)
+        catch (Exception) when (run.Cancel.IsCancellationRequested)
         {
             store.FinishTrial(trialId, "cancelled", clock.Elapsed.TotalSeconds, null, null, "stopped by the user");
-            throw;
+            throw new OperationCanceledException(run.Cancel);
         }
         catch (Exception e)
         {

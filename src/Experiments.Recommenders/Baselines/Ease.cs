@@ -42,6 +42,7 @@ public sealed class EaseTrainer(EaseOptions options) : IRecommenderTrainer
         {
             for (var u = t; u < byUser.Rows; u += Environment.ProcessorCount)
             {
+                if (cancel.IsCancellationRequested) break; // thrown below, outside the parallel loop
                 local.Clear();
                 foreach (var item in byUser.RowIndices(u)) if (position[item] >= 0) local.Add(position[item]);
                 lock (lockObject)
@@ -50,6 +51,7 @@ public sealed class EaseTrainer(EaseOptions options) : IRecommenderTrainer
             }
             return local;
         }, _ => { });
+        cancel.ThrowIfCancellationRequested();
         for (var i = 0; i < n; i++) g[(long)i * n + i] += Options.Lambda;
         DenseMath.InvertSpd(g, n, cancel);
         var weights = new float[(long)n * n];

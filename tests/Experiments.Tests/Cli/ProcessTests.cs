@@ -47,7 +47,8 @@ public sealed class ProcessTests
         var seconds = stop.Elapsed.TotalSeconds;
         Console.WriteLine($"{model}: stopped {seconds:F2} s after SIGINT");
         Assert.AreEqual(130, process.ExitCode, error.Result);
-        Assert.IsLessThan(5.0, seconds, $"{model} took {seconds:F1} s to stop");
+        // About a second on an idle machine; the bound leaves room for a loaded one (the old code waited out the whole fit).
+        Assert.IsLessThan(10.0, seconds, $"{model} took {seconds:F1} s to stop");
         using var runs = SqliteRunStore.OpenExisting(store);
         var details = runs.GetRun(1);
         Assert.AreEqual(RunStatus.Cancelled, details.Run.Status);

@@ -33,11 +33,14 @@ internal static class CommonOptions
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("EXPERIMENTS_DEBUG") is null)
         {
-            // A bug of ours, not the user's: say so in one line; EXPERIMENTS_DEBUG=1 shows the stack trace.
-            output.Error($"internal error ({e.GetType().Name}): {e.Message} — please report it; set EXPERIMENTS_DEBUG=1 for details.");
+            output.Error(InternalError(e)["error: ".Length..]);
             return ExitCodes.InternalError;
         }
     }
+
+    /// <summary>A bug of ours, not the user's: said in one line (exit code 70); EXPERIMENTS_DEBUG=1 shows the stack trace.</summary>
+    public static string InternalError(Exception e) =>
+        $"error: internal error ({e.GetType().Name}): {e.Message} — please report it; set EXPERIMENTS_DEBUG=1 for details.";
 
     public static Command With(this Command command, params Option[] options)
     {

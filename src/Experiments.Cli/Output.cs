@@ -40,7 +40,7 @@ public sealed class Output(bool json, bool quiet)
         if (Json) Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
     }
 
-    /// <summary>Errors always go to standard error, as plain text (or JSON with --json), never as a stack trace.</summary>
+    /// <summary>Errors always go to standard error — also with --quiet —, as plain text (or JSON with --json), never as a stack trace.</summary>
     public void Error(string message)
     {
         if (Json) Console.Error.WriteLine(JsonSerializer.Serialize(new { error = message }, JsonOptions));

@@ -29,32 +29,41 @@ internal static class RunCommands
                         $"{definition.Models.Count} model(s), split {Markup.Escape(definition.Split.Method)}, seed {definition.Seed}");
             var outcome = await RunWithProgress(runner, definition, options, output, cancel);
             var details = store.GetRun(outcome.RunId);
-            if (output.Json) output.JsonResult(new { outcome.RunId, outcome.Status, store = store.Location, outcome.Reports, trials = details.Trials, dataIssues = details.DataIssues });
+            if (output.Json) output.JsonResult(new { outcome.RunId, outcome.Status, store = store.Location, outcome.Reports, outcome.ReportError, trials = details.Trials, dataIssues = details.DataIssues });
             else
             {
                 output.Write(Tables.Results(details));
                 output.Line($"Run [bold]{outcome.RunId}[/] {Tables.Status(outcome.Status)} — stored in {Markup.Escape(store.Location)}");
                 foreach (var report in outcome.Reports) output.Line($"Report: {Markup.Escape(report)}");
             }
+            if (outcome.ReportError is { } reportError) output.Error(reportError);
+            if (outcome.Status == RunStatus.Failed)
+                output.Error($"run {outcome.RunId}: {outcome.Trials.Count(t => t.Status == "failed")} of {outcome.Trials.Count} trial(s) failed; the others are kept in {store.Location}.");
             return outcome.Status switch
             {
-                RunStatus.Finished => ExitCodes.Success,
                 RunStatus.Cancelled => ExitCodes.Cancelled,
+                _ when outcome.ReportError is not null => ExitCodes.ReportFailed,
+                RunStatus.Finished => ExitCodes.Success,
                 _ => ExitCodes.RunFailed,
             };
         }));
         root.Subcommands.Add(run);
 
-        var validate = new Command("validate", "Check an experiment definition without running it.") { file };
-        validate.With(CommonOptions.Json, CommonOptions.Quiet);
+        var validate = new Command("validate", "Check an experiment definition without running it: its fields, and what the data set's manifest rules out.") { file };
+        var withData = new Option<bool>("--with-data") { Description = "Also load the data set and check what needs its rows (every split leaves training and test rows; leave-last-n's n against the users' histories)." };
+        validate.With(withData, CommonOptions.DataDir, CommonOptions.Json, CommonOptions.Quiet);
         validate.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             var path = parse.GetValue(file)!;
             try
             {
                 var definition = Platform.Reader.ReadFile(path);
-                output.JsonResult(new { valid = true, file = path, hash = DefinitionWriter.Hash(definition) });
+                if (parse.GetValue(withData))
+                    DefinitionDataCheck.Check(definition, File.ReadAllText(path), path, new Experiments.Datasets.DatasetLoader(), parse.GetValue(CommonOptions.DataDir));
+                output.JsonResult(new { valid = true, file = path, hash = DefinitionWriter.Hash(definition), dataChecked = parse.GetValue(withData) });
                 output.Line($"[green]valid[/]: {Markup.Escape(path)} ({definition.Models.Count} model(s), {definition.Metrics.Count} metric(s), data set {Markup.Escape(definition.Dataset.Name)})");
+                if (!parse.GetValue(withData) && definition.Split.Method == "leave-last-n")
+                    output.Line($"[grey]whether users have more than {definition.Split.N} row(s) for leave-last-n needs the data: add --with-data[/]");
                 return Task.FromResult(ExitCodes.Success);
             }
             catch (DefinitionException e) when (output.Json)
@@ -86,12 +95,18 @@ internal static class RunCommands
             });
     }
 
+    /// <summary>A failed model is an error on standard error, whatever else is shown (also with --quiet).</summary>
+    private static void ReportFailure(Output output, TrialResult result)
+    {
+        if (result.Status == "failed") output.Error($"model {result.Model} ({result.Split}) failed: {result.Error}");
+    }
+
     /// <summary>Progress as plain lines, for logs and pipes.</summary>
     private sealed class LineObserver(Output output) : IRunObserver
     {
         public void Stage(string message) => output.Line(Markup.Escape(message));
         public void Progress(string step, double fraction) { }
-        public void TrialFinished(TrialResult result) { }
+        public void TrialFinished(TrialResult result) => ReportFailure(output, result);
         public void Warning(string message) => output.Warning(message);
     }
 
@@ -129,6 +144,7 @@ internal static class RunCommands
                     _current.Value = 1;
                     _current.StopTask();
                 }
+            ReportFailure(output, result);
         }
 
         public void Warning(string message) => output.Warning(message);

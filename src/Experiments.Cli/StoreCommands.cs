@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Experiments.Reports;
+using Experiments.Runs;
 using Experiments.Store;
 using Spectre.Console;
 
@@ -20,7 +21,7 @@ internal static class StoreCommands
         list.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
-            store.MarkAbandonedRuns();
+            RunReports.SettleAbandoned(store, output.Warning);
             var runs = store.ListRuns(parse.GetValue(limit), parse.GetValue(experiment));
             output.JsonResult(runs.Select(r => new { r.Id, r.Experiment, r.Status, r.Dataset, r.DatasetSynthetic, r.Seed, r.StartedAt, r.EndedAt, r.Trials, r.Error }));
             var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "experiment", "status", "data set", "trials", "started (UTC)", "duration");
@@ -38,7 +39,7 @@ internal static class StoreCommands
         show.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
-            store.MarkAbandonedRuns();
+            RunReports.SettleAbandoned(store, output.Warning);
             var details = store.GetRun(parse.GetValue(runId));
             output.JsonResult(details);
             var run = details.Run;
@@ -50,7 +51,8 @@ internal static class StoreCommands
             Fact("seed", run.Seed.ToString());
             Fact("definition", $"{run.DefinitionHash[..12]}… {run.Source}");
             Fact("data fingerprint", run.DataFingerprint);
-            Fact("git commit", run.GitCommit);
+            Fact("git commit", run.GitDescription);
+            Fact("reports", run.ReportFolder);
             Fact("machine", run.Machine);
             Fact("started", run.StartedAt.ToString("u"));
             Fact("ended", run.EndedAt?.ToString("u"));
@@ -100,13 +102,22 @@ internal static class StoreCommands
         var report = new Command("report", "Write a run's report (Markdown or JSON) from the store.") { runId };
         var format = new Option<string>("--format") { Description = "markdown or json.", DefaultValueFactory = _ => "markdown" };
         format.AcceptOnlyFromAmong("markdown", "json");
-        var outDir = new Option<string?>("--out") { Description = "Folder to write to (default: reports/run-N)." };
+        var outDir = new Option<string?>("--out") { Description = "Folder to write to (default: the run's report folder, reports/run-N-UID)." };
         report.With(CommonOptions.Store, format, outDir, CommonOptions.Json, CommonOptions.Quiet);
         report.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
             var details = store.GetRun(parse.GetValue(runId));
-            var path = ReportWriter.Write(details, parse.GetValue(format)!, parse.GetValue(outDir) ?? Path.Combine("reports", $"run-{details.Run.Id}"));
+            var folder = parse.GetValue(outDir) ?? details.Run.ReportFolder ?? Path.Combine("reports", details.Run.ReportFolderName);
+            string path;
+            try
+            {
+                path = ReportWriter.Write(details, parse.GetValue(format)!, folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new Core.ExperimentsException($"Cannot write the report to {Path.GetFullPath(folder)} ({e.Message}); pass --out DIR to write it elsewhere.");
+            }
             output.JsonResult(new { run = details.Run.Id, report = path });
             output.Line($"Report: {Markup.Escape(path)}");
             return Task.FromResult(ExitCodes.Success);
@@ -114,8 +125,6 @@ internal static class StoreCommands
         root.Subcommands.Add(report);
     }
 
-    private static SqliteRunStore OpenExisting(string path) =>
-        File.Exists(path)
-            ? SqliteRunStore.Open(path)
-            : throw new Core.ExperimentsException($"No run store at {Path.GetFullPath(path)}. Run an experiment first, or pass --store PATH.");
+    /// <summary>Reading commands open the store read-only when it cannot be written (a shared or archived store).</summary>
+    private static SqliteRunStore OpenExisting(string path) => SqliteRunStore.OpenExisting(path);
 }

@@ -10,9 +10,12 @@ namespace Experiments.Ctr;
 internal sealed class ColumnarDataView : IDataView
 {
     private readonly Array[] _columns;
+    private readonly CancellationToken _cancel;
 
-    public ColumnarDataView(IReadOnlyList<(string Name, Array Values)> columns)
+    /// <param name="cancel">Checked as rows are read, so that any pass over the data (FFM's epochs, a featurizer's fit) stops soon after it fires.</param>
+    public ColumnarDataView(IReadOnlyList<(string Name, Array Values)> columns, CancellationToken cancel = default)
     {
+        _cancel = cancel;
         var builder = new DataViewSchema.Builder();
         foreach (var (name, values) in columns)
             builder.AddColumn(name, values switch
@@ -46,7 +49,11 @@ internal sealed class ColumnarDataView : IDataView
         public override long Batch => 0;
         public override bool IsColumnActive(DataViewSchema.Column column) => true;
 
-        public override bool MoveNext() => ++_position < view.RowCount;
+        public override bool MoveNext()
+        {
+            if ((_position & 1023) == 1023) view._cancel.ThrowIfCancellationRequested();
+            return ++_position < view.RowCount;
+        }
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => (ref DataViewRowId id) => id = new DataViewRowId((ulong)_position, 0);
 

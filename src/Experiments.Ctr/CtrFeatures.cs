@@ -60,7 +60,7 @@ public sealed class CtrFeaturizer
     }
 
     /// <summary>The model input for <paramref name="log"/>; with <paramref name="serving"/> the position is fixed at the serving value.</summary>
-    internal ColumnarDataView Transform(ClickLog log, bool serving)
+    internal ColumnarDataView Transform(ClickLog log, bool serving, CancellationToken cancel = default)
     {
         var columns = new List<(string, Array)> { ("Label", log.Labels) };
         for (var c = 0; c < Schema.Numeric.Count; c++)
@@ -74,7 +74,7 @@ public sealed class CtrFeaturizer
         }
         for (var c = 0; c < Schema.Text.Count; c++)
             columns.Add(("T." + Schema.Text[c], Options.TextEmbedding is { } embedding ? Embed(embedding, log.Text[c]) : log.Text[c]));
-        return new ColumnarDataView(columns);
+        return new ColumnarDataView(columns, cancel);
     }
 
     private IEnumerable<(string Name, string[] Values)> RawCategorical(ClickLog log)

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using Experiments.Core;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -33,20 +34,44 @@ public sealed record CtrOptions
 /// as embedding vectors when the options carry a text embedding (e.g. a trained transformer encoder). Trees and linear
 /// models read the concatenated vector; the field-aware factorisation machine gets one field per source column.
 /// Every trainer outputs a calibrated probability (boosted trees are calibrated by ML.NET's Platt calibrator).
+/// Training is reproducible: the same rows, options and seed give the same model bit for bit, in any process.
 /// </summary>
 public static class CtrTrainer
 {
-    public static CtrModel Fit(ClickLog train, CtrOptions options)
+    /// <param name="cancel">Stops training soon after it fires (within a boosting round, an SDCA/L-BFGS iteration, or 1,024 rows of an FFM pass).</param>
+    public static CtrModel Fit(ClickLog train, CtrOptions options, CancellationToken cancel = default)
     {
         if (train.Count == 0) throw new ExperimentsException("The training set is empty: there is nothing to fit.");
         if (train.Labels.All(l => l) || train.Labels.All(l => !l))
             throw new ExperimentsException($"The training set has only {(train.Labels[0] ? "clicks" : "non-clicks")}: a click model needs both.");
         var featurizer = CtrFeaturizer.Fit(train, options.Features);
         var ml = new MLContext(options.Seed);
-        var data = featurizer.Transform(train, serving: false);
-        var model = Pipeline(ml, featurizer, options, train.Position is not null, train.Count).Fit(data);
+        var data = featurizer.Transform(train, serving: false, cancel);
+        var model = Cancellable(ml, cancel, () => Pipeline(ml, featurizer, options, train.Position is not null, train.Count).Fit(data));
         return new CtrModel(ml, featurizer, model, data.Schema);
     }
+
+    /// <summary>
+    /// Runs ML.NET work that <paramref name="cancel"/> can stop: the token cancels the MLContext, whose trainers
+    /// (LightGBM between boosting rounds, FastTree, SDCA, L-BFGS) check it as they go. Whatever ML.NET throws once
+    /// the token has fired — its own OperationCanceledException or a wrapper — comes out as a cancellation.
+    /// </summary>
+    internal static T Cancellable<T>(MLContext ml, CancellationToken cancel, Func<T> work)
+    {
+        using var registration = cancel.Register(() => CancelExecution(ml));
+        try
+        {
+            return work();
+        }
+        catch (Exception e) when (cancel.IsCancellationRequested && e is not OperationCanceledException { CancellationToken.IsCancellationRequested: true })
+        {
+            throw new OperationCanceledException("Training was stopped.", e, cancel);
+        }
+    }
+
+    // MLContext.CancelExecution is internal in ML.NET 5 (public only through the Microsoft.ML.Experimental package).
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CancelExecution")]
+    private static extern void CancelExecution(MLContext context);
 
     private static IEstimator<ITransformer> Pipeline(MLContext ml, CtrFeaturizer featurizer, CtrOptions options, bool hasPosition, int rows)
     {
@@ -98,6 +123,9 @@ public static class CtrTrainer
             {
                 NumberOfLeaves = options.NumberOfLeaves, NumberOfIterations = options.NumberOfIterations, LearningRate = options.LearningRate,
                 MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed, NumberOfThreads = Environment.ProcessorCount,
+                // Without these LightGBM picks row- or column-wise histograms by timing a test, and its sums depend on the
+                // thread count: the same seed could give other trees in another process or on another machine.
+                Deterministic = true, ForceRowWise = true,
                 Verbose = false, Silent = true,
             })),
             CtrAlgorithm.FastTree => pipeline.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
@@ -166,7 +194,8 @@ public sealed class CtrModel
     /// seeded sample of the rows when rows × slots exceeds <see cref="MaxImportanceScorings"/>; the per-column
     /// <see cref="PermutationImportance"/> covers every model and every row.
     /// </summary>
-    public (IReadOnlyList<(string Slot, double AucDrop)> Slots, IReadOnlyList<(string Column, double AucDrop)> Columns)? MLNetPermutationImportance(ClickLog log, int permutations, int seed)
+    public (IReadOnlyList<(string Slot, double AucDrop)> Slots, IReadOnlyList<(string Column, double AucDrop)> Columns)? MLNetPermutationImportance(ClickLog log, int permutations, int seed,
+        CancellationToken cancel = default)
     {
         // A fitted chain is a TransformerChain of its last transformer's type; any chain enumerates its transformers.
         if (_model is not IEnumerable<ITransformer> chain || chain.LastOrDefault() is not ISingleFeaturePredictionTransformer<object> predictor) return null;
@@ -179,7 +208,7 @@ public sealed class CtrModel
         var sample = rows >= log.Count ? log : log.Subset(order[..rows]);
         var features = featurize.Transform(Featurizer.Transform(sample, serving: true));
         var ml = new MLContext(seed);
-        var importance = ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations);
+        var importance = CtrTrainer.Cancellable(ml, cancel, () => ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations));
         var names = default(VBuffer<ReadOnlyMemory<char>>);
         var column = features.Schema[predictor.FeatureColumnName];
         if (column.Annotations.Schema.GetColumnOrNull("SlotNames") is null) return null;
@@ -244,7 +273,7 @@ public static class PermutationImportance
     /// <paramref name="repeats"/> times with a seeded generator, the model re-scores the rows, and the mean drop of AUC
     /// is the column's importance. (ML.NET's PermutationFeatureImportance works per one-hot slot; this groups by column.)
     /// </summary>
-    public static IReadOnlyList<ColumnImportance> Compute(CtrModel model, ClickLog test, int repeats, int seed)
+    public static IReadOnlyList<ColumnImportance> Compute(CtrModel model, ClickLog test, int repeats, int seed, CancellationToken cancel = default)
     {
         var baseline = Experiments.Evaluation.Classification.BinaryMetrics.RocAuc(test.Labels, model.Predict(test));
         var random = new Random(seed);
@@ -253,6 +282,7 @@ public static class PermutationImportance
         {
             var drops = Enumerable.Range(0, repeats).Select(_ =>
             {
+                cancel.ThrowIfCancellationRequested();
                 var order = Enumerable.Range(0, test.Count).OrderBy(_ => random.Next()).ToArray();
                 return baseline - Experiments.Evaluation.Classification.BinaryMetrics.RocAuc(test.Labels, model.Predict(permuted(order)));
             }).ToList();

@@ -46,11 +46,17 @@ public sealed class DatasetLoader(DatasetRegistry registry) : IDatasetLoader
         if (request.OwnFiles is { } files) return OwnFiles.Open(files, checks);
         var manifest = Registry.Get(request.Name);
         if (manifest.Synthetic) return new DemoShopDataset(manifest, DemoShopOptions.From(request.Options), checks);
-        var locations = DataDirectory.Resolve(request.DataDirectory);
         if (manifest.Folder is { } own && Path.IsPathRooted(own))
-            return new FileDataset(manifest, Locate(manifest, locations) ?? throw new ExperimentsException(
+            return new FileDataset(manifest, Locate(manifest, []) ?? throw new ExperimentsException(
                 $"Data set '{manifest.Name}' was added from {own} (`datasets add` on {manifest.Added}), but its files are no longer there: " +
                 $"missing {string.Join(", ", manifest.Files.Select(f => f.Path).Where(f => !File.Exists(Path.Combine(own, f))))}. Add it again with `experiments datasets add {manifest.Name} --from …`."), checks);
+        // A data directory named explicitly is the only place looked in: another copy elsewhere is never used silently.
+        if (request.DataDirectory is { } named)
+        {
+            var full = Path.GetFullPath(named);
+            return new FileDataset(manifest, Locate(manifest, [new DataLocation(full, "named")]) ?? throw NotInNamedDirectory(manifest, full), checks);
+        }
+        var locations = DataDirectory.Resolve();
         var folder = Locate(manifest, locations)
                      ?? throw new ExperimentsException(
                          $"Data set '{manifest.Name}' was not found. Looked for the folder '{manifest.Folder}' in:" +
@@ -59,6 +65,16 @@ public sealed class DatasetLoader(DatasetRegistry registry) : IDatasetLoader
                          (manifest.Download is null && manifest.ManualDownload is not null ? $" — or by hand: {manifest.ManualDownload}" : "") +
                          $", or point --data-dir / {DataDirectory.EnvironmentVariable} at a folder that holds it.");
         return new FileDataset(manifest, folder, checks);
+    }
+
+    private static ExperimentsException NotInNamedDirectory(DatasetManifest manifest, string directory)
+    {
+        var folder = manifest.Folder ?? manifest.Name;
+        var files = manifest.Files.Count == 0 ? "" : $" with its files ({string.Join(", ", manifest.Files.Take(6).Select(f => f.Path))}{(manifest.Files.Count > 6 ? ", …" : "")})";
+        return new ExperimentsException(
+            $"Data set '{manifest.Name}' is not in the data directory {directory} (named by --data-dir or the definition's dataset.dataDirectory): " +
+            $"it should hold the folder {Path.Combine(directory, folder)}{files}. Get it there with `experiments datasets pull {manifest.Name} --data-dir {directory}`, " +
+            $"or name the directory that holds '{folder}/'.");
     }
 
     /// <summary>The first data directory holding the data set's folder with at least one of its files (an absolute folder: that folder).</summary>

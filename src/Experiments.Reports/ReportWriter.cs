@@ -101,7 +101,7 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine($"- Definition SHA-256: `{run.DefinitionHash}`{(run.Source is null ? "" : $" (from `{run.Source}`)")}");
         md.AppendLine($"- Data fingerprint: `{run.DataFingerprint ?? "—"}`");
-        md.AppendLine($"- Git commit: `{run.GitCommit ?? "—"}`");
+        md.AppendLine($"- Git commit: {(run.GitCommit is null ? "— (the definition is not in a git repository)" : $"`{run.GitCommit}`{run.GitDescription![run.GitCommit.Length..]}")}");
         md.AppendLine($"- Machine: {run.Machine}");
         md.AppendLine($"- Packages: `{run.PackageVersions}`");
         md.AppendLine();

@@ -84,19 +84,20 @@ internal sealed class ClassificationTask : IExperimentTask
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {
         var split = (Split)taskSplit;
-        var (definition, observer) = (_run.Definition, _run.Observer);
+        var (definition, observer, cancel) = (_run.Definition, _run.Observer, _run.Cancel);
         var (train, validation, test) = (split.Train, split.Validation, split.Test);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
-        var fitted = CtrTrainer.Fit(train, CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => split.Encoders[name]));
+        var fitted = CtrTrainer.Fit(train, CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => split.Encoders[name]), cancel);
         var fitSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name})");
         var probabilities = fitted.Predict(test);
         var result = ClassificationEvaluator.EvaluateBinary(test.Labels, probabilities, definition.Metrics, definition.Evaluation, definition.Seed,
             validation is null ? null : (validation.Labels, fitted.Predict(validation)));
-        var importance = PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed);
-        var mlnetImportance = fitted.MLNetPermutationImportance(test, permutations: 1, definition.Seed);
+        cancel.ThrowIfCancellationRequested();
+        var importance = PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed, cancel);
+        var mlnetImportance = fitted.MLNetPermutationImportance(test, permutations: 1, definition.Seed, cancel);
         var evaluateSeconds = clock.Elapsed.TotalSeconds;
         // Curves and importances go beside the report, one file per trial, recorded as artifacts.
         var details = Path.Combine(_run.ReportFolder, $"trial-{trial.TrialId}-{RunArtifacts.FileName(model.Name)}.json");

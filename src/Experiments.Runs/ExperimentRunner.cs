@@ -22,8 +22,11 @@ public sealed record RunOptions
     public IRunObserver Observer { get; init; } = SilentObserver.Instance;
 }
 
-/// <summary>How a run ended and what it produced.</summary>
-public sealed record RunOutcome(long RunId, RunStatus Status, IReadOnlyList<TrialResult> Trials, IReadOnlyList<string> Reports, string? Error);
+/// <summary>
+/// How a run ended and what it produced. <paramref name="ReportError"/> says why a report could not be written at
+/// the end (the results are stored all the same, and `experiments report` writes it later).
+/// </summary>
+public sealed record RunOutcome(long RunId, RunStatus Status, IReadOnlyList<TrialResult> Trials, IReadOnlyList<string> Reports, string? Error, string? ReportError = null);
 
 /// <summary>
 /// Runs an experiment: load the data (checked), split it, fit and evaluate every model on every split, record each
@@ -37,14 +40,18 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
     {
         options ??= new RunOptions();
         var observer = options.Observer;
-        var abandoned = store.MarkAbandonedRuns();
-        if (abandoned > 0) observer.Warning($"{abandoned} earlier run(s) in {store.Location} had been killed mid-way; they are marked 'killed' and keep what they finished.");
+        // Where results go is checked before anything is trained (the store was checked when it was opened).
+        var reportsRoot = RunReports.PrepareFolder(options.ReportDirectory ?? definition.Output.Reports);
+        RunReports.SettleAbandoned(store, observer.Warning);
 
+        // The commit is the definition's own repository's (a definition built in code: the working directory's).
+        var (commit, dirty) = RunEnvironment.Git(options.Source is { } source ? Path.GetDirectoryName(Path.GetFullPath(source))! : Directory.GetCurrentDirectory(), options.Source);
         var runId = store.StartRun(new RunStart(definition.Name, definition.Description, DefinitionWriter.ToJson(definition), DefinitionWriter.Hash(definition),
-            options.Source, definition.Dataset.Name, definition.Seed, RunEnvironment.GitCommit(Directory.GetCurrentDirectory()),
-            RunEnvironment.PackageVersions(), RunEnvironment.Machine));
-        var run = new RunScope(runId, definition, store, Path.Combine(options.ReportDirectory ?? definition.Output.Reports, $"run-{runId}"), observer, cancel);
+            options.Source, definition.Dataset.Name, definition.Seed, commit, RunEnvironment.PackageVersions(), RunEnvironment.Machine, dirty, reportsRoot));
+        var run = new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, observer, cancel);
         var trials = new List<TrialResult>();
+        RunStatus status;
+        string? error;
         try
         {
             observer.Stage($"Loading {definition.Dataset.Name}");
@@ -65,30 +72,32 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
                 }
                 CompareWithBaseline(runId, definition, split.Name, units);
             }
-            var status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
-            var error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
-            store.FinishRun(runId, status, error);
-            var reports = WriteReports(run);
-            return new RunOutcome(runId, status, trials, reports, error);
+            status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
+            error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (cancel.IsCancellationRequested)
         {
-            store.FinishRun(runId, RunStatus.Cancelled, "Stopped by the user; finished trials are kept.");
-            return new RunOutcome(runId, RunStatus.Cancelled, trials, WriteReports(run), "cancelled");
-        }
-        catch (ExperimentsException e)
-        {
-            store.FinishRun(runId, RunStatus.Failed, e.Message);
-            throw;
+            // Whatever a stopped step threw (a cancellation, or one wrapped by a parallel loop), the user stopped the run.
+            (status, error) = (RunStatus.Cancelled, "Stopped by the user; finished trials are kept.");
         }
         catch (Exception e)
         {
-            store.FinishRun(runId, RunStatus.Failed, $"{e.GetType().Name}: {e.Message}");
+            // The run cannot go on (its data, its splits): recorded as failed, with a report of what it had.
+            store.FinishRun(runId, RunStatus.Failed, Describe(e));
+            RunReports.TryWrite(store, runId, observer.Warning);
             throw;
         }
+        store.FinishRun(runId, status, error);
+        var (reports, reportError) = RunReports.Write(store, runId);
+        return new RunOutcome(runId, status, trials, reports, status == RunStatus.Cancelled ? "cancelled" : error, reportError);
     }
 
-    /// <summary>One model on one split: started, measured and finished in the store; a failure is recorded and the run goes on.</summary>
+    /// <summary>
+    /// One model on one split: started, measured and finished in the store. Any failure inside it — the platform's
+    /// own errors, an undefined metric, a singular system, an ML.NET or native-library error — fails this trial only:
+    /// it is recorded with its type and message and the run goes on. (A stack overflow or an access violation ends
+    /// the process in .NET and cannot be caught; the next program to open the store marks the run killed.)
+    /// </summary>
     private (TrialResult Result, UserValuesRecord? Units) RunTrial(RunScope run, IExperimentTask task, ModelSpec model, TaskSplit split)
     {
         var parameters = model.Parameters.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? "");
@@ -102,18 +111,27 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             store.FinishTrial(trialId, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Protocol, null);
             return (new TrialResult(trialId, model.Name, model.Type, split.Name, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Values, measured.Protocol, null), measured.Units);
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (run.Cancel.IsCancellationRequested)
         {
             store.FinishTrial(trialId, "cancelled", clock.Elapsed.TotalSeconds, null, null, "stopped by the user");
-            throw;
+            throw new OperationCanceledException(run.Cancel);
         }
-        catch (ExperimentsException e)
+        catch (Exception e)
         {
-            // One model's failure does not lose the others: record it and go on.
-            store.FinishTrial(trialId, "failed", clock.Elapsed.TotalSeconds, null, null, e.Message);
-            run.Observer.Warning($"{model.Name} failed: {e.Message}");
-            return (new TrialResult(trialId, model.Name, model.Type, split.Name, "failed", clock.Elapsed.TotalSeconds, 0, [], null, e.Message), null);
+            var message = Describe(e);
+            store.FinishTrial(trialId, "failed", clock.Elapsed.TotalSeconds, null, null, message);
+            return (new TrialResult(trialId, model.Name, model.Type, split.Name, "failed", clock.Elapsed.TotalSeconds, 0, [], null, message), null);
         }
+    }
+
+    /// <summary>
+    /// A failure in one line: the platform's own errors as they are (their messages are complete), anything else with
+    /// its type (what a bug report needs); wrappers (parallel loops, reflection) are looked through.
+    /// </summary>
+    internal static string Describe(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } or System.Reflection.TargetInvocationException && e.InnerException is { } inner) e = inner;
+        return e is ExperimentsException ? e.Message : $"{e.GetType().Name}: {e.Message}";
     }
 
     /// <summary>
@@ -147,18 +165,5 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         if (issues.Count > 0) store.RecordDataIssues(runId, issues);
         foreach (var issue in issues.Where(i => i.Kind.StartsWith("skipped", StringComparison.Ordinal) || i.Kind.StartsWith("duplicate", StringComparison.Ordinal) || i.Kind == "warning"))
             observer.Warning($"{dataset.Name}: {issue.Kind}: {issue.Count:N0} (e.g. {issue.ExampleFile}{(issue.ExampleLine > 0 ? $" line {issue.ExampleLine}" : "")}: {issue.Example})");
-    }
-
-    private List<string> WriteReports(RunScope run)
-    {
-        var written = new List<string>();
-        var details = store.GetRun(run.RunId);
-        foreach (var format in run.Definition.Output.Formats)
-        {
-            var path = ReportWriter.Write(details, format, run.ReportFolder);
-            RunArtifacts.Record(store, run.RunId, null, $"report-{format}", path);
-            written.Add(path);
-        }
-        return written;
     }
 }

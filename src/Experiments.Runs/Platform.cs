@@ -24,7 +24,11 @@ public static class Platform
             m.InteractionTables.Select(t => t.Name).ToList(),
             m.Splits.Select(s => s.Name).ToList(),
             m.Tables.Any(t => t.Role == TableRole.Items && t.ColumnWithRole("category") is not null),
-            m.LabelledTables.Select(t => t.Name).ToList())).ToList(),
+            m.LabelledTables.Select(t => t.Name).ToList(),
+            // What the loader gives: time order from a timestamp column or from a file of user sequences in time order.
+            m.InteractionTables.Where(t => t.ColumnWithRole("timestamp") is not null || t.Format == TableFormat.UserSequences).Select(t => t.Name).ToList(),
+            m.InteractionTables.Where(t => t.ColumnWithRole("rating") is not null).Select(t => t.Name).ToList(),
+            m.DefaultTable ?? m.InteractionTables.FirstOrDefault()?.Name)).ToList(),
         [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models],
         MetricCatalog.All,
         Experiments.Text.EncoderCatalog.Parameters);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -26,20 +27,69 @@ public static class RunEnvironment
         return JsonSerializer.Serialize(versions);
     }
 
-    /// <summary>The commit checked out in the repository holding <paramref name="directory"/>, read from .git without running git.</summary>
-    public static string? GitCommit(string directory)
+    /// <summary>
+    /// The commit checked out in the git repository that holds <paramref name="directory"/> (the definition's folder),
+    /// and whether its tracked files — or <paramref name="definitionFile"/>, when it is not tracked — differ from it.
+    /// None when the folder is in no repository. Asks git itself (work trees, packed refs); without git the commit is
+    /// read from .git and the dirty flag is unknown.
+    /// </summary>
+    public static (string? Commit, bool? Dirty) Git(string directory, string? definitionFile = null)
     {
-        for (var dir = new DirectoryInfo(directory); dir is not null; dir = dir.Parent)
+        var status = RunGit(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no");
+        if (status is null) return (CommitFromFiles(directory), null);
+        var oid = status.Split('\n').FirstOrDefault(l => l.StartsWith("# branch.oid ", StringComparison.Ordinal))?["# branch.oid ".Length..].Trim();
+        if (oid is null or "(initial)") return (null, null);
+        var dirty = status.Split('\n').Any(l => l.Length > 0 && l[0] != '#');
+        if (!dirty && definitionFile is not null) dirty = RunGit(directory, "ls-files", "--error-unmatch", "--", Path.GetFullPath(definitionFile)) is null;
+        return (oid, dirty);
+    }
+
+    /// <summary>git's standard output, or null when git is missing or fails (no repository, an unsafe owner).</summary>
+    private static string? RunGit(string directory, params string[] arguments)
+    {
+        if (!Directory.Exists(directory)) return null;
+        var info = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-C");
+        info.ArgumentList.Add(directory);
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        // The repository is the one holding the directory, never one an outer process pointed git at.
+        foreach (var variable in new[] { "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CEILING_DIRECTORIES" }) info.Environment.Remove(variable);
+        try
+        {
+            using var process = Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(20)))
+            {
+                process.Kill(true);
+                return null;
+            }
+            return process.ExitCode == 0 ? output.Result : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // git is not installed
+        }
+    }
+
+    /// <summary>The commit of HEAD read from .git (a folder, or a work tree's "gitdir:" file).</summary>
+    private static string? CommitFromFiles(string directory)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(directory)); dir is not null; dir = dir.Parent)
         {
             var git = Path.Combine(dir.FullName, ".git");
-            if (!Directory.Exists(git)) continue;
+            if (File.Exists(git) && ReadTrimmed(git) is { } link && link.StartsWith("gitdir: ", StringComparison.Ordinal))
+                git = Path.GetFullPath(link[8..], dir.FullName);
+            else if (!Directory.Exists(git)) continue;
             var head = ReadTrimmed(Path.Combine(git, "HEAD"));
             if (head is null) return null;
             if (!head.StartsWith("ref: ", StringComparison.Ordinal)) return head;
             var reference = head[5..];
-            var loose = ReadTrimmed(Path.Combine(git, reference));
+            // A work tree keeps HEAD in its own folder and refs in the main repository's (its "commondir").
+            var common = ReadTrimmed(Path.Combine(git, "commondir")) is { } c ? Path.GetFullPath(c, git) : git;
+            var loose = ReadTrimmed(Path.Combine(common, reference));
             if (loose is not null) return loose;
-            var packed = Path.Combine(git, "packed-refs");
+            var packed = Path.Combine(common, "packed-refs");
             return File.Exists(packed)
                 ? File.ReadLines(packed).Select(l => l.Split(' ')).FirstOrDefault(p => p.Length == 2 && p[1] == reference)?[0]
                 : null;

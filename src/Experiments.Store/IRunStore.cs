@@ -9,6 +9,9 @@ public interface IRunStore : IDisposable
     /// <summary>The store's location, for messages.</summary>
     string Location { get; }
 
+    /// <summary>Opened for reading only: every recording call fails, and killed runs are not marked.</summary>
+    bool IsReadOnly { get; }
+
     long StartRun(RunStart start);
     /// <summary>What data the run saw: its fingerprint, where it came from, and whether it is synthetic.</summary>
     void RecordDataset(long runId, string fingerprint, string origin, bool synthetic);
@@ -23,8 +26,11 @@ public interface IRunStore : IDisposable
     long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes);
     void FinishRun(long runId, RunStatus status, string? error);
 
-    /// <summary>Marks runs whose process died without finishing them as <see cref="RunStatus.Killed"/>; returns how many.</summary>
-    int MarkAbandonedRuns();
+    /// <summary>
+    /// Marks runs whose process died without finishing them as <see cref="RunStatus.Killed"/> and returns their ids
+    /// (none when the store is read-only: it is not changed).
+    /// </summary>
+    IReadOnlyList<long> MarkAbandonedRuns();
 
     IReadOnlyList<RunRecord> ListRuns(int limit = 50, string? experiment = null);
     RunDetails GetRun(long runId);

@@ -123,5 +123,14 @@ internal static class Migrations
         ALTER TABLE comparisons ADD COLUMN resamples INTEGER;
         ALTER TABLE comparisons ADD COLUMN p_holm_bound INTEGER;
         """,
+        // A random id per run names its report folder (run-N-uid), so stores that share a reports folder never
+        // overwrite each other's reports; where the reports go and whether the work tree had uncommitted changes.
+        """
+        ALTER TABLE runs ADD COLUMN uid TEXT;
+        UPDATE runs SET uid = lower(hex(randomblob(4)));
+        CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
+        ALTER TABLE runs ADD COLUMN reports_root TEXT;
+        ALTER TABLE runs ADD COLUMN git_dirty INTEGER;
+        """,
     ];
 }

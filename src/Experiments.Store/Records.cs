@@ -13,7 +13,10 @@ public sealed record RunStart(
     int Seed,
     string? GitCommit,
     string PackageVersions,
-    string Machine);
+    string Machine,
+    bool? GitDirty = null,
+    /// <summary>The folder (absolute) under which the run's report folder <see cref="RunRecord.ReportFolderName"/> goes.</summary>
+    string? ReportsRoot = null);
 
 public sealed record MetricRecord(string Name, int? K, double Value, double? Lower, double? Upper, int? Users, string Split)
 {
@@ -57,7 +60,25 @@ public sealed record RunRecord(
     string PackageVersions,
     string Machine,
     string? Error,
-    int Trials);
+    int Trials,
+    /// <summary>A random id of the run, unique across stores in practice; null for runs recorded before it existed.</summary>
+    string? Uid = null,
+    string? ReportsRoot = null,
+    /// <summary>Whether the work tree of <see cref="GitCommit"/> had uncommitted changes; null when unknown.</summary>
+    bool? GitDirty = null)
+{
+    /// <summary>
+    /// The run's report folder name: run-N-uid, so that stores sharing a reports folder never overwrite each other's
+    /// reports (run-N for runs recorded before runs had a uid).
+    /// </summary>
+    public string ReportFolderName => Uid is null ? $"run-{Id}" : $"run-{Id}-{Uid}";
+
+    /// <summary>Where the run writes its reports, or null when it was recorded before that was stored.</summary>
+    public string? ReportFolder => ReportsRoot is null ? null : Path.Combine(ReportsRoot, ReportFolderName);
+
+    /// <summary>The commit with its state, for reports: "abc… (uncommitted changes)".</summary>
+    public string? GitDescription => GitCommit is null ? null : GitCommit + GitDirty switch { true => " (uncommitted changes)", false => " (clean)", null => "" };
+}
 
 /// <summary>
 /// A paired test of one model against the run's baseline on one split and metric: model − baseline, on

@@ -14,43 +14,150 @@ public sealed class SqliteRunStore : IRunStore
 {
     private readonly SqliteConnection _connection;
     private readonly object _gate = new();
+    private readonly int _version;
 
-    private SqliteRunStore(string path, SqliteConnection connection)
+    private SqliteRunStore(string path, SqliteConnection connection, bool readOnly)
     {
         Location = path;
         _connection = connection;
+        IsReadOnly = readOnly;
+        _version = SchemaVersion(connection, null);
     }
 
     public string Location { get; }
 
-    /// <summary>Opens (creating if needed) the store at <paramref name="path"/> and brings its schema up to date.</summary>
+    /// <summary>
+    /// Opened for reading only (the file or its folder cannot be written): runs can be listed, shown and reported,
+    /// nothing is recorded, and runs whose process died are not marked.
+    /// </summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>
+    /// Opens (creating if needed) the store at <paramref name="path"/> for recording runs and brings its schema up to
+    /// date; a store that cannot be written is refused here, before anything is trained.
+    /// </summary>
     public static SqliteRunStore Open(string path)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        try
         {
-            DataSource = full,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 60,
-        }.ToString());
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw NotWritable(full, e.Message);
+        }
+        var connection = Connect(full, SqliteOpenMode.ReadWriteCreate);
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 60000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
-            // Switching the journal mode takes an exclusive lock: only the process that creates the store does it.
-            if (!string.Equals(Convert.ToString(Scalar(connection, null, "PRAGMA journal_mode")), "wal", StringComparison.OrdinalIgnoreCase))
-                Execute(connection, "PRAGMA journal_mode = WAL;");
-            Migrate(connection, full);
+            // SQLite opens a write-protected file for reading without a word: a run must know before it trains.
+            if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1) throw NotWritable(full, "the file is read-only");
+            Prepare(connection, full);
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw e.SqliteErrorCode is SqliteReadOnly or SqliteCannotOpen ? NotWritable(full, e.Message) : new ExperimentsException($"Cannot open the run store {full}: {e.Message}", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return new SqliteRunStore(full, connection, readOnly: false);
+    }
+
+    /// <summary>
+    /// Opens an existing store to read it (list, show, report, compare): writable when it can be (then its schema is
+    /// brought up to date and killed runs can be marked), read-only otherwise — a write-protected file, or a folder
+    /// where SQLite cannot create its WAL files (then the store is read as an immutable file).
+    /// </summary>
+    public static SqliteRunStore OpenExisting(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new ExperimentsException($"No run store at {full}. Run an experiment first, or pass --store PATH.");
+        var connection = Connect(full, SqliteOpenMode.ReadWrite);
+        try
+        {
+            connection.Open();
+            if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 0)
+            {
+                Prepare(connection, full);
+                return new SqliteRunStore(full, connection, readOnly: false);
+            }
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is SqliteReadOnly or SqliteCannotOpen)
+        {
+            // Fall through to a read-only connection.
         }
         catch (SqliteException e)
         {
             connection.Dispose();
             throw new ExperimentsException($"Cannot open the run store {full}: {e.Message}", e);
         }
-        return new SqliteRunStore(full, connection);
+        connection.Dispose();
+        return OpenReadOnly(full);
+    }
+
+    private static SqliteRunStore OpenReadOnly(string full)
+    {
+        // Reading a WAL store needs its -shm file; in a folder where it cannot be created the file is read as
+        // immutable (what a finished store is: its last writer checkpointed the WAL into it).
+        foreach (var source in new[] { full, new Uri(full).AbsoluteUri + "?immutable=1" })
+        {
+            var connection = Connect(source, SqliteOpenMode.ReadOnly);
+            try
+            {
+                connection.Open();
+                Execute(connection, "PRAGMA busy_timeout = 60000; PRAGMA query_only = ON;");
+                var version = SchemaVersion(connection, null);
+                if (version > Migrations.All.Length) throw NewerSchema(full, version);
+                return new SqliteRunStore(full, connection, readOnly: true);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is SqliteReadOnly or SqliteCannotOpen && !source.StartsWith("file:", StringComparison.Ordinal))
+            {
+                connection.Dispose();
+            }
+            catch (SqliteException e)
+            {
+                connection.Dispose();
+                throw new ExperimentsException($"Cannot read the run store {full}: {e.Message}", e);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+        throw new InvalidOperationException("unreachable");
+    }
+
+    private const int SqliteReadOnly = 8, SqliteCannotOpen = 14;
+
+    private static ExperimentsException NotWritable(string path, string reason) =>
+        new($"The run store {path} cannot be written ({reason}); a run records into it. Pass --store PATH (or set output.store) to a writable file. " +
+            "A read-only store can still be read: `experiments list --store PATH`.");
+
+    private static ExperimentsException NewerSchema(string path, int version) =>
+        new($"The run store {path} has schema version {version}, newer than this program knows ({Migrations.All.Length}); update the program.");
+
+    private static SqliteConnection Connect(string source, SqliteOpenMode mode) => new(new SqliteConnectionStringBuilder
+    {
+        DataSource = source,
+        Mode = mode,
+        Pooling = false,
+        DefaultTimeout = 60,
+    }.ToString());
+
+    private static void Prepare(SqliteConnection connection, string full)
+    {
+        Execute(connection, "PRAGMA busy_timeout = 60000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+        // Switching the journal mode takes an exclusive lock: only the process that creates the store does it.
+        if (!string.Equals(Convert.ToString(Scalar(connection, null, "PRAGMA journal_mode")), "wal", StringComparison.OrdinalIgnoreCase))
+            Execute(connection, "PRAGMA journal_mode = WAL;");
+        Migrate(connection, full);
     }
 
     private static void Migrate(SqliteConnection connection, string path)
@@ -59,8 +166,7 @@ public sealed class SqliteRunStore : IRunStore
         if (SchemaVersion(connection, null) == Migrations.All.Length) return;
         using var transaction = connection.BeginTransaction();
         var version = SchemaVersion(connection, transaction);
-        if (version > Migrations.All.Length)
-            throw new ExperimentsException($"The run store {path} has schema version {version}, newer than this program knows ({Migrations.All.Length}); update the program.");
+        if (version > Migrations.All.Length) throw NewerSchema(path, version);
         for (var v = version; v < Migrations.All.Length; v++)
         {
             using var command = connection.CreateCommand();
@@ -82,11 +188,11 @@ public sealed class SqliteRunStore : IRunStore
         var experimentId = (long)Scalar(_connection, t, "SELECT id FROM experiments WHERE name = $name", ("$name", start.Experiment))!;
         using var process = Process.GetCurrentProcess();
         Exec(t, """
-            INSERT INTO runs(experiment_id, status, definition, definition_hash, source, dataset, seed, git_commit, package_versions, machine, host, pid, process_started_at, started_at)
-            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $packages, $machine, $host, $pid, $processStarted, $now)
+            INSERT INTO runs(experiment_id, status, definition, definition_hash, source, dataset, seed, git_commit, git_dirty, package_versions, machine, host, pid, process_started_at, started_at, uid, reports_root)
+            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $dirty, $packages, $machine, $host, $pid, $processStarted, $now, lower(hex(randomblob(4))), $reports)
             """,
             ("$experiment", experimentId), ("$definition", start.Definition), ("$hash", start.DefinitionHash), ("$source", start.Source),
-            ("$dataset", start.Dataset), ("$seed", start.Seed), ("$git", start.GitCommit), ("$packages", start.PackageVersions),
+            ("$dataset", start.Dataset), ("$seed", start.Seed), ("$git", start.GitCommit), ("$dirty", start.GitDirty), ("$reports", start.ReportsRoot), ("$packages", start.PackageVersions),
             ("$machine", start.Machine), ("$host", Environment.MachineName), ("$pid", Environment.ProcessId), ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", now));
         return (long)Scalar(_connection, t, "SELECT last_insert_rowid()")!;
     });
@@ -171,7 +277,7 @@ public sealed class SqliteRunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
-    public int MarkAbandonedRuns() => Write(t =>
+    public IReadOnlyList<long> MarkAbandonedRuns() => IsReadOnly ? [] : Write(t =>
     {
         var abandoned = new List<(long Id, long Pid)>();
         using (var command = Command(t, "SELECT id, pid, process_started_at FROM runs WHERE status = 'running' AND host = $host", ("$host", Environment.MachineName)))
@@ -191,7 +297,7 @@ public sealed class SqliteRunStore : IRunStore
                 """,
                 ("$id", id), ("$error", $"The process (pid {pid}) ended without finishing this run (killed or crashed); everything it had finished is kept."));
         }
-        return abandoned.Count;
+        return abandoned.Select(a => a.Id).ToList();
     });
 
     public IReadOnlyList<RunRecord> ListRuns(int limit = 50, string? experiment = null) => Read(() =>
@@ -239,9 +345,11 @@ public sealed class SqliteRunStore : IRunStore
         return new RunDetails(run, trials, issues, artifacts, comparisons);
     });
 
-    private const string RunSelect = """
+    // A store read without being migrated (read-only) may predate the columns of migration 3.
+    private string RunSelect => $"""
         SELECT r.id, e.name, r.status, r.dataset, r.data_fingerprint, r.dataset_origin, r.dataset_synthetic, r.seed, r.started_at, r.ended_at, r.definition_hash, r.definition,
-               r.source, r.git_commit, r.package_versions, r.machine, r.error, (SELECT count(*) FROM trials t WHERE t.run_id = r.id)
+               r.source, r.git_commit, r.package_versions, r.machine, r.error, (SELECT count(*) FROM trials t WHERE t.run_id = r.id),
+               {(_version >= 3 ? "r.uid, r.reports_root, r.git_dirty" : "NULL, NULL, NULL")}
         FROM runs r JOIN experiments e ON e.id = r.experiment_id
         """;
 
@@ -254,7 +362,8 @@ public sealed class SqliteRunStore : IRunStore
                 NullableString(reader, 4), NullableString(reader, 5), !reader.IsDBNull(6) && reader.GetBoolean(6), reader.GetInt32(7), ParseStamp(reader.GetString(8)),
                 reader.IsDBNull(9) ? null : ParseStamp(reader.GetString(9)), reader.GetString(10), reader.GetString(11),
                 NullableString(reader, 12), NullableString(reader, 13), reader.GetString(14),
-                reader.GetString(15), NullableString(reader, 16), reader.GetInt32(17)));
+                reader.GetString(15), NullableString(reader, 16), reader.GetInt32(17),
+                NullableString(reader, 18), NullableString(reader, 19), reader.IsDBNull(20) ? null : reader.GetBoolean(20)));
         return runs;
     }
 
@@ -296,12 +405,20 @@ public sealed class SqliteRunStore : IRunStore
 
     private T Write<T>(Func<SqliteTransaction, T> work)
     {
+        if (IsReadOnly) throw new ExperimentsException($"The run store {Location} is open read-only; nothing can be recorded in it.");
         lock (_gate)
         {
-            using var transaction = _connection.BeginTransaction(deferred: false);
-            var result = work(transaction);
-            transaction.Commit();
-            return result;
+            try
+            {
+                using var transaction = _connection.BeginTransaction(deferred: false);
+                var result = work(transaction);
+                transaction.Commit();
+                return result;
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode is SqliteReadOnly or SqliteCannotOpen)
+            {
+                throw NotWritable(Location, e.Message);
+            }
         }
     }
 

@@ -80,6 +80,9 @@ internal static class CliProcess
         return (process.ExitCode, output.Result, error.Result);
     }
 
+    /// <summary>The report folder of run <paramref name="runId"/> under <paramref name="reports"/> (run-N-UID).</summary>
+    public static string ReportFolder(string reports, long runId) => Directory.GetDirectories(reports, $"run-{runId}-*").Single();
+
     /// <summary>The repository root (for experiments/ and the committed schema).</summary>
     public static string RepositoryRoot
     {

@@ -101,6 +101,7 @@ public sealed class DefinitionReader
         else if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
             errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' is not an interaction table; for task '{task}' use: {string.Join(", ", dataset.InteractionTables)}"));
         var method = root["split"]?["method"];
+        if (task != "classification" && method?.Text != "predefined") CrossCheckTable(root, task, dataset, errors);
         if (method?.Text == "predefined")
         {
             var split = root["split"]!["name"];
@@ -205,6 +206,28 @@ public sealed class DefinitionReader
         }
         else if (method?.Text == "predefined")
             Error("$.split.method", method, "one table has no predefined split: give \"train\" and \"test\" files instead of \"table\", or choose another split method");
+    }
+
+    /// <summary>
+    /// What the interaction table's manifest rules out, as the run would: a rating task needs ratings, a split by time
+    /// needs a time order. (Whether users have enough rows for leave-last-n needs the data: <c>validate --with-data</c>.)
+    /// </summary>
+    private static void CrossCheckTable(JsonTree root, string task, DatasetDescriptor dataset, List<DefinitionError> errors)
+    {
+        var named = root["dataset"]!["table"];
+        var table = named?.Text ?? dataset.DefaultTable;
+        if (table is null || !dataset.InteractionTables.Contains(table)) return;
+        var which = named is null ? $"table '{table}' (the default) of '{dataset.Name}'" : $"table '{table}' of '{dataset.Name}'";
+        if (task == "rating" && dataset.RatedTables is { } rated && !rated.Contains(table))
+        {
+            var node = root["task"]!;
+            errors.Add(new("$.task", node.Line, node.Column, $"task 'rating' predicts ratings, but {which} has none; use task 'ranking'" +
+                (rated.Count > 0 ? $", or a table with ratings (\"table\": {string.Join(" or ", rated.Select(t => $"\"{t}\""))})" : "")));
+        }
+        var method = root["split"]?["method"];
+        if (method?.Text is "temporal" or "leave-last-n" && dataset.TimedTables is { } timed && !timed.Contains(table))
+            errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' orders each user's rows by time, but {which} has no timestamps; " +
+                $"use 'stratified' or 'random'{(timed.Count > 0 ? $", or a table with timestamps (\"table\": {string.Join(" or ", timed.Select(t => $"\"{t}\""))})" : "")}"));
     }
 
     /// <summary>Encoders: classification only, unique names, columns that suit the objective; models name defined encoders.</summary>

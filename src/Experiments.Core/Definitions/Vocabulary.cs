@@ -18,9 +18,13 @@ public sealed record ModelDescriptor(string Type, IReadOnlyList<string> Tasks, s
 /// <summary>A metric name as written in definitions (<c>ndcg@10</c> has name <c>ndcg</c> and needs K).</summary>
 public sealed record MetricDescriptor(string Name, bool RequiresK, IReadOnlyList<string> Tasks, string Description);
 
-/// <summary>A data set a definition may name.</summary>
+/// <summary>
+/// A data set a definition may name. <paramref name="TimedTables"/> and <paramref name="RatedTables"/> are the
+/// interaction tables whose rows have a time order or a rating, and <paramref name="DefaultTable"/> the one used when
+/// a definition names none; null when unknown (then the rules that need them are left to the run).
+/// </summary>
 public sealed record DatasetDescriptor(string Name, string Description, bool IsSynthetic, IReadOnlyList<string> InteractionTables, IReadOnlyList<string> PredefinedSplits, bool HasItemCategories,
-    IReadOnlyList<string> LabelledTables);
+    IReadOnlyList<string> LabelledTables, IReadOnlyList<string>? TimedTables = null, IReadOnlyList<string>? RatedTables = null, string? DefaultTable = null);
 
 /// <summary>
 /// The names a definition may use. The composition root (the Run API) fills it from the dataset registry,

@@ -40,7 +40,7 @@ public sealed class DataCheckReport
     {
         if (BadRows == BadRowPolicy.Fail)
             throw new DataFileException(file, line, field,
-                problem + " (set \"badRows\": \"skip\" in the definition, or --bad-rows skip, to skip such rows and count them)");
+                problem + " (to skip such rows and count them, set \"badRows\": \"skip\" in the definition's \"dataset\")");
         Note(file, line, "skipped: " + KindOf(problem), field is null ? problem : $"field '{field}': {problem}");
     }
 

@@ -32,7 +32,7 @@ public sealed class CliTests
         StringAssert.Contains(run.Output, "knn-1");
         StringAssert.Contains(run.Output, "ndcg@10");
         StringAssert.Contains(run.Output, "Run 1 finished");
-        Assert.IsTrue(File.Exists(Path.Combine(work.Path, "reports", "run-1", "report.md")));
+        Assert.IsTrue(File.Exists(Path.Combine(CliProcess.ReportFolder(Path.Combine(work.Path, "reports"), 1), "report.md")));
         Assert.AreEqual(0, CliProcess.Run(work.Path, "run", "e.json", "--quiet").ExitCode);
 
         var list = CliProcess.Run(work.Path, "list", "--store", "runs.db", "--json");
@@ -134,7 +134,7 @@ public sealed class CliTests
 
         using var store = SqliteRunStore.Open(path);
         Assert.AreEqual(RunStatus.Running, store.GetRun(1).Run.Status, "nothing marked it yet");
-        Assert.AreEqual(1, store.MarkAbandonedRuns());
+        CollectionAssert.AreEqual(new[] { 1L }, store.MarkAbandonedRuns().ToArray());
         var details = store.GetRun(1);
         Assert.AreEqual(RunStatus.Killed, details.Run.Status);
         var finished = details.Trials.Where(t => t.Status == "finished").ToList();
@@ -145,6 +145,23 @@ public sealed class CliTests
         // The next run on the store starts normally after it.
         var list = CliProcess.Run(work.Path, "list", "--store", "runs.db", "--json");
         Assert.AreEqual("killed", JsonDocument.Parse(list.Output).RootElement[0].GetProperty("status").GetString());
+    }
+
+    [TestMethod]
+    public void A_killed_run_gets_its_report_from_the_next_program_that_opens_the_store()
+    {
+        using var work = new TempFolder();
+        var (process, _) = StartLongRun(work);
+        process.Kill(); // SIGKILL: the run writes no report itself
+        process.WaitForExit();
+        var reports = Path.Combine(work.Path, "reports");
+        Assert.IsFalse(Directory.Exists(reports) && Directory.GetDirectories(reports).Length > 0, "nothing was written before");
+        var list = CliProcess.Run(work.Path, "list", "--store", "runs.db");
+        Assert.AreEqual(0, list.ExitCode, list.Error);
+        StringAssert.Contains(list.Output, "had been killed mid-way");
+        var report = File.ReadAllText(Path.Combine(CliProcess.ReportFolder(reports, 1), "report.md"));
+        StringAssert.Contains(report, "- Status: **killed**");
+        StringAssert.Contains(report, "| most-popular |");
     }
 
     [TestMethod]
@@ -159,7 +176,7 @@ public sealed class CliTests
         var details = store.GetRun(1);
         Assert.AreEqual(RunStatus.Cancelled, details.Run.Status);
         Assert.IsTrue(details.Trials.Count(t => t.Status == "finished") >= 1);
-        Assert.IsTrue(File.Exists(Path.Combine(work.Path, "reports", "run-1", "report.md")), "the report of what finished is written");
+        Assert.IsTrue(File.Exists(Path.Combine(CliProcess.ReportFolder(Path.Combine(work.Path, "reports"), 1), "report.md")), "the report of what finished is written");
     }
 
     [TestMethod]

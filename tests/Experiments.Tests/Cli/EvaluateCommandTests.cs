@@ -112,7 +112,7 @@ public sealed class EvaluateCommandTests
         Assert.AreEqual("item-knn", ndcg.GetProperty("model").GetString());
         Assert.IsTrue(ndcg.GetProperty("difference").GetDouble() > 0 && ndcg.GetProperty("pValue").GetDouble() < 0.05);
         Assert.IsFalse(comparisons.EnumerateArray().Any(c => c.GetProperty("metric").GetString() == "coverage@10"), "coverage has no per-user values");
-        StringAssert.Contains(File.ReadAllText(Path.Combine(work.Path, "reports", "run-1", "report.md")), "## Paired tests against most-popular");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(CliProcess.ReportFolder(Path.Combine(work.Path, "reports"), 1), "report.md")), "## Paired tests against most-popular");
 
         var compare = CliProcess.Run(work.Path, "compare", "1", "2", "--store", "runs.db", "--json");
         Assert.AreEqual(0, compare.ExitCode, compare.Error);

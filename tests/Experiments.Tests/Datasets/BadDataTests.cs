@@ -192,10 +192,11 @@ public sealed class BadDataTests
     public void Missing_data_set_says_where_it_looked_and_how_to_get_it()
     {
         using var folder = new TempFolder();
+        // A named data directory is the only place looked in: the error names it and what it should hold.
         var e = Assert.ThrowsExactly<ExperimentsException>(() => Open(folder));
-        StringAssert.Contains(e.Message, "Data set 'tiny' was not found");
-        StringAssert.Contains(e.Message, folder.Path + " (--data-dir option)");
-        StringAssert.Contains(e.Message, "experiments datasets pull tiny");
+        StringAssert.Contains(e.Message, $"Data set 'tiny' is not in the data directory {folder.Path}");
+        StringAssert.Contains(e.Message, $"it should hold the folder {Path.Combine(folder.Path, "tiny")} with its files (ratings.csv, clicks.csv, vectors.txt)");
+        StringAssert.Contains(e.Message, $"experiments datasets pull tiny --data-dir {folder.Path}");
     }
 
     [TestMethod]

@@ -60,7 +60,7 @@ public sealed class RunStoreTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.AreEqual("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version";
-        Assert.AreEqual(3L, command.ExecuteScalar());
+        Assert.AreEqual(4L, command.ExecuteScalar());
     }
 
     [TestMethod]
@@ -90,7 +90,7 @@ public sealed class RunStoreTests
         store.RecordMetrics(runId, trialId, [new MetricRecord("ndcg", 10, 0.1, null, null, 5, "s")]);
         store.FinishTrial(trialId, "finished", 0.1, 0.1, null, null);
         var unfinished = store.StartTrial(runId, "knn", "item-knn", "s", new Dictionary<string, string>());
-        Assert.AreEqual(0, store.MarkAbandonedRuns(), "this process is alive: its run is not abandoned");
+        Assert.IsEmpty(store.MarkAbandonedRuns(), "this process is alive: its run is not abandoned");
         // Pretend the run belonged to a process that has exited.
         using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
@@ -99,13 +99,54 @@ public sealed class RunStoreTests
             command.CommandText = "UPDATE runs SET pid = 999999999";
             command.ExecuteNonQuery();
         }
-        Assert.AreEqual(1, store.MarkAbandonedRuns());
+        CollectionAssert.AreEqual(new[] { runId }, store.MarkAbandonedRuns().ToArray());
         var details = store.GetRun(runId);
         Assert.AreEqual(RunStatus.Killed, details.Run.Status);
         StringAssert.Contains(details.Run.Error!, "ended without finishing this run");
         Assert.AreEqual("finished", details.Trials[0].Status);
         Assert.AreEqual(0.1, details.Trials[0].Metrics.Single().Value);
         Assert.AreEqual("killed", details.Trials.Single(t => t.Id == unfinished).Status);
+    }
+
+    [TestMethod]
+    public void A_read_only_store_is_read_without_changes_and_refused_for_recording()
+    {
+        using var folder = new TempFolder();
+        var archive = Directory.CreateDirectory(Path.Combine(folder.Path, "archive")).FullName;
+        var path = Path.Combine(archive, "runs.db");
+        long finished, abandoned;
+        using (var store = SqliteRunStore.Open(path))
+        {
+            finished = store.StartRun(Start());
+            store.FinishRun(finished, RunStatus.Finished, null);
+            abandoned = store.StartRun(Start());
+        }
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE runs SET pid = 999999999 WHERE id = {abandoned}";
+            command.ExecuteNonQuery();
+        }
+        using (Experiments.Tests.Cli.ReadOnly.Make(archive, path))
+        {
+            using (var store = SqliteRunStore.OpenExisting(path))
+            {
+                Assert.IsTrue(store.IsReadOnly);
+                Assert.HasCount(2, store.ListRuns());
+                Assert.AreEqual(RunStatus.Finished, store.GetRun(finished).Run.Status);
+                Assert.IsEmpty(store.MarkAbandonedRuns(), "a read-only store is not changed");
+                Assert.AreEqual(RunStatus.Running, store.GetRun(abandoned).Run.Status);
+                StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => store.StartRun(Start())).Message, "open read-only");
+            }
+            var e = Assert.ThrowsExactly<ExperimentsException>(() => SqliteRunStore.Open(path));
+            StringAssert.Contains(e.Message, $"The run store {path} cannot be written");
+        }
+        using (var store = SqliteRunStore.OpenExisting(path))
+        {
+            Assert.IsFalse(store.IsReadOnly, "writable again");
+            CollectionAssert.AreEqual(new[] { abandoned }, store.MarkAbandonedRuns().ToArray());
+        }
     }
 
     [TestMethod]

@@ -12,8 +12,9 @@ namespace Experiments.Text;
 /// ("embeddings.word_embeddings.weight", "encoder.layer.0.attention.self.query.weight", …, "pooler.dense.weight"), so
 /// checkpoints in that layout load directly and saved ones load in Hugging Face. Weights start as BERT initialises them
 /// (normal with <see cref="EncoderOptions.InitializerRange"/>, zero biases, unit layer norms), drawn from a generator
-/// seeded by the constructor, and dropout draws from a generator of its own (<see cref="SeedDropout"/>): nothing here
-/// uses libtorch's process-wide generator, so encoders built or trained side by side do not disturb each other. Under
+/// seeded by the constructor, and dropout draws from a generator of its own (<see cref="SeedDropout"/>): no weight and no
+/// mask comes from libtorch's process-wide generator (TorchSharp's module constructors still draw from it before the
+/// weights are overwritten), so encoders built or trained side by side do not disturb each other's results. Under
 /// mixed precision (<see cref="ComputeType"/> bfloat16 or float16) the matrix products run in that type while weights,
 /// the residual stream, layer norms and the softmax stay float32, as PyTorch's autocast does.
 /// </summary>

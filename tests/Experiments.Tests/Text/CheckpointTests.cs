@@ -13,7 +13,7 @@ namespace Experiments.Tests.Text;
 /// experiments/benchmarks/peers/bert.py, both written from Hugging Face's definition) for every activation.
 /// </summary>
 [TestClass]
-[DoNotParallelize] // libtorch's thread count is per process: see TestDevice.
+[DoNotParallelize] // TorchSharp's module constructors draw from libtorch's global generator, which other text tests seed: see TestDevice.
 public sealed class CheckpointTests
 {
     private static readonly EncoderOptions Tiny = new()

@@ -19,6 +19,7 @@ public static class CommandLine
         StoreCommands.Add(root);
         DatasetCommands.Add(root);
         EvaluateCommands.Add(root);
+        EmbedCommands.Add(root);
         return root;
     }
 

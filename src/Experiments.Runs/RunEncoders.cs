@@ -29,7 +29,8 @@ internal static class RunEncoders
             encoder.Save(saved);
             RunArtifacts.Record(store, runId, null, "encoder-checkpoint", Path.Combine(saved, "model.safetensors"));
             var history = Path.Combine(saved, "training.json");
-            File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, epochs = encoder.History },
+            // The CPU thread count is recorded: libtorch's sums, and so the bits of the weights, depend on it.
+            File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, seed = definition.Seed, cpuThreads = encoder.Training.CpuThreads, epochs = encoder.History },
                 new JsonSerializerOptions { WriteIndented = true }));
             RunArtifacts.Record(store, runId, null, "encoder-training", history);
             var embedder = encoder.Embedder(spec.Name);

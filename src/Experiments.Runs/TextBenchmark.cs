@@ -79,8 +79,7 @@ public static class TextBenchmark
 
         var clock = Stopwatch.StartNew();
         var vocabulary = TextTokenizer.LearnVocabulary(train.Select(i => titles[i]), 8000);
-        manual_seed(seed);
-        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 128, Layers = 2, AttentionHeads = 4, IntermediateSize = 256, MaxPositions = 32 });
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 128, Layers = 2, AttentionHeads = 4, IntermediateSize = 256, MaxPositions = 32 }, seed);
         var pairs = train.GroupBy(i => clusters[i]).Where(g => g.Count() > 1).SelectMany(g => g.Zip(g.Skip(1), (a, b) => (titles[a], titles[b]))).ToList();
         var tokenizer = new TextTokenizer(vocabulary);
         var history = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { Epochs = epochs, BatchSize = 64, LearningRate = 1e-3, Seed = seed, Device = device, Precision = precision, Notice = m => progress?.Report(m) })

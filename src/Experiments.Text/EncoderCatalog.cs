@@ -31,9 +31,9 @@ public abstract record EncoderTask
 public sealed record FittedEncoder(BertEncoder Encoder, TextTokenizer Tokenizer, IReadOnlyList<EpochReport> History, EncoderTrainingOptions Training)
 {
     /// <summary>Sentence vectors, each distinct text encoded once and then remembered (permutation importance re-embeds the same texts).</summary>
-    public ITextEmbedder Embedder(string name) => new CachedEmbedder(new EncoderEmbedder(Encoder, Tokenizer, Training.MaxLength, Training.Device, Training.Precision, Math.Max(Training.BatchSize, 128), name));
+    public ITextEmbedder Embedder(string name) => new CachedEmbedder(new EncoderEmbedder(Encoder, Tokenizer, Training.MaxLength, Training.Device, Training.Precision, Math.Max(Training.BatchSize, 128), name, Training.Threads));
 
-    public void Save(string folder) => EncoderCheckpoint.Save(Encoder, Tokenizer.Vocabulary, folder);
+    public void Save(string folder) => EncoderCheckpoint.Save(Encoder, Tokenizer, folder);
 }
 
 /// <summary>
@@ -49,7 +49,8 @@ public static class EncoderCatalog
         new("attentionHeads", ParameterKind.Integer, 4, "Attention heads; must divide hiddenSize (from scratch).", 1, 64),
         new("intermediateSize", ParameterKind.Integer, 256, "Feed-forward width (from scratch).", 8, 16384),
         new("vocabularySize", ParameterKind.Integer, 8000, "WordPiece vocabulary learned from the training rows (from scratch).", 100, 200_000),
-        new("pooling", ParameterKind.String, "mean", "Sentence vector: mean of token states, or the [CLS] state (from scratch).", Allowed: ["mean", "cls"]),
+        new("pooling", ParameterKind.String, "mean", "Sentence vector: mean or maximum of token states, the [CLS] state, or BERT's pooler over it (from scratch; a checkpoint keeps its own).", Allowed: EncoderCheckpoint.PoolingNames),
+        new("activation", ParameterKind.String, "gelu", "Feed-forward activation, by its Hugging Face name (from scratch).", Allowed: BertActivations.Names),
         new("preLayerNorm", ParameterKind.Boolean, false, "Layer norm before each block instead of after (from scratch)."),
         new("dropout", ParameterKind.Number, 0.1, "Dropout rate (from scratch).", 0, 0.9),
         new("maxLength", ParameterKind.Integer, 32, "Longest text in tokens, [CLS] and [SEP] included.", 4, 512),
@@ -62,6 +63,7 @@ public static class EncoderCatalog
         new("earlyStoppingRounds", ParameterKind.Integer, 0, "Stop after this many epochs without a better validation score (0: never); needs a validation split.", 0, 1000),
         new("device", ParameterKind.String, "auto", "auto (CUDA when available), cpu, cuda or cuda:N."),
         new("precision", ParameterKind.String, "auto", "Matrix products in: auto (bfloat16 on CUDA, float32 on CPU), float32, bfloat16 or float16.", Allowed: TorchDevice.Precisions),
+        new("threads", ParameterKind.Integer, 0, "CPU threads for libtorch (0: all processors). The count changes libtorch's float sums, so runs record it; the same count and seed reproduce a run bit for bit.", 0, 1024),
     ];
 
     public static EncoderTrainingOptions TrainingOptions(IReadOnlyDictionary<string, object> parameters, int seed, Action<string>? notice = null, Action<double>? stepProgress = null)
@@ -79,6 +81,7 @@ public static class EncoderCatalog
             MaxLength = p.Integer("maxLength"),
             Device = p.Text("device"),
             Precision = p.Text("precision"),
+            Threads = p.Integer("threads"),
             Seed = seed,
             Notice = notice,
             StepProgress = stepProgress,
@@ -98,33 +101,33 @@ public static class EncoderCatalog
             MaxPositions = Math.Max(64, p.Integer("maxLength")),
             Dropout = p.Number("dropout"),
             PreLayerNorm = p.Flag("preLayerNorm"),
-            Pooling = p.Text("pooling") == "cls" ? Pooling.Cls : Pooling.Mean,
+            Activation = p.Text("activation"),
+            Pooling = EncoderCheckpoint.ParsePooling(p.Text("pooling")) ?? Pooling.Mean,
         };
     }
 
     /// <summary>
     /// Loads <paramref name="checkpoint"/> (or builds an encoder from scratch with a vocabulary learned from the task's
-    /// corpus), seeds it, and trains it on <paramref name="task"/>.
+    /// corpus) with weights drawn from <paramref name="seed"/>, and trains it on <paramref name="task"/> with the same seed.
     /// </summary>
     public static FittedEncoder Fit(string? checkpoint, EncoderTask task, IReadOnlyDictionary<string, object> parameters, int seed,
         IProgress<EpochReport>? progress = null, Action<string>? notice = null, CancellationToken cancel = default, Action<double>? stepProgress = null)
     {
         var training = TrainingOptions(parameters, seed, notice, stepProgress);
         TorchDevice.Resolve(training.Device);
-        manual_seed(seed);
         BertEncoder encoder;
         TextTokenizer tokenizer;
         if (checkpoint is not null)
         {
-            var (loaded, vocabulary) = EncoderCheckpoint.Load(checkpoint);
-            (encoder, tokenizer) = (loaded, new TextTokenizer(vocabulary));
+            var loaded = EncoderCheckpoint.Load(checkpoint, seed: seed);
+            (encoder, tokenizer) = (loaded.Encoder, loaded.Tokenizer);
         }
         else
         {
             var corpus = task.Corpus.ToList();
             if (corpus.Count == 0) throw new ExperimentsException("An encoder trained from scratch needs training texts, and the training rows have none.");
             var vocabulary = TextTokenizer.LearnVocabulary(corpus, new ParameterValues(parameters, Parameters).Integer("vocabularySize"));
-            (encoder, tokenizer) = (new BertEncoder(ModelOptions(parameters, vocabulary.Count)), new TextTokenizer(vocabulary));
+            (encoder, tokenizer) = (new BertEncoder(ModelOptions(parameters, vocabulary.Count), seed), new TextTokenizer(vocabulary));
         }
         var trainer = new EncoderTrainer(encoder, tokenizer, training);
         IReadOnlyList<EpochReport> history = task switch

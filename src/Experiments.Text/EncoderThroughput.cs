@@ -20,8 +20,9 @@ public static class EncoderThroughput
     {
         var device = TorchDevice.Resolve(o.Device);
         torch.set_num_threads(o.Threads);
+        // The random ids and the head draw from libtorch's generator; the encoder's weights from its own.
         manual_seed(o.Seed);
-        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = o.Vocabulary, HiddenSize = o.Hidden, Layers = o.Layers, AttentionHeads = o.Heads, IntermediateSize = o.Intermediate, MaxPositions = Math.Max(64, o.Length) });
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = o.Vocabulary, HiddenSize = o.Hidden, Layers = o.Layers, AttentionHeads = o.Heads, IntermediateSize = o.Intermediate, MaxPositions = Math.Max(64, o.Length) }, o.Seed);
         using var head = nn.Linear(o.Hidden, 10);
         encoder.to(device);
         encoder.ComputeType = TorchDevice.ComputeType(o.Precision, device);
@@ -47,7 +48,7 @@ public static class EncoderThroughput
         }
 
         encoder.train();
-        var parameters = encoder.parameters().Concat(head.parameters()).ToArray();
+        var parameters = encoder.TrainableParameters().Concat(head.parameters()).ToArray();
         // The trainer's optimizer (FlatAdamW: gradient clipping and AdamW over one flat buffer).
         using var optimizer = new FlatAdamW(parameters, 0.01);
         void Step()

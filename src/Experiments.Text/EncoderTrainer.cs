@@ -27,6 +27,13 @@ public sealed record EncoderTrainingOptions
     /// <summary>"auto" (bfloat16 matrix products on CUDA, float32 on CPU), "float32", "bfloat16" or "float16" (with dynamic loss scaling).</summary>
     public string Precision { get; init; } = "auto";
     public int Seed { get; init; } = 42;
+    /// <summary>
+    /// CPU threads libtorch computes with; 0: <see cref="Environment.ProcessorCount"/>. Set by the trainer, not taken from
+    /// OMP_NUM_THREADS: libtorch splits its sums by thread, so the count is part of what makes a seed reproduce a run bit
+    /// for bit, and runs record it (<see cref="CpuThreads"/>).
+    /// </summary>
+    public int Threads { get; init; }
+    public int CpuThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
     /// <summary>Messages worth a user's attention during training (e.g. the batch size halved after running out of memory).</summary>
     public Action<string>? Notice { get; init; }
     /// <summary>After every step: the share (0–1) of all epochs' examples processed, for progress bars.</summary>
@@ -40,9 +47,12 @@ public sealed record EpochReport(int Epoch, double TrainLoss, double? Validation
 /// Trains an encoder: (a) with a classification head (cross-entropy over categories or intents), or (b) with a
 /// contrastive objective over pairs (query ↔ product, title ↔ title) using the other pairs of the batch as negatives
 /// (symmetric InfoNCE on cosine similarities). AdamW with linear warm-up and decay, gradient clipping, batches of
-/// similar lengths (length bucketing) padded only to their own longest sequence, a seeded order, a checkpoint per epoch
-/// and early stopping on the validation score. Mixed precision on request (bfloat16 by default on CUDA); a batch that
-/// runs out of memory halves the batch size (<see cref="AdaptiveBatchSize"/>).
+/// similar lengths (length bucketing) padded only to their own longest sequence, a checkpoint per epoch and early
+/// stopping on the validation score. Mixed precision on request (bfloat16 by default on CUDA); a batch that runs out of
+/// memory halves the batch size (<see cref="AdaptiveBatchSize"/>). Reproducible on the CPU: the order, the head's
+/// initial weights and every dropout mask come from the seed alone (System.Random and torch generators of the trainer's
+/// own, never libtorch's process-wide one), and libtorch's thread count is fixed (<see cref="EncoderTrainingOptions.Threads"/>),
+/// so the same seed gives the same losses and weights bit for bit in any process.
 /// </summary>
 public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer, EncoderTrainingOptions options)
 {
@@ -54,13 +64,16 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
     /// </summary>
     private Device Prepare(bool training, int textsPerExample = 1)
     {
+        if (options.Threads < 0) throw new ExperimentsException($"Threads must be 0 (all processors) or positive, not {options.Threads}.");
         // Checked here because an index past an embedding table fails inside libtorch, where TorchSharp may not catch it.
         if (options.MaxLength > encoder.Options.MaxPositions)
             throw new ExperimentsException($"A maximum length of {options.MaxLength} tokens exceeds the encoder's {encoder.Options.MaxPositions} positions (max_position_embeddings in its config.json); use at most {encoder.Options.MaxPositions}.");
         if (tokenizer.Vocabulary.Count > encoder.Options.VocabularySize)
             throw new ExperimentsException($"The tokenizer has {tokenizer.Vocabulary.Count} tokens but the encoder embeds only {encoder.Options.VocabularySize} (vocab_size in its config.json); the vocabulary does not belong to this encoder.");
         var device = TorchDevice.Resolve(options.Device);
+        if (torch.get_num_threads() != options.CpuThreads) torch.set_num_threads(options.CpuThreads);
         encoder.to(device);
+        if (training) encoder.SeedDropout(options.Seed);
         encoder.ComputeType = TorchDevice.ComputeType(options.Precision, device);
         batchSize.FitMemory(device, textsPerExample * GpuMemory.BytesPerText(encoder.Options, options.MaxLength, encoder.ComputeType, training), options.MaxLength);
         return device;
@@ -72,12 +85,12 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         if (texts.Count != labels.Length) throw new ExperimentsException("Texts and labels differ in length.");
         if (labels.Any(l => l < 0 || l >= classes)) throw new ExperimentsException($"Labels must lie in 0..{classes - 1}.");
         var device = Prepare(training: true);
-        manual_seed(options.Seed);
         using var head = nn.Linear(encoder.Options.HiddenSize, classes);
+        using (var generator = new Generator((ulong)options.Seed, CPU)) encoder.InitializeHead(head, generator);
         head.to(device);
         var encoded = texts.Select(t => tokenizer.Encode(t, options.MaxLength)).ToArray();
         var validationEncoded = validation?.Texts.Select(t => tokenizer.Encode(t, options.MaxLength)).ToArray();
-        return Train(encoded.Length, [.. encoder.parameters(), .. head.parameters()], batch =>
+        return Train(encoded.Length, [.. encoder.TrainableParameters(), .. head.parameters()], batch =>
         {
             var (ids, mask) = Pad(batch.Select(i => encoded[i]).ToArray(), device);
             var target = tensor(batch.Select(i => (long)labels[i]).ToArray(), device: device);
@@ -101,7 +114,6 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
     {
         if (pairs.Count < 2) throw new ExperimentsException("Contrastive training needs at least two pairs (each batch's other pairs are the negatives).");
         var device = Prepare(training: true, textsPerExample: 2);
-        manual_seed(options.Seed);
         var left = pairs.Select(p => tokenizer.Encode(p.A, options.MaxLength)).ToArray();
         var right = pairs.Select(p => tokenizer.Encode(p.B, options.MaxLength)).ToArray();
         // Symmetric InfoNCE: each left text picks its partner among the batch's right texts, and each right text its left.
@@ -129,11 +141,11 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
                 return best.data<long>().ToArray().Where((j, i) => j == i).Count() / (double)vl.Length;
             };
         }
-        return Train(pairs.Count, encoder.parameters().ToArray(), Loss, score, left, progress, cancel);
+        return Train(pairs.Count, encoder.TrainableParameters(), Loss, score, left, progress, cancel);
     }
 
-    /// <summary>Normalised sentence vectors of already tokenised texts, in batches, without gradients, on the trainer's device and precision.</summary>
-    public Tensor EmbedAll(int[][] encoded)
+    /// <summary>Sentence vectors (L2-normalised unless <paramref name="normalize"/> is false) of already tokenised texts, in batches, without gradients, on the trainer's device and precision.</summary>
+    public Tensor EmbedAll(int[][] encoded, bool normalize = true)
     {
         var device = Prepare(training: false);
         using var _ = no_grad();
@@ -144,7 +156,8 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         {
             using var scope = NewDisposeScope();
             var (ids, mask) = Pad(batch.Select(i => encoded[i]).ToArray(), device);
-            parts.Add(nn.functional.normalize(encoder.Embed(ids, mask), dim: 1).MoveToOuterDisposeScope());
+            var vectors = encoder.Embed(ids, mask);
+            parts.Add((normalize ? nn.functional.normalize(vectors, dim: 1) : vectors).MoveToOuterDisposeScope());
             order.AddRange(batch);
         });
         // Batches come in length order: put the rows back in input order.
@@ -205,7 +218,7 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
             history.Add(report);
             progress?.Report(report);
             if (options.CheckpointFolder is { } folder)
-                EncoderCheckpoint.Save(encoder, tokenizer.Vocabulary, Path.Combine(folder, $"epoch-{epoch}"));
+                EncoderCheckpoint.Save(encoder, tokenizer, Path.Combine(folder, $"epoch-{epoch}"));
             if (score is { } s && options.EarlyStoppingRounds > 0)
             {
                 if (s > best)
@@ -275,10 +288,11 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
     }
 
     /// <summary>Dynamic padding: ids and a 0/1 mask, padded to the longest sequence of this batch only.</summary>
-    private static (Tensor Ids, Tensor Mask) Pad(int[][] sequences, Device device)
+    private (Tensor Ids, Tensor Mask) Pad(int[][] sequences, Device device)
     {
         var length = sequences.Max(s => s.Length);
         var ids = new long[sequences.Length * length];
+        if (tokenizer.PaddingId != 0) Array.Fill(ids, tokenizer.PaddingId);
         var mask = new long[sequences.Length * length];
         for (var r = 0; r < sequences.Length; r++)
             for (var c = 0; c < sequences[r].Length; c++)

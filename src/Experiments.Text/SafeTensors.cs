@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Experiments.Core;
@@ -9,7 +10,8 @@ namespace Experiments.Text;
 /// <summary>
 /// Reads and writes the safetensors format (Hugging Face's model.safetensors): an 8-byte little-endian header length,
 /// a JSON header mapping each tensor name to its dtype, shape and byte range, then the raw little-endian data.
-/// F32 is written; F32, F16 and BF16 are read (converted to F32).
+/// F32 is written; a file is read tensor by tensor (files above 2 GB included), F32, F16, BF16 and F64 as float32;
+/// tensors of other types (an int64 position_ids buffer) are listed with their type and read only if asked for.
 /// </summary>
 public static class SafeTensors
 {
@@ -33,41 +35,95 @@ public static class SafeTensors
         for (var i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
         foreach (var (_, data) in list)
         {
-            stream.Write(MemoryMarshalBytes(data.data<float>().ToArray()));
+            stream.Write(MemoryMarshal.AsBytes(data.data<float>().ToArray().AsSpan()));
             data.Dispose();
         }
     }
 
-    public static Dictionary<string, Tensor> Read(string path)
+    /// <summary>One tensor's entry in a file's header.</summary>
+    public sealed record Entry(string Name, string DType, long[] Shape, long Start, long End);
+
+    /// <summary>The header of <paramref name="path"/>: every tensor's name, type, shape and byte range, in file order.</summary>
+    public static IReadOnlyList<Entry> Entries(string path)
     {
-        if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such safetensors file.");
-        var file = File.ReadAllBytes(path);
-        if (file.Length < 8) throw new ExperimentsException($"{path} is too short to be a safetensors file.");
-        var headerLength = (long)BitConverter.ToUInt64(file, 0);
-        if (headerLength <= 0 || 8 + headerLength > file.Length) throw new ExperimentsException($"{path}: the safetensors header length ({headerLength}) does not fit the file ({file.Length} bytes).");
-        using var header = JsonDocument.Parse(file.AsMemory(8, (int)headerLength));
-        var start = 8 + (int)headerLength;
-        var tensors = new Dictionary<string, Tensor>();
-        foreach (var entry in header.RootElement.EnumerateObject())
+        using var file = OpenFile(path);
+        return ReadHeader(path, file).Entries;
+    }
+
+    /// <summary>The floating-point tensors of <paramref name="path"/> that <paramref name="wanted"/> selects, as float32 on the CPU.</summary>
+    public static Dictionary<string, Tensor> Read(string path, Func<Entry, bool>? wanted = null)
+    {
+        using var file = OpenFile(path);
+        var (entries, dataStart) = ReadHeader(path, file);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var entry in entries.Where(e => wanted?.Invoke(e) ?? true))
         {
-            if (entry.Name == "__metadata__") continue;
-            var dtype = entry.Value.GetProperty("dtype").GetString();
-            var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-            var range = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-            var count = shape.Aggregate(1L, (a, b) => a * b);
-            var span = file.AsSpan(start + (int)range[0], (int)(range[1] - range[0]));
-            float[] values = dtype switch
+            var width = entry.DType switch
             {
-                "F32" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(span).ToArray(),
-                "F16" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(span).ToArray().Select(h => (float)h).ToArray(),
-                "BF16" => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(span).ToArray().Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray(),
-                _ => throw new ExperimentsException($"{path}: tensor '{entry.Name}' has dtype {dtype}; supported: F32, F16, BF16."),
+                "F32" => 4,
+                "F16" or "BF16" => 2,
+                "F64" => 8,
+                _ => throw new ExperimentsException($"{path}: tensor '{entry.Name}' has dtype {entry.DType}; a weight must be F32, F16, BF16 or F64."),
             };
-            if (values.Length != count) throw new ExperimentsException($"{path}: tensor '{entry.Name}' has {values.Length} values for shape [{string.Join(", ", shape)}].");
-            tensors[entry.Name] = tensor(values, shape);
+            var count = entry.Shape.Aggregate(1L, (a, b) => a * b);
+            if (entry.End - entry.Start != count * width)
+                throw new ExperimentsException($"{path}: tensor '{entry.Name}' has {entry.End - entry.Start} bytes for shape [{string.Join(", ", entry.Shape)}] of {entry.DType}.");
+            var bytes = new byte[entry.End - entry.Start];
+            file.Position = dataStart + entry.Start;
+            file.ReadExactly(bytes);
+            float[] values = entry.DType switch
+            {
+                "F32" => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
+                "F16" => MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(h => (float)h).ToArray(),
+                "BF16" => MemoryMarshal.Cast<byte, ushort>(bytes).ToArray().Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray(),
+                _ => MemoryMarshal.Cast<byte, double>(bytes).ToArray().Select(d => (float)d).ToArray(),
+            };
+            tensors[entry.Name] = tensor(values, entry.Shape);
         }
         return tensors;
     }
 
-    private static byte[] MemoryMarshalBytes(float[] values) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+    private static FileStream OpenFile(string path)
+    {
+        if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such safetensors file.");
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ExperimentsException($"{path}: the safetensors file cannot be read ({e.Message}).", e);
+        }
+    }
+
+    private static (List<Entry> Entries, long DataStart) ReadHeader(string path, FileStream file)
+    {
+        var prefix = new byte[8];
+        if (file.Length < 8 || file.Read(prefix) < 8) throw new ExperimentsException($"{path} is too short to be a safetensors file.");
+        var headerLength = BitConverter.ToUInt64(prefix);
+        if (headerLength == 0 || headerLength > 100_000_000 || 8 + (long)headerLength > file.Length)
+            throw new ExperimentsException($"{path}: the safetensors header length ({headerLength}) does not fit the file ({file.Length} bytes); the file is not safetensors or is truncated.");
+        var header = new byte[headerLength];
+        file.ReadExactly(header);
+        var dataStart = 8 + (long)headerLength;
+        var entries = new List<Entry>();
+        try
+        {
+            using var json = JsonDocument.Parse(header);
+            foreach (var item in json.RootElement.EnumerateObject())
+            {
+                if (item.Name == "__metadata__") continue;
+                var range = item.Value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
+                var entry = new Entry(item.Name, item.Value.GetProperty("dtype").GetString()!, item.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(), range[0], range[1]);
+                if (entry.Start < 0 || entry.End < entry.Start || dataStart + entry.End > file.Length)
+                    throw new ExperimentsException($"{path}: tensor '{entry.Name}' claims bytes {entry.Start}–{entry.End} of a data section of {file.Length - dataStart}; the file is truncated or damaged.");
+                entries.Add(entry);
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+        {
+            throw new ExperimentsException($"{path}: the safetensors header is not valid ({e.Message}).", e);
+        }
+        return (entries, dataStart);
+    }
 }

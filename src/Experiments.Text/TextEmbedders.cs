@@ -20,14 +20,14 @@ public interface ITextEmbedder
 /// encoded once per call.
 /// </summary>
 public sealed class EncoderEmbedder(BertEncoder encoder, TextTokenizer tokenizer, int maxLength = 32, string device = "auto", string precision = "auto",
-    int batchSize = 128, string name = "encoder") : ITextEmbedder
+    int batchSize = 128, string name = "encoder", int threads = 0) : ITextEmbedder
 {
     public string Name => name;
 
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         var distinct = texts.Distinct(StringComparer.Ordinal).ToList();
-        var trainer = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { MaxLength = maxLength, BatchSize = batchSize, Device = device, Precision = precision });
+        var trainer = new EncoderTrainer(encoder, tokenizer, new EncoderTrainingOptions { MaxLength = maxLength, BatchSize = batchSize, Device = device, Precision = precision, Threads = threads });
         using var vectors = trainer.EmbedAll(distinct.Select(t => tokenizer.Encode(t, maxLength)).ToArray());
         using var cpu = vectors.cpu();
         var dimension = (int)cpu.shape[1];

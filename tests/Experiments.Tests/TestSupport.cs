@@ -111,3 +111,52 @@ public static class TestDevice
 
     public static bool IsCuda => Name.StartsWith("cuda", StringComparison.Ordinal);
 }
+
+/// <summary>
+/// Debian's Python (/usr/bin/python3) for reference values: JSON in on standard input, JSON out. A module the
+/// reference needs that is missing makes a developer's run inconclusive and fails CI (CI=true), which installs them
+/// (`.ci/run`).
+/// </summary>
+internal static class Python
+{
+    public const string Interpreter = "/usr/bin/python3";
+    private static readonly Dictionary<string, bool> Importable = [];
+
+    public static void Require(params string[] modules)
+    {
+        foreach (var module in modules)
+        {
+            bool available;
+            lock (Importable)
+                if (!Importable.TryGetValue(module, out available))
+                {
+                    if (File.Exists(Interpreter))
+                    {
+                        using var check = Process.Start(new ProcessStartInfo(Interpreter, ["-c", $"import {module}"]) { RedirectStandardError = true, UseShellExecute = false })!;
+                        check.WaitForExit();
+                        available = check.ExitCode == 0;
+                    }
+                    Importable[module] = available;
+                }
+            if (available) continue;
+            var message = $"{Interpreter} cannot import {module} (Debian: apt-get install python3-{module}): the reference values cannot be computed.";
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(message);
+            Assert.Inconclusive(message);
+        }
+    }
+
+    /// <summary>Runs the interpreter with <paramref name="arguments"/>, <paramref name="input"/> as JSON on standard input; returns its JSON output.</summary>
+    public static System.Text.Json.JsonElement Json(IEnumerable<string> arguments, object input)
+    {
+        var info = new ProcessStartInfo(Interpreter) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        process.StandardInput.Write(System.Text.Json.JsonSerializer.Serialize(input));
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        Assert.AreEqual(0, process.ExitCode, error.Result);
+        return System.Text.Json.JsonDocument.Parse(output.Result).RootElement.Clone();
+    }
+}

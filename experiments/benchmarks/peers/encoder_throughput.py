@@ -1,7 +1,8 @@
 """PyTorch side of `experiments bench text-throughput`: the same BERT-style encoder shapes, timed the same way.
 
-Post-layer-norm encoder (token, position, segment embeddings; N layers of multi-head self-attention and a GELU
-feed-forward block), mean pooling, a linear classification head. Encoding: forward passes without gradients in eval
+Hugging Face's BertModel as bert.py (beside this script) writes it (token, position, segment embeddings; N post-LN
+layers of multi-head self-attention and a GELU feed-forward block; the pooler, one small matrix product per text),
+mean pooling, a linear classification head. Encoding: forward passes without gradients in eval
 mode. Training: forward, cross-entropy, backward, gradient clipping and an AdamW step. Device "cpu" or "cuda[:n]";
 precision "float32", or "bfloat16"/"float16" through autocast (float16 with a GradScaler). On CUDA the clock is read
 after torch.cuda.synchronize(). Prints JSON. Run with Debian's /usr/bin/python3 (python3-torch), or any PyTorch.
@@ -13,6 +14,8 @@ import time
 
 import torch
 from torch import nn
+
+from bert import BertModel, Config, pool
 
 o = json.load(sys.stdin)
 torch.manual_seed(o["seed"])
@@ -27,38 +30,17 @@ torch.set_num_threads(o["threads"])
 H, L, A, I, V, T, B = o["hidden"], o["layers"], o["heads"], o["intermediate"], o["vocabulary"], o["length"], o["batch"]
 
 
-class Layer(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.query, self.key, self.value, self.out = (nn.Linear(H, H) for _ in range(4))
-        self.norm1, self.norm2 = nn.LayerNorm(H, eps=1e-12), nn.LayerNorm(H, eps=1e-12)
-        self.up, self.down = nn.Linear(H, I), nn.Linear(I, H)
-        self.drop = nn.Dropout(0.1)
-
-    def forward(self, x, mask):
-        b, t, _ = x.shape
-        split = lambda y: y.view(b, t, A, H // A).transpose(1, 2)
-        scores = split(self.query(x)) @ split(self.key(x)).transpose(-1, -2) / (H // A) ** 0.5 + mask
-        context = (self.drop(scores.softmax(-1)) @ split(self.value(x))).transpose(1, 2).reshape(b, t, H)
-        x = self.norm1(self.drop(self.out(context)) + x)
-        return self.norm2(self.drop(self.down(nn.functional.gelu(self.up(x)))) + x)
-
-
 class Encoder(nn.Module):
+    """Hugging Face's BertModel (bert.py, beside this script) with mean pooling, as the C# side's default."""
+
     def __init__(self):
         super().__init__()
-        self.word, self.position, self.segment = nn.Embedding(V, H, padding_idx=0), nn.Embedding(max(64, T), H), nn.Embedding(2, H)
-        self.norm, self.drop = nn.LayerNorm(H, eps=1e-12), nn.Dropout(0.1)
-        self.layers = nn.ModuleList(Layer() for _ in range(L))
+        self.bert = BertModel(Config(vocab_size=V, hidden_size=H, num_hidden_layers=L, num_attention_heads=A, intermediate_size=I,
+                                     max_position_embeddings=max(64, T)))
 
     def forward(self, ids, mask):
-        positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0)
-        x = self.drop(self.norm(self.word(ids) + self.position(positions) + self.segment(torch.zeros_like(ids))))
-        additive = ((1 - mask.float()) * -1e4)[:, None, None, :]
-        for layer in self.layers:
-            x = layer(x, additive)
-        m = mask.float().unsqueeze(-1)
-        return (x * m).sum(1) / m.sum(1)
+        states, pooled = self.bert(ids, mask)
+        return pool(states, pooled, mask, "mean")
 
 
 encoder, head = Encoder().to(device), nn.Linear(H, 10).to(device)

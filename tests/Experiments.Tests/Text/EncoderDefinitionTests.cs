@@ -94,9 +94,9 @@ public sealed class EncoderDefinitionTests
         // The saved checkpoint reloads and embeds in the Hugging Face layout.
         var checkpoint = details.Artifacts.Single(a => a.Kind == "encoder-checkpoint");
         Assert.AreEqual(Experiments.Reports.ReportWriter.Sha256(checkpoint.Path), checkpoint.Sha256);
-        var (encoder, vocabulary) = EncoderCheckpoint.Load(Path.GetDirectoryName(checkpoint.Path)!);
+        var (encoder, tokenizer, _, _) = EncoderCheckpoint.Load(Path.GetDirectoryName(checkpoint.Path)!);
         Assert.AreEqual(32, encoder.Options.HiddenSize);
-        var vectors = new EncoderEmbedder(encoder, new TextTokenizer(vocabulary), 16, TestDevice.Name).Embed(["red running shoe", "red running shoe", "oak table"]);
+        var vectors = new EncoderEmbedder(encoder, tokenizer, 16, TestDevice.Name).Embed(["red running shoe", "red running shoe", "oak table"]);
         CollectionAssert.AreEqual(vectors[0], vectors[1]);
         Assert.AreEqual(1.0, Math.Sqrt(vectors[2].Sum(v => v * v)), 1e-4, "unit length");
 
@@ -114,10 +114,9 @@ public sealed class EncoderDefinitionTests
     {
         using var folder = new TempFolder();
         var start = Path.Combine(folder.Path, "start");
-        manual_seed(9);
         var corpus = DemoShop(50, 80).Table("items")["title"].Strings!;
         var vocabulary = TextTokenizer.LearnVocabulary(corpus, 400);
-        EncoderCheckpoint.Save(new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 16, Layers = 1, AttentionHeads = 2, IntermediateSize = 32 }), vocabulary, start);
+        EncoderCheckpoint.Save(new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 16, Layers = 1, AttentionHeads = 2, IntermediateSize = 32 }, seed: 9), new TextTokenizer(vocabulary), start);
 
         using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
         var runner = new ExperimentRunner(store);
@@ -142,9 +141,8 @@ public sealed class EncoderDefinitionTests
     {
         var table = DemoShop(100, 80).Table("clicks");
         var log = ClickLog.From(table);
-        manual_seed(3);
         var vocabulary = TextTokenizer.LearnVocabulary(log.Text.SelectMany(c => c), 400);
-        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 16, Layers = 1, AttentionHeads = 2, IntermediateSize = 32 });
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 16, Layers = 1, AttentionHeads = 2, IntermediateSize = 32 }, seed: 3);
         var embedder = new CachedEmbedder(new EncoderEmbedder(encoder, new TextTokenizer(vocabulary), 16, TestDevice.Name, name: "tiny"));
         var embedding = new TextEmbedding("tiny", embedder.Embed);
         var model = CtrTrainer.Fit(log, new CtrOptions { Algorithm = CtrAlgorithm.LogisticRegression, Features = new CtrFeatureOptions { TextEmbedding = embedding } });

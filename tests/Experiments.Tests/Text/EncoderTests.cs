@@ -12,8 +12,7 @@ public sealed class EncoderTests
 
     private static BertEncoder Encoder(EncoderOptions? options = null, int seed = 1)
     {
-        manual_seed(seed);
-        var encoder = new BertEncoder(options ?? Small);
+        var encoder = new BertEncoder(options ?? Small, seed);
         encoder.eval();
         return encoder;
     }
@@ -29,7 +28,8 @@ public sealed class EncoderTests
         CollectionAssert.AreEqual(new long[] { 16 }, names["encoder.layer.0.attention.output.LayerNorm.bias"]);
         CollectionAssert.AreEqual(new long[] { 32, 16 }, names["encoder.layer.0.intermediate.dense.weight"]);
         CollectionAssert.AreEqual(new long[] { 16, 32 }, names["encoder.layer.1.output.dense.weight"]);
-        Assert.AreEqual(3 + 2 + 2 * 16, names.Count, "3 embeddings + LayerNorm (2) + 16 tensors per layer");
+        CollectionAssert.AreEqual(new long[] { 16, 16 }, names["pooler.dense.weight"]);
+        Assert.AreEqual(3 + 2 + 2 * 16 + 2, names.Count, "3 embeddings + LayerNorm (2) + 16 tensors per layer + the pooler (2)");
     }
 
     [TestMethod]
@@ -66,11 +66,12 @@ public sealed class EncoderTests
         CollectionAssert.AreNotEqual(wa, c.named_parameters().First().parameter.data<float>().ToArray());
 
         using var folder = new TempFolder();
-        var vocabulary = Enumerable.Range(0, 50).Select(i => $"w{i}").ToList();
-        EncoderCheckpoint.Save(a, vocabulary, folder.Path);
-        var (loaded, words) = EncoderCheckpoint.Load(folder.Path);
+        var vocabulary = TextTokenizer.SpecialTokens.Concat(Enumerable.Range(0, 45).Select(i => $"w{i}")).ToList();
+        EncoderCheckpoint.Save(a, new TextTokenizer(vocabulary), folder.Path);
+        var (loaded, tokenizer, hasPooler, _) = EncoderCheckpoint.Load(folder.Path);
         loaded.eval();
-        CollectionAssert.AreEqual(vocabulary, words.ToList());
+        CollectionAssert.AreEqual(vocabulary, tokenizer.Vocabulary.ToList());
+        Assert.IsTrue(hasPooler);
         using var ids = tensor(new long[] { 2, 11, 17, 3 }, [1, 4]);
         using var mask = ones(1, 4, dtype: ScalarType.Int64);
         using (no_grad())
@@ -97,9 +98,10 @@ public sealed class EncoderTests
     {
         using var folder = new TempFolder();
         using var encoder = Encoder();
-        EncoderCheckpoint.Save(encoder, [], folder.Path);
+        EncoderCheckpoint.Save(encoder, new TextTokenizer(TextTokenizer.SpecialTokens), folder.Path);
         File.WriteAllText(Path.Combine(folder.Path, "config.json"), File.ReadAllText(Path.Combine(folder.Path, "config.json")).Replace("\"hidden_size\": 16", "\"hidden_size\": 32").Replace("\"intermediate_size\": 32", "\"intermediate_size\": 64"));
         StringAssert.Contains(Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => EncoderCheckpoint.Load(folder.Path)).Message, "has shape [50, 16] in the checkpoint and [50, 32]");
-        StringAssert.Contains(Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => EncoderCheckpoint.Load(Path.Combine(folder.Path, "nothing"))).Message, "no config.json");
+        StringAssert.Contains(Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => EncoderCheckpoint.Load(Path.Combine(folder.Path, "nothing"))).Message, "no such checkpoint folder");
+        StringAssert.Contains(Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => EncoderCheckpoint.Load(Directory.CreateDirectory(Path.Combine(folder.Path, "empty")).FullName)).Message, "no config.json");
     }
 }

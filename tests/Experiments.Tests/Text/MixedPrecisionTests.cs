@@ -43,8 +43,8 @@ public sealed class MixedPrecisionTests
     private static Fixture Setup(int seed, int vocabulary, int hidden, int layers, int rows, int length)
     {
         var device = TorchDevice.Resolve(TestDevice.Name);
-        manual_seed(seed);
-        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary, HiddenSize = hidden, Layers = layers, AttentionHeads = 2 * layers, IntermediateSize = 2 * hidden, MaxPositions = 16, Dropout = 0 });
+        manual_seed(seed); // for the random ids below
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary, HiddenSize = hidden, Layers = layers, AttentionHeads = 2 * layers, IntermediateSize = 2 * hidden, MaxPositions = 16, Dropout = 0 }, seed);
         encoder.to(device);
         encoder.eval();
         return new(encoder, randint(1, vocabulary, [rows, length], dtype: ScalarType.Int64, device: device), ones(rows, length, dtype: ScalarType.Int64, device: device));
@@ -101,8 +101,7 @@ public sealed class MixedPrecisionTests
         var vocabulary = TextTokenizer.LearnVocabulary(texts, 300);
         foreach (var precision in TestDevice.IsCuda ? new[] { "bfloat16", "float16" } : ["bfloat16"])
         {
-            manual_seed(7);
-            var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 32, Layers = 1, AttentionHeads = 2, IntermediateSize = 64, MaxPositions = 16 });
+            var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 32, Layers = 1, AttentionHeads = 2, IntermediateSize = 64, MaxPositions = 16 }, seed: 7);
             var steps = new List<double>();
             var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions
             {
@@ -151,8 +150,7 @@ public sealed class MixedPrecisionTests
         var texts = Enumerable.Range(0, 16_384).Select(_ => string.Join(' ', Enumerable.Range(0, 600).Select(_ => words[random.Next(words.Length)]))).ToList();
         var labels = texts.Select((_, i) => i % 3).ToArray();
         var vocabulary = TextTokenizer.LearnVocabulary(texts.Take(200), 600);
-        manual_seed(1);
-        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 256, Layers = 1, AttentionHeads = 8, IntermediateSize = 512, MaxPositions = 512 });
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 256, Layers = 1, AttentionHeads = 8, IntermediateSize = 512, MaxPositions = 512 }, seed: 1);
         var notices = new List<string>();
         var trainer = new EncoderTrainer(encoder, new TextTokenizer(vocabulary), new EncoderTrainingOptions { Epochs = 1, BatchSize = 16_384, MaxLength = 512, Device = TestDevice.Name, Notice = notices.Add });
         var history = trainer.TrainClassifier(texts, labels, 3);

@@ -31,8 +31,7 @@ public sealed class TextEmbeddingEstimatorTests
             Label = i % 2 == 0,
         }).ToList();
         var vocabulary = TextTokenizer.LearnVocabulary(offers.Select(o => o.Title + " " + o.Brand), 200);
-        manual_seed(3);
-        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 16, Layers = 1, AttentionHeads = 2, IntermediateSize = 32, MaxPositions = 16, Dropout = 0 });
+        var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 16, Layers = 1, AttentionHeads = 2, IntermediateSize = 32, MaxPositions = 16, Dropout = 0 }, seed: 3);
         encoder.eval();
         var embedder = new EncoderEmbedder(encoder, new TextTokenizer(vocabulary), maxLength: 16, device: "cpu");
         var ml = new MLContext(seed: 1);

@@ -16,8 +16,9 @@ public static class Platform
             m.Splits.Select(s => s.Name).ToList(),
             m.Tables.Any(t => t.Role == TableRole.Items && t.ColumnWithRole("category") is not null),
             // Classification here means click-through: tables whose label is 0/1.
-            m.Tables.Where(t => t.Role == TableRole.Records && t.ColumnWithRole("label")?.Allowed is ["0", "1"]).Select(t => t.Name).ToList())).ToList(),
-        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models],
+            m.Tables.Where(t => t.Role == TableRole.Records && t.ColumnWithRole("label")?.Allowed is ["0", "1"]).Select(t => t.Name).ToList(),
+            SearchTask.Describe(m))).ToList(),
+        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models, .. Experiments.Search.SearchCatalog.Models],
         MetricCatalog.All,
         Experiments.Text.EncoderCatalog.Parameters);
 

@@ -7,6 +7,7 @@ RunCommands.Add(root);
 StoreCommands.Add(root);
 DatasetCommands.Add(root);
 EvaluateCommands.Add(root);
+SearchCommands.Add(root);
 
 // Ctrl+C cancels the token the commands receive; they stop at the next safe point and keep what finished.
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false };

@@ -7,8 +7,8 @@ public sealed class ClickJudgementTests
 {
     /// <summary>
     /// A log drawn from a known position-based model: examination θ_p = 1/(1 + 0.3(p − 1)) and each (query, product)
-    /// its own attractiveness. Products are shown in a random order each session, except two: one always at position 1
-    /// with α = 0.3, one always at position 10 with α = 0.6.
+    /// its own attractiveness. Ten products are shown in a random order each session; two more are always shown at one
+    /// position: one at position 1 with α = 0.3, one at position 10 with α = 0.6.
     /// </summary>
     private static (List<Impression> Log, double[] Theta) Simulate(int seed)
     {
@@ -17,13 +17,13 @@ public sealed class ClickJudgementTests
         var log = new List<Impression>();
         for (var q = 0; q < 40; q++)
         {
-            var alpha = Enumerable.Range(0, 8).Select(_ => random.NextDouble()).ToArray();
+            var alpha = Enumerable.Range(0, 10).Select(_ => random.NextDouble()).ToArray();
             for (var s = 0; s < 150; s++)
             {
-                var order = Enumerable.Range(0, 8).OrderBy(_ => random.Next()).ToArray();
+                var order = Enumerable.Range(0, 10).OrderBy(_ => random.Next()).ToArray();
                 void Show(int product, int position, double a) => log.Add(new Impression(q, product, position, random.NextDouble() < theta[position - 1] && random.NextDouble() < a));
+                for (var k = 0; k < 10; k++) Show(order[k], k + 1, alpha[order[k]]);
                 Show(100, 1, 0.3);
-                for (var k = 0; k < 8; k++) Show(order[k], k + 2, alpha[order[k]]);
                 Show(101, 10, 0.6);
             }
         }

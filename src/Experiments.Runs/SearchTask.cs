@@ -54,7 +54,7 @@ internal sealed class SearchTask : IExperimentTask
             "k-fold" => RowSplitter.KFold(count, spec.Folds, definition.Seed),
             "random" => [RowSplitter.Random(count, spec.TestFraction, spec.ValidationFraction, definition.Seed)],
             // Stratified by intent, so every class keeps its share of training and test queries.
-            _ => [RowSplitter.Stratified(Codes(_collection.Queries.Select(q => q.Intent ?? "").ToArray()), spec.TestFraction, spec.ValidationFraction, definition.Seed)],
+            _ => [RowSplitter.Stratified(_collection.IntentCodes(), spec.TestFraction, spec.ValidationFraction, definition.Seed)],
         };
         foreach (var split in splits)
         {
@@ -111,12 +111,6 @@ internal sealed class SearchTask : IExperimentTask
         RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "search-details", path);
         var units = evaluation.PerQuery.Count > 0 ? new UserValuesRecord(evaluation.Queries, evaluation.PerQuery) : null;
         return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, evaluation.Protocol, units, []);
-    }
-
-    private static int[] Codes(string[] values)
-    {
-        var codes = new Dictionary<string, int>(StringComparer.Ordinal);
-        return values.Select(v => codes.TryGetValue(v, out var c) ? c : codes[v] = codes.Count).ToArray();
     }
 
     private static int ArgMax(double[] values) => Array.IndexOf(values, values.Max());

@@ -14,6 +14,9 @@ public sealed record SearchCollection(ProductCatalogue? Catalogue, IReadOnlyList
     /// <summary>The intent classes (sorted), from the queries' intents; empty when no query has one.</summary>
     public IReadOnlyList<string> Intents { get; } = Queries.Select(q => q.Intent).OfType<string>().Where(i => i.Length > 0).Distinct().Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>Each query's intent as a code (queries without one share a code), for splits stratified by intent.</summary>
+    public int[] IntentCodes() => Codes(Queries.Select(q => q.Intent ?? "").ToArray());
+
     /// <summary>
     /// Loads the collection that <paramref name="manifest"/> describes from <paramref name="dataset"/>'s tables, with
     /// judgements from <paramref name="source"/> (a judgement table, a click log, or the catalogue's groups; default: the

@@ -3,6 +3,7 @@ using Experiments.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
+using Microsoft.ML.Transforms;
 
 namespace Experiments.Search.Intent;
 
@@ -23,52 +24,70 @@ public static class IntentClassifiers
 {
     public static IIntentClassifier FitTfidf(IReadOnlyList<string> texts, IReadOnlyList<string> labels, IReadOnlyList<string> classes, double l2, int seed)
     {
+        Check(labels, classes);
         var ml = new MLContext(seed);
-        var view = LoadText(ml, texts, Keys(labels, classes), classes.Count);
-        var model = ml.Transforms.Text.FeaturizeText("Features", "Text")
+        var model = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+            .Append(ml.Transforms.Text.FeaturizeText("Features", "Text"))
             .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)l2, NumberOfThreads = 1 }))
-            .Fit(view);
-        return new MLNetIntent(classes, queries => Scores(ml, model.Transform(LoadText(ml, queries, new uint[queries.Count], classes.Count)), queries.Count));
+            .Fit(LoadText(ml, texts, labels));
+        return new MLNetIntent(classes, queries => Scores(model.Transform(LoadText(ml, queries, queries.Select(_ => labels[0]).ToList())), classes));
     }
 
     public static IIntentClassifier FitEncoder(IReadOnlyList<string> texts, IReadOnlyList<string> labels, IReadOnlyList<string> classes, IReadOnlyDictionary<string, object> parameters,
         double l2, int seed, Action<string>? notice = null, Action<double>? progress = null, CancellationToken cancel = default)
     {
-        var keys = Keys(labels, classes);
-        var encoder = EncoderCatalog.Fit(null, new EncoderTask.Labelled(texts, keys.Select(k => (int)k - 1).ToArray(), classes.Count, null), parameters, seed, null, notice, cancel, progress);
+        Check(labels, classes);
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+        var encoder = EncoderCatalog.Fit(null, new EncoderTask.Labelled(texts, labels.Select(l => index[l]).ToArray(), classes.Count, null), parameters, seed, null, notice, cancel, progress);
         var embedder = encoder.Embedder("intent");
         var ml = new MLContext(seed);
-        var model = ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)l2, NumberOfThreads = 1 })
-            .Fit(LoadVectors(ml, embedder.Embed(texts), keys, classes.Count));
-        return new MLNetIntent(classes, queries => Scores(ml, model.Transform(LoadVectors(ml, embedder.Embed(queries), new uint[queries.Count], classes.Count)), queries.Count));
+        var model = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)
+            .Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy(new LbfgsMaximumEntropyMulticlassTrainer.Options { L2Regularization = (float)l2, NumberOfThreads = 1 }))
+            .Fit(LoadVectors(ml, embedder.Embed(texts), labels));
+        return new MLNetIntent(classes, queries => Scores(model.Transform(LoadVectors(ml, embedder.Embed(queries), queries.Select(_ => labels[0]).ToList())), classes));
     }
 
-    private static uint[] Keys(IReadOnlyList<string> labels, IReadOnlyList<string> classes)
+    private static void Check(IReadOnlyList<string> labels, IReadOnlyList<string> classes)
     {
-        var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (uint)x.i + 1, StringComparer.Ordinal);
-        if (labels.Select(l => l).Distinct().Count() < 2) throw new ExperimentsException($"An intent classifier needs training queries of at least two classes; these have {labels.Distinct().Count()}.");
-        return labels.Select(l => index.TryGetValue(l, out var k) ? k : throw new ArgumentException($"'{l}' is not one of the classes.")).ToArray();
+        if (labels.Distinct().Count() < 2) throw new ExperimentsException($"An intent classifier needs training queries of at least two classes; these have {labels.Distinct().Count()}.");
+        var known = classes.ToHashSet(StringComparer.Ordinal);
+        if (labels.FirstOrDefault(l => !known.Contains(l)) is { } unknown) throw new ArgumentException($"'{unknown}' is not one of the classes.");
     }
 
-    // The label is a key over every class, so the probability vector has one slot per class even for classes absent from training.
-    private static SchemaDefinition Schema(Type row, int classes, int? dimension = null)
+    private static IDataView LoadText(MLContext ml, IReadOnlyList<string> texts, IReadOnlyList<string> labels) =>
+        ml.Data.LoadFromEnumerable(texts.Select((t, i) => new TextRow { Text = t, Label = labels[i] }));
+
+    private static IDataView LoadVectors(MLContext ml, float[][] vectors, IReadOnlyList<string> labels)
     {
-        var schema = SchemaDefinition.Create(row);
-        schema["Label"].ColumnType = new KeyDataViewType(typeof(uint), classes);
-        if (dimension is { } d) schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, d);
-        return schema;
+        var schema = SchemaDefinition.Create(typeof(VectorRow));
+        schema["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, vectors.Length == 0 ? 1 : vectors[0].Length);
+        return ml.Data.LoadFromEnumerable(vectors.Select((v, i) => new VectorRow { Features = v, Label = labels[i] }), schema);
     }
 
-    private static IDataView LoadText(MLContext ml, IReadOnlyList<string> texts, uint[] keys, int classes) =>
-        ml.Data.LoadFromEnumerable(texts.Select((t, i) => new TextRow { Text = t, Label = keys[i] }), Schema(typeof(TextRow), classes));
-
-    private static IDataView LoadVectors(MLContext ml, float[][] vectors, uint[] keys, int classes) =>
-        ml.Data.LoadFromEnumerable(vectors.Select((v, i) => new VectorRow { Features = v, Label = keys[i] }), Schema(typeof(VectorRow), classes, vectors.Length == 0 ? 1 : vectors[0].Length));
-
-    private static double[][] Scores(MLContext ml, IDataView scored, int count)
+    /// <summary>
+    /// Probabilities over every class: the model's slots are the classes seen in training (its label key's values, read
+    /// from the schema); a class never seen in training gets probability 0.
+    /// </summary>
+    private static double[][] Scores(IDataView scored, IReadOnlyList<string> classes)
     {
-        var rows = ml.Data.CreateEnumerable<ScoreRow>(scored, reuseRowObject: false).Select(r => r.Score.Select(s => (double)s).ToArray()).ToArray();
-        return rows.Length == count ? rows : throw new InvalidOperationException("The classifier scored a different number of rows.");
+        var keys = default(VBuffer<ReadOnlyMemory<char>>);
+        scored.Schema["Label"].GetKeyValues(ref keys);
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
+        var slots = keys.DenseValues().Select(k => index[k.ToString()]).ToArray();
+        var result = new List<double[]>();
+        var column = scored.Schema["Score"];
+        using var cursor = scored.GetRowCursor([column]);
+        var getter = cursor.GetGetter<VBuffer<float>>(column);
+        var buffer = default(VBuffer<float>);
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            var probabilities = new double[classes.Count];
+            var values = buffer.DenseValues().ToArray();
+            for (var s = 0; s < slots.Length; s++) probabilities[slots[s]] = values[s];
+            result.Add(probabilities);
+        }
+        return result.ToArray();
     }
 
     private sealed class MLNetIntent(IReadOnlyList<string> classes, Func<IReadOnlyList<string>, double[][]> predict) : IIntentClassifier
@@ -80,17 +99,12 @@ public static class IntentClassifiers
     private sealed class TextRow
     {
         public string Text { get; set; } = "";
-        public uint Label { get; set; }
+        public string Label { get; set; } = "";
     }
 
     private sealed class VectorRow
     {
         public float[] Features { get; set; } = [];
-        public uint Label { get; set; }
-    }
-
-    private sealed class ScoreRow
-    {
-        public float[] Score { get; set; } = [];
+        public string Label { get; set; } = "";
     }
 }

@@ -20,6 +20,7 @@ public static class CommandLine
         DatasetCommands.Add(root);
         EvaluateCommands.Add(root);
         EmbedCommands.Add(root);
+        SearchCommands.Add(root);
         return root;
     }
 

@@ -17,7 +17,8 @@ internal static class Tables
         var result = ResultTable.From(details);
         var table = new Table().Border(TableBorder.Rounded);
         table.Title = new TableTitle($"{Markup.Escape(details.Run.Experiment)} — run {details.Run.Id}{(details.Run.DatasetSynthetic ? " [yellow](SYNTHETIC data)[/]" : "")}");
-        string Cell(ResultRow row, string metric) => row.Cells.TryGetValue(metric, out var c) ? Markup.Escape(c.FormatCompact()) : $"[red]{Markup.Escape(row.Status)}[/]";
+        // A finished model without a metric (a search run's intent classifier has no ndcg) shows a dash, not its status.
+        string Cell(ResultRow row, string metric) => row.Cells.TryGetValue(metric, out var c) ? Markup.Escape(c.FormatCompact()) : row.Status == "finished" ? "—" : $"[red]{Markup.Escape(row.Status)}[/]";
         string Fit(ResultRow row) => row.FitSeconds is { } f ? MetricCell.Number(f, 2) : "—";
         var splits = result.Rows.Select(r => r.Split).Distinct().Count();
         string Label(ResultRow row) => splits > 1 || result.Rows.Count(r => r.Model == row.Model) > 1 ? $"{row.Model} ({row.Split})" : row.Model;

@@ -58,7 +58,7 @@ public static class ReportWriter
             md.AppendLine($"|---|---|---|{string.Concat(table.Metrics.Select(_ => "---:|"))}---:|");
             foreach (var row in table.Rows)
             {
-                var cells = table.Metrics.Select(m => row.Cells.TryGetValue(m, out var c) ? c.Format() : row.Status);
+                var cells = table.Metrics.Select(m => row.Cells.TryGetValue(m, out var c) ? c.Format() : row.Status == "finished" ? "—" : row.Status);
                 md.AppendLine($"| {row.Model} | {row.ModelType} | {row.Split} | {string.Join(" | ", cells)} | {(row.FitSeconds is { } f ? MetricCell.Number(f, 2) : "—")} |");
             }
             md.AppendLine();

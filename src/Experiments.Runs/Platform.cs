@@ -28,8 +28,9 @@ public static class Platform
             // What the loader gives: time order from a timestamp column or from a file of user sequences in time order.
             m.InteractionTables.Where(t => t.ColumnWithRole("timestamp") is not null || t.Format == TableFormat.UserSequences).Select(t => t.Name).ToList(),
             m.InteractionTables.Where(t => t.ColumnWithRole("rating") is not null).Select(t => t.Name).ToList(),
-            m.DefaultTable ?? m.InteractionTables.FirstOrDefault()?.Name)).ToList(),
-        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models],
+            m.DefaultTable ?? m.InteractionTables.FirstOrDefault()?.Name,
+            SearchTask.Describe(m))).ToList(),
+        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models, .. Experiments.Search.SearchCatalog.Models],
         MetricCatalog.All,
         Experiments.Text.EncoderCatalog.Parameters);
 }

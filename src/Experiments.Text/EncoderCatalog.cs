@@ -10,9 +10,12 @@ public abstract record EncoderTask
     /// <summary>Every training text, for learning a vocabulary when starting from scratch.</summary>
     public abstract IEnumerable<string> Corpus { get; }
 
-    public sealed record Pairs(IReadOnlyList<(string A, string B)> Train, IReadOnlyList<(string A, string B)>? Validation) : EncoderTask
+    /// <param name="HardNegatives">Optional, one per training pair: a text like B that is not A's partner (see <see cref="EncoderTrainer.TrainContrastive"/>).</param>
+    /// <param name="Unpaired">Texts that are not trained on but will be embedded (e.g. a whole catalogue), for the vocabulary.</param>
+    public sealed record Pairs(IReadOnlyList<(string A, string B)> Train, IReadOnlyList<(string A, string B)>? Validation,
+        IReadOnlyList<string>? HardNegatives = null, IReadOnlyList<string>? Unpaired = null) : EncoderTask
     {
-        public override IEnumerable<string> Corpus => Train.SelectMany(p => new[] { p.A, p.B });
+        public override IEnumerable<string> Corpus => Train.SelectMany(p => new[] { p.A, p.B }).Concat(HardNegatives ?? []).Concat(Unpaired ?? []);
     }
 
     public sealed record Labelled(IReadOnlyList<string> Texts, int[] Labels, int Classes, (IReadOnlyList<string> Texts, int[] Labels)? Validation) : EncoderTask
@@ -132,7 +135,7 @@ public static class EncoderCatalog
         var trainer = new EncoderTrainer(encoder, tokenizer, training);
         IReadOnlyList<EpochReport> history = task switch
         {
-            EncoderTask.Pairs pairs => trainer.TrainContrastive(pairs.Train, pairs.Validation, progress, cancel),
+            EncoderTask.Pairs pairs => trainer.TrainContrastive(pairs.Train, pairs.Validation, progress, cancel, pairs.HardNegatives),
             EncoderTask.Labelled labelled => trainer.TrainClassifier(labelled.Texts, labelled.Labels, labelled.Classes, labelled.Validation, progress, cancel),
             _ => [],
         };

@@ -109,14 +109,22 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
         }, encoded, progress, cancel);
     }
 
+    /// <param name="hardNegatives">
+    /// Optional, one per pair: a text that resembles the pair's B but is not its partner (e.g. a product a lexical search
+    /// ranks high for query A but that is less relevant). Each A then picks its B among the batch's B texts and the
+    /// batch's hard negatives (Karpukhin et al.'s DPR objective); each B still picks its A among the batch's A texts.
+    /// </param>
     public IReadOnlyList<EpochReport> TrainContrastive(IReadOnlyList<(string A, string B)> pairs,
-        IReadOnlyList<(string A, string B)>? validation = null, IProgress<EpochReport>? progress = null, CancellationToken cancel = default)
+        IReadOnlyList<(string A, string B)>? validation = null, IProgress<EpochReport>? progress = null, CancellationToken cancel = default,
+        IReadOnlyList<string>? hardNegatives = null)
     {
         if (pairs.Count < 2) throw new ExperimentsException("Contrastive training needs at least two pairs (each batch's other pairs are the negatives).");
-        var device = Prepare(training: true, textsPerExample: 2);
+        if (hardNegatives is not null && hardNegatives.Count != pairs.Count) throw new ArgumentException("One hard negative per pair is needed.", nameof(hardNegatives));
+        var device = Prepare(training: true, textsPerExample: hardNegatives is null ? 2 : 3);
         var left = pairs.Select(p => tokenizer.Encode(p.A, options.MaxLength)).ToArray();
         var right = pairs.Select(p => tokenizer.Encode(p.B, options.MaxLength)).ToArray();
-        // Symmetric InfoNCE: each left text picks its partner among the batch's right texts, and each right text its left.
+        var negative = hardNegatives?.Select(t => tokenizer.Encode(t, options.MaxLength)).ToArray();
+        // Symmetric InfoNCE: each left text picks its partner among the batch's right texts (and hard negatives), and each right text its left.
         Tensor Loss(int[] batch)
         {
             var (la, ma) = Pad(batch.Select(i => left[i]).ToArray(), device);
@@ -125,7 +133,14 @@ public sealed class EncoderTrainer(BertEncoder encoder, TextTokenizer tokenizer,
             var b = nn.functional.normalize(encoder.Embed(lb, mb), dim: 1);
             var logits = a.matmul(b.t()) / options.Temperature;
             var target = arange(batch.Length, dtype: ScalarType.Int64, device: device);
-            return (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target)) / 2;
+            var forward = logits;
+            if (negative is not null)
+            {
+                var (ln, mn) = Pad(batch.Select(i => negative[i]).ToArray(), device);
+                var n = nn.functional.normalize(encoder.Embed(ln, mn), dim: 1);
+                forward = cat([logits, a.matmul(n.t()) / options.Temperature], 1);
+            }
+            return (nn.functional.cross_entropy(forward, target) + nn.functional.cross_entropy(logits.t(), target)) / 2;
         }
         Func<double>? score = null;
         if (validation is { Count: > 1 })

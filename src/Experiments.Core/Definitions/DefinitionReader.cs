@@ -66,7 +66,12 @@ public sealed class DefinitionReader
         var method = root["split"]?["method"];
         if (task == "classification" && method is not null && method.Text is not ("random" or "stratified" or "k-fold" or "predefined"))
             errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold (or predefined, with train and test files)"));
-        if (root["dataset"]!["files"] is not null) CrossCheckFiles(root, task, baseDirectory, errors);
+        if (root["dataset"]!["files"] is { } files)
+        {
+            if (task == "search")
+                errors.Add(new("$.dataset.files", files.Line, files.Column, "task 'search' reads a registered data set's catalogue, queries and judgements; register your files with `experiments datasets add` and name that data set"));
+            else CrossCheckFiles(root, task, baseDirectory, errors);
+        }
         else CrossCheckRegistered(root, task, errors);
         CrossCheckEncoders(root, task, errors);
         var baseline = root["evaluation"]?["baseline"];
@@ -98,10 +103,16 @@ public sealed class DefinitionReader
             else if (table is not null && !dataset.LabelledTables.Contains(table.Text!))
                 errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' has no label; for task 'classification' use: {string.Join(", ", dataset.LabelledTables)}"));
         }
+        else if (task == "search")
+        {
+            if (table is not null)
+                errors.Add(new("$.dataset.table", table.Line, table.Column, "task 'search' reads the data set's search tables; choose the judgements with \"search\": { \"judgements\": … } instead of \"table\""));
+        }
         else if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
             errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' is not an interaction table; for task '{task}' use: {string.Join(", ", dataset.InteractionTables)}"));
         var method = root["split"]?["method"];
-        if (task != "classification" && method?.Text != "predefined") CrossCheckTable(root, task, dataset, errors);
+        if (task is "ranking" or "rating" && method?.Text != "predefined") CrossCheckTable(root, task, dataset, errors);
+        CrossCheckSearch(root, task, dataset, errors);
         if (method?.Text == "predefined")
         {
             var split = root["split"]!["name"];
@@ -230,6 +241,41 @@ public sealed class DefinitionReader
                 $"use 'stratified' or 'random'{(timed.Count > 0 ? $", or a table with timestamps (\"table\": {string.Join(" or ", timed.Select(t => $"\"{t}\""))})" : "")}"));
     }
 
+    /// <summary>Search: a data set with a search collection, models that suit it, a split by query, a judgement source it has.</summary>
+    private void CrossCheckSearch(JsonTree root, string task, DatasetDescriptor dataset, List<DefinitionError> errors)
+    {
+        var section = root["search"];
+        if (task != "search")
+        {
+            if (section is not null) errors.Add(new("$.search", section.Line, section.Column, $"\"search\" belongs to task 'search', not '{task}'"));
+            return;
+        }
+        var name = root["dataset"]!["name"]!;
+        if (dataset.Search is not { } search)
+        {
+            errors.Add(new("$.dataset.name", name.Line, name.Column, $"data set '{dataset.Name}' has no search collection; for task 'search' use: {string.Join(", ", _vocabulary.Datasets.Where(d => d.Search is not null).Select(d => d.Name))}"));
+            return;
+        }
+        var models = root["models"]!.Items;
+        for (var i = 0; i < models.Count; i++)
+        {
+            var type = models[i]["type"]!;
+            var ranker = type.Text is "bm25" or "dense" or "hybrid" or "reranker";
+            if (ranker && (!search.HasCatalogue || search.JudgementSources.Count == 0))
+                errors.Add(new($"$.models[{i}].type", type.Line, type.Column, $"model '{type.Text}' ranks products for judged queries, but '{dataset.Name}' has {(search.HasCatalogue ? "no judgements" : "no product catalogue")}; use intent-tfidf or intent-encoder"));
+            if (!ranker && !search.HasIntents)
+                errors.Add(new($"$.models[{i}].type", type.Line, type.Column, $"model '{type.Text}' learns query intents, but the queries of '{dataset.Name}' have no intent (a column with role 'label')"));
+        }
+        var source = section?["judgements"];
+        if (source is not null && !search.JudgementSources.Contains(source.Text!))
+            errors.Add(new("$.search.judgements", source.Line, source.Column, search.JudgementSources.Count == 0
+                ? $"data set '{dataset.Name}' has no judgements"
+                : DefinitionValidator.UnknownValue($"judgement source '{source.Text}' of '{dataset.Name}'", source.Text!, search.JudgementSources)));
+        var method = root["split"]?["method"];
+        if (method is not null && method.Text is not ("random" or "k-fold"))
+            errors.Add(new("$.split.method", method.Line, method.Column, $"task 'search' splits by query: use random or k-fold, not '{method.Text}'"));
+    }
+
     /// <summary>Encoders: classification only, unique names, columns that suit the objective; models name defined encoders.</summary>
     private static void CrossCheckEncoders(JsonTree root, string task, List<DefinitionError> errors)
     {
@@ -326,6 +372,13 @@ public sealed class DefinitionReader
                 Threshold = evaluation["threshold"]?.Number ?? 0.5,
                 TargetPrecision = evaluation["targetPrecision"]?.Number ?? 0.9,
             },
+            Search = root["search"] is { } search ? new SearchSpec
+            {
+                Judgements = search["judgements"]?.Text,
+                MaxQueries = (int)(search["maxQueries"]?.Number ?? 0),
+                Gain = search["gain"]?.Text ?? SearchSpec.Exponential,
+                RelevanceThreshold = search["relevanceThreshold"]?.Number,
+            } : null,
             Output = output is null ? new OutputSpec() : new OutputSpec
             {
                 Store = output["store"]?.Text ?? "experiments.db",

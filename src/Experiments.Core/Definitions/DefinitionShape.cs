@@ -13,7 +13,7 @@ public static class DefinitionShape
         new("$schema", new StringShape("Path or URL of experiment.schema.json, for editors.")),
         new("name", new StringShape("Short name of the experiment; runs are grouped by it."), Required: true),
         new("description", new StringShape("What the experiment is for.")),
-        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation), 'rating' (rating prediction) or 'classification' (e.g. click-through).", vocabulary.Tasks), Required: true),
+        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation), 'rating' (rating prediction), 'classification' (e.g. click-through) or 'search' (products ranked for queries, and query intent).", vocabulary.Tasks), Required: true),
         new("dataset", Dataset(vocabulary), Required: true),
         new("split", Split()),
         new("encoders", new ArrayShape("Task 'classification': transformer text encoders trained (or loaded) on each split's training rows before the models are fitted; a model uses one through its \"textEncoder\" parameter.", Encoder(vocabulary))),
@@ -33,6 +33,7 @@ public static class DefinitionShape
             new("threshold", new NumberShape("Classification: the threshold for rule 'fixed'.", 0, 1, Default: 0.5)),
             new("targetPrecision", new NumberShape("Classification: the precision to reach for rule 'target-precision'.", 0, 1, ExclusiveMin: true, Default: 0.9)),
         ])),
+        new("search", Search(vocabulary)),
         new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
         new("output", new ObjectShape("Where results go.",
         [
@@ -124,12 +125,23 @@ public static class DefinitionShape
             new("negativesPerPositive", new IntegerShape("Sampled non-clicks per click.", 1, 100, 1)),
         ]));
 
+    private static ObjectShape Search(DefinitionVocabulary vocabulary) => new("Task 'search': which judgements, how many queries, and how ranked lists are scored.",
+    [
+        new("judgements", new StringShape("Where the judgements come from: a judgement table, a click log (judgements derived by the position-based click model) or 'catalogue-groups' (entries of a product group are relevant for each other); default: the data set's first.",
+            vocabulary.Datasets.SelectMany(d => d.Search?.JudgementSources ?? []).Distinct().ToList())),
+        new("maxQueries", new IntegerShape("Keep a seeded sample of at most this many queries (0: all).", 0, 10_000_000, 0)),
+        new("gain", new StringShape("NDCG gain of a grade g: 'exponential' (2^g − 1) or 'linear' (g).", [SearchSpec.Exponential, SearchSpec.Linear], SearchSpec.Exponential)),
+        new("relevanceThreshold", new NumberShape("Precision, recall and MRR count a product relevant when its grade is at least this. Default: any grade above 0.")),
+    ]);
+
     private static ObjectShape GeneratorOptions() => new("Size and seed of the generated shop.",
     [
         new("users", new IntegerShape("Number of shoppers.", 10, 1_000_000, 3000)),
         new("items", new IntegerShape("Number of products.", 10, 1_000_000, 1200)),
         new("sessionsPerUser", new NumberShape("Average search sessions per shopper.", 0.1, 1000, Default: 12)),
         new("seed", new IntegerShape("Seed of the generator (independent of the experiment seed).", 0, int.MaxValue, 7)),
+        new("searchQueries", new IntegerShape("Distinct search queries of the search side (task 'search').", 10, 1_000_000, 800)),
+        new("searchSessionsPerQuery", new NumberShape("Average sessions per search query in the search log.", 0.1, 1000, Default: 12)),
     ]);
 
     private static TaggedObjectShape Split()

@@ -87,6 +87,16 @@ public static class DefinitionWriter
             w.WriteNumber("threshold", d.Evaluation.Threshold);
             w.WriteNumber("targetPrecision", d.Evaluation.TargetPrecision);
             w.WriteEndObject();
+            // Written only when present, so that definitions of other tasks keep their earlier hash.
+            if (d.Search is { } search)
+            {
+                w.WriteStartObject("search");
+                if (search.Judgements is not null) w.WriteString("judgements", search.Judgements);
+                w.WriteNumber("maxQueries", search.MaxQueries);
+                w.WriteString("gain", search.Gain);
+                if (search.RelevanceThreshold is { } relevance) w.WriteNumber("relevanceThreshold", relevance);
+                w.WriteEndObject();
+            }
             w.WriteNumber("seed", d.Seed);
             w.WriteStartObject("output");
             w.WriteString("store", d.Output.Store);

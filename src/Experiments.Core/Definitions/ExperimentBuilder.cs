@@ -91,6 +91,9 @@ public sealed class ExperimentBuilder
 
     public ExperimentBuilder WithEvaluation(Func<EvaluationSpec, EvaluationSpec> configure) => With(d => d with { Evaluation = configure(d.Evaluation) });
 
+    /// <summary>Task "search": judgement source, query cap, NDCG gain, relevance threshold (see <see cref="SearchSpec"/>).</summary>
+    public ExperimentBuilder WithSearch(Func<SearchSpec, SearchSpec> configure) => With(d => d with { Search = configure(d.Search ?? new SearchSpec()) });
+
     public ExperimentBuilder WithSeed(int seed) => With(d => d with { Seed = seed });
 
     public ExperimentBuilder WithOutput(Func<OutputSpec, OutputSpec> configure) => With(d => d with { Output = configure(d.Output) });

@@ -18,6 +18,8 @@ public sealed record ExperimentDefinition
     public required IReadOnlyList<ModelSpec> Models { get; init; }
     public required IReadOnlyList<MetricName> Metrics { get; init; }
     public EvaluationSpec Evaluation { get; init; } = new();
+    /// <summary>Task "search": which judgements, how many queries, and how results are scored; null = the defaults.</summary>
+    public SearchSpec? Search { get; init; }
     public int Seed { get; init; } = 42;
     public OutputSpec Output { get; init; } = new();
 }
@@ -213,6 +215,25 @@ public sealed record EvaluationSpec
     public string ThresholdRule { get; init; } = "max-f1";
     public double Threshold { get; init; } = 0.5;
     public double TargetPrecision { get; init; } = 0.9;
+}
+
+/// <summary>
+/// Task "search": the judgement source (a judgement table, a click log, or the catalogue's groups; default: the data
+/// set's first), a seeded cap on the number of queries, the NDCG gain and the grade from which a product counts as
+/// relevant for precision, recall and MRR.
+/// </summary>
+public sealed record SearchSpec
+{
+    public const string Exponential = "exponential";
+    public const string Linear = "linear";
+
+    public string? Judgements { get; init; }
+    /// <summary>Keep a seeded sample of at most this many queries; 0 keeps all.</summary>
+    public int MaxQueries { get; init; }
+    /// <summary>"exponential" (2^grade − 1) or "linear" (grade).</summary>
+    public string Gain { get; init; } = Exponential;
+    /// <summary>Null: any grade above 0 is relevant.</summary>
+    public double? RelevanceThreshold { get; init; }
 }
 
 public sealed record OutputSpec

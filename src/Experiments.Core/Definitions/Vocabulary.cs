@@ -24,7 +24,11 @@ public sealed record MetricDescriptor(string Name, bool RequiresK, IReadOnlyList
 /// a definition names none; null when unknown (then the rules that need them are left to the run).
 /// </summary>
 public sealed record DatasetDescriptor(string Name, string Description, bool IsSynthetic, IReadOnlyList<string> InteractionTables, IReadOnlyList<string> PredefinedSplits, bool HasItemCategories,
-    IReadOnlyList<string> LabelledTables, IReadOnlyList<string>? TimedTables = null, IReadOnlyList<string>? RatedTables = null, string? DefaultTable = null);
+    IReadOnlyList<string> LabelledTables, IReadOnlyList<string>? TimedTables = null, IReadOnlyList<string>? RatedTables = null, string? DefaultTable = null,
+    SearchDescriptor? Search = null);
+
+/// <summary>A data set's product search collection: whether it has a catalogue and query intents, and its judgement sources (the default first).</summary>
+public sealed record SearchDescriptor(bool HasCatalogue, bool HasIntents, IReadOnlyList<string> JudgementSources);
 
 /// <summary>
 /// The names a definition may use. The composition root (the Run API) fills it from the dataset registry,

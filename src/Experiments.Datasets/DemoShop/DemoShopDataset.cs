@@ -10,11 +10,13 @@ namespace Experiments.Datasets.DemoShop;
 public sealed class DemoShopDataset : Dataset
 {
     private readonly Lazy<DemoShopGenerator.Shop> _shop;
+    private readonly Lazy<DemoShopSearch.Search> _search;
 
     public DemoShopDataset(DatasetManifest manifest, DemoShopOptions options, DataCheckReport checks) : base(manifest, checks)
     {
         Options = options;
         _shop = new Lazy<DemoShopGenerator.Shop>(() => DemoShopGenerator.Generate(options));
+        _search = new Lazy<DemoShopSearch.Search>(() => DemoShopSearch.Generate(Shop));
     }
 
     public DemoShopOptions Options { get; }
@@ -63,6 +65,10 @@ public sealed class DemoShopDataset : Dataset
             "queries" => shop.Queries.Select(q => new[] { q.Id, q.User, q.Text, q.Category, F(q.Timestamp) }).ToList(),
             "impressions" => shop.Impressions.Select(i => new[] { i.QueryId, i.User, i.Item, F(i.Position), i.Clicked ? "1" : "0", i.Purchased ? "1" : "0", F(i.Timestamp) }).ToList(),
             "clicks" => Clicks(shop, F),
+            "products" => _search.Value.Products.Select(p => new[] { p.Id, p.Title, p.Description, p.Category, p.Brand, p.Colour, p.Material, F(p.Popularity), F(p.Price) }).ToList(),
+            "search-queries" => _search.Value.Queries.Select(q => new[] { q.Id, q.Text, q.Category }).ToList(),
+            "search-judgements" => _search.Value.Judgements.Select(j => new[] { j.QueryId, j.Item, F(j.Grade) }).ToList(),
+            "search-log" => _search.Value.Log.Select(l => new[] { l.QueryId, F(l.Session), l.Item, F(l.Position), l.Clicked ? "1" : "0" }).ToList(),
             _ => throw new ExperimentsException($"demo-shop has no generated table '{table.Name}'."),
         };
         var columns = table.Columns.Select((c, k) => c.Type == ColumnType.String

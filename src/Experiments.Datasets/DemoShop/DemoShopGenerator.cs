@@ -134,8 +134,11 @@ public static class DemoShopGenerator
         return new Shop(options, products, shoppers, queries, impressions, events.Build(), ratings.Build());
     }
 
+    // The search side's settings are named only when they differ from the defaults, so earlier runs keep their fingerprint.
     public static string Describe(DemoShopOptions o) =>
-        string.Create(CultureInfo.InvariantCulture, $"demo-shop (SYNTHETIC, generated: users={o.Users}, items={o.Items}, sessionsPerUser={o.SessionsPerUser}, seed={o.Seed})");
+        string.Create(CultureInfo.InvariantCulture, $"demo-shop (SYNTHETIC, generated: users={o.Users}, items={o.Items}, sessionsPerUser={o.SessionsPerUser}, seed={o.Seed}")
+        + (o.SearchQueries == new DemoShopOptions().SearchQueries && o.SearchSessionsPerQuery == new DemoShopOptions().SearchSessionsPerQuery ? ""
+            : string.Create(CultureInfo.InvariantCulture, $", searchQueries={o.SearchQueries}, searchSessionsPerQuery={o.SearchSessionsPerQuery}")) + ")";
 
     private static int Zipf(Random random, int n, double exponent)
     {

@@ -7,6 +7,10 @@ public sealed record DemoShopOptions
     public int Items { get; init; } = 1200;
     public double SessionsPerUser { get; init; } = 12;
     public int Seed { get; init; } = 7;
+    /// <summary>Distinct search queries of the search side (products, search-queries, search-judgements, search-log).</summary>
+    public int SearchQueries { get; init; } = 800;
+    /// <summary>Average sessions per search query in the search log.</summary>
+    public double SearchSessionsPerQuery { get; init; } = 12;
 
     /// <summary>Reads the options of a definition's <c>dataset.options</c>; names are checked by the definition's schema.</summary>
     public static DemoShopOptions From(IReadOnlyDictionary<string, double> options)
@@ -16,6 +20,8 @@ public sealed record DemoShopOptions
         if (options.TryGetValue("items", out var items)) result = result with { Items = (int)items };
         if (options.TryGetValue("sessionsPerUser", out var sessions)) result = result with { SessionsPerUser = sessions };
         if (options.TryGetValue("seed", out var seed)) result = result with { Seed = (int)seed };
+        if (options.TryGetValue("searchQueries", out var searchQueries)) result = result with { SearchQueries = (int)searchQueries };
+        if (options.TryGetValue("searchSessionsPerQuery", out var searchSessions)) result = result with { SearchSessionsPerQuery = searchSessions };
         return result;
     }
 }

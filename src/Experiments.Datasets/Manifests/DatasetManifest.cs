@@ -30,6 +30,8 @@ public sealed record DatasetManifest
     /// <summary>The interaction table used when a definition names none.</summary>
     public string? DefaultTable { get; init; }
     public IReadOnlyList<PredefinedSplitManifest> Splits { get; init; } = [];
+    /// <summary>Which tables make a product search collection (task "search"); null when the data set has none.</summary>
+    public SearchManifest? Search { get; init; }
 
     public TableManifest? FindTable(string name) => Tables.FirstOrDefault(t => t.Name == name);
 
@@ -137,4 +139,33 @@ public sealed record PredefinedSplitManifest
     public string? Validation { get; init; }
     public required string Test { get; init; }
     public string? Description { get; init; }
+}
+
+/// <summary>
+/// The tables of a product search collection. The catalogue's columns are found by role (item or id, title or text,
+/// description, category or label, attribute, brand, popularity, group); the queries' by role (id, text, label = the
+/// query's intent); judgements' by role (query, item, relevance); a click log's by role (query, item, position, label
+/// = clicked). With <see cref="QueriesFromCatalogue"/> the catalogue's own entries are the queries: each entry whose
+/// group has other members asks for them (grade <see cref="GroupGrade"/>), entries of its category are
+/// <see cref="CategoryGrade"/>, and the entry itself is excluded from its results.
+/// </summary>
+public sealed record SearchManifest
+{
+    public string? Catalogue { get; init; }
+    public string? Queries { get; init; }
+    /// <summary>Tables of graded judgements (query, item, relevance).</summary>
+    public IReadOnlyList<string> Judgements { get; init; } = [];
+    /// <summary>Click logs (query, item, position, clicked) from which judgements are derived.</summary>
+    public IReadOnlyList<string> Clicks { get; init; } = [];
+    public bool QueriesFromCatalogue { get; init; }
+    public double GroupGrade { get; init; } = 2;
+    public double CategoryGrade { get; init; } = 1;
+    /// <summary>The analyser BM25 uses by default: english, chinese or standard.</summary>
+    public string Language { get; init; } = "english";
+
+    /// <summary>The judgement sources a definition may choose, the default first.</summary>
+    public IReadOnlyList<string> JudgementSources => [.. Judgements, .. Clicks, .. QueriesFromCatalogue ? new[] { CatalogueGroups } : []];
+
+    /// <summary>The name of the judgement source made from the catalogue's groups.</summary>
+    public const string CatalogueGroups = "catalogue-groups";
 }

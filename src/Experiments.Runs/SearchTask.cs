@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Experiments.Core;
+using Experiments.Core.Definitions;
+using Experiments.Datasets;
+using Experiments.Datasets.Manifests;
+using Experiments.Datasets.Splitting;
+using Experiments.Search;
+using Experiments.Search.Data;
+using Experiments.Search.Evaluation;
+using Experiments.Store;
+
+namespace Experiments.Runs;
+
+/// <summary>
+/// Product search: the data set's search collection (catalogue, queries, judgements), split by query so that no query
+/// is in both training and test; retrievers and re-rankers are scored on the test queries' ranked lists, intent
+/// classifiers on their predicted classes; per-query values go to the runner's paired tests.
+/// </summary>
+internal sealed class SearchTask : IExperimentTask
+{
+    private readonly RunScope _run;
+    private readonly SearchCollection _collection;
+    private readonly SearchSpec _spec;
+    private readonly string _language;
+
+    public SearchTask(RunScope run, Dataset dataset)
+    {
+        _run = run;
+        var definition = run.Definition;
+        var manifest = dataset.Manifest.Search ?? throw new ExperimentsException($"Data set '{dataset.Name}' has no search collection (no \"search\" block in its manifest).");
+        _spec = definition.Search ?? new SearchSpec();
+        _language = manifest.Language;
+        _collection = SearchCollection.Load(dataset, manifest, _spec.Judgements, _spec.MaxQueries, definition.Seed);
+    }
+
+    /// <summary>What a definition may ask of a data set's search collection (null when it has none).</summary>
+    public static SearchDescriptor? Describe(DatasetManifest manifest) => manifest.Search is not { } search ? null : new SearchDescriptor(
+        search.Catalogue is not null,
+        search.QueriesFromCatalogue ? manifest.FindTable(search.Catalogue ?? "")?.Columns.Any(c => c.Role is "category" or "label") == true
+            : search.Queries is { } queries && manifest.FindTable(queries)?.ColumnWithRole("label") is not null,
+        search.Catalogue is null ? [] : search.JudgementSources);
+
+    private sealed record Split(string Name, int[] Train, int[] Test, SearchComponents Components) : TaskSplit(Name);
+
+    public IEnumerable<TaskSplit> Splits()
+    {
+        var definition = _run.Definition;
+        var spec = definition.Split;
+        var count = _collection.Queries.Count;
+        _run.Observer.Stage($"Splitting {count:N0} queries ({spec.Method})");
+        var splits = spec.Method switch
+        {
+            "k-fold" => RowSplitter.KFold(count, spec.Folds, definition.Seed),
+            "random" => [RowSplitter.Random(count, spec.TestFraction, spec.ValidationFraction, definition.Seed)],
+            // Stratified by intent, so every class keeps its share of training and test queries.
+            _ => [RowSplitter.Stratified(_collection.IntentCodes(), spec.TestFraction, spec.ValidationFraction, definition.Seed)],
+        };
+        foreach (var split in splits)
+        {
+            // Search models hold out what they need themselves (the re-ranker), so validation queries train too.
+            var train = split.Train.Concat(split.Validation).Order().ToArray();
+            if (train.Length == 0 || split.Test.Length == 0)
+                throw new ExperimentsException($"Split '{split.Name}' left {train.Length} training and {split.Test.Length} test queries; both must be non-empty. Change the split fractions or use more queries.");
+            using var components = new SearchComponents();
+            yield return new Split(split.Name, train, split.Test, components);
+        }
+    }
+
+    public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
+    {
+        var split = (Split)taskSplit;
+        var (definition, observer) = (_run.Definition, _run.Observer);
+        var options = new SearchEvaluationOptions(SearchMetrics.ParseGain(_spec.Gain), _spec.RelevanceThreshold, definition.Evaluation.BootstrapSamples, definition.Evaluation.ConfidenceLevel);
+        var clock = Stopwatch.StartNew();
+        observer.Stage($"Fitting {model.Name} ({split.Name}, {split.Train.Length:N0} training queries)");
+        split.Components.TakeReusedSeconds();
+        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, split.Components, definition.Seed)
+        {
+            Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = _run.Cancel,
+        });
+        var fitSeconds = clock.Elapsed.TotalSeconds + split.Components.TakeReusedSeconds();
+        clock.Restart();
+        observer.Stage($"Evaluating {model.Name} ({split.Name}, {split.Test.Length:N0} test queries)");
+        SearchEvaluation evaluation;
+        object details;
+        if (fitted is IRankingModel ranker)
+        {
+            var depth = definition.Metrics.Where(m => SearchEvaluator.RankingMetrics.Contains(m.Name)).Select(m => m.K!.Value).DefaultIfEmpty(10).Max();
+            var lists = ranker.Rank(split.Test, depth);
+            evaluation = SearchEvaluator.EvaluateRanking(_collection, split.Test, lists, definition.Metrics, options, definition.Seed);
+            var catalogue = _collection.Catalogue!;
+            details = split.Test.Select((q, i) => new
+            {
+                query = _collection.Queries[q].Id, text = _collection.Queries[q].Text,
+                values = evaluation.PerQuery.ToDictionary(v => v.Key, v => v.Value[i]),
+                top = lists[i].Products.Take(10).Select(p => new { product = catalogue.Ids[p], title = catalogue.Titles[p], grade = _collection.Judgements!.Grade(q, p) }),
+            });
+        }
+        else
+        {
+            var classifier = ((IIntentModel)fitted).Classifier;
+            var probabilities = classifier.Predict(split.Test.Select(q => _collection.Queries[q].Text).ToList());
+            evaluation = SearchEvaluator.EvaluateIntent(_collection, split.Test, classifier.Classes, probabilities, definition.Metrics, options, definition.Seed);
+            details = split.Test.Select((q, i) => new { query = _collection.Queries[q].Id, text = _collection.Queries[q].Text, intent = _collection.Queries[q].Intent, predicted = classifier.Classes[ArgMax(probabilities[i])] });
+        }
+        // Each test query's values and top results go beside the report, one file per trial.
+        var path = Path.Combine(_run.ReportFolder, $"trial-{trial.TrialId}-{RunArtifacts.FileName(model.Name)}.json");
+        Directory.CreateDirectory(_run.ReportFolder);
+        File.WriteAllText(path, JsonSerializer.Serialize(new { model = model.Name, split = split.Name, protocol = evaluation.Protocol, queries = details }, new JsonSerializerOptions { WriteIndented = true }));
+        RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "search-details", path);
+        var units = evaluation.PerQuery.Count > 0 ? new UserValuesRecord(evaluation.Queries, evaluation.PerQuery) : null;
+        return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, evaluation.Protocol, units, []);
+    }
+
+    private static int ArgMax(double[] values) => Array.IndexOf(values, values.Max());
+}

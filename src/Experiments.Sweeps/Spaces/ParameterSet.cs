@@ -56,6 +56,13 @@ public sealed class ParameterSet : IReadOnlyDictionary<string, object>, IEquatab
         return text.Append('}').ToString();
     }
 
+    /// <summary>Reads <see cref="ToJson"/>'s output: integers become longs, other numbers doubles (a space's <see cref="SearchSpace.Conform"/> settles the types).</summary>
+    public static ParameterSet FromJson(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return new ParameterSet(document.RootElement.EnumerateObject().Select(p => new KeyValuePair<string, object>(p.Name, ParameterValue.Read(p.Value, p.Name))));
+    }
+
     public override string ToString() => string.Join(", ", _entries.Select(e => $"{e.Key}={ParameterValue.Format(e.Value)}"));
 
     public bool Equals(ParameterSet? other) =>

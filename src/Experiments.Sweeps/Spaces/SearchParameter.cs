@@ -95,6 +95,24 @@ public static class ParameterValue
     public static bool Same(object a, object b) =>
         IsNumber(a) && IsNumber(b) ? ToDouble(a) == ToDouble(b) : a.Equals(b);
 
+    /// <summary>A value from JSON: integers become longs, other numbers doubles.</summary>
+    public static object Read(System.Text.Json.JsonElement element, string name) => element.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.String => element.GetString()!,
+        System.Text.Json.JsonValueKind.True => true,
+        System.Text.Json.JsonValueKind.False => false,
+        System.Text.Json.JsonValueKind.Number when element.TryGetInt64(out var l) => l,
+        System.Text.Json.JsonValueKind.Number => element.GetDouble(),
+        _ => throw new FormatException($"Parameter '{name}' has a {element.ValueKind} value; parameters are strings, numbers or booleans."),
+    };
+
+    /// <summary>The value written by <see cref="Format"/>.</summary>
+    public static object Parse(string json, string name)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return Read(document.RootElement, name);
+    }
+
     /// <summary>JSON text of the value (doubles round-trip exactly).</summary>
     public static string Format(object value) => value switch
     {

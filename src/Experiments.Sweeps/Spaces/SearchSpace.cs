@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 
@@ -95,14 +94,14 @@ public sealed class SearchSpace
             case FloatParameter f when ParameterValue.IsNumber(value):
             {
                 var x = ParameterValue.ToDouble(value);
-                if (x < f.Min || x > f.Max) return null;
+                if (!(x >= f.Min && x <= f.Max)) return null; // NaN too
                 if (f.Step is { } step && !OnGrid(x - f.Min, step)) return null;
                 return x;
             }
             case IntegerParameter i when ParameterValue.IsNumber(value):
             {
                 var x = ParameterValue.ToDouble(value);
-                if (x != Math.Floor(x) || x < i.Min || x > i.Max || ((long)x - i.Min) % i.Step != 0) return null;
+                if (x != Math.Floor(x) || !(x >= i.Min && x <= i.Max) || ((long)x - i.Min) % i.Step != 0) return null;
                 return (long)x;
             }
             case ChoiceParameter c:
@@ -121,25 +120,16 @@ public sealed class SearchSpace
         return Math.Abs(k - Math.Round(k)) <= 1e-9 * Math.Max(1, Math.Abs(k));
     }
 
-    /// <summary>Reads stored parameters (name → JSON text) back into the space's own values; null if they do not fit the space.</summary>
-    public ParameterSet? Read(IReadOnlyDictionary<string, string> stored)
+    /// <summary>
+    /// The parameters in the space's own form and order (a stored 1 for a float becomes 1.0, a choice's value its own
+    /// object); null when they do not fit the space exactly (a value outside it, a missing or extra parameter).
+    /// </summary>
+    public ParameterSet? Conform(ParameterSet parameters)
     {
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
-        foreach (var (name, json) in stored)
+        foreach (var (name, value) in parameters)
         {
-            if (Find(name) is not { } parameter) return null;
-            using var document = JsonDocument.Parse(json);
-            var element = document.RootElement;
-            object value = element.ValueKind switch
-            {
-                JsonValueKind.String => element.GetString()!,
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                JsonValueKind.Number when element.TryGetInt64(out var l) && parameter is not FloatParameter => l,
-                JsonValueKind.Number => element.GetDouble(),
-                _ => "",
-            };
-            if (Canonical(parameter, value) is not { } canonical) return null;
+            if (Find(name) is not { } parameter || Canonical(parameter, value) is not { } canonical) return null;
             values[name] = canonical;
         }
         try

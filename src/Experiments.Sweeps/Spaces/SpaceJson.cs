@@ -40,16 +40,17 @@ public static class SpaceJson
         var reader = new Reader();
         reader.Scope(node, path, "", catalog, null);
         space = null;
-        if (reader.Errors.Count == 0)
+        // The checks of ranges and conditions run on every parameter that was well formed, so all problems show at once;
+        // a condition naming a malformed parameter is not reported twice.
+        var parsed = reader.Parameters;
+        foreach (var problem in SearchSpace.Check(parsed))
         {
-            foreach (var problem in SearchSpace.Check(reader.Parameters))
-            {
-                var where = reader.Locations[problem.Parameter];
-                var (fieldPath, fieldNode) = where.Fields.TryGetValue(problem.Field, out var field) ? field : (where.Path, where.Node);
-                reader.Errors.Add(new DefinitionError(fieldPath, fieldNode.Line, fieldNode.Column, problem.Message));
-            }
-            if (reader.Errors.Count == 0) space = SearchSpace.Create(reader.Parameters);
+            if (problem.Field == "when" && parsed.First(p => p.Name == problem.Parameter).When is { } w && reader.Failed.Contains(w.Parameter)) continue;
+            var where = reader.Locations[problem.Parameter];
+            var (fieldPath, fieldNode) = where.Fields.TryGetValue(problem.Field, out var field) ? field : (where.Path, where.Node);
+            reader.Errors.Add(new DefinitionError(fieldPath, fieldNode.Line, fieldNode.Column, problem.Message));
         }
+        if (reader.Errors.Count == 0) space = SearchSpace.Create(parsed);
         return reader.Errors;
     }
 
@@ -60,6 +61,8 @@ public static class SpaceJson
         public List<DefinitionError> Errors { get; } = [];
         public List<SearchParameter> Parameters { get; } = [];
         public Dictionary<string, Location> Locations { get; } = new(StringComparer.Ordinal);
+        /// <summary>Parameters that had errors of their own and were left out.</summary>
+        public HashSet<string> Failed { get; } = new(StringComparer.Ordinal);
 
         private void Fail(string path, JsonTree node, string message) => Errors.Add(new DefinitionError(path, node.Line, node.Column, message));
 
@@ -73,7 +76,9 @@ public static class SpaceJson
                 var parameterPath = $"{path}.{property.Name}";
                 if (!seen.Add(property.Name)) { Errors.Add(new DefinitionError(parameterPath, property.Line, property.Column, $"parameter '{property.Name}' is given twice")); continue; }
                 if (string.IsNullOrWhiteSpace(property.Name)) { Errors.Add(new DefinitionError(parameterPath, property.Line, property.Column, "a parameter needs a name")); continue; }
+                var before = Errors.Count;
                 ParameterEntry(property, parameterPath, prefix, catalog, branch);
+                if (Errors.Count > before || !Locations.ContainsKey(prefix + property.Name)) Failed.Add(prefix + property.Name);
             }
         }
 
@@ -248,7 +253,7 @@ public static class SpaceJson
                 case JsonKind.True: return true;
                 case JsonKind.False: return false;
                 case JsonKind.Number:
-                    return node.IsIntegerLiteral && long.TryParse(node.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? l : node.Number;
+                    return node.IsIntegerLiteral && long.TryParse(node.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) ? (object)l : node.Number;
                 default:
                     Fail(path, node, $"expected a string, number or boolean, got {node.KindName}");
                     return null;

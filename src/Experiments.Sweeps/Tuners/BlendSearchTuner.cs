@@ -7,6 +7,11 @@ public sealed record BlendSearchSettings
 {
     /// <summary>At most this many local searches at once.</summary>
     public int MaxLocalThreads { get; init; } = 4;
+    /// <summary>
+    /// The global search gets at least this share of the proposals (after the first). FLAML gives it a turn only when no
+    /// local search may propose, which on smooth problems can starve it for long stretches.
+    /// </summary>
+    public double MinGlobalShare { get; init; } = 0.2;
 }
 
 /// <summary>
@@ -29,6 +34,8 @@ public sealed class BlendSearchTuner : ITuner
     private readonly Dictionary<int, Thread> _owner = [];
     private readonly double[] _exploredLow, _exploredHigh;
     private int _threadsCreated;
+    private int _proposals;
+    private int _globalProposals;
     private double _bestLoss = double.PositiveInfinity;
 
     public BlendSearchTuner(SearchSpace space, int seed, ITuner? global = null, BlendSearchSettings? settings = null)
@@ -44,7 +51,7 @@ public sealed class BlendSearchTuner : ITuner
     }
 
     public BlendSearchSettings Settings { get; }
-    public string Description => $"blendsearch(global={_global.Description}, locals={Settings.MaxLocalThreads}, seed={_seed})";
+    public string Description => $"blendsearch(global={_global.Description}, locals={Settings.MaxLocalThreads}, globalShare={Settings.MinGlobalShare:0.###}, seed={_seed})";
     public int LocalSearches => _locals.Count;
 
     private void AddLocal(ParameterSet? start, double? loss)
@@ -59,7 +66,7 @@ public sealed class BlendSearchTuner : ITuner
     {
         _locals.RemoveAll(t => t.Local!.Converged && t.Running == 0);
         if (_locals.Count == 0) AddLocal(null, null);
-        var thread = Select();
+        var thread = _proposals > 0 && _globalProposals < Settings.MinGlobalShare * _proposals ? _globalThread : Select();
         ParameterSet? parameters;
         if (thread.Local is { } local) parameters = local.Propose(history);
         else
@@ -68,6 +75,8 @@ public sealed class BlendSearchTuner : ITuner
             if (parameters is not null) parameters = Admissible(parameters);
         }
         if (parameters is null) return null;
+        _proposals++;
+        if (thread == _globalThread) _globalProposals++;
         thread.Running++;
         _owner[history.Number] = thread;
         return parameters;
@@ -90,7 +99,7 @@ public sealed class BlendSearchTuner : ITuner
     /// <summary>Clamps a global proposal into the explored box widened by the largest local step.</summary>
     private ParameterSet Admissible(ParameterSet parameters)
     {
-        var margin = _locals.Count == 0 ? 0.1 : _locals.Max(t => t.Local!.Step) / Math.Sqrt(Math.Max(1, _encoding.Count));
+        var margin = _locals.Count == 0 ? 0.1 : _locals.Max(t => t.Local!.Step);
         var u = _encoding.Encode(parameters);
         foreach (var d in _encoding.Dimensions.Where(d => d.Kind != DimensionKind.Categorical))
             if (!double.IsNaN(u[d.Index]) && _exploredLow[d.Index] <= _exploredHigh[d.Index])

@@ -14,8 +14,10 @@ public sealed record SmacSettings
     /// <summary>Local searches on expected improvement, started from the best trials so far.</summary>
     public int LocalSearches { get; init; } = 10;
     public int LocalSearchSteps { get; init; } = 30;
-    /// <summary>Exploration margin ξ of expected improvement.</summary>
+    /// <summary>Exploration margin ξ of expected improvement (in the units the forest models).</summary>
     public double Xi { get; init; } = 0.0;
+    /// <summary>Model log(1 + loss − best) rather than the loss (SMAC3 models log costs for HPO): tames losses that span decades.</summary>
+    public bool LogTransform { get; init; } = true;
     public ForestSettings Forest { get; init; } = new();
 }
 
@@ -44,7 +46,7 @@ public sealed class SmacTuner : ITuner
     public SmacSettings Settings { get; }
 
     public string Description =>
-        $"smac(startup={Settings.StartupTrials}, random={Settings.RandomFraction}, candidates={Settings.RandomCandidates}, local={Settings.LocalSearches}x{Settings.LocalSearchSteps}, xi={Settings.Xi}, trees={Settings.Forest.Trees}, seed={_seed})";
+        $"smac(startup={Settings.StartupTrials}, random={Settings.RandomFraction}, candidates={Settings.RandomCandidates}, local={Settings.LocalSearches}x{Settings.LocalSearchSteps}, xi={Settings.Xi}, log={Settings.LogTransform}, trees={Settings.Forest.Trees}, seed={_seed})";
 
     public void Update(TrialResult result) { }
 
@@ -72,6 +74,11 @@ public sealed class SmacTuner : ITuner
             seen.Add(pending);
             x.Add(SurrogateFeatures.Of(_encoding, _encoding.Encode(pending)));
             y.Add(worst);
+        }
+        if (Settings.LogTransform)
+        {
+            for (var i = 0; i < y.Count; i++) y[i] = Math.Log(1 + y[i] - best);
+            best = 0;
         }
         var forest = RegressionForest.Fit(x, y, _categories, Settings.Forest, _random);
 

@@ -29,9 +29,9 @@ internal static class BenchSweepCommands
             foreach (var function in summary.GroupBy(s => s.Function))
             {
                 var table = new Table().Border(TableBorder.Rounded).AddColumn("tuner");
-                foreach (var c in options.Checkpoints) table.AddColumn($"{c} trials: median [q1, q3]");
+                foreach (var c in options.Checkpoints) table.AddColumn($"{c} trials: median (q1 – q3)");
                 foreach (var tuner in function.GroupBy(s => s.Tuner))
-                    table.AddRow([Markup.Escape(tuner.Key), .. tuner.OrderBy(s => s.Trials).Select(s => $"{s.Median:G4} [{s.Q1:G4}, {s.Q3:G4}]")]);
+                    table.AddRow([Markup.Escape(tuner.Key), .. tuner.OrderBy(s => s.Trials).Select(s => $"{s.Median:G4} ({s.Q1:G4} – {s.Q3:G4})")]);
                 table.Title = new TableTitle($"{function.Key}: regret over {options.Seeds} seeds");
                 output.Write(table);
             }

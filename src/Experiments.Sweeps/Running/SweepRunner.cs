@@ -69,11 +69,16 @@ public sealed class SweepRunner(ISweepStorage storage)
     public SweepResult Resume(long sweepId, SweepSettings settings, ITuner tuner, TrialObjective objective, CancellationToken cancel = default) =>
         ResumeAsync(sweepId, settings, tuner, new InProcessExecutor(objective), cancel).GetAwaiter().GetResult();
 
-    /// <summary>Continues a stopped or killed sweep: the same space, tuner, pruner, objective, seed and parallelism are required.</summary>
+    /// <summary>
+    /// Continues a stopped or killed sweep: the same space, tuner, pruner, objective, seed and parallelism are required
+    /// (parallelism left unset takes the stored one).
+    /// </summary>
     public async Task<SweepResult> ResumeAsync(long sweepId, SweepSettings settings, ITuner tuner, ITrialExecutor executor, CancellationToken cancel = default)
     {
-        Validate(settings, executor);
         var record = storage.GetSweep(sweepId);
+        // Parallelism left to its default (the cores) takes the stored one: proposals depend on it.
+        if (settings.Parallelism is null) settings = settings with { Parallelism = record.Parallelism };
+        Validate(settings, executor);
         var now = Start(settings, tuner);
         var differences = new List<string>();
         void Compare(string what, object? before, object? after)

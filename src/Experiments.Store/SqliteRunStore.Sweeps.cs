@@ -32,7 +32,7 @@ public sealed partial class SqliteRunStore : ISweepStorage
     {
         using var command = Command(null, SweepSelect + " WHERE s.id = $id", ("$id", sweepId));
         return ReadSweeps(command).FirstOrDefault()
-               ?? throw new ExperimentsException($"There is no sweep {sweepId} in {Location}; `experiments sweeps` lists the sweeps it has.");
+               ?? throw new ExperimentsException($"There is no sweep {sweepId} in {Location}.");
     });
 
     public IReadOnlyList<SweepRecord> ListSweeps(int limit = 50) => Read(() =>

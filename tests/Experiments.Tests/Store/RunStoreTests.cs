@@ -60,7 +60,7 @@ public sealed class RunStoreTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.AreEqual("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version";
-        Assert.AreEqual(2L, command.ExecuteScalar());
+        Assert.AreEqual(3L, command.ExecuteScalar()); // migration 3 added the sweep tables
     }
 
     [TestMethod]

@@ -79,6 +79,7 @@ public static class TextBenchmark
 
         var clock = Stopwatch.StartNew();
         var vocabulary = TextTokenizer.LearnVocabulary(train.Select(i => titles[i]), 8000);
+        TorchNative.EnsureLoaded();
         manual_seed(seed);
         var encoder = new BertEncoder(new EncoderOptions { VocabularySize = vocabulary.Count, HiddenSize = 128, Layers = 2, AttentionHeads = 4, IntermediateSize = 256, MaxPositions = 32 });
         var pairs = train.GroupBy(i => clusters[i]).Where(g => g.Count() > 1).SelectMany(g => g.Zip(g.Skip(1), (a, b) => (titles[a], titles[b]))).ToList();

@@ -19,6 +19,8 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     private readonly BertStack encoder;
     private readonly Precision precision = new();
 
+    static BertEncoder() => TorchNative.EnsureLoaded();
+
     public BertEncoder(EncoderOptions options) : base("bert")
     {
         if (options.HiddenSize % options.AttentionHeads != 0)

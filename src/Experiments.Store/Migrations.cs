@@ -197,5 +197,26 @@ internal static class Migrations
             FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials(sweep_id, number)
         );
         """,
+        // What reports draw beside the metrics, so that a report of any run is written from the store alone: curves
+        // (metric@K, ROC, precision–recall, calibration, confusion counts, feature importance, training curves,
+        // popularity views) as JSON columns of numbers, and the data set's profile (sizes, sparsity) per split.
+        """
+        CREATE TABLE curves (
+            id         INTEGER PRIMARY KEY,
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            trial_id   INTEGER REFERENCES trials(id),
+            split_name TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            points     TEXT NOT NULL
+        );
+        CREATE INDEX curves_by_run ON curves(run_id);
+        CREATE TABLE data_profile (
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            split_name TEXT,
+            name       TEXT NOT NULL,
+            value      REAL NOT NULL
+        );
+        """,
     ];
 }

@@ -383,7 +383,7 @@ public sealed class DefinitionReader
             {
                 Store = output["store"]?.Text ?? "experiments.db",
                 Reports = output["reports"]?.Text ?? "reports",
-                Formats = output["formats"]?.Items.Select(f => f.Text!).ToList() ?? ["markdown"],
+                Formats = output["formats"]?.Items.Select(f => f.Text!).ToList() ?? ["html", "markdown", "json"],
             },
         };
     }

@@ -47,6 +47,8 @@ public static class ReportWriter
         md.AppendLine($"- Status: **{run.Status.ToString().ToLowerInvariant()}**{(run.Error is null ? "" : $" — {run.Error}")}");
         md.AppendLine($"- Data set: `{run.Dataset}`{(run.DatasetSynthetic ? " (SYNTHETIC)" : "")}, from {run.DatasetOrigin ?? "?"}");
         md.AppendLine($"- Started {Stamp(run.StartedAt)}, ended {(run.EndedAt is { } e ? Stamp(e) : "—")}; seed {run.Seed}");
+        if (details.Regression is { } regression)
+            md.AppendLine($"- Regression check ({regression.Rule} on {regression.Metric}): {(regression.Regressed == true ? "**REGRESSED** — " : "")}{regression.Summary}");
         foreach (var protocol in table.Protocols) md.AppendLine($"- Protocol: {protocol}");
         md.AppendLine();
         md.AppendLine("## Results");

@@ -60,7 +60,7 @@ public sealed class RunStoreTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.AreEqual("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version";
-        Assert.AreEqual(4L, command.ExecuteScalar());
+        Assert.AreEqual(5L, command.ExecuteScalar());
     }
 
     [TestMethod]

@@ -132,12 +132,8 @@ internal static class ScheduleCommands
             {
                 if (!output.Quiet) Console.Out.WriteLine(line);
             });
-            var store = ScheduleStore.Resolve(parse.GetValue(Schedules));
-            await using var instance = await ExperimentScheduler.OpenAsync(store, log, parse.GetValue(node), parse.GetValue(concurrent), cancel);
-            var schedules = await instance.ListAsync(cancel);
-            log.Line($"scheduler node {instance.Node} started on {store}{(store.IsPostgres ? " (clustered)" : "")}: {schedules.Count} schedule(s)");
+            await using var instance = await ExperimentScheduler.OpenAsync(ScheduleStore.Resolve(parse.GetValue(Schedules)), log, parse.GetValue(node), parse.GetValue(concurrent), cancel);
             await instance.RunAsync(cancel);
-            log.Line($"scheduler node {instance.Node} stopped");
             return ExitCodes.Success;
         }));
         root.Subcommands.Add(scheduler);

@@ -192,8 +192,11 @@ public sealed class ExperimentScheduler : IAsyncDisposable
     /// </summary>
     public async Task RunAsync(CancellationToken cancel)
     {
+        using var exclusive = Store.IsPostgres ? null : OnlySchedulerOfFile();
         await _scheduler.Start(CancellationToken.None);
         _started = true;
+        var log = _services.GetRequiredService<SchedulerLog>();
+        log.Line($"scheduler node {Node} started on {Store}{(Store.IsPostgres ? " (clustered)" : "")}: {(await ListAsync(CancellationToken.None)).Count} schedule(s)");
         try
         {
             await Task.Delay(Timeout.Infinite, cancel);
@@ -204,6 +207,39 @@ public sealed class ExperimentScheduler : IAsyncDisposable
         finally
         {
             await _scheduler.Shutdown(waitForJobsToComplete: false, CancellationToken.None);
+            log.Line($"scheduler node {Node} stopped");
+        }
+    }
+
+    /// <summary>
+    /// A SQLite store is not clustered: two schedulers on one file would both fire every schedule. The first holds an
+    /// exclusive lock on a file beside it (released by the system when the process ends, however it ends).
+    /// </summary>
+    private FileStream OnlySchedulerOfFile()
+    {
+        var path = Store.Location + ".scheduler-lock";
+        try
+        {
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream.SetLength(0);
+            var pid = System.Text.Encoding.UTF8.GetBytes($"{Environment.ProcessId}\n");
+            stream.Write(pid);
+            stream.Flush();
+            return stream;
+        }
+        catch (IOException)
+        {
+            string holder;
+            try
+            {
+                holder = File.ReadAllText(path).Trim();
+            }
+            catch (IOException)
+            {
+                holder = "?";
+            }
+            throw new ExperimentsException($"Another scheduler (process {holder}) runs on {Store} already; a SQLite schedule store has one scheduler. " +
+                                           "Stop it first, or put the schedules in PostgreSQL (--schedules postgres://…) to run several nodes.");
         }
     }
 

@@ -108,7 +108,7 @@ public sealed class SchedulerProcessTests
     }
 
     [TestMethod]
-    public void Paused_schedules_do_not_fire_and_unknown_names_are_refused_clearly()
+    public void Schedules_list_pause_resume_and_remove_and_mistakes_are_refused_clearly()
     {
         using var folder = new TempFolder();
         Cli(folder.Path, "schedule", "add", Definition(folder, "weekly", "runs.db"), "--cron", "0 3 * * 1", "--time-zone", "Europe/Berlin");
@@ -133,6 +133,13 @@ public sealed class SchedulerProcessTests
         (code, _, error) = CliProcess.Run(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1");
         Assert.AreEqual(2, code);
         StringAssert.Contains(error, "exists already");
+        using (var scheduler = new SchedulerProcess(folder.Path))
+        {
+            (code, _, error) = CliProcess.Run(folder.Path, "scheduler");
+            Assert.AreEqual(2, code, "a SQLite store has one scheduler: a second would fire every schedule again");
+            StringAssert.Contains(error, "Another scheduler");
+            scheduler.Stop();
+        }
         Cli(folder.Path, "schedule", "remove", "weekly");
         Assert.AreEqual(0, Json(folder.Path, "schedule", "list").GetArrayLength());
     }

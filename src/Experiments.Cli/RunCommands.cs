@@ -29,13 +29,15 @@ internal static class RunCommands
                         $"{definition.Models.Count} model(s), split {Markup.Escape(definition.Split.Method)}, seed {definition.Seed}");
             var outcome = await RunWithProgress(runner, definition, options, output, cancel);
             var details = store.GetRun(outcome.RunId);
-            if (output.Json) output.JsonResult(new { outcome.RunId, outcome.Status, store = store.Location, outcome.Reports, outcome.ReportError, trials = details.Trials, dataIssues = details.DataIssues });
+            if (output.Json) output.JsonResult(new { outcome.RunId, outcome.Status, store = store.Location, outcome.Reports, outcome.ReportError, trials = details.Trials, dataIssues = details.DataIssues, regression = outcome.Regression });
             else
             {
                 output.Write(Tables.Results(details));
                 output.Line($"Run [bold]{outcome.RunId}[/] {Tables.Status(outcome.Status)} — stored in {Markup.Escape(store.Location)}");
                 foreach (var report in outcome.Reports) output.Line($"Report: {Markup.Escape(report)}");
+                if (outcome.Regression is { Regressed: not true } check) output.Line($"[grey]regression check: {Markup.Escape(check.Summary)}[/]");
             }
+            if (outcome.Regressed) output.Error($"run {outcome.RunId} {outcome.Regression!.Summary}");
             if (outcome.ReportError is { } reportError) output.Error(reportError);
             if (outcome.Status == RunStatus.Failed)
                 output.Error($"run {outcome.RunId}: {outcome.Trials.Count(t => t.Status == "failed")} of {outcome.Trials.Count} trial(s) failed; the others are kept in {store.Location}.");
@@ -43,6 +45,7 @@ internal static class RunCommands
             {
                 RunStatus.Cancelled => ExitCodes.Cancelled,
                 _ when outcome.ReportError is not null => ExitCodes.ReportFailed,
+                RunStatus.Finished when outcome.Regressed => ExitCodes.Regressed,
                 RunStatus.Finished => ExitCodes.Success,
                 _ => ExitCodes.RunFailed,
             };

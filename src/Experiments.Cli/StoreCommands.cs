@@ -23,10 +23,10 @@ internal static class StoreCommands
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
             RunReports.SettleAbandoned(store, output.Warning);
             var runs = store.ListRuns(parse.GetValue(limit), parse.GetValue(experiment));
-            output.JsonResult(runs.Select(r => new { r.Id, r.Experiment, r.Status, r.Dataset, r.DatasetSynthetic, r.Seed, r.StartedAt, r.EndedAt, r.Trials, r.Error }));
+            output.JsonResult(runs.Select(r => new { r.Id, r.Experiment, r.Status, r.Regressed, r.Dataset, r.DatasetSynthetic, r.Seed, r.StartedAt, r.EndedAt, r.Trials, r.Error }));
             var table = new Table().Border(TableBorder.Rounded).AddColumns("run", "experiment", "status", "data set", "trials", "started (UTC)", "duration");
             foreach (var r in runs)
-                table.AddRow(r.Id.ToString(), Markup.Escape(r.Experiment), Tables.Status(r.Status), Markup.Escape(r.Dataset) + (r.DatasetSynthetic ? " [yellow](synthetic)[/]" : ""),
+                table.AddRow(r.Id.ToString(), Markup.Escape(r.Experiment), Tables.Status(r.Status) + (r.Regressed == true ? " [red]regressed[/]" : ""), Markup.Escape(r.Dataset) + (r.DatasetSynthetic ? " [yellow](synthetic)[/]" : ""),
                     r.Trials.ToString(), r.StartedAt.ToString("yyyy-MM-dd HH:mm:ss"), r.EndedAt is { } end ? $"{(end - r.StartedAt).TotalSeconds:F1} s" : "—");
             if (runs.Count == 0) output.Line($"No runs in {Markup.Escape(store.Location)} yet: try `experiments run experiments/quickstart.json`.");
             else output.Write(table);
@@ -51,6 +51,7 @@ internal static class StoreCommands
             Fact("seed", run.Seed.ToString());
             Fact("definition", $"{run.DefinitionHash[..12]}… {run.Source}");
             Fact("data fingerprint", run.DataFingerprint);
+            if (details.Regression is { } regression) facts.AddRow("[grey]regression check[/]", (regression.Regressed == true ? "[red]regressed[/] " : "") + Markup.Escape(regression.Summary));
             Fact("git commit", run.GitDescription);
             Fact("reports", run.ReportFolder);
             Fact("machine", run.Machine);

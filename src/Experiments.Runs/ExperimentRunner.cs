@@ -26,7 +26,12 @@ public sealed record RunOptions
 /// How a run ended and what it produced. <paramref name="ReportError"/> says why a report could not be written at
 /// the end (the results are stored all the same, and `experiments report` writes it later).
 /// </summary>
-public sealed record RunOutcome(long RunId, RunStatus Status, IReadOnlyList<TrialResult> Trials, IReadOnlyList<string> Reports, string? Error, string? ReportError = null);
+public sealed record RunOutcome(long RunId, RunStatus Status, IReadOnlyList<TrialResult> Trials, IReadOnlyList<string> Reports, string? Error, string? ReportError = null,
+    RegressionCheckRecord? Regression = null)
+{
+    /// <summary>The definition's regression rule found the run worse than its reference run.</summary>
+    public bool Regressed => Regression?.Regressed == true;
+}
 
 /// <summary>
 /// Runs an experiment: load the data (checked), split it, fit and evaluate every model on every split, record each
@@ -48,6 +53,7 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         var (commit, dirty) = RunEnvironment.Git(options.Source is { } source ? Path.GetDirectoryName(Path.GetFullPath(source))! : Directory.GetCurrentDirectory(), options.Source);
         var runId = store.StartRun(new RunStart(definition.Name, definition.Description, DefinitionWriter.ToJson(definition), DefinitionWriter.Hash(definition),
             options.Source, definition.Dataset.Name, definition.Seed, commit, RunEnvironment.PackageVersions(), RunEnvironment.Machine, dirty, reportsRoot));
+        observer.RunStarted(runId);
         var run = new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, observer, cancel);
         var trials = new List<TrialResult>();
         RunStatus status;
@@ -88,8 +94,9 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
             throw;
         }
         store.FinishRun(runId, status, error);
+        var regression = definition.Regression is not null && status != RunStatus.Cancelled ? RegressionCheck.Record(store, runId, definition, observer.Warning) : null;
         var (reports, reportError) = RunReports.Write(store, runId);
-        return new RunOutcome(runId, status, trials, reports, status == RunStatus.Cancelled ? "cancelled" : error, reportError);
+        return new RunOutcome(runId, status, trials, reports, status == RunStatus.Cancelled ? "cancelled" : error, reportError, regression);
     }
 
     /// <summary>

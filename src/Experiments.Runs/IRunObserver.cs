@@ -5,6 +5,8 @@ namespace Experiments.Runs;
 /// <summary>Hears what a run is doing, for progress bars and logs. Every method may be called from worker threads.</summary>
 public interface IRunObserver
 {
+    /// <summary>The run is recorded in the store under <paramref name="runId"/>; nothing has been loaded yet.</summary>
+    void RunStarted(long runId) { }
     void Stage(string message);
     /// <summary>Progress of the current step (0..1), e.g. evaluation of one model.</summary>
     void Progress(string step, double fraction);

@@ -29,6 +29,8 @@ public interface IRunStore : IDisposable
     void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error);
     long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes);
     void FinishRun(long runId, RunStatus status, string? error);
+    /// <summary>The verdict of the definition's regression rule on a run (recorded once, after the run ends).</summary>
+    void RecordRegression(long runId, RegressionCheckRecord check);
 
     /// <summary>
     /// Marks runs whose process died without finishing them as <see cref="RunStatus.Killed"/> and returns their ids

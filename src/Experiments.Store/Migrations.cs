@@ -218,5 +218,33 @@ internal static class Migrations
             value      REAL NOT NULL
         );
         """,
+        // A run's check against an earlier run of its experiment (the definition's regression rule): the verdict
+        // (regressed NULL when it could not be checked; the summary says why) and every test behind it.
+        """
+        CREATE TABLE regression_checks (
+            run_id      INTEGER PRIMARY KEY REFERENCES runs(id),
+            against_run INTEGER REFERENCES runs(id),
+            rule        TEXT NOT NULL,
+            metric      TEXT NOT NULL,
+            regressed   INTEGER,
+            summary     TEXT NOT NULL,
+            checked_at  TEXT NOT NULL
+        );
+        CREATE TABLE regression_tests (
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            model      TEXT NOT NULL,
+            split_name TEXT NOT NULL,
+            difference REAL NOT NULL,
+            lower      REAL,
+            upper      REAL,
+            p_value    REAL,
+            p_holm     REAL,
+            test       TEXT,
+            resamples  INTEGER,
+            units      INTEGER,
+            regressed  INTEGER NOT NULL
+        );
+        CREATE INDEX regression_tests_by_run ON regression_tests(run_id);
+        """,
     ];
 }

@@ -65,7 +65,9 @@ public sealed record RunRecord(
     string? Uid = null,
     string? ReportsRoot = null,
     /// <summary>Whether the work tree of <see cref="GitCommit"/> had uncommitted changes; null when unknown.</summary>
-    bool? GitDirty = null)
+    bool? GitDirty = null,
+    /// <summary>The verdict of the definition's regression rule: true when the run regressed; null when not checked.</summary>
+    bool? Regressed = null)
 {
     /// <summary>
     /// The run's report folder name: run-N-uid, so that stores sharing a reports folder never overwrite each other's
@@ -137,4 +139,20 @@ public sealed record RunDetails(
     IReadOnlyList<ArtifactRecord> Artifacts,
     IReadOnlyList<ComparisonRecord> Comparisons,
     IReadOnlyList<CurveRecord> Curves,
-    IReadOnlyList<ProfileRecord> Profile);
+    IReadOnlyList<ProfileRecord> Profile,
+    RegressionCheckRecord? Regression = null);
+
+/// <summary>
+/// A run checked by its definition's regression rule against an earlier run (<paramref name="AgainstRunId"/>) of its
+/// experiment: <paramref name="Regressed"/> (null when it could not be checked: <paramref name="Summary"/> says why),
+/// and each test behind the verdict.
+/// </summary>
+public sealed record RegressionCheckRecord(string Rule, string Metric, long? AgainstRunId, bool? Regressed, string Summary, IReadOnlyList<RegressionTestRecord> Tests);
+
+/// <summary>
+/// One model on one split against the same model of the reference run: this run − the reference run. The interval,
+/// p (and Holm's p over the check's tests), test, resamples and units are those of the paired test, null for a
+/// comparison of values.
+/// </summary>
+public sealed record RegressionTestRecord(string Model, string Split, double Difference, double? Lower, double? Upper, double? PValue, double? HolmPValue,
+    string? Test, int? Resamples, int? Units, bool Regressed);

@@ -302,6 +302,16 @@ public sealed partial class SqliteRunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
+    public void RecordRegression(long runId, RegressionCheckRecord check) => Write(t =>
+    {
+        Exec(t, "INSERT INTO regression_checks(run_id, against_run, rule, metric, regressed, summary, checked_at) VALUES ($run, $against, $rule, $metric, $regressed, $summary, $now)",
+            ("$run", runId), ("$against", check.AgainstRunId), ("$rule", check.Rule), ("$metric", check.Metric), ("$regressed", check.Regressed), ("$summary", check.Summary), ("$now", Now()));
+        foreach (var test in check.Tests)
+            Exec(t, "INSERT INTO regression_tests(run_id, model, split_name, difference, lower, upper, p_value, p_holm, test, resamples, units, regressed) VALUES ($run, $model, $split, $d, $lo, $hi, $p, $holm, $test, $resamples, $units, $regressed)",
+                ("$run", runId), ("$model", test.Model), ("$split", test.Split), ("$d", test.Difference), ("$lo", test.Lower), ("$hi", test.Upper), ("$p", test.PValue),
+                ("$holm", test.HolmPValue), ("$test", test.Test), ("$resamples", test.Resamples), ("$units", test.Units), ("$regressed", test.Regressed));
+    });
+
     public IReadOnlyList<long> MarkAbandonedRuns() => IsReadOnly ? [] : Write(t =>
     {
         var abandoned = new List<(long Id, long Pid)>();
@@ -367,14 +377,17 @@ public sealed partial class SqliteRunStore : IRunStore
                 comparisons.Add(new ComparisonRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4),
                     reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetInt32(8),
                     NullableString(reader, 9), NullableDouble(reader, 10), reader.IsDBNull(11) ? null : reader.GetInt32(11), reader.IsDBNull(12) ? null : reader.GetBoolean(12)));
-        return new RunDetails(run, trials, issues, artifacts, comparisons, Curves(runId), Profile(runId));
+        return new RunDetails(run, trials, issues, artifacts, comparisons, Curves(runId), Profile(runId), _version >= RegressionVersion ? Regression(runId) : null);
     });
 
-    // A store read without being migrated (read-only) may predate migration 5's tables: it has no curves then.
+    /// <summary>The schema versions whose migrations added the curve and profile tables, and the regression tables.</summary>
+    private const int CurvesVersion = 6, RegressionVersion = 7;
+
+    // A store read without being migrated (read-only) may predate those tables: it has no curves then.
     private List<CurveRecord> Curves(long runId)
     {
         var curves = new List<CurveRecord>();
-        if (_version < 5) return curves;
+        if (_version < CurvesVersion) return curves;
         using var command = Command(null, "SELECT trial_id, split_name, kind, name, points FROM curves WHERE run_id = $id ORDER BY id", ("$id", runId));
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -388,18 +401,35 @@ public sealed partial class SqliteRunStore : IRunStore
     private List<ProfileRecord> Profile(long runId)
     {
         var profile = new List<ProfileRecord>();
-        if (_version < 5) return profile;
+        if (_version < CurvesVersion) return profile;
         using var command = Command(null, "SELECT split_name, name, value FROM data_profile WHERE run_id = $id ORDER BY rowid", ("$id", runId));
         using var reader = command.ExecuteReader();
         while (reader.Read()) profile.Add(new ProfileRecord(NullableString(reader, 0), reader.GetString(1), reader.GetDouble(2)));
         return profile;
     }
 
-    // A store read without being migrated (read-only) may predate the columns of migration 3.
+    private RegressionCheckRecord? Regression(long runId)
+    {
+        var tests = new List<RegressionTestRecord>();
+        using (var command = Command(null, "SELECT model, split_name, difference, lower, upper, p_value, p_holm, test, resamples, units, regressed FROM regression_tests WHERE run_id = $id ORDER BY rowid", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read())
+                tests.Add(new RegressionTestRecord(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), NullableDouble(reader, 3), NullableDouble(reader, 4),
+                    NullableDouble(reader, 5), NullableDouble(reader, 6), NullableString(reader, 7), reader.IsDBNull(8) ? null : reader.GetInt32(8),
+                    reader.IsDBNull(9) ? null : reader.GetInt32(9), reader.GetBoolean(10)));
+        using (var command = Command(null, "SELECT rule, metric, against_run, regressed, summary FROM regression_checks WHERE run_id = $id", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+            return reader.Read()
+                ? new RegressionCheckRecord(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetBoolean(3), reader.GetString(4), tests)
+                : null;
+    }
+
+    // A store read without being migrated (read-only) may predate the columns of migration 4 (uid) and the regression tables.
     private string RunSelect => $"""
         SELECT r.id, e.name, r.status, r.dataset, r.data_fingerprint, r.dataset_origin, r.dataset_synthetic, r.seed, r.started_at, r.ended_at, r.definition_hash, r.definition,
                r.source, r.git_commit, r.package_versions, r.machine, r.error, (SELECT count(*) FROM trials t WHERE t.run_id = r.id),
-               {(_version >= 3 ? "r.uid, r.reports_root, r.git_dirty" : "NULL, NULL, NULL")}
+               {(_version >= 4 ? "r.uid, r.reports_root, r.git_dirty" : "NULL, NULL, NULL")},
+               {(_version >= RegressionVersion ? "(SELECT c.regressed FROM regression_checks c WHERE c.run_id = r.id)" : "NULL")}
         FROM runs r JOIN experiments e ON e.id = r.experiment_id
         """;
 
@@ -413,7 +443,7 @@ public sealed partial class SqliteRunStore : IRunStore
                 reader.IsDBNull(9) ? null : ParseStamp(reader.GetString(9)), reader.GetString(10), reader.GetString(11),
                 NullableString(reader, 12), NullableString(reader, 13), reader.GetString(14),
                 reader.GetString(15), NullableString(reader, 16), reader.GetInt32(17),
-                NullableString(reader, 18), NullableString(reader, 19), reader.IsDBNull(20) ? null : reader.GetBoolean(20)));
+                NullableString(reader, 18), NullableString(reader, 19), reader.IsDBNull(20) ? null : reader.GetBoolean(20), reader.IsDBNull(21) ? null : reader.GetBoolean(21)));
         return runs;
     }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Experiments.Core.Definitions;
 
 /// <summary>Reads an experiment definition: parse, check against the vocabulary, then bind to <see cref="ExperimentDefinition"/>.</summary>
@@ -78,6 +80,37 @@ public sealed class DefinitionReader
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
                 DefinitionValidator.UnknownValue($"baseline model '{baseline.Text}'", baseline.Text!, names.Keys.ToList())));
+        if (root["regression"] is { } regression) CrossCheckRegression(root, regression, names.Keys.ToList(), errors);
+    }
+
+    /// <summary>A regression rule watches one of the definition's metrics and models, with the settings its rule reads.</summary>
+    private static void CrossCheckRegression(JsonTree root, JsonTree regression, IReadOnlyList<string> models, List<DefinitionError> errors)
+    {
+        void Error(string key, JsonTree at, string message) => errors.Add(new($"$.regression{key}", at.Line, at.Column, message));
+        var metric = regression["metric"]!;
+        var metrics = root["metrics"]!.Items.Select(m => m.Text!).ToList();
+        if (!metrics.Contains(metric.Text!))
+            Error(".metric", metric, $"the rule watches '{metric.Text}', which this definition does not compute" +
+                (DefinitionValidator.Suggest(metric.Text!, metrics) is { } close ? $"; did you mean '{close}'?" : "") + $"; its metrics: {string.Join(", ", metrics)}");
+        var rule = regression["rule"]?.Text ?? RegressionRule.NotSignificantlyWorse;
+        if (regression["model"] is { } model && !models.Contains(model.Text!))
+            Error(".model", model, DefinitionValidator.UnknownValue($"model '{model.Text}'", model.Text!, models));
+        if (rule == RegressionRule.NotSignificantlyWorse)
+        {
+            if (regression["tolerance"] is { } tolerance)
+                Error(".tolerance", tolerance, $"\"tolerance\" belongs to rule '{RegressionRule.NotWorse}'; rule '{rule}' decides by the paired test at level alpha");
+            // Coverage describes all lists at once: it has no per-user values to pair (UnitStatistics has no form for it).
+            if (MetricName.Parse(metric.Text!).Name == "coverage")
+                Error(".metric", metric, $"coverage describes all users' lists at once, so it has no per-user values for the paired test; use rule '{RegressionRule.NotWorse}' for it");
+            var samples = root["evaluation"]?["bootstrapSamples"]?.Number ?? 200;
+            var alpha = regression["alpha"]?.Number ?? 0.05;
+            if (samples == 0 && MetricName.Parse(metric.Text!).Name != "auc")
+                Error(".rule", regression["rule"] ?? regression, $"rule '{rule}' uses the paired permutation test, which evaluation.bootstrapSamples = 0 turns off; set bootstrapSamples, or use rule '{RegressionRule.NotWorse}'");
+            else if (samples > 0 && alpha <= 1 / (samples + 1))
+                Error(".alpha", regression["alpha"] ?? regression, $"alpha {alpha.ToString(CultureInfo.InvariantCulture)} is at or below the smallest p-value {samples} resamples can give (1 / {samples + 1}), so no run could ever count as regressed; raise evaluation.bootstrapSamples above {Math.Ceiling(1 / alpha)} or raise alpha");
+        }
+        else if (regression["alpha"] is { } alpha)
+            Error(".alpha", alpha, $"\"alpha\" belongs to rule '{RegressionRule.NotSignificantlyWorse}'; rule '{rule}' compares the values, allowing \"tolerance\"");
     }
 
     /// <summary>A registered data set: its tables, item categories and predefined splits must fit the task and the split.</summary>
@@ -322,6 +355,7 @@ public sealed class DefinitionReader
         var split = root["split"];
         var evaluation = root["evaluation"];
         var output = root["output"];
+        var regression = root["regression"];
         return new ExperimentDefinition
         {
             Name = root["name"]!.Text!,
@@ -384,6 +418,15 @@ public sealed class DefinitionReader
                 Store = output["store"]?.Text ?? "experiments.db",
                 Reports = output["reports"]?.Text ?? "reports",
                 Formats = output["formats"]?.Items.Select(f => f.Text!).ToList() ?? ["html", "markdown", "json"],
+            },
+            Regression = regression is null ? null : new RegressionRule
+            {
+                Metric = MetricName.Parse(regression["metric"]!.Text!),
+                Rule = regression["rule"]?.Text ?? RegressionRule.NotSignificantlyWorse,
+                Against = regression["against"]?.Text ?? RegressionRule.Previous,
+                Model = regression["model"]?.Text,
+                Alpha = regression["alpha"]?.Number ?? 0.05,
+                Tolerance = regression["tolerance"]?.Number ?? 0,
             },
         };
     }

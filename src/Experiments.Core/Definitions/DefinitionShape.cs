@@ -41,6 +41,17 @@ public static class DefinitionShape
             new("reports", new StringShape("Folder for reports, one sub-folder per run.", Default: "reports")),
             new("formats", new ArrayShape("Report formats to write (default html, markdown and json; pdf needs Chromium).", new StringShape("A report format.", ReportFormats), UniqueItems: true)),
         ])),
+        new("regression", Regression(vocabulary)),
+    ]);
+
+    private static ObjectShape Regression(DefinitionVocabulary vocabulary) => new("A regression rule, checked after every run (scheduled runs included): a run whose metric got worse than in a reference run of this experiment in the same store is marked regressed, and `experiments run` exits with code 4.",
+    [
+        new("metric", new MetricShape("The metric watched: one of the definition's metrics.", vocabulary.Metrics), Required: true),
+        new("rule", new StringShape("'not-significantly-worse': regressed when the paired test on the test units both runs share finds the metric worse at level alpha; 'not-worse': regressed when the metric is worse than the reference run's by more than tolerance.", RegressionRule.Rules, RegressionRule.NotSignificantlyWorse)),
+        new("against", new StringShape("The reference run: 'previous' (the latest earlier finished run of this experiment) or 'last-good' (the latest one not marked regressed).", RegressionRule.References, RegressionRule.Previous)),
+        new("model", new StringShape("The model watched, by name; default: every model, each against the same model of the reference run.")),
+        new("alpha", new NumberShape("Rule 'not-significantly-worse': level of the two-sided paired test (p Holm-adjusted over the models and splits tested).", 0, 0.5, ExclusiveMin: true, Default: 0.05)),
+        new("tolerance", new NumberShape("Rule 'not-worse': how much worse the metric may get, in its own units, before the run counts as regressed.", 0, Default: 0)),
     ]);
 
     private static EitherShape Dataset(DefinitionVocabulary vocabulary) =>

@@ -105,6 +105,18 @@ public static class DefinitionWriter
             foreach (var format in d.Output.Formats) w.WriteStringValue(format);
             w.WriteEndArray();
             w.WriteEndObject();
+            // Written only when present, so that definitions without a rule keep their earlier hash.
+            if (d.Regression is { } regression)
+            {
+                w.WriteStartObject("regression");
+                w.WriteString("metric", regression.Metric.ToString());
+                w.WriteString("rule", regression.Rule);
+                w.WriteString("against", regression.Against);
+                if (regression.Model is not null) w.WriteString("model", regression.Model);
+                if (regression.Rule == RegressionRule.NotSignificantlyWorse) w.WriteNumber("alpha", regression.Alpha);
+                else w.WriteNumber("tolerance", regression.Tolerance);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());

@@ -98,6 +98,13 @@ public sealed class ExperimentBuilder
 
     public ExperimentBuilder WithOutput(Func<OutputSpec, OutputSpec> configure) => With(d => d with { Output = configure(d.Output) });
 
+    /// <summary>A regression rule on <paramref name="metric"/> (see <see cref="RegressionRule"/>), checked after every run.</summary>
+    public ExperimentBuilder WithRegressionRule(string metric, Func<RegressionRule, RegressionRule>? configure = null)
+    {
+        var rule = new RegressionRule { Metric = MetricName.Parse(metric) };
+        return With(d => d with { Regression = configure is null ? rule : configure(rule) });
+    }
+
     /// <summary>Validates and returns the definition; throws <see cref="DefinitionException"/> like a bad JSON file would.</summary>
     public ExperimentDefinition Build(DefinitionVocabulary vocabulary) =>
         new DefinitionReader(vocabulary).Read(DefinitionWriter.ToJson(_definition), $"experiment '{_definition.Name}' (built in code)", _definition.Dataset.BaseDirectory);

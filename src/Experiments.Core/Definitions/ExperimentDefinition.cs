@@ -22,6 +22,8 @@ public sealed record ExperimentDefinition
     public SearchSpec? Search { get; init; }
     public int Seed { get; init; } = 42;
     public OutputSpec Output { get; init; } = new();
+    /// <summary>When a run counts as regressed against an earlier run of the experiment; null = never checked.</summary>
+    public RegressionRule? Regression { get; init; }
 }
 
 public enum BadRowPolicy { Fail, Skip }
@@ -243,4 +245,31 @@ public sealed record OutputSpec
     /// <summary>Where reports are written, one folder per run.</summary>
     public string Reports { get; init; } = "reports";
     public IReadOnlyList<string> Formats { get; init; } = ["html", "markdown", "json"];
+}
+
+/// <summary>
+/// When a run of the experiment counts as regressed: its <see cref="Metric"/> got worse than in a reference run of the
+/// same experiment in the same store (<see cref="Against"/>: the previous finished run, or the last one not marked
+/// regressed). <see cref="NotSignificantlyWorse"/> asks the paired test on the test units both runs share (the
+/// definition's resamples and seed; Holm over the models and splits tested) for a worse difference at level
+/// <see cref="Alpha"/>; <see cref="NotWorse"/> compares the metric's values and allows <see cref="Tolerance"/>.
+/// </summary>
+public sealed record RegressionRule
+{
+    public const string NotSignificantlyWorse = "not-significantly-worse";
+    public const string NotWorse = "not-worse";
+    public static readonly IReadOnlyList<string> Rules = [NotSignificantlyWorse, NotWorse];
+    public const string Previous = "previous";
+    public const string LastGood = "last-good";
+    public static readonly IReadOnlyList<string> References = [Previous, LastGood];
+
+    public required MetricName Metric { get; init; }
+    public string Rule { get; init; } = NotSignificantlyWorse;
+    public string Against { get; init; } = Previous;
+    /// <summary>The model watched, by name; null watches every model (each against the same model of the reference run).</summary>
+    public string? Model { get; init; }
+    /// <summary>Rule <see cref="NotSignificantlyWorse"/>: level of the two-sided paired test.</summary>
+    public double Alpha { get; init; } = 0.05;
+    /// <summary>Rule <see cref="NotWorse"/>: how much worse the metric may get, in its own units.</summary>
+    public double Tolerance { get; init; }
 }

@@ -131,6 +131,9 @@ public static class PValues
     /// <summary>The smallest p a permutation test with <paramref name="resamples"/> permutations can give.</summary>
     public static double Floor(int resamples) => 1.0 / (resamples + 1);
 
+    /// <summary>Whether <paramref name="p"/> is at the floor of its permutations, so that it only bounds the true p from above.</summary>
+    public static bool AtFloor(double p, int? resamples) => resamples is { } r && p <= Floor(r) * (1 + 1e-9);
+
     /// <summary>
     /// A p-value at the resampling floor prints as an upper bound with the resamples behind it, "&lt; 0.005 (200
     /// resamples)", never as a bare 0.005; others with three decimals, four below 0.001, and "&lt; 0.0001" below that.

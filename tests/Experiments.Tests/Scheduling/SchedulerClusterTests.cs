@@ -1,0 +1,49 @@
+using Experiments.Store;
+
+namespace Experiments.Tests.Scheduling;
+
+/// <summary>Scheduler nodes in a cluster on a private PostgreSQL server (Quartz's clustered ADO job store).</summary>
+[TestClass]
+public sealed class SchedulerClusterTests
+{
+    [TestMethod]
+    public void Two_scheduler_nodes_on_one_postgresql_fire_each_time_exactly_once()
+    {
+        using var postgres = PrivatePostgres.Start();
+        using var folder = new TempFolder();
+        var times = new List<DateTimeOffset>();
+        var schedules = postgres.Url();
+        var definition = SchedulerProcessTests.Definition(folder, "shared", "runs.db");
+        // The first node creates Quartz's tables; the second finds them.
+        using (var a = new SchedulerProcess(folder.Path, "--schedules", schedules, "--node", "node-a"))
+        using (var b = new SchedulerProcess(folder.Path, "--schedules", schedules, "--node", "node-b"))
+        {
+            // Three schedules added while both nodes run, firing eight seconds apart.
+            var start = DateTimeOffset.UtcNow.AddSeconds(20);
+            start = start.AddTicks(-(start.Ticks % TimeSpan.TicksPerSecond));
+            times.AddRange(Enumerable.Range(0, 3).Select(i => start.AddSeconds(8 * i)));
+            foreach (var (time, i) in times.Select((t, i) => (t, i)))
+                SchedulerProcessTests.Cli(folder.Path, "schedule", "add", definition, "--cron", SchedulerProcessTests.DailyAt(time), "--name", $"shared-{i}", "--schedules", schedules);
+            Assert.IsLessThan(start, DateTimeOffset.UtcNow, "the schedules were added before the first firing");
+            var deadline = DateTimeOffset.UtcNow.AddMinutes(3);
+            while (a.Count(": run ") + b.Count(": run ") < 2 * times.Count && DateTimeOffset.UtcNow < deadline) Thread.Sleep(200);
+            // Time for a duplicate to show up, were there one.
+            Thread.Sleep(4000);
+            a.Stop();
+            b.Stop();
+            Assert.AreEqual(times.Count, a.Count("finished") + b.Count("finished"), a.Output + "\n---\n" + b.Output);
+        }
+        var runs = SchedulerProcessTests.Runs(Path.Combine(folder.Path, "runs.db"), "shared");
+        Assert.HasCount(times.Count, runs);
+        Assert.IsTrue(runs.All(r => r.Status == RunStatus.Finished));
+        var nodes = new HashSet<string>();
+        for (var i = 0; i < times.Count; i++)
+        {
+            var fired = SchedulerProcessTests.Json(folder.Path, "schedule", "history", $"shared-{i}", "--schedules", schedules).EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "fired").ToList();
+            Assert.HasCount(1, fired, $"shared-{i} fired once across both nodes");
+            nodes.Add(fired[0].GetProperty("node").GetString()!);
+            Assert.IsGreaterThanOrEqualTo(times[i], fired[0].GetProperty("at").GetDateTimeOffset());
+        }
+        CollectionAssert.IsSubsetOf(nodes.ToList(), new[] { "node-a", "node-b" });
+    }
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using Experiments.Store;
+
+namespace Experiments.Tests.Scheduling;
+
+/// <summary>
+/// The scheduler as users run it: `experiments schedule add` in one process, `experiments scheduler` in another, the
+/// runs checked in the run store and the history read back through `experiments schedule history`.
+/// </summary>
+[TestClass]
+public sealed class SchedulerProcessTests
+{
+    /// <summary>A small ranking experiment into <paramref name="store"/>; <paramref name="users"/> sets how long a run takes.</summary>
+    internal static string Definition(TempFolder folder, string name, string store, int users = 300) => folder.File($"{name}.json", $$"""
+        {"name": "{{name}}", "task": "ranking", "dataset": {"name": "demo-shop", "options": {"users": {{users}}, "items": 300, "seed": 3} },
+         "split": {"method": "stratified", "testFraction": 0.2},
+         "models": [{"type": "item-knn"}], "metrics": ["ndcg@10"], "evaluation": {"bootstrapSamples": 499},
+         "output": {"store": "{{store}}", "reports": "reports"} }
+        """);
+
+    internal static void Cli(string folder, params string[] args)
+    {
+        var (code, output, error) = CliProcess.Run(folder, args);
+        Assert.AreEqual(0, code, $"experiments {string.Join(" ", args)}: {output}{error}");
+    }
+
+    internal static JsonElement Json(string folder, params string[] args)
+    {
+        var (code, output, error) = CliProcess.Run(folder, [.. args, "--json"]);
+        Assert.AreEqual(0, code, $"experiments {string.Join(" ", args)}: {output}{error}");
+        return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    /// <summary>A Quartz cron expression that fires once a day at <paramref name="at"/> (UTC, whole seconds).</summary>
+    internal static string DailyAt(DateTimeOffset at) => string.Create(CultureInfo.InvariantCulture, $"{at.Second} {at.Minute} {at.Hour} * * ?");
+
+    internal static List<RunRecord> Runs(string path, string experiment)
+    {
+        using var store = SqliteRunStore.Open(path);
+        return store.ListRuns(1000, experiment).OrderBy(r => r.Id).ToList();
+    }
+
+    [TestMethod]
+    public void A_scheduled_run_lands_in_the_store_runs_never_overlap_and_a_broken_definition_fails_in_the_history()
+    {
+        using var folder = new TempFolder();
+        // Every second, with runs that take longer than that.
+        var definition = Definition(folder, "frequent", "runs.db", users: 1000);
+        Cli(folder.Path, "schedule", "add", definition, "--cron", "* * * * * ?", "--name", "frequent");
+        using (var scheduler = new SchedulerProcess(folder.Path))
+        {
+            scheduler.WaitFor("frequent: run 3 finished", TimeSpan.FromMinutes(3));
+            File.WriteAllText(definition, File.ReadAllText(definition).Replace("item-knn", "item-nn"));
+            scheduler.WaitFor("the definition no longer validates", TimeSpan.FromMinutes(2));
+            scheduler.Stop();
+            Assert.AreEqual(0, scheduler.ExitCode, scheduler.Output);
+        }
+
+        var runs = Runs(Path.Combine(folder.Path, "runs.db"), "frequent");
+        Assert.IsGreaterThanOrEqualTo(3, runs.Count);
+        foreach (var run in runs.Where(r => r.Status != RunStatus.Cancelled)) Assert.AreEqual(RunStatus.Finished, run.Status, run.Error);
+        for (var i = 1; i < runs.Count; i++)
+            Assert.IsTrue(runs[i].StartedAt >= runs[i - 1].EndedAt, $"run {runs[i].Id} started at {runs[i].StartedAt:O}, before run {runs[i - 1].Id} ended at {runs[i - 1].EndedAt:O}");
+        Assert.IsTrue(runs.Skip(1).All(r => r.Regressed is null), "no regression rule, no verdict");
+
+        var history = Json(folder.Path, "schedule", "history", "frequent", "--limit", "500").EnumerateArray().ToList();
+        var fired = history.Where(e => e.GetProperty("kind").GetString() == "fired").ToList();
+        var ran = fired.Where(e => e.GetProperty("runId").ValueKind == JsonValueKind.Number).Select(e => e.GetProperty("runId").GetInt64()).Order().ToList();
+        CollectionAssert.IsSubsetOf(runs.Select(r => r.Id).Take(3).ToList(), ran, "every finished run is in the history with its id");
+        StringAssert.Contains(fired.First(e => e.GetProperty("succeeded").GetBoolean() == false).GetProperty("summary").GetString(), "the definition no longer validates");
+        StringAssert.Contains(fired.First(e => e.GetProperty("succeeded").GetBoolean() == false).GetProperty("summary").GetString(), "item-nn");
+    }
+
+    [TestMethod]
+    public void After_a_crash_a_missed_firing_runs_once_on_restart_or_is_skipped_by_its_policy()
+    {
+        using var folder = new TempFolder();
+        var at = DateTimeOffset.UtcNow.AddSeconds(20);
+        at = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond));
+        Cli(folder.Path, "schedule", "add", Definition(folder, "catchup", "catchup.db"), "--cron", DailyAt(at), "--misfire", "run-once", "--misfire-after", "2s");
+        Cli(folder.Path, "schedule", "add", Definition(folder, "skipped", "skipped.db"), "--cron", DailyAt(at), "--misfire", "skip", "--misfire-after", "2s");
+        using (var first = new SchedulerProcess(folder.Path))
+        {
+            Assert.IsLessThan(at, DateTimeOffset.UtcNow, "the scheduler started before the firing");
+            first.Kill();
+        }
+        // Down over the firing time and beyond the misfire threshold.
+        while (DateTimeOffset.UtcNow < at.AddSeconds(5)) Thread.Sleep(200);
+        using (var second = new SchedulerProcess(folder.Path))
+        {
+            second.WaitFor("catchup: run 1 finished", TimeSpan.FromMinutes(2));
+            Thread.Sleep(3000);
+            second.Stop();
+            Assert.AreEqual(0, second.Count("skipped: firing"), second.Output);
+        }
+        Assert.HasCount(1, Runs(Path.Combine(folder.Path, "catchup.db"), "catchup"), "run once, not once per missed firing");
+        Assert.IsFalse(File.Exists(Path.Combine(folder.Path, "skipped.db")) && Runs(Path.Combine(folder.Path, "skipped.db"), "skipped").Count > 0, "the skip policy runs nothing");
+
+        var schedules = Json(folder.Path, "schedule", "list").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
+        foreach (var name in new[] { "catchup", "skipped" })
+            Assert.AreEqual(at.AddDays(1), schedules[name].GetProperty("nextFires")[0].GetDateTimeOffset(), $"{name} waits for tomorrow's time");
+        var skipped = Json(folder.Path, "schedule", "history", "skipped").EnumerateArray().ToList();
+        Assert.IsTrue(skipped.Any(e => e.GetProperty("kind").GetString() == "missed"), skipped.Count.ToString());
+        Assert.IsFalse(skipped.Any(e => e.GetProperty("kind").GetString() == "fired"));
+        var caught = Json(folder.Path, "schedule", "history", "catchup").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == "fired");
+        Assert.AreEqual(1, caught.GetProperty("runId").GetInt64());
+    }
+
+    [TestMethod]
+    public void Schedules_list_pause_resume_and_remove_and_mistakes_are_refused_clearly()
+    {
+        using var folder = new TempFolder();
+        Cli(folder.Path, "schedule", "add", Definition(folder, "weekly", "runs.db"), "--cron", "0 3 * * 1", "--time-zone", "Europe/Berlin");
+        var listed = Json(folder.Path, "schedule", "list").EnumerateArray().Single();
+        Assert.AreEqual("weekly", listed.GetProperty("name").GetString());
+        Assert.AreEqual("0 0 3 ? * MON", listed.GetProperty("quartzCron").GetString());
+        // By hand: Mondays at 03:00 in Berlin are 02:00 UTC in winter (CET, +1) and 01:00 UTC in summer (CEST, +2).
+        foreach (var next in listed.GetProperty("nextFires").EnumerateArray().Select(t => t.GetDateTimeOffset().UtcDateTime))
+        {
+            Assert.AreEqual(DayOfWeek.Monday, next.DayOfWeek);
+            Assert.AreEqual(TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin").IsDaylightSavingTime(next) ? 1 : 2, next.Hour);
+        }
+        Cli(folder.Path, "schedule", "pause", "weekly");
+        Assert.AreEqual("paused", Json(folder.Path, "schedule", "list").EnumerateArray().Single().GetProperty("state").GetString());
+        Cli(folder.Path, "schedule", "resume", "weekly");
+        Assert.AreEqual("normal", Json(folder.Path, "schedule", "list").EnumerateArray().Single().GetProperty("state").GetString());
+
+        var (code, _, error) = CliProcess.Run(folder.Path, "schedule", "pause", "weekyl");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "There is no schedule 'weekyl'");
+        StringAssert.Contains(error, "did you mean 'weekly'?");
+        (code, _, error) = CliProcess.Run(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1");
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "exists already");
+        using (var scheduler = new SchedulerProcess(folder.Path))
+        {
+            (code, _, error) = CliProcess.Run(folder.Path, "scheduler");
+            Assert.AreEqual(2, code, "a SQLite store has one scheduler: a second would fire every schedule again");
+            StringAssert.Contains(error, "Another scheduler");
+            scheduler.Stop();
+        }
+        Cli(folder.Path, "schedule", "remove", "weekly");
+        Assert.AreEqual(0, Json(folder.Path, "schedule", "list").GetArrayLength());
+    }
+}

@@ -28,9 +28,9 @@ internal static class SearchCommands
                 table.AddRow([Markup.Escape(row.Model), .. metrics.Select(m => row.Cells.TryGetValue(m, out var c) ? Markup.Escape(c.Format(3)) : "—"), $"{row.FitSeconds:F1}"]);
             table.Caption = new TableTitle(Markup.Escape(result.Protocol));
             output.Write(table);
-            var tests = new Table().Border(TableBorder.Rounded).AddColumns("metric", "comparison", "difference [95% CI]", "p", "queries");
+            var tests = new Table().Border(TableBorder.Rounded).AddColumns("metric", "comparison", "difference (95% CI)", "p", "queries");
             foreach (var c in result.Comparisons)
-                tests.AddRow(Markup.Escape(c.Metric), Markup.Escape($"{c.B} − {c.A}"), $"{c.Difference:F4} [{c.Lower:F4}, {c.Upper:F4}]", PValues.Format(c.PValue, c.Resamples), c.Queries.ToString());
+                tests.AddRow(Markup.Escape(c.Metric), Markup.Escape($"{c.B} − {c.A}"), Markup.Escape($"{c.Difference:F4} [{c.Lower:F4}, {c.Upper:F4}]"), Markup.Escape(PValues.Format(c.PValue, c.Resamples)), c.Queries.ToString());
             output.Write(tests);
             var speed = new Table().Border(TableBorder.Rounded).AddColumns("retriever", "products", "indexing (products/s)", "queries", "p50 (ms)", "p95 (ms)");
             foreach (var s in result.Speed)

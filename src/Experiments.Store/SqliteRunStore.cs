@@ -11,7 +11,7 @@ namespace Experiments.Store;
 /// before it returns, so a run killed at any point keeps everything it finished, and several processes can write
 /// to one store at once (SQLite serialises writers; each waits up to the busy timeout).
 /// </summary>
-public sealed class SqliteRunStore : IRunStore
+public sealed partial class SqliteRunStore : IRunStore
 {
     private readonly SqliteConnection _connection;
     private readonly object _gate = new();

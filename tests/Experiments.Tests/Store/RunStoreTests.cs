@@ -90,7 +90,7 @@ public sealed class RunStoreTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.AreEqual("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version";
-        Assert.AreEqual(5L, command.ExecuteScalar());
+        Assert.AreEqual(6L, command.ExecuteScalar()); // 5: sweeps, 6: curves and data profiles
     }
 
     [TestMethod]

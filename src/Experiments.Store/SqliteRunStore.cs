@@ -370,11 +370,18 @@ public sealed partial class SqliteRunStore : IRunStore
         return new RunDetails(run, trials, issues, artifacts, comparisons, Curves(runId), Profile(runId));
     });
 
-    // A store read without being migrated (read-only) may predate migration 5's tables: it has no curves then.
+    // A store read without being migrated (read-only) may predate the migration of the report tables: it has no
+    // curves or profile then. Asked by table, since migrations are numbered by the order branches were merged in.
+    private bool HasTable(string table)
+    {
+        using var command = Command(null, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $name", ("$name", table));
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+    }
+
     private List<CurveRecord> Curves(long runId)
     {
         var curves = new List<CurveRecord>();
-        if (_version < 5) return curves;
+        if (!HasTable("curves")) return curves;
         using var command = Command(null, "SELECT trial_id, split_name, kind, name, points FROM curves WHERE run_id = $id ORDER BY id", ("$id", runId));
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -388,7 +395,7 @@ public sealed partial class SqliteRunStore : IRunStore
     private List<ProfileRecord> Profile(long runId)
     {
         var profile = new List<ProfileRecord>();
-        if (_version < 5) return profile;
+        if (!HasTable("data_profile")) return profile;
         using var command = Command(null, "SELECT split_name, name, value FROM data_profile WHERE run_id = $id ORDER BY rowid", ("$id", runId));
         using var reader = command.ExecuteReader();
         while (reader.Read()) profile.Add(new ProfileRecord(NullableString(reader, 0), reader.GetString(1), reader.GetDouble(2)));

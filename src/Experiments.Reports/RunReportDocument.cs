@@ -36,7 +36,7 @@ public static class RunReportDocument
             Row("packages", Packages(run.PackageVersions)),
         };
         facts.AddRange(report.Protocols.Select(p => Row("protocol", p)));
-        doc.Table("run-facts", ["", ""], facts);
+        doc.Table("run-facts", ["fact", "value"], facts);
         if (report.Profile.Count > 0)
         {
             doc.Heading("Data profile", 3);

@@ -161,8 +161,9 @@ public sealed class ReportDocument(string title)
         p.warning { background: #fff8e1; border-left: 4px solid #f2a900; padding: .6rem 1rem; }
         table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .88rem; }
         div.table { overflow-x: auto; }
-        th, td { border: 1px solid #d9e2ec; padding: .25rem .55rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-        th { background: #f5f7fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; }
+        th, td { border: 1px solid #d9e2ec; padding: .25rem .55rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+        td:first-child { white-space: nowrap; }
+        th { background: #f5f7fa; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         span.ci { display: block; color: #616e7c; font-size: .78rem; }
         figure.chart { display: inline-block; vertical-align: top; width: 570px; margin: .6rem .4rem .6rem 0; break-inside: avoid; } figcaption { font-weight: 600; margin-bottom: .3rem; }
         pre { background: #f5f7fa; padding: .8rem; overflow-x: auto; font-size: .8rem; }

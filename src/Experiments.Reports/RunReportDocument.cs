@@ -4,7 +4,7 @@ using Experiments.Store;
 
 namespace Experiments.Reports;
 
-/// <summary>Lays out a run's report: summary, what was run, leaderboard, paired tests, charts, data checks, reproducibility.</summary>
+/// <summary>Lays out a run's report: summary, what was run, leaderboard, charts, paired tests, data checks, reproducibility.</summary>
 public static class RunReportDocument
 {
     public static ReportDocument Build(RunReport report)
@@ -33,10 +33,10 @@ public static class RunReportDocument
             Row("git commit", run.GitDescription ?? "— (the definition is not in a git repository)"),
             Row("data fingerprint", run.DataFingerprint ?? "—"),
             Row("machine", run.Machine),
-            Row("packages", run.PackageVersions),
+            Row("packages", Packages(run.PackageVersions)),
         };
         facts.AddRange(report.Protocols.Select(p => Row("protocol", p)));
-        doc.Table("run-facts", ["", ""], facts);
+        doc.Table("run-facts", ["fact", "value"], facts);
         if (report.Profile.Count > 0)
         {
             doc.Heading("Data profile", 3);
@@ -61,21 +61,15 @@ public static class RunReportDocument
             foreach (var failed in report.Leaderboard.Where(r => r.Error is not null)) doc.Text($"{failed.Model}: {failed.Status}: {failed.Error}", warning: true);
         }
 
+        ReportChartSections.Add(doc, report);
+
         if (report.Comparisons.Count > 0)
         {
             doc.Heading($"Paired tests against {report.Comparisons[0].Baseline}");
             doc.Text("Difference = model − baseline on the same test units; interval: paired percentile bootstrap (or DeLong's normal interval); p: two-sided paired " +
                      $"permutation test, or DeLong's test of two AUCs; Holm p: adjusted over all the tests of the split (≤: a bound at the resampling floor). Significant: Holm p < {MetricCell.Number(report.Alpha, 2)}.");
-            doc.Table("paired-tests", ["split", "metric", "model", "difference", "interval", "p-value", "Holm p", "test"], report.Comparisons.Select(c => (IReadOnlyList<ReportDocument.Cell>)
-            [
-                c.Split, c.Metric, c.Model, ReportDocument.Cell.Of(c.Difference), $"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]",
-                new ReportDocument.Cell(PValues.Format(c.PValue, c.Resamples), c.PValue, true),
-                c.HolmPValue is { } holm ? new ReportDocument.Cell(PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples), holm, true) : "—",
-                c.Test ?? "—",
-            ]));
+            PairedTests(doc, report.Comparisons);
         }
-
-        ReportChartSections.Add(doc, report);
 
         doc.Heading("Data checks");
         if (report.DataChecks.Count == 0) doc.Text("No problems found while loading.");
@@ -96,6 +90,16 @@ public static class RunReportDocument
         return doc;
     }
 
+    /// <summary>The table of paired tests (difference, interval, p, Holm's p, test), as run reports and comparisons show it.</summary>
+    public static void PairedTests(ReportDocument doc, IEnumerable<ComparisonRecord> comparisons) =>
+        doc.Table("paired-tests", ["split", "metric", "model", "difference", "interval", "p-value", "Holm p", "test"], comparisons.Select(c => (IReadOnlyList<ReportDocument.Cell>)
+        [
+            c.Split, c.Metric, c.Model, ReportDocument.Cell.Of(c.Difference), $"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]",
+            new ReportDocument.Cell(PValues.Format(c.PValue, c.Resamples), c.PValue, true),
+            c.HolmPValue is { } holm ? new ReportDocument.Cell(PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples), holm, true) : "—",
+            c.Test ?? "—",
+        ]));
+
     private static IReadOnlyList<ReportDocument.Cell> Row(string name, string value) => [name, value];
 
     private static ReportDocument.Cell ProfileValue(ProfileRecord p) =>
@@ -108,6 +112,22 @@ public static class RunReportDocument
         definition.TryGetProperty(section, out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Object
             ? string.Join(", ", s.EnumerateObject().Select(p => $"{p.Name} {p.Value}"))
             : "—";
+
+    /// <summary>The recorded package versions ({"name":"version",…}) as "name version, …".</summary>
+    private static string Packages(string versions)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(versions);
+            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? string.Join(", ", json.RootElement.EnumerateObject().Select(p => $"{p.Name} {p.Value}"))
+                : versions;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return versions;
+        }
+    }
 
     public static string Status(RunStatus status) => status.ToString().ToLowerInvariant();
 

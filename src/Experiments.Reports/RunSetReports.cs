@@ -1,6 +1,5 @@
 using System.Globalization;
 using Experiments.Core;
-using Experiments.Evaluation.Statistics;
 using Experiments.Store;
 
 namespace Experiments.Reports;
@@ -66,13 +65,7 @@ public static class RunSetReports
         doc.Heading($"Paired tests against run {report.Runs[0].Run}");
         if (report.Paired.Count == 0) doc.Text("No paired tests: the runs share no model on the same split and test units.");
         else
-            doc.Table("paired-tests", ["split", "metric", "model", "difference", "interval", "p-value", "Holm p", "test"], report.Paired.Select(c => (IReadOnlyList<ReportDocument.Cell>)
-            [
-                c.Split, c.Metric, c.Model, ReportDocument.Cell.Of(c.Difference), $"[{MetricCell.Number(c.Lower)}, {MetricCell.Number(c.Upper)}]",
-                new ReportDocument.Cell(PValues.Format(c.PValue, c.Resamples), c.PValue, true),
-                c.HolmPValue is { } holm ? new ReportDocument.Cell(PValues.FormatAdjusted(holm, c.HolmBound == true, c.Resamples), holm, true) : "—",
-                c.Test ?? "—",
-            ]));
+            RunReportDocument.PairedTests(doc, report.Paired);
         return doc;
     }
 

@@ -38,7 +38,7 @@ public static class RunReports
         var details = store.GetRun(runId);
         var folder = details.Run.ReportFolder ?? Path.GetFullPath(Path.Combine("reports", details.Run.ReportFolderName));
         var written = new List<string>();
-        var errors = new List<string>();
+        var failed = new List<(string Format, string Error)>();
         // Each format on its own: a PDF without Chromium still leaves the HTML, Markdown and JSON reports.
         foreach (var format in Formats(details.Run.Definition))
         {
@@ -50,11 +50,13 @@ public static class RunReports
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExperimentsException)
             {
-                errors.Add($"The {format} report of run {runId} could not be written to {folder} ({e.Message}). Its results are stored in {store.Location}; " +
-                           $"write the report with `experiments report {runId} --store {store.Location} --format {format} --out DIR`.");
+                failed.Add((format, e.Message));
             }
         }
-        return (written, errors.Count == 0 ? null : string.Join(Environment.NewLine, errors));
+        if (failed.Count == 0) return (written, null);
+        var formats = string.Join(", ", failed.Select(f => f.Format));
+        return (written, $"The {formats} report of run {runId} could not be written to {folder} ({string.Join("; ", failed.Select(f => f.Error).Distinct())}). " +
+                         $"Its results are stored in {store.Location}; write the report with `experiments report {runId} --store {store.Location} --out DIR --format FORMAT` ({formats}).");
     }
 
     /// <summary>Writes the reports, telling <paramref name="warn"/> when they cannot be written.</summary>

@@ -121,19 +121,7 @@ public sealed class CutoffCurves
             hit++;
             mask &= ~(1UL << i);
         }
-        var ideal = 0.0;
-        if (_hitGrades is null)
-            for (var i = 0; i < Math.Min(k, grades.Count); i++) ideal += 1 / Math.Log2(i + 2);
-        else
-        {
-            var position = 0;
-            foreach (var g in grades.Values.OrderDescending())
-            {
-                if (position >= k) break;
-                ideal += (Math.Pow(2, g) - 1) / Math.Log2(position + 2);
-                position++;
-            }
-        }
+        var ideal = _hitGrades is null ? RankingMetrics.IdealDcg(grades.Count, k) : RankingMetrics.IdealGradedDcg(grades, k);
         return ideal == 0 ? 0 : dcg / ideal;
     }
 

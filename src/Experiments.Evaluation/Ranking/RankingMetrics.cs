@@ -27,9 +27,30 @@ public static class RankingMetrics
         var dcg = 0.0;
         for (var i = 0; i < Math.Min(k, ranked.Length); i++)
             if (relevant.Contains(ranked[i])) dcg += 1 / Math.Log2(i + 2);
-        var ideal = 0.0;
-        for (var i = 0; i < Math.Min(k, relevant.Count); i++) ideal += 1 / Math.Log2(i + 2);
+        var ideal = IdealDcg(relevant.Count, k);
         return ideal == 0 ? 0 : dcg / ideal;
+    }
+
+    /// <summary>The DCG of a perfect top K with <paramref name="relevant"/> relevant items (binary gains).</summary>
+    public static double IdealDcg(int relevant, int k)
+    {
+        var ideal = 0.0;
+        for (var i = 0; i < Math.Min(k, relevant); i++) ideal += 1 / Math.Log2(i + 2);
+        return ideal;
+    }
+
+    /// <summary>The DCG of a perfect top K with the user's grades sorted from best (gains 2^g − 1).</summary>
+    public static double IdealGradedDcg(IReadOnlyDictionary<int, double> grades, int k)
+    {
+        var ideal = 0.0;
+        var position = 0;
+        foreach (var g in grades.Values.OrderDescending())
+        {
+            if (position >= k) break;
+            ideal += (Math.Pow(2, g) - 1) / Math.Log2(position + 2);
+            position++;
+        }
+        return ideal;
     }
 
     /// <summary>
@@ -41,14 +62,7 @@ public static class RankingMetrics
         var dcg = 0.0;
         for (var i = 0; i < Math.Min(k, ranked.Length); i++)
             if (grades.TryGetValue(ranked[i], out var g)) dcg += (Math.Pow(2, g) - 1) / Math.Log2(i + 2);
-        var ideal = 0.0;
-        var position = 0;
-        foreach (var g in grades.Values.OrderDescending())
-        {
-            if (position >= k) break;
-            ideal += (Math.Pow(2, g) - 1) / Math.Log2(position + 2);
-            position++;
-        }
+        var ideal = IdealGradedDcg(grades, k);
         return ideal == 0 ? 0 : dcg / ideal;
     }
 

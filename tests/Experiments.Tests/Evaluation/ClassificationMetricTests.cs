@@ -204,4 +204,28 @@ public sealed class ClassificationMetricTests
         var calibration = Curves.Calibration(labels, scores);
         Assert.AreEqual(labels.Length, calibration.Sum(b => b.Count));
     }
+    [TestMethod]
+    public void Thinned_curves_keep_the_ends_and_only_points_of_the_curve_a_step_apart()
+    {
+        // 20,000 test rows give an ROC curve of thousands of points; thinned at resolution 100 it keeps at most a few hundred.
+        var random = new Random(11);
+        var labels = Enumerable.Range(0, 20_000).Select(_ => random.NextDouble() < 0.3).ToArray();
+        var scores = labels.Select(l => (l ? 0.3 : 0) + random.NextDouble()).ToArray();
+        var roc = Curves.Roc(labels, scores).Select(p => (p.Fpr, p.Tpr)).ToList();
+        var thin = Curves.Thin(roc, resolution: 100);
+        Assert.IsGreaterThan(2000, roc.Count);
+        // Each kept point moves at least 1/100 in x or y from the one before, so a monotone curve from (0,0) to (1,1) keeps at most 2 × 100 + 2.
+        Assert.IsLessThanOrEqualTo(202, thin.Count);
+        Assert.AreEqual(roc[0], thin[0]);
+        Assert.AreEqual(roc[^1], thin[^1]);
+        var points = roc.ToHashSet();
+        Assert.IsTrue(thin.All(points.Contains), "every kept point is a point of the curve");
+        for (var i = 1; i < thin.Count - 1; i++)
+            Assert.IsTrue(Math.Abs(thin[i].X - thin[i - 1].X) >= 0.01 || Math.Abs(thin[i].Y - thin[i - 1].Y) >= 0.01, $"point {i}");
+        // No stretch of the curve longer than a step in x or y is skipped: between kept neighbours, every dropped point lies within 1/100 of the earlier one.
+        var position = roc.Select((p, i) => (p, i)).Where(x => thin.Contains(x.p)).Select(x => x.i).Distinct().ToList();
+        foreach (var (a, b) in position.Zip(position.Skip(1)))
+            for (var j = a + 1; j < b; j++)
+                Assert.IsTrue(Math.Abs(roc[j].Fpr - roc[a].Fpr) < 0.01 && Math.Abs(roc[j].Tpr - roc[a].Tpr) < 0.01, $"dropped point {j}");
+    }
 }

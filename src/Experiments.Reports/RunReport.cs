@@ -26,7 +26,8 @@ public sealed record LeaderboardRow(int Rank, string Model, string ModelType, st
 public sealed record RunReport(
     RunRecord Run, JsonElement Definition, RunSummary Summary, IReadOnlyList<string> Metrics, IReadOnlyList<string> Protocols,
     IReadOnlyList<LeaderboardRow> Leaderboard, IReadOnlyList<ComparisonRecord> Comparisons, IReadOnlyList<ProfileRecord> Profile,
-    IReadOnlyList<DataIssueRecord> DataChecks, IReadOnlyList<TrialRecord> Trials, IReadOnlyList<CurveRecord> Curves, IReadOnlyList<ArtifactRecord> Artifacts, double Alpha)
+    IReadOnlyList<DataIssueRecord> DataChecks, IReadOnlyList<TrialRecord> Trials, IReadOnlyList<CurveRecord> Curves, IReadOnlyList<ArtifactRecord> Artifacts, double Alpha,
+    RegressionCheckRecord? Regression)
 {
     public static RunReport From(RunDetails details)
     {
@@ -45,7 +46,7 @@ public sealed record RunReport(
             .ToList();
         var summary = Summarise(details, ranked, primary, lower, alpha);
         return new RunReport(details.Run, definition, summary, table.Metrics, table.Protocols, ranked, details.Comparisons, details.Profile,
-            details.DataIssues, details.Trials, details.Curves, details.Artifacts, alpha);
+            details.DataIssues, details.Trials, details.Curves, details.Artifacts, alpha, details.Regression);
     }
 
     /// <summary>"ndcg@10" → "ndcg".</summary>

@@ -16,6 +16,10 @@ public static class RunReportDocument
         if (run.Status != RunStatus.Finished)
             doc.Text($"{(run.Error is null ? "" : $"{run.Error}. ")}The report shows what the run finished.", warning: true, lead: $"Status: {Status(run.Status)}.");
 
+        if (report.Regression is { } regression)
+            doc.Text(regression.Summary, warning: regression.Regressed == true,
+                lead: regression.Regressed == true ? "REGRESSED" : $"Regression check ({regression.Rule} on {regression.Metric}):");
+
         doc.Heading("Summary");
         doc.Text(report.Summary.Headline, emphasis: true);
         doc.Bullets(report.Summary.Families);

@@ -6,7 +6,7 @@ namespace Experiments.Reports;
 
 /// <summary>One run in a comparison or trend: what identifies it, and its leaderboard.</summary>
 public sealed record RunColumn(long Run, string Experiment, RunStatus Status, DateTime StartedAt, string Dataset, string? DataFingerprint, string? GitCommit,
-    IReadOnlyList<ResultRow> Rows);
+    IReadOnlyList<ResultRow> Rows, bool Regressed = false);
 
 /// <summary>Runs side by side, with the paired tests of each later run against the first where they share a split, and notes where they do not.</summary>
 public sealed record ComparisonReport(IReadOnlyList<RunColumn> Runs, IReadOnlyList<string> Metrics, IReadOnlyList<ComparisonRecord> Paired, IReadOnlyList<string> Notes);
@@ -47,6 +47,8 @@ public static class RunSetReports
         if (fingerprints > 1) notes.Add($"The data changed over these runs ({fingerprints} different data fingerprints): a move in a metric may be the data's, not the model's.");
         var commits = columns.Select(c => c.GitCommit).Distinct().Count();
         if (commits > 1) notes.Add($"The code or definition changed over these runs ({commits} different commits).");
+        var regressed = runs.Where(r => r.Regression?.Regressed == true).Select(r => r.Run.Id).ToList();
+        if (regressed.Count > 0) notes.Add($"REGRESSED by the definition's regression rule: run {string.Join(", ", regressed)} (marked in the runs table).");
         return new TrendReport(experiment, columns, Metrics(columns), notes);
     }
 
@@ -93,13 +95,14 @@ public static class RunSetReports
     }
 
     private static RunColumn Column(RunDetails run) =>
-        new(run.Run.Id, run.Run.Experiment, run.Run.Status, run.Run.StartedAt, run.Run.Dataset, run.Run.DataFingerprint, run.Run.GitCommit, ResultTable.From(run).Rows);
+        new(run.Run.Id, run.Run.Experiment, run.Run.Status, run.Run.StartedAt, run.Run.Dataset, run.Run.DataFingerprint, run.Run.GitCommit, ResultTable.From(run).Rows,
+            run.Regression?.Regressed == true);
 
     private static List<string> Metrics(IEnumerable<RunColumn> runs) => runs.SelectMany(r => r.Rows.SelectMany(x => x.Cells.Keys)).Distinct().ToList();
 
     private static void RunsTable(ReportDocument doc, IReadOnlyList<RunColumn> runs) =>
         doc.Table("runs", ["run", "experiment", "status", "started", "data set", "data fingerprint", "git commit"], runs.Select(r => (IReadOnlyList<ReportDocument.Cell>)
-            [r.Run.ToString(CultureInfo.InvariantCulture), r.Experiment, RunReportDocument.Status(r.Status), RunReportDocument.Stamp(r.StartedAt), r.Dataset, r.DataFingerprint ?? "—", r.GitCommit ?? "—"]));
+            [r.Run.ToString(CultureInfo.InvariantCulture), r.Experiment, RunReportDocument.Status(r.Status) + (r.Regressed ? ", regressed" : ""), RunReportDocument.Stamp(r.StartedAt), r.Dataset, r.DataFingerprint ?? "—", r.GitCommit ?? "—"]));
 
     private static void ResultsTable(ReportDocument doc, IReadOnlyList<RunColumn> runs, IReadOnlyList<string> metrics) =>
         doc.Table("results", ["run", "model", "split", .. metrics, "fit (s)"], runs.SelectMany(r => r.Rows.Select(x => (IReadOnlyList<ReportDocument.Cell>)

@@ -213,6 +213,7 @@ internal static class EvaluateCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         bench.Subcommands.Add(textThroughput);
+        BenchSweepCommands.Add(bench);
         root.Subcommands.Add(bench);
     }
 }

@@ -100,26 +100,53 @@ internal static class StoreCommands
         }));
         root.Subcommands.Add(compare);
 
-        var report = new Command("report", "Write a run's report (Markdown or JSON) from the store.") { runId };
-        var format = new Option<string>("--format") { Description = "markdown or json.", DefaultValueFactory = _ => "markdown" };
-        format.AcceptOnlyFromAmong("markdown", "json");
-        var outDir = new Option<string?>("--out") { Description = "Folder to write to (default: the run's report folder, reports/run-N-UID)." };
-        report.With(CommonOptions.Store, format, outDir, CommonOptions.Json, CommonOptions.Quiet);
+        var report = new Command("report", "Write a report from the store: of one run, a comparison of runs (--compare), or the trend of an experiment's runs (--trend).");
+        var reportRun = new Argument<long?>("RUN") { Description = "A run id (see `experiments list`).", Arity = ArgumentArity.ZeroOrOne };
+        var format = new Option<string>("--format") { Description = "markdown (the default), html (one offline file with charts), json, or pdf (printed from the HTML by headless Chromium).", DefaultValueFactory = _ => "markdown" };
+        format.AcceptOnlyFromAmong([.. ReportWriter.Formats]);
+        var outDir = new Option<string?>("--out") { Description = "Folder to write to (default: the run's report folder, reports/run-N-UID; for --compare and --trend, reports/)." };
+        var compareRuns = new Option<long[]>("--compare") { Description = "Two or more run ids to report side by side, with paired tests where they share a split.", AllowMultipleArgumentsPerToken = true };
+        var trend = new Option<string?>("--trend") { Description = "An experiment's name: its runs over time, each metric with its interval, data fingerprint and commit." };
+        report.Arguments.Add(reportRun);
+        report.With(CommonOptions.Store, format, outDir, compareRuns, trend, samples, CommonOptions.Json, CommonOptions.Quiet);
         report.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
+            var compared = parse.GetValue(compareRuns) ?? [];
+            var trendOf = parse.GetValue(trend);
+            var id = parse.GetValue(reportRun);
+            var asked = (id is not null ? 1 : 0) + (compared.Length > 0 ? 1 : 0) + (trendOf is not null ? 1 : 0);
+            if (asked != 1)
+                throw new Core.ExperimentsException("Name what to report: a RUN id, or --compare RUN RUN..., or --trend EXPERIMENT (one of the three).");
+            if (compared.Length == 1)
+                throw new Core.ExperimentsException("--compare needs two or more run ids; for one run, name it without --compare.");
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
-            var details = store.GetRun(parse.GetValue(runId));
-            var folder = parse.GetValue(outDir) ?? details.Run.ReportFolder ?? Path.Combine("reports", details.Run.ReportFolderName);
+            var chosen = parse.GetValue(format)!;
             string path;
             try
             {
-                path = ReportWriter.Write(details, parse.GetValue(format)!, folder);
+                if (id is { } one)
+                {
+                    var details = store.GetRun(one);
+                    path = ReportWriter.Write(details, chosen, parse.GetValue(outDir) ?? details.Run.ReportFolder ?? Path.Combine("reports", details.Run.ReportFolderName));
+                }
+                else if (compared.Length > 0)
+                {
+                    var content = RunSetReports.Compare(store, compared.Select(store.GetRun).ToList(), parse.GetValue(samples));
+                    path = ReportWriter.WriteDocument(chosen, parse.GetValue(outDir) ?? "reports", $"compare-{string.Join("-", compared)}",
+                        () => RunSetReports.Document(content), () => System.Text.Json.JsonSerializer.Serialize(content, ReportWriter.JsonOptions));
+                }
+                else
+                {
+                    var content = RunSetReports.Trend(store, trendOf!);
+                    path = ReportWriter.WriteDocument(chosen, parse.GetValue(outDir) ?? "reports", $"trend-{RunArtifacts.FileName(trendOf!)}",
+                        () => RunSetReports.Document(content), () => System.Text.Json.JsonSerializer.Serialize(content, ReportWriter.JsonOptions));
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new Core.ExperimentsException($"Cannot write the report to {Path.GetFullPath(folder)} ({e.Message}); pass --out DIR to write it elsewhere.");
+                throw new Core.ExperimentsException($"Cannot write the report ({e.Message}); pass --out DIR to write it elsewhere.");
             }
-            output.JsonResult(new { run = details.Run.Id, report = path });
+            output.JsonResult(new { run = id, compare = compared, trend = trendOf, report = path });
             output.Line($"Report: {Markup.Escape(path)}");
             return Task.FromResult(ExitCodes.Success);
         }));

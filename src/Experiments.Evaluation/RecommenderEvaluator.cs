@@ -18,8 +18,11 @@ public sealed record PerUserValues(int[] Users, IReadOnlyDictionary<string, doub
 /// What the evaluator measured, under which protocol (printed beside every table of results), and per user. For
 /// full-catalogue ranking also <see cref="Unreachable"/>: the share of relevant test (user, item) pairs that are also
 /// the user's training or validation items, which exclusion removes from the candidates (0 when splits are by pairs).
+/// Full-catalogue ranking also gives the curves reports draw: NDCG, hit rate, recall and coverage at every K up to
+/// <see cref="CutoffCurves.Depth"/>, and the recommendations per popularity decile (both computed in the same pass).
 /// </summary>
-public sealed record EvaluationResult(IReadOnlyList<MetricValue> Values, int Users, string Protocol, PerUserValues PerUser, double? Unreachable = null);
+public sealed record EvaluationResult(IReadOnlyList<MetricValue> Values, int Users, string Protocol, PerUserValues PerUser, double? Unreachable = null,
+    IReadOnlyList<MetricCurve>? Curves = null, PopularityDeciles? Popularity = null);
 
 /// <summary>
 /// Scores a fitted recommender on test interactions, for ranking and rating metrics. Ranking, full-catalogue
@@ -45,6 +48,8 @@ public static class RecommenderEvaluator
         var users = Array.Empty<int>();
         var protocols = new List<string>();
         double? unreachable = null;
+        IReadOnlyList<MetricCurve>? curves = null;
+        PopularityDeciles? popularity = null;
         if (ranking.Count > 0)
         {
             var result = spec.Protocol == "sampled"
@@ -55,6 +60,7 @@ public static class RecommenderEvaluator
             foreach (var (label, v) in result.PerUser.Values) perUser[label] = v;
             protocols.Add(result.Protocol);
             unreachable = result.Unreachable;
+            (curves, popularity) = (result.Curves, result.Popularity);
         }
         if (rating.Count > 0)
         {
@@ -64,7 +70,7 @@ public static class RecommenderEvaluator
             if (ranking.Count == 0) (users, perUser) = (sums.Users, new Dictionary<string, double[]>(sums.Values));
             protocols.Add("rating prediction on every test row");
         }
-        return new EvaluationResult(values, values.Count == 0 ? 0 : values.Max(v => v.Users), string.Join("; ", protocols), new PerUserValues(users, perUser), unreachable);
+        return new EvaluationResult(values, values.Count == 0 ? 0 : values.Max(v => v.Users), string.Join("; ", protocols), new PerUserValues(users, perUser), unreachable, curves, popularity);
     }
 
     private static EvaluationResult EvaluateFullCatalogue(IRecommenderModel model, Interactions train, Interactions? validation, Interactions test, IReadOnlyList<MetricName> metrics,
@@ -82,10 +88,14 @@ public static class RecommenderEvaluator
         var maxK = metrics.Max(m => m.K!.Value);
         var perUser = metrics.Select(_ => new double[testUsers.Length]).ToArray();
         var covered = metrics.Select(m => m.Name == "coverage" ? new bool[itemCount] : null).ToArray();
+        // The lists go as deep as the curves; each metric still reads only its own top K (ties go to the lower index, so
+        // a list's first K items are the same at any depth).
+        var curves = new CutoffCurves(testUsers.Length, spec.GradedRelevance, popularity, maxK);
         var done = 0;
-        BatchTopK.ForUsers(model, testUsers, itemCount, maxK, spec.ExcludeTrainItems ? seen : null, (index, user, ranked, _) =>
+        BatchTopK.ForUsers(model, testUsers, itemCount, Math.Max(maxK, CutoffCurves.Depth), spec.ExcludeTrainItems ? seen : null, (index, user, ranked, _) =>
         {
             var grades = relevant[user]!;
+            curves.Visit(index, ranked, grades);
             var relevantSet = grades.Keys.ToHashSet();
             for (var m = 0; m < metrics.Count; m++)
             {
@@ -111,7 +121,8 @@ public static class RecommenderEvaluator
             ? "every relevant test item is a candidate"
             : $"UNREACHABLE: {(100 * share).ToString("F1", CultureInfo.InvariantCulture)}% of the relevant test pairs ({unreachable:N0} of {pairs:N0}) are also earlier items of their user, removed from the candidates";
         var protocol = $"full-catalogue ranking of {itemCount} items{removed}, {Relevance(spec)}, {testUsers.Length} test users; {reach}";
-        return new EvaluationResult(results, testUsers.Length, protocol, PerUser(metrics, testUsers, perUser), share);
+        return new EvaluationResult(results, testUsers.Length, protocol, PerUser(metrics, testUsers, perUser), share,
+            curves.Curves(testUsers.Select(u => (IReadOnlyDictionary<int, double>)relevant[u]!).ToList()), curves.Popularity(popularity));
     }
 
     /// <summary>Relevant test pairs whose item the user already had (removed from the candidates, so no model can rank them), and all relevant test pairs.</summary>

@@ -23,3 +23,12 @@ public interface IFitFacts
 {
     IReadOnlyDictionary<string, string> Facts { get; }
 }
+
+/// <summary>
+/// A trainer that reports each iteration as it finishes: (iteration, training RMSE, validation RMSE or NaN). Runs
+/// record these as the trial's training curve.
+/// </summary>
+public interface IIterationReporter
+{
+    event Action<int, double, double>? IterationFinished;
+}

@@ -4,7 +4,8 @@ using Experiments.Store;
 namespace Experiments.Reports;
 
 /// <summary>One row of a results table: a model (on one split, or averaged over folds) and its metric cells.</summary>
-public sealed record ResultRow(string Model, string ModelType, string Split, string Status, IReadOnlyDictionary<string, MetricCell> Cells, double? FitSeconds, string? Error);
+public sealed record ResultRow(string Model, string ModelType, string Split, string Status, IReadOnlyDictionary<string, MetricCell> Cells, double? FitSeconds, string? Error,
+    double? EvaluateSeconds = null);
 
 /// <summary>A metric's value with its interval (bootstrap bounds, or ± one standard deviation across folds).</summary>
 public sealed record MetricCell(double Value, double? Lower, double? Upper, string IntervalKind)
@@ -33,11 +34,11 @@ public sealed record ResultTable(IReadOnlyList<string> Metrics, IReadOnlyList<Re
         var splits = run.Trials.Select(t => t.Split).Distinct().Count();
         var rows = splits <= 1
             ? run.Trials.Select(t => new ResultRow(t.ModelName, t.ModelType, t.Split, t.Status,
-                t.Metrics.ToDictionary(m => m.Label, m => new MetricCell(m.Value, m.Lower, m.Upper, "bootstrap")), t.FitSeconds, t.Error)).ToList()
+                t.Metrics.ToDictionary(m => m.Label, m => new MetricCell(m.Value, m.Lower, m.Upper, "bootstrap")), t.FitSeconds, t.Error, t.EvaluateSeconds)).ToList()
             : run.Trials.GroupBy(t => t.ModelName).Select(g => new ResultRow(g.Key, g.First().ModelType, $"mean of {g.Count()} splits",
                 g.All(t => t.Status == "finished") ? "finished" : string.Join("/", g.Select(t => t.Status).Distinct()),
                 metrics.Where(m => g.Any(t => t.Metrics.Any(x => x.Label == m))).ToDictionary(m => m, m => FoldCell(g.SelectMany(t => t.Metrics).Where(x => x.Label == m).Select(x => x.Value).ToList())),
-                g.Sum(t => t.FitSeconds ?? 0), g.Select(t => t.Error).FirstOrDefault(e => e is not null))).ToList();
+                g.Sum(t => t.FitSeconds ?? 0), g.Select(t => t.Error).FirstOrDefault(e => e is not null), g.Sum(t => t.EvaluateSeconds ?? 0))).ToList();
         return new ResultTable(metrics, rows, protocols);
     }
 

@@ -37,6 +37,15 @@ public static class RunComparison
             .Select(d => new ComparisonRecord(split, d.Metric, baseline, model, d.Difference, d.Lower, d.Upper, d.PValue, d.Units, d.Test, null, d.Resamples))
             .ToList();
 
+    /// <summary>What makes two runs' splits differ (data, split settings, seed), or null when they share them.</summary>
+    private static string? SplitDifference(RunRecord a, RunRecord b)
+    {
+        if (a.DataFingerprint != b.DataFingerprint) return "their data fingerprints differ";
+        string Split(RunRecord run) => JsonDocument.Parse(run.Definition).RootElement.TryGetProperty("split", out var split) ? split.GetRawText() : "";
+        if (Split(a) != Split(b)) return "their split settings differ";
+        return a.Seed != b.Seed ? $"seed {a.Seed} and seed {b.Seed} cut different splits" : null;
+    }
+
     /// <summary>The records with Holm-adjusted p-values; the family is every test on one split (all models × metrics × tests).</summary>
     public static List<ComparisonRecord> WithHolm(IReadOnlyList<ComparisonRecord> comparisons)
     {
@@ -66,7 +75,8 @@ public static class RunComparison
     /// <summary>
     /// For each model name in both runs, on the same split and the same test units: run B − run A, with run A's
     /// definition's confidence level, seed and (unless <paramref name="samples"/> says otherwise) bootstrap samples.
-    /// Pairs whose units differ are skipped and named in <c>Skipped</c>, since they are not a paired design.
+    /// Runs share a split when they saw the same data (fingerprint) and cut it by the same split settings and seed;
+    /// otherwise, or where a pair's units differ, nothing is paired and <c>Skipped</c> says why.
     /// </summary>
     public static (List<ComparisonRecord> Comparisons, List<string> Skipped) Paired(IRunStore store, RunDetails a, RunDetails b, int? samples = null)
     {
@@ -74,6 +84,11 @@ public static class RunComparison
         var settings = samples is { } s ? evaluation.Settings with { Samples = s } : evaluation.Settings;
         var comparisons = new List<ComparisonRecord>();
         var skipped = new List<string>();
+        if (SplitDifference(a.Run, b.Run) is { } difference)
+        {
+            skipped.Add($"every model: the runs do not share a split ({difference})");
+            return (comparisons, skipped);
+        }
         foreach (var trialA in a.Trials.Where(t => t.Status == "finished"))
         {
             var trialB = b.Trials.FirstOrDefault(t => t.ModelName == trialA.ModelName && t.Split == trialA.Split && t.Status == "finished");

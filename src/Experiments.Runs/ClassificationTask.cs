@@ -48,8 +48,10 @@ internal sealed class ClassificationTask : IExperimentTask
     public IEnumerable<TaskSplit> Splits()
     {
         var definition = _run.Definition;
+        if (_log is not null) _run.Store.RecordProfile(_run.RunId, DataProfiles.Clicks(_log));
         foreach (var (name, train, validation, test, testRows) in _predefined is { } fixedSplit ? [Predefined(fixedSplit)] : Cut(_log!))
         {
+            _run.Store.RecordProfile(_run.RunId, DataProfiles.Split(name, train, validation, test));
             var encoders = RunEncoders.Fit(_run.Store, _run.RunId, definition, train, validation, name, _run.ReportFolder, _run.Observer, _run.Cancel);
             yield return new Split(name, train, validation, test, testRows, encoders);
         }
@@ -99,26 +101,40 @@ internal sealed class ClassificationTask : IExperimentTask
         var importance = PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed, cancel);
         var mlnetImportance = fitted.MLNetPermutationImportance(test, permutations: 1, definition.Seed, cancel);
         var evaluateSeconds = clock.Elapsed.TotalSeconds;
-        // Curves and importances go beside the report, one file per trial, recorded as artifacts.
+        // What the report draws goes to the store; ML.NET's per-slot importance, which it does not draw, beside the report.
         var details = Path.Combine(_run.ReportFolder, $"trial-{trial.TrialId}-{RunArtifacts.FileName(model.Name)}.json");
         Directory.CreateDirectory(_run.ReportFolder);
         File.WriteAllText(details, JsonSerializer.Serialize(new
         {
             model = model.Name, split = split.Name, threshold = result.Threshold, protocol = result.Protocol,
-            confusion = new[] { new[] { result.Confusion[0, 0], result.Confusion[0, 1] }, new[] { result.Confusion[1, 0], result.Confusion[1, 1] } },
-            featureImportance = importance.Select(i => new { i.Column, i.AucDrop, i.StandardDeviation }),
             mlnetPermutationImportance = mlnetImportance is { } pfi
                 ? new { bySourceColumn = pfi.Columns.Select(c => new { c.Column, c.AucDrop }), topSlots = pfi.Slots.Select(x => new { x.Slot, x.AucDrop }) }
                 : null,
-            roc = Curves.Roc(test.Labels, probabilities).Select(p => new[] { p.Fpr, p.Tpr }),
-            precisionRecall = Curves.PrecisionRecall(test.Labels, probabilities).Select(p => new[] { p.Recall, p.Precision }),
-            calibration = Curves.Calibration(test.Labels, probabilities).Select(b => new { b.MeanPredicted, b.ObservedRate, b.Count }),
         }, new JsonSerializerOptions { WriteIndented = true }));
         RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "classification-details", details);
+        var curves = ReportCurves(trial.TrialId, split.Name, test.Labels, probabilities, result.Confusion, importance);
         // Each test row's label, score and decision, named by its row, for paired tests against the other models.
         var units = new UserValuesRecord(split.TestRows.Select(r => r.ToString(CultureInfo.InvariantCulture)).ToList(), result.PerRow!);
         // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
         return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, units,
-            [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)]);
+            [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)], curves);
+    }
+
+    /// <summary>ROC and precision–recall curves (thinned), calibration bins, the confusion counts and the permutation importances, for the report.</summary>
+    private static List<CurveRecord> ReportCurves(long trialId, string split, bool[] labels, double[] probabilities, long[,] confusion, IReadOnlyList<ColumnImportance> importance)
+    {
+        CurveRecord Curve(string kind, IReadOnlyList<(double X, double Y)> points) =>
+            new(trialId, split, kind, kind, points.Select(p => p.X).ToList(), points.Select(p => p.Y).ToList());
+        var calibration = Curves.Calibration(labels, probabilities);
+        return
+        [
+            Curve(CurveKinds.Roc, Curves.Thin(Curves.Roc(labels, probabilities))),
+            Curve(CurveKinds.PrecisionRecall, Curves.Thin(Curves.PrecisionRecall(labels, probabilities))),
+            new(trialId, split, CurveKinds.Calibration, CurveKinds.Calibration, calibration.Select(b => b.MeanPredicted).ToList(), calibration.Select(b => b.ObservedRate).ToList(),
+                calibration.Select(b => (double)b.Count).ToList()),
+            new(trialId, split, CurveKinds.Confusion, CurveKinds.Confusion, [0, 0, 1, 1], [0, 1, 0, 1], [confusion[0, 0], confusion[0, 1], confusion[1, 0], confusion[1, 1]]),
+            new(trialId, split, CurveKinds.FeatureImportance, CurveKinds.FeatureImportance, importance.Select((_, i) => (double)(i + 1)).ToList(), importance.Select(i => i.AucDrop).ToList(),
+                importance.Select(i => i.StandardDeviation).ToList(), importance.Select(i => i.Column).ToList()),
+        ];
     }
 }

@@ -30,7 +30,8 @@ internal sealed record TrialScope(RunScope Run, long TrialId);
 
 /// <summary>
 /// What a trial measured: timings, the metric values on the test part, the protocol that produced them, each unit's
-/// values (users or rows, for paired tests between models), and extra values recorded beside the metrics.
+/// values (users or rows, for paired tests between models), extra values recorded beside the metrics, and the curves
+/// the report draws.
 /// </summary>
 internal sealed record TrialMeasurement(double FitSeconds, double EvaluateSeconds, IReadOnlyList<MetricValue> Values, string Protocol,
-    UserValuesRecord? Units, IReadOnlyList<MetricValue> Extra);
+    UserValuesRecord? Units, IReadOnlyList<MetricValue> Extra, IReadOnlyList<CurveRecord>? Curves = null);

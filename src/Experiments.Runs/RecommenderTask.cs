@@ -38,8 +38,12 @@ internal sealed class RecommenderTask : IExperimentTask
     {
         var definition = _run.Definition;
         _run.Observer.Stage($"Splitting {_data.Count:N0} interactions ({definition.Split.Method}, by {definition.Split.Unit})");
+        _run.Store.RecordProfile(_run.RunId, DataProfiles.Interactions(_data));
         foreach (var split in InteractionSplits.Split(_data, definition.Split, definition.Seed, _dataset.PredefinedSplit))
+        {
+            _run.Store.RecordProfile(_run.RunId, DataProfiles.Split(split.Name, split.Train, split.Validation, split.Test));
             yield return new Split(split);
+        }
     }
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
@@ -49,6 +53,7 @@ internal sealed class RecommenderTask : IExperimentTask
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
         var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
+        var training = TrainingCurves.Listen(trainer);
         // Validation rows, when the split has them, go to trainers that can use them (early stopping).
         var fitted = trainer is IValidatedTrainer validated && split.Validation is not null
             ? validated.Fit(split.Train, split.Validation, cancel)
@@ -65,7 +70,19 @@ internal sealed class RecommenderTask : IExperimentTask
         IReadOnlyList<MetricValue> extra = evaluation.Unreachable is { } unreachable && unreachable > 0
             ? [new MetricValue(RecommenderEvaluator.Unreachable, null, unreachable, null, null, evaluation.Users)]
             : [];
-        return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, $"{evaluation.Protocol}; {split.Unit}", units, extra);
+        return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, $"{evaluation.Protocol}; {split.Unit}", units, extra,
+            [.. training?.Records(trial.TrialId, split.Name) ?? [], .. Curves(evaluation, trial.TrialId, split.Name)]);
+    }
+
+    /// <summary>The evaluation's metric@K curves and popularity deciles, as the store keeps them for reports.</summary>
+    private static IEnumerable<CurveRecord> Curves(EvaluationResult evaluation, long trialId, string split)
+    {
+        foreach (var curve in evaluation.Curves ?? [])
+            yield return new CurveRecord(trialId, split, CurveKinds.MetricAtK, curve.Metric, Enumerable.Range(1, curve.Values.Length).Select(k => (double)k).ToList(), curve.Values);
+        if (evaluation.Popularity is not { } popularity) yield break;
+        var deciles = Enumerable.Range(1, 10).Select(d => (double)d).ToList();
+        yield return new CurveRecord(trialId, split, CurveKinds.Popularity, $"recommended (top {popularity.K})", deciles, popularity.Recommended);
+        yield return new CurveRecord(trialId, split, CurveKinds.Popularity, "training interactions", deciles, popularity.Training);
     }
 
 

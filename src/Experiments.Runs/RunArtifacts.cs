@@ -4,7 +4,7 @@ using Experiments.Store;
 namespace Experiments.Runs;
 
 /// <summary>Files a run writes beside its report: names safe for the file system, and their record in the store.</summary>
-internal static class RunArtifacts
+public static class RunArtifacts
 {
     /// <summary>A model or encoder name as part of a file name: letters, digits, '-' and '_' kept, anything else '_'.</summary>
     public static string FileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));

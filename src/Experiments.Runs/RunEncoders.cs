@@ -33,6 +33,7 @@ internal static class RunEncoders
             File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, seed = definition.Seed, cpuThreads = encoder.Training.CpuThreads, epochs = encoder.History },
                 new JsonSerializerOptions { WriteIndented = true }));
             RunArtifacts.Record(store, runId, null, "encoder-training", history);
+            store.RecordCurves(runId, TrainingCurves.Encoder(spec.Name, split, encoder.History));
             var embedder = encoder.Embedder(spec.Name);
             fitted[spec.Name] = new TextEmbedding(spec.Name, embedder.Embed);
         }

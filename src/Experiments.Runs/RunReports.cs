@@ -38,21 +38,23 @@ public static class RunReports
         var details = store.GetRun(runId);
         var folder = details.Run.ReportFolder ?? Path.GetFullPath(Path.Combine("reports", details.Run.ReportFolderName));
         var written = new List<string>();
-        try
+        var errors = new List<string>();
+        // Each format on its own: a PDF without Chromium still leaves the HTML, Markdown and JSON reports.
+        foreach (var format in Formats(details.Run.Definition))
         {
-            foreach (var format in Formats(details.Run.Definition))
+            try
             {
                 var path = ReportWriter.Write(details, format, folder);
                 written.Add(path);
                 if (!store.IsReadOnly) RunArtifacts.Record(store, runId, null, $"report-{format}", path);
             }
-            return (written, null);
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExperimentsException)
+            {
+                errors.Add($"The {format} report of run {runId} could not be written to {folder} ({e.Message}). Its results are stored in {store.Location}; " +
+                           $"write the report with `experiments report {runId} --store {store.Location} --format {format} --out DIR`.");
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return (written, $"The report of run {runId} could not be written to {folder} ({e.Message}). Its results are stored in {store.Location}; " +
-                             $"write the report with `experiments report {runId} --store {store.Location} --out DIR`.");
-        }
+        return (written, errors.Count == 0 ? null : string.Join(Environment.NewLine, errors));
     }
 
     /// <summary>Writes the reports, telling <paramref name="warn"/> when they cannot be written.</summary>
@@ -79,6 +81,6 @@ public static class RunReports
         using var json = JsonDocument.Parse(definition);
         return json.RootElement.TryGetProperty("output", out var output) && output.TryGetProperty("formats", out var formats)
             ? formats.EnumerateArray().Select(f => f.GetString()!).ToList()
-            : ["markdown"];
+            : ["html", "markdown", "json"];
     }
 }

@@ -49,6 +49,7 @@ internal sealed class SearchTask : IExperimentTask
         var spec = definition.Split;
         var count = _collection.Queries.Count;
         _run.Observer.Stage($"Splitting {count:N0} queries ({spec.Method})");
+        _run.Store.RecordProfile(_run.RunId, DataProfiles.Search(_collection));
         var splits = spec.Method switch
         {
             "k-fold" => RowSplitter.KFold(count, spec.Folds, definition.Seed),
@@ -62,6 +63,7 @@ internal sealed class SearchTask : IExperimentTask
             var train = split.Train.Concat(split.Validation).Order().ToArray();
             if (train.Length == 0 || split.Test.Length == 0)
                 throw new ExperimentsException($"Split '{split.Name}' left {train.Length} training and {split.Test.Length} test queries; both must be non-empty. Change the split fractions or use more queries.");
+            _run.Store.RecordProfile(_run.RunId, DataProfiles.Split(split.Name, train.Length, split.Test.Length));
             using var components = new SearchComponents();
             yield return new Split(split.Name, train, split.Test, components);
         }

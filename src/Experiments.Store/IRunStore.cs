@@ -22,6 +22,10 @@ public interface IRunStore : IDisposable
     void RecordUserValues(long trialId, UserValuesRecord values);
     UserValuesRecord? GetUserValues(long trialId);
     void RecordComparisons(long runId, IEnumerable<ComparisonRecord> comparisons);
+    /// <summary>Curves reports draw (metric@K, ROC, training curves…), of a trial or of the run.</summary>
+    void RecordCurves(long runId, IEnumerable<CurveRecord> curves);
+    /// <summary>The data's profile: sizes and sparsity of the data set and of each split's parts.</summary>
+    void RecordProfile(long runId, IEnumerable<ProfileRecord> profile);
     void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error);
     long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes);
     void FinishRun(long runId, RunStatus status, string? error);

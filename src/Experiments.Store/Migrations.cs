@@ -132,6 +132,92 @@ internal static class Migrations
         ALTER TABLE runs ADD COLUMN reports_root TEXT;
         ALTER TABLE runs ADD COLUMN git_dirty INTEGER;
         """,
+        // Sweeps: a study of trials (Optuna's split: study, trials, their parameters, intermediate values, metrics).
+        """
+        CREATE TABLE sweeps (
+            id                 INTEGER PRIMARY KEY,
+            run_id             INTEGER REFERENCES runs(id),
+            name               TEXT NOT NULL,
+            space              TEXT NOT NULL,
+            tuner              TEXT NOT NULL,
+            pruner             TEXT,
+            metric             TEXT NOT NULL,
+            direction          TEXT NOT NULL CHECK (direction IN ('minimize', 'maximize')),
+            seed               INTEGER NOT NULL,
+            parallelism        INTEGER NOT NULL,
+            status             TEXT NOT NULL CHECK (status IN ('running', 'finished', 'cancelled', 'failed')),
+            host               TEXT NOT NULL,
+            pid                INTEGER NOT NULL,
+            process_started_at TEXT NOT NULL,
+            created_at         TEXT NOT NULL,
+            ended_at           TEXT,
+            error              TEXT
+        );
+        CREATE TABLE sweep_trials (
+            sweep_id          INTEGER NOT NULL REFERENCES sweeps(id),
+            number            INTEGER NOT NULL,
+            status            TEXT NOT NULL CHECK (status IN ('running', 'completed', 'pruned', 'failed', 'timed-out', 'out-of-memory', 'cancelled')),
+            seed              INTEGER NOT NULL,
+            value             REAL,
+            started_at        TEXT NOT NULL,
+            ended_at          TEXT,
+            seconds           REAL,
+            cost              REAL,
+            peak_memory_bytes INTEGER,
+            error_type        TEXT,
+            error             TEXT,
+            PRIMARY KEY (sweep_id, number)
+        );
+        CREATE TABLE sweep_parameters (
+            sweep_id INTEGER NOT NULL,
+            number   INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            name     TEXT NOT NULL,
+            value    TEXT NOT NULL,
+            PRIMARY KEY (sweep_id, number, name),
+            FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials(sweep_id, number)
+        );
+        CREATE TABLE sweep_intermediate (
+            sweep_id INTEGER NOT NULL,
+            number   INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            step     INTEGER NOT NULL,
+            value    REAL,
+            PRIMARY KEY (sweep_id, number, position),
+            FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials(sweep_id, number)
+        );
+        CREATE TABLE sweep_metrics (
+            sweep_id INTEGER NOT NULL,
+            number   INTEGER NOT NULL,
+            name     TEXT NOT NULL,
+            value    REAL,
+            lower    REAL,
+            upper    REAL,
+            PRIMARY KEY (sweep_id, number, name),
+            FOREIGN KEY (sweep_id, number) REFERENCES sweep_trials(sweep_id, number)
+        );
+        """,
+        // What reports draw beside the metrics, so that a report of any run is written from the store alone: curves
+        // (metric@K, ROC, precision–recall, calibration, confusion counts, feature importance, training curves,
+        // popularity views) as JSON columns of numbers, and the data set's profile (sizes, sparsity) per split.
+        """
+        CREATE TABLE curves (
+            id         INTEGER PRIMARY KEY,
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            trial_id   INTEGER REFERENCES trials(id),
+            split_name TEXT NOT NULL,
+            kind       TEXT NOT NULL,
+            name       TEXT NOT NULL,
+            points     TEXT NOT NULL
+        );
+        CREATE INDEX curves_by_run ON curves(run_id);
+        CREATE TABLE data_profile (
+            run_id     INTEGER NOT NULL REFERENCES runs(id),
+            split_name TEXT,
+            name       TEXT NOT NULL,
+            value      REAL NOT NULL
+        );
+        """,
         // A run's check against an earlier run of its experiment (the definition's regression rule): the verdict
         // (regressed NULL when it could not be checked; the summary says why) and every test behind it.
         """

@@ -99,6 +99,38 @@ public sealed record ComparisonRecord(string Split, string Metric, string Baseli
 /// </summary>
 public sealed record UserValuesRecord(IReadOnlyList<string> Users, IReadOnlyDictionary<string, double[]> Values);
 
+/// <summary>
+/// A curve a report draws, kept in the store so the report can be written again from it alone: points (X, Y), with
+/// Z and Labels where the kind has them. <paramref name="TrialId"/> is null for a curve of the run (an encoder trained
+/// for a split). What X, Y and Z are depends on <paramref name="Kind"/> (<see cref="CurveKinds"/>).
+/// </summary>
+public sealed record CurveRecord(long? TrialId, string Split, string Kind, string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y,
+    IReadOnlyList<double>? Z = null, IReadOnlyList<string>? Labels = null);
+
+/// <summary>The kinds of <see cref="CurveRecord"/> and what their points mean.</summary>
+public static class CurveKinds
+{
+    /// <summary>Name: a metric ("ndcg", "hit-rate", "recall", "coverage"); X: K = 1, 2, …; Y: the metric@K over the test users.</summary>
+    public const string MetricAtK = "metric-at-k";
+    /// <summary>X: false positive rate; Y: true positive rate, at every distinct threshold (thinned to a bounded number of points).</summary>
+    public const string Roc = "roc";
+    /// <summary>X: recall; Y: precision, at every distinct threshold (thinned).</summary>
+    public const string PrecisionRecall = "precision-recall";
+    /// <summary>X: mean predicted probability of a bin; Y: observed positive rate; Z: rows in the bin.</summary>
+    public const string Calibration = "calibration";
+    /// <summary>X: actual class (0: negative, 1: positive); Y: predicted class at the chosen threshold; Z: rows.</summary>
+    public const string Confusion = "confusion";
+    /// <summary>Labels: feature columns; Y: drop in AUC when the column is permuted; Z: its standard deviation over repeats; X: rank.</summary>
+    public const string FeatureImportance = "feature-importance";
+    /// <summary>Name: what is tracked ("training RMSE", "validation RMSE", "training loss"…); X: iteration or epoch; Y: its value.</summary>
+    public const string Training = "training";
+    /// <summary>Name: "recommended" or "training interactions"; X: popularity decile of the catalogue (1 = most popular tenth); Y: share in that decile.</summary>
+    public const string Popularity = "popularity";
+}
+
+/// <summary>A fact of the data a run saw: for the whole data set (<paramref name="Split"/> null) or one split's part ("train interactions").</summary>
+public sealed record ProfileRecord(string? Split, string Name, double Value);
+
 /// <summary>A run with everything recorded under it.</summary>
 public sealed record RunDetails(
     RunRecord Run,
@@ -106,6 +138,8 @@ public sealed record RunDetails(
     IReadOnlyList<DataIssueRecord> DataIssues,
     IReadOnlyList<ArtifactRecord> Artifacts,
     IReadOnlyList<ComparisonRecord> Comparisons,
+    IReadOnlyList<CurveRecord> Curves,
+    IReadOnlyList<ProfileRecord> Profile,
     RegressionCheckRecord? Regression = null);
 
 /// <summary>

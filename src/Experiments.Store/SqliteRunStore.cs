@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Experiments.Core;
 using Microsoft.Data.Sqlite;
 
@@ -10,7 +11,7 @@ namespace Experiments.Store;
 /// before it returns, so a run killed at any point keeps everything it finished, and several processes can write
 /// to one store at once (SQLite serialises writers; each waits up to the busy timeout).
 /// </summary>
-public sealed class SqliteRunStore : IRunStore
+public sealed partial class SqliteRunStore : IRunStore
 {
     private readonly SqliteConnection _connection;
     private readonly object _gate = new();
@@ -262,6 +263,30 @@ public sealed class SqliteRunStore : IRunStore
                 ("$test", c.Test), ("$holm", c.HolmPValue), ("$resamples", c.Resamples), ("$bound", c.HolmBound));
     });
 
+    public void RecordCurves(long runId, IEnumerable<CurveRecord> curves) => Write(t =>
+    {
+        foreach (var c in curves)
+        {
+            if (c.Y.Count != c.X.Count || c.Z is { } z && z.Count != c.X.Count || c.Labels is { } l && l.Count != c.X.Count)
+                throw new ArgumentException($"Curve '{c.Kind}/{c.Name}' has columns of different lengths.");
+            Exec(t, "INSERT INTO curves(run_id, trial_id, split_name, kind, name, points) VALUES ($run, $trial, $split, $kind, $name, $points)",
+                ("$run", runId), ("$trial", c.TrialId), ("$split", c.Split), ("$kind", c.Kind), ("$name", c.Name),
+                ("$points", JsonSerializer.Serialize(new CurvePoints(c.X, c.Y, c.Z, c.Labels), CurveJson)));
+        }
+    });
+
+    public void RecordProfile(long runId, IEnumerable<ProfileRecord> profile) => Write(t =>
+    {
+        foreach (var p in profile)
+            Exec(t, "INSERT INTO data_profile(run_id, split_name, name, value) VALUES ($run, $split, $name, $value)",
+                ("$run", runId), ("$split", p.Split), ("$name", p.Name), ("$value", p.Value));
+    });
+
+    /// <summary>A curve's columns as stored: JSON numbers, which round-trip doubles exactly.</summary>
+    private sealed record CurvePoints(IReadOnlyList<double> X, IReadOnlyList<double> Y, IReadOnlyList<double>? Z, IReadOnlyList<string>? Labels);
+
+    private static readonly JsonSerializerOptions CurveJson = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
     public void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error) =>
         Write(t => Exec(t, "UPDATE trials SET status = $status, ended_at = $now, fit_seconds = $fit, evaluate_seconds = $evaluate, protocol = $protocol, error = $error WHERE id = $id",
             ("$status", status), ("$now", Now()), ("$fit", fitSeconds), ("$evaluate", evaluateSeconds), ("$protocol", protocol), ("$error", error), ("$id", trialId)));
@@ -352,11 +377,36 @@ public sealed class SqliteRunStore : IRunStore
                 comparisons.Add(new ComparisonRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetDouble(4),
                     reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), reader.GetInt32(8),
                     NullableString(reader, 9), NullableDouble(reader, 10), reader.IsDBNull(11) ? null : reader.GetInt32(11), reader.IsDBNull(12) ? null : reader.GetBoolean(12)));
-        return new RunDetails(run, trials, issues, artifacts, comparisons, _version >= RegressionVersion ? Regression(runId) : null);
+        return new RunDetails(run, trials, issues, artifacts, comparisons, Curves(runId), Profile(runId), _version >= RegressionVersion ? Regression(runId) : null);
     });
 
-    /// <summary>The schema version whose migration added the regression tables.</summary>
-    private const int RegressionVersion = 5;
+    /// <summary>The schema versions whose migrations added the curve and profile tables, and the regression tables.</summary>
+    private const int CurvesVersion = 6, RegressionVersion = 7;
+
+    // A store read without being migrated (read-only) may predate those tables: it has no curves then.
+    private List<CurveRecord> Curves(long runId)
+    {
+        var curves = new List<CurveRecord>();
+        if (_version < CurvesVersion) return curves;
+        using var command = Command(null, "SELECT trial_id, split_name, kind, name, points FROM curves WHERE run_id = $id ORDER BY id", ("$id", runId));
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var points = JsonSerializer.Deserialize<CurvePoints>(reader.GetString(4), CurveJson)!;
+            curves.Add(new CurveRecord(reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), points.X, points.Y, points.Z, points.Labels));
+        }
+        return curves;
+    }
+
+    private List<ProfileRecord> Profile(long runId)
+    {
+        var profile = new List<ProfileRecord>();
+        if (_version < CurvesVersion) return profile;
+        using var command = Command(null, "SELECT split_name, name, value FROM data_profile WHERE run_id = $id ORDER BY rowid", ("$id", runId));
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) profile.Add(new ProfileRecord(NullableString(reader, 0), reader.GetString(1), reader.GetDouble(2)));
+        return profile;
+    }
 
     private RegressionCheckRecord? Regression(long runId)
     {
@@ -374,11 +424,11 @@ public sealed class SqliteRunStore : IRunStore
                 : null;
     }
 
-    // A store read without being migrated (read-only) may predate the columns of migration 3.
+    // A store read without being migrated (read-only) may predate the columns of migration 4 (uid) and the regression tables.
     private string RunSelect => $"""
         SELECT r.id, e.name, r.status, r.dataset, r.data_fingerprint, r.dataset_origin, r.dataset_synthetic, r.seed, r.started_at, r.ended_at, r.definition_hash, r.definition,
                r.source, r.git_commit, r.package_versions, r.machine, r.error, (SELECT count(*) FROM trials t WHERE t.run_id = r.id),
-               {(_version >= 3 ? "r.uid, r.reports_root, r.git_dirty" : "NULL, NULL, NULL")},
+               {(_version >= 4 ? "r.uid, r.reports_root, r.git_dirty" : "NULL, NULL, NULL")},
                {(_version >= RegressionVersion ? "(SELECT c.regressed FROM regression_checks c WHERE c.run_id = r.id)" : "NULL")}
         FROM runs r JOIN experiments e ON e.id = r.experiment_id
         """;

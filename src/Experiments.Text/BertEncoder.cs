@@ -26,6 +26,8 @@ public sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
     private readonly Precision precision = new();
     private readonly Noise noise;
 
+    static BertEncoder() => TorchNative.EnsureLoaded();
+
     public BertEncoder(EncoderOptions options, long seed = 0) : base("bert")
     {
         if (options.HiddenSize % options.AttentionHeads != 0)

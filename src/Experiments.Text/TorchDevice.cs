@@ -19,7 +19,7 @@ public static class TorchDevice
     {
         try
         {
-            LibTorch.LoadFromEnvironment();
+            TorchNative.EnsureLoaded();
             if (name == "auto") return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
             if (name == "cpu") return torch.CPU;
             if (name.StartsWith("cuda", StringComparison.Ordinal))
@@ -57,12 +57,14 @@ public static class TorchDevice
     /// <summary>
     /// Loads libtorch from a folder before TorchSharp does: its libraries, loaded by full path, satisfy
     /// libLibTorchSharp's needs by name, so a machine with PyTorch installed (CUDA included) needs no libtorch package.
-    /// It must run before the first TorchSharp call: <see cref="Resolve"/> does it, the CLI and the tests do it at start,
-    /// and a notebook calls <see cref="Load"/> in its first cell.
+    /// It must run before the first TorchSharp call: <see cref="TorchNative.EnsureLoaded"/> does it (from the variable, or
+    /// from the packaged libtorch), and a notebook may call <see cref="Load"/> in its first cell.
     /// </summary>
     public static class LibTorch
     {
         private static string? _loaded;
+
+        public static bool IsLoaded => _loaded is not null;
 
         public static void LoadFromEnvironment()
         {

@@ -103,9 +103,9 @@ internal static class CliProcess
 [TestClass]
 public static class TestDevice
 {
-    /// <summary>A libtorch named by EXPERIMENTS_LIBTORCH must be loaded before any test touches TorchSharp.</summary>
+    /// <summary>TorchSharp's native libraries (and a libtorch named by EXPERIMENTS_LIBTORCH) load before any test touches TorchSharp.</summary>
     [AssemblyInitialize]
-    public static void LoadLibTorch(TestContext _) => Experiments.Text.TorchDevice.LibTorch.LoadFromEnvironment();
+    public static void LoadLibTorch(TestContext _) => Experiments.Text.TorchNative.EnsureLoaded();
 
     public static string Name => Environment.GetEnvironmentVariable("EXPERIMENTS_TEST_DEVICE") is { Length: > 0 } name ? name : "cpu";
 

@@ -417,7 +417,7 @@ public sealed class DefinitionReader
             {
                 Store = output["store"]?.Text ?? "experiments.db",
                 Reports = output["reports"]?.Text ?? "reports",
-                Formats = output["formats"]?.Items.Select(f => f.Text!).ToList() ?? ["markdown"],
+                Formats = output["formats"]?.Items.Select(f => f.Text!).ToList() ?? ["html", "markdown", "json"],
             },
             Regression = regression is null ? null : new RegressionRule
             {

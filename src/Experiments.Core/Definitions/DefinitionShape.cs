@@ -6,7 +6,7 @@ public static class DefinitionShape
     public static readonly IReadOnlyList<string> SplitMethods =
         ["random", "stratified", "temporal", "leave-last-n", "k-fold", "cold-start-items", "cold-start-users", "predefined"];
 
-    public static readonly IReadOnlyList<string> ReportFormats = ["markdown", "json"];
+    public static readonly IReadOnlyList<string> ReportFormats = ["html", "markdown", "json", "pdf"];
 
     public static ObjectShape Build(DefinitionVocabulary vocabulary) => new("An experiment definition.",
     [
@@ -39,7 +39,7 @@ public static class DefinitionShape
         [
             new("store", new StringShape("SQLite run store file.", Default: "experiments.db")),
             new("reports", new StringShape("Folder for reports, one sub-folder per run.", Default: "reports")),
-            new("formats", new ArrayShape("Report formats to write.", new StringShape("A report format.", ReportFormats), UniqueItems: true)),
+            new("formats", new ArrayShape("Report formats to write (default html, markdown and json; pdf needs Chromium).", new StringShape("A report format.", ReportFormats), UniqueItems: true)),
         ])),
         new("regression", Regression(vocabulary)),
     ]);

@@ -244,7 +244,7 @@ public sealed record OutputSpec
     public string Store { get; init; } = "experiments.db";
     /// <summary>Where reports are written, one folder per run.</summary>
     public string Reports { get; init; } = "reports";
-    public IReadOnlyList<string> Formats { get; init; } = ["markdown"];
+    public IReadOnlyList<string> Formats { get; init; } = ["html", "markdown", "json"];
 }
 
 /// <summary>

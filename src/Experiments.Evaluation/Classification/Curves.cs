@@ -31,4 +31,21 @@ public static class Curves
         }
         return Enumerable.Range(0, bins).Where(b => counts[b] > 0).Select(b => (sums[b] / counts[b], (double)positives[b] / counts[b], counts[b])).ToList();
     }
+
+    /// <summary>
+    /// A curve with at most about <paramref name="resolution"/> points per unit of length: a point is kept when it lies
+    /// at least 1 / resolution from the last kept one in x or y; the first and last points always stay. Every kept
+    /// point is a point of the curve, so the drawing keeps its shape (to that resolution) with a bounded size.
+    /// </summary>
+    public static List<(double X, double Y)> Thin(IReadOnlyList<(double X, double Y)> points, int resolution = 500)
+    {
+        var step = 1.0 / resolution;
+        var kept = new List<(double X, double Y)>();
+        for (var i = 0; i < points.Count; i++)
+        {
+            if (i == 0 || i == points.Count - 1 || Math.Abs(points[i].X - kept[^1].X) >= step || Math.Abs(points[i].Y - kept[^1].Y) >= step)
+                kept.Add(points[i]);
+        }
+        return kept;
+    }
 }

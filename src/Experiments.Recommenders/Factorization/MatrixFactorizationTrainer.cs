@@ -12,7 +12,7 @@ namespace Experiments.Recommenders.Factorization;
 /// and the other side's bias on the other side's factors, with the bias as an extra column: an exact minimisation
 /// of the regularised squared error in that block.
 /// </summary>
-public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IValidatedTrainer
+public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IValidatedTrainer, IIterationReporter
 {
     public MatrixFactorizationOptions Options { get; } = options;
 

@@ -38,7 +38,7 @@ public sealed record SvdPlusPlusOptions
 /// O(k) per rating instead of O(k |N(u)|). Single-threaded: identical results under a seed. The fitted model is a
 /// <see cref="LatentFactorModel"/> whose user factors are p_u + |N(u)|^−½ Σ y_j.
 /// </summary>
-public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedTrainer
+public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedTrainer, IIterationReporter
 {
     public SvdPlusPlusOptions Options { get; } = options;
 

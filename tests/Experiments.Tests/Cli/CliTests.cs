@@ -160,7 +160,7 @@ public sealed class CliTests
         Assert.AreEqual(0, list.ExitCode, list.Error);
         StringAssert.Contains(list.Output, "had been killed mid-way");
         var report = File.ReadAllText(Path.Combine(CliProcess.ReportFolder(reports, 1), "report.md"));
-        StringAssert.Contains(report, "- Status: **killed**");
+        StringAssert.Contains(report, "**Status: killed.**");
         StringAssert.Contains(report, "| most-popular |");
     }
 

@@ -80,10 +80,12 @@ public sealed class CtrRunTests
         Assert.HasCount(2, details.Trials);
         Assert.IsTrue(details.Trials.All(t => t.Metrics.Single(m => m.Name == "auc").Value > 0.6));
         StringAssert.Contains(details.Trials[0].Protocol!, "max F1 on validation");
+        // The report's curves are in the store: permutation importance per column, the ROC curve.
+        var first = details.Curves.Where(c => c.TrialId == details.Trials[0].Id).ToList();
+        Assert.AreEqual(39, first.Single(c => c.Kind == Experiments.Store.CurveKinds.FeatureImportance).Labels!.Count, "13 numeric + 26 categorical columns");
+        Assert.IsTrue(first.Single(c => c.Kind == Experiments.Store.CurveKinds.Roc).X.Count > 10);
         var artifact = details.Artifacts.First(a => a.Kind == "classification-details");
         var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(artifact.Path)).RootElement;
-        Assert.AreEqual(39, json.GetProperty("featureImportance").GetArrayLength(), "13 numeric + 26 categorical columns");
-        Assert.IsTrue(json.GetProperty("roc").GetArrayLength() > 10);
         // ML.NET's permutation feature importance, per slot and summed per source column (for the logistic regression trial).
         var pfi = json.GetProperty("mlnetPermutationImportance");
         Assert.IsTrue(pfi.GetProperty("topSlots").GetArrayLength() > 0);

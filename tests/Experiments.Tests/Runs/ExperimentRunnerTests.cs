@@ -36,10 +36,13 @@ public sealed class ExperimentRunnerTests
             Assert.IsTrue(trial.Metrics.All(m => m.Lower <= m.Value && m.Value <= m.Upper));
         }
         Assert.AreEqual("30", details.Trials[1].Parameters["neighbours"]);
-        var report = File.ReadAllText(outcome.Reports.Single());
+        // By default a run writes its report as HTML, Markdown and JSON, each recorded as an artifact.
+        CollectionAssert.AreEqual(new[] { "report.html", "report.md", "report.json" }, outcome.Reports.Select(Path.GetFileName).ToArray());
+        var markdown = outcome.Reports.Single(p => p.EndsWith(".md", StringComparison.Ordinal));
+        var report = File.ReadAllText(markdown);
         StringAssert.Contains(report, "**Synthetic data.**");
         StringAssert.Contains(report, "| item-knn | item-knn | stratified |");
-        Assert.AreEqual(details.Artifacts.Single().Path, outcome.Reports.Single());
+        CollectionAssert.AreEqual(outcome.Reports.ToArray(), details.Artifacts.Select(a => a.Path).ToArray());
     }
 
     [TestMethod]

@@ -50,7 +50,7 @@ public sealed class SearchRunTests
         var file = details.Artifacts.Single(a => a.Kind == "search-details" && a.TrialId == bm25.Id).Path;
         var queries = JsonDocument.Parse(File.ReadAllText(file)).RootElement.GetProperty("queries").EnumerateArray().ToList();
         Assert.AreEqual(bm25.Metrics.Single(m => m.Label == "ndcg@10").Value, queries.Average(q => q.GetProperty("values").GetProperty("ndcg@10").GetDouble()), 1e-12);
-        var report = File.ReadAllText(outcome.Reports.Single());
+        var report = File.ReadAllText(outcome.Reports.Single(p => p.EndsWith(".md", StringComparison.Ordinal)));
         StringAssert.Contains(report, "| reranker | reranker | random |");
         StringAssert.Contains(report, "## Paired tests against bm25");
     }

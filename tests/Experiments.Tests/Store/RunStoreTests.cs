@@ -49,6 +49,36 @@ public sealed class RunStoreTests
     }
 
     [TestMethod]
+    public void Curves_and_the_data_profile_read_back_exactly()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var runId = store.StartRun(Start());
+        var trialId = store.StartTrial(runId, "knn", "item-knn", "s", new Dictionary<string, string>());
+        // Values that a decimal text form would round: 0.1 + 0.2, 1/3, a tiny and a huge number.
+        var roc = new CurveRecord(trialId, "s", CurveKinds.Roc, "roc", [0, 0.1 + 0.2, 1], [1 / 3.0, 1e-300, 1.7976931348623157e308]);
+        var importance = new CurveRecord(trialId, "s", CurveKinds.FeatureImportance, "feature-importance", [1, 2], [0.02, -0.001], [0.004, 0.0005], ["price", "brand | \"x\""]);
+        var encoder = new CurveRecord(null, "s", CurveKinds.Training, "encoder e: training loss", [1, 2], [2.5, 1.25]);
+        store.RecordCurves(runId, [roc, importance, encoder]);
+        store.RecordProfile(runId, [new ProfileRecord(null, "users", 300), new ProfileRecord("s", "test users", 120), new ProfileRecord(null, "sparsity", 1 - 1 / 7.0)]);
+        var details = store.GetRun(runId);
+        Assert.HasCount(3, details.Curves);
+        void Same(CurveRecord expected, CurveRecord actual)
+        {
+            Assert.AreEqual((expected.TrialId, expected.Split, expected.Kind, expected.Name), (actual.TrialId, actual.Split, actual.Kind, actual.Name));
+            CollectionAssert.AreEqual(expected.X.ToList(), actual.X.ToList());
+            CollectionAssert.AreEqual(expected.Y.ToList(), actual.Y.ToList());
+            CollectionAssert.AreEqual(expected.Z?.ToList(), actual.Z?.ToList());
+            CollectionAssert.AreEqual(expected.Labels?.ToList(), actual.Labels?.ToList());
+        }
+        Same(roc, details.Curves[0]);
+        Same(importance, details.Curves[1]);
+        Same(encoder, details.Curves[2]);
+        CollectionAssert.AreEqual(new[] { new ProfileRecord(null, "users", 300), new ProfileRecord("s", "test users", 120), new ProfileRecord(null, "sparsity", 1 - 1 / 7.0) }, details.Profile.ToList());
+        Assert.ThrowsExactly<ArgumentException>(() => store.RecordCurves(runId, [new CurveRecord(null, "s", CurveKinds.Roc, "roc", [0, 1], [0])]));
+    }
+
+    [TestMethod]
     public void Store_uses_WAL_and_the_latest_schema()
     {
         using var folder = new TempFolder();
@@ -60,7 +90,7 @@ public sealed class RunStoreTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.AreEqual("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version";
-        Assert.AreEqual(5L, command.ExecuteScalar());
+        Assert.AreEqual(7L, command.ExecuteScalar()); // 5: sweeps, 6: curves and data profiles, 7: regression checks
     }
 
     [TestMethod]

@@ -90,6 +90,9 @@ public sealed class EncoderDefinitionTests
         Assert.HasCount(2, epochs);
         Assert.IsLessThan(epochs[0].GetProperty("TrainLoss").GetDouble(), epochs[1].GetProperty("TrainLoss").GetDouble(), "contrastive training on the clicked (query, title) pairs lowers the loss");
         Assert.IsTrue(epochs[1].GetProperty("ValidationScore").GetDouble() > 0, "recall@1 on the validation split's pairs");
+        var loss = details.Curves.Single(c => c.Kind == CurveKinds.Training && c.Name == "encoder qt: training loss");
+        CollectionAssert.AreEqual(epochs.Select(e => e.GetProperty("TrainLoss").GetDouble()).ToList(), loss.Y.ToList(), "the report's training curve is the encoder's history");
+        CollectionAssert.AreEqual(new[] { 1.0, 2.0 }, loss.X.ToList());
 
         // The saved checkpoint reloads and embeds in the Hugging Face layout.
         var checkpoint = details.Artifacts.Single(a => a.Kind == "encoder-checkpoint");
@@ -106,7 +109,8 @@ public sealed class EncoderDefinitionTests
         JsonElement Details(string model) => JsonDocument.Parse(File.ReadAllText(details.Artifacts.Single(a => a.Kind == "classification-details" && a.Path.Contains(model)).Path)).RootElement;
         Assert.AreEqual(JsonValueKind.Object, Details("lr-encoder").GetProperty("mlnetPermutationImportance").ValueKind);
         Assert.AreEqual(JsonValueKind.Null, Details("lr-tfidf").GetProperty("mlnetPermutationImportance").ValueKind);
-        CollectionAssert.IsSubsetOf(new[] { "query", "title" }, Details("lr-encoder").GetProperty("featureImportance").EnumerateArray().Select(c => c.GetProperty("Column").GetString()).ToList());
+        var encoderModel = details.Trials.Single(t => t.ModelName == "lr-encoder").Id;
+        CollectionAssert.IsSubsetOf(new[] { "query", "title" }, details.Curves.Single(c => c.TrialId == encoderModel && c.Kind == CurveKinds.FeatureImportance).Labels!.ToList());
     }
 
     [TestMethod]

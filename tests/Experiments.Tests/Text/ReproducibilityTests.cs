@@ -56,7 +56,8 @@ public sealed class ReproducibilityTests
         var runs = folders.Select((f, i) => Start(f, i == 0 ? "1" : "2", "run", "run.json", "--store", "runs.db", "--reports", "reports", "--json")).ToList();
         var results = runs.Select(Finish).Select(o => JsonDocument.Parse(o).RootElement).ToList();
 
-        string Checkpoint(string folder) => Directory.GetDirectories(Path.Combine(folder, "reports", "run-1", "encoders")).Single();
+        // Report folders are named run-N-UID.
+        string Checkpoint(string folder) => Directory.GetDirectories(Path.Combine(Directory.GetDirectories(Path.Combine(folder, "reports"), "run-1-*").Single(), "encoders")).Single();
         var training = folders.Select(f => JsonDocument.Parse(File.ReadAllText(Path.Combine(Checkpoint(f), "training.json"))).RootElement).ToList();
         var losses = training.Select(t => t.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("TrainLoss").GetDouble()).ToList()).ToList();
         Assert.HasCount(2, losses[0]);

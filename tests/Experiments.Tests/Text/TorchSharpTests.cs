@@ -10,7 +10,7 @@ public sealed class TorchSharpTests
     [TestMethod]
     public void TorchSharp_loads_and_computes_on_the_test_device()
     {
-        // On Debian 12 this passes only because the build marks libLibTorchSharp.so's GLIBCXX_3.4.32 need weak.
+        // On Debian 12 this passes only because TorchNative loads a copy of libLibTorchSharp.so whose GLIBCXX_3.4.32 need is weak.
         var device = TorchDevice.Resolve(TestDevice.Name);
         using var a = torch.arange(6, dtype: torch.float32, device: device).reshape(2, 3);
         using var b = torch.ones(3, 2, device: device);

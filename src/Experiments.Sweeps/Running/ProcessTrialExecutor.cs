@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Experiments.Core;
+
+namespace Experiments.Sweeps;
+
+/// <summary>
+/// Runs each trial in a child process (any program whose objective runs through <see cref="ChildTrial.Run"/>), so that
+/// limits are enforced for real: the child's resident set (VmRSS in /proc/PID/status) is sampled every 100 ms and the
+/// child is killed when it exceeds the memory limit; past the time limit, or when the sweep stops, it gets SIGTERM,
+/// which cancels its objective's token, then SIGKILL after the grace period. The peak memory recorded is the larger of
+/// the sampled VmHWM and the child's own final VmHWM: the whole process's peak resident set, runtime included.
+/// The protocol is JSON lines: the trial on the child's standard input; lines starting <c>@@sweep </c> on its output
+/// carry reports (answered with whether to prune), the result or the error; other output is ignored.
+/// </summary>
+public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> arguments, string? workingDirectory = null,
+    IReadOnlyDictionary<string, string>? environment = null) : ITrialExecutor
+{
+    internal const string Marker = "@@sweep ";
+    private static readonly TimeSpan Sampling = TimeSpan.FromMilliseconds(100);
+
+    public bool IsolatesMemory => true;
+
+    public async Task<TrialExecution> ExecuteAsync(TrialRequest request, Func<long, double, bool> report, CancellationToken sweepCancellation)
+    {
+        var limits = request.Limits;
+        var watch = new TrialWatch(sweepCancellation);
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        if (environment is not null)
+            foreach (var (key, value) in environment) info.Environment[key] = value;
+        using var process = new Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ExperimentsException($"Cannot start the trial process '{fileName}': {e.Message}", e);
+        }
+        var pid = process.Id;
+        var stderr = new Queue<string>();
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr)
+            {
+                stderr.Enqueue(e.Data);
+                if (stderr.Count > 20) stderr.Dequeue();
+            }
+        };
+        process.BeginErrorReadLine();
+
+        var stopping = 0;
+        void Stop()
+        {
+            if (Interlocked.Exchange(ref stopping, 1) == 1) return;
+            Signal(process, terminate: true);
+            _ = Task.Delay(limits.Grace).ContinueWith(_ => Signal(process, terminate: false), TaskScheduler.Default);
+        }
+        using var timeout = new CancellationTokenSource();
+        using var onTimeout = timeout.Token.Register(() => { watch.TimedOut = true; Stop(); });
+        using var onCancel = sweepCancellation.Register(Stop);
+        if (limits.Timeout is { } t) timeout.CancelAfter(t);
+        using var sampler = new Timer(_ =>
+        {
+            var rss = MemoryProbe.Resident(pid);
+            watch.SawMemory(MemoryProbe.PeakResident(pid) ?? rss);
+            if (limits.MemoryBytes is { } limit && rss > limit && !watch.OverMemory)
+            {
+                watch.OverMemory = true;
+                Signal(process, terminate: false); // memory does not wait for a grace period
+            }
+        }, null, TimeSpan.Zero, Sampling);
+
+        JsonNode? result = null, error = null;
+        try
+        {
+            await process.StandardInput.WriteLineAsync(new JsonObject
+            {
+                ["number"] = request.Number,
+                ["seed"] = request.Seed,
+                ["parameters"] = JsonNode.Parse(request.Parameters.ToJson()),
+            }.ToJsonString()).ConfigureAwait(false);
+            await process.StandardInput.FlushAsync().ConfigureAwait(false);
+            while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+            {
+                if (!line.StartsWith(Marker, StringComparison.Ordinal)) continue;
+                var message = JsonNode.Parse(line[Marker.Length..]);
+                if (message?["report"] is { } r)
+                {
+                    var prune = report(r["step"]!.GetValue<long>(), r["value"]!.GetValue<double>());
+                    if (prune) watch.Pruned = true;
+                    await process.StandardInput.WriteLineAsync(prune ? "{\"prune\":true}" : "{\"prune\":false}").ConfigureAwait(false);
+                    await process.StandardInput.FlushAsync().ConfigureAwait(false);
+                }
+                else if (message?["result"] is { } done) result = done;
+                else if (message?["error"] is { } failure) error = failure;
+            }
+        }
+        catch (IOException)
+        {
+            // The child went away mid-conversation (killed, or crashed): its exit decides below.
+        }
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        await sampler.DisposeAsync().ConfigureAwait(false);
+        if (result?["peakMemoryBytes"] is { } reported) watch.SawMemory(reported.GetValue<long>());
+
+        string Tail()
+        {
+            lock (stderr) return stderr.Count == 0 ? "" : $": {string.Join(" | ", stderr.TakeLast(3))}";
+        }
+        if (result is not null && !watch.OverMemory && !watch.TimedOut)
+        {
+            var pruned = watch.Pruned || result["pruned"]?.GetValue<bool>() == true;
+            return new TrialExecution(pruned ? TrialStatus.Pruned : TrialStatus.Completed, Metrics(result["metrics"]), result["cost"]?.GetValue<double>(), watch.PeakMemory, null, null);
+        }
+        var status = watch.Decide(true, false, error?["message"]?.GetValue<string>() ?? "");
+        if (status == TrialStatus.Failed)
+            return error is not null
+                ? new TrialExecution(status, TrialExecution.NoMetrics, null, watch.PeakMemory, error["type"]?.GetValue<string>(), error["message"]?.GetValue<string>())
+                : new TrialExecution(status, TrialExecution.NoMetrics, null, watch.PeakMemory, "ProcessExit",
+                    $"The trial process exited with code {process.ExitCode} without a result{Tail()}");
+        return new TrialExecution(status, TrialExecution.NoMetrics, null, watch.PeakMemory, null,
+            status is TrialStatus.TimedOut or TrialStatus.OutOfMemory ? $"The trial {TrialWatch.Limit(limits, watch, stopped: true)}; its process was stopped." : null);
+    }
+
+    private static IReadOnlyDictionary<string, TrialMetric> Metrics(JsonNode? node)
+    {
+        var metrics = new Dictionary<string, TrialMetric>();
+        if (node is JsonObject o)
+            foreach (var (name, value) in o)
+                if (value is not null)
+                    metrics[name] = new TrialMetric(value["value"]!.GetValue<double>(), value["lower"]?.GetValue<double>(), value["upper"]?.GetValue<double>());
+        return metrics;
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    private static void Signal(Process process, bool terminate)
+    {
+        try
+        {
+            if (process.HasExited) return;
+            if (terminate && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) SendSignal(process.Id, 15);
+            else process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited meanwhile.
+        }
+    }
+}
+
+/// <summary>The child's side of <see cref="ProcessTrialExecutor"/>: reads its trial, runs the objective, writes the outcome.</summary>
+public static class ChildTrial
+{
+    /// <summary>Runs the trial given on standard input; returns the process exit code (0 when the objective returned or was pruned).</summary>
+    public static int Run(TrialObjective objective)
+    {
+        var request = JsonNode.Parse(Console.In.ReadLine() ?? throw new ExperimentsException("No trial was given on standard input."))!;
+        using var cancel = new CancellationTokenSource();
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cancel.Cancel();
+        });
+        var output = Console.Out;
+        var gate = new object();
+        void Send(JsonObject message)
+        {
+            lock (gate)
+            {
+                output.WriteLine(ProcessTrialExecutor.Marker + message.ToJsonString());
+                output.Flush();
+            }
+        }
+        var parameters = ParameterSet.FromJson(request["parameters"]!.ToJsonString());
+        var context = new TrialContext(request["number"]!.GetValue<int>(), parameters, request["seed"]!.GetValue<int>(), cancel.Token, (step, value) =>
+        {
+            lock (gate)
+            {
+                Send(new JsonObject { ["report"] = new JsonObject { ["step"] = step, ["value"] = value } });
+                var answer = Console.In.ReadLine();
+                return answer is not null && JsonNode.Parse(answer)?["prune"]?.GetValue<bool>() == true;
+            }
+        });
+        try
+        {
+            var outcome = objective(context);
+            var metrics = new JsonObject();
+            foreach (var (name, m) in outcome.Metrics)
+                metrics[name] = new JsonObject { ["value"] = m.Value, ["lower"] = m.Lower, ["upper"] = m.Upper };
+            Send(new JsonObject { ["result"] = new JsonObject { ["metrics"] = metrics, ["cost"] = outcome.Cost, ["peakMemoryBytes"] = MemoryProbe.PeakResident(Environment.ProcessId) } });
+            return 0;
+        }
+        catch (TrialPrunedException)
+        {
+            Send(new JsonObject { ["result"] = new JsonObject { ["metrics"] = new JsonObject(), ["pruned"] = true } });
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return 143;
+        }
+        catch (Exception e)
+        {
+            Send(new JsonObject { ["error"] = new JsonObject { ["type"] = e.GetType().Name, ["message"] = e.Message } });
+            return 1;
+        }
+    }
+}

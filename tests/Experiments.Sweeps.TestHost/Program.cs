@@ -1,0 +1,64 @@
+using Experiments.Store;
+using Experiments.Sweeps;
+using Experiments.Sweeps.Benchmarks;
+using Experiments.Sweeps.Tuners;
+
+// trial MODE: one trial for ProcessTrialExecutor.
+//   report   — reports x at steps 1..5 (stops when pruned), returns loss = x
+//   allocate — touches `megabytes` MiB (holding more than 100 for 5 s)
+//   sleep    — sleeps `seconds` (SIGTERM cancels it), returns 1
+//   fail     — throws InvalidOperationException("broken on purpose")
+//   crash    — exits with code 3 without a result
+// sweep STORE SEED TRIALS: a sweep of random search on Branin into a SQLite store, each trial taking 150 ms (the test kills it).
+switch (args.FirstOrDefault())
+{
+    case "trial":
+        return ChildTrial.Run(context =>
+        {
+            var p = context.Parameters;
+            switch (args[1])
+            {
+                case "report":
+                    var x = p.Number("x");
+                    for (var step = 1; step <= 5; step++) context.ReportOrStop(step, x * step);
+                    return TrialOutcome.Of("loss", x);
+                case "allocate":
+                    var blocks = new List<byte[]>();
+                    for (var i = 0; i < p.Integer("megabytes"); i++)
+                    {
+                        var block = new byte[1 << 20];
+                        for (var k = 0; k < block.Length; k += 4096) block[k] = 1;
+                        blocks.Add(block);
+                    }
+                    if (blocks.Count > 100) Thread.Sleep(5000); // hold it long enough to be seen
+                    return TrialOutcome.Of("loss", blocks.Count);
+                case "sleep":
+                    Task.Delay(TimeSpan.FromSeconds(p.Number("seconds")), context.Cancellation).Wait(context.Cancellation);
+                    return TrialOutcome.Of("loss", 1);
+                case "fail":
+                    throw new InvalidOperationException("broken on purpose");
+                default:
+                    Environment.Exit(3);
+                    return TrialOutcome.Of("loss", 0);
+            }
+        });
+    case "sweep":
+    {
+        using var store = SqliteRunStore.Open(args[1]);
+        var function = TestFunctions.Branin();
+        var settings = new SweepSettings { Name = "killed", Space = function.Space, Objective = new SweepObjective("loss"), Seed = int.Parse(args[2]), MaxTrials = int.Parse(args[3]), Parallelism = 2 };
+        var tuner = new TpeTuner(function.Space, int.Parse(args[2]));
+        var runner = new SweepRunner(store);
+        TrialOutcome Objective(TrialContext c)
+        {
+            Thread.Sleep(150);
+            return TrialOutcome.Of("loss", function.Evaluate(c.Parameters));
+        }
+        if (args.Length > 4) runner.Resume(long.Parse(args[4]), settings, tuner, Objective);
+        else runner.Run(settings, tuner, Objective);
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine("usage: trial MODE | sweep STORE SEED TRIALS [RESUME-ID]");
+        return 2;
+}

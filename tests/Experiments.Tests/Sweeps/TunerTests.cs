@@ -1,0 +1,170 @@
+using Experiments.Core;
+using Experiments.Sweeps;
+using Experiments.Sweeps.Benchmarks;
+using Experiments.Sweeps.Tuners;
+
+namespace Experiments.Tests.Sweeps;
+
+[TestClass]
+public sealed class TunerTests
+{
+    /// <summary>(x − 0.3)² + (y + 0.5)² on [−1, 1]²: minimum 0 at (0.3, −0.5); its range over the square is 3.94.</summary>
+    private static readonly SearchSpace Bowl = new SearchSpaceBuilder().Float("x", -1, 1).Float("y", -1, 1).Build();
+    private static double BowlValue(ParameterSet p) => Math.Pow(p.Number("x") - 0.3, 2) + Math.Pow(p.Number("y") + 0.5, 2);
+
+    /// <summary>Runs <paramref name="budget"/> trials one after another, without the driver; returns the values found.</summary>
+    internal static List<(ParameterSet Parameters, double Value)> Minimise(ITuner tuner, Func<ParameterSet, double> f, int budget)
+    {
+        var completed = new List<TrialResult>();
+        var found = new List<(ParameterSet, double)>();
+        for (var n = 0; n < budget; n++)
+        {
+            var p = tuner.Propose(new SweepHistory(n, completed, []));
+            if (p is null) break;
+            var y = f(p);
+            var result = new TrialResult { Number = n, Parameters = p, Seed = 0, Status = TrialStatus.Completed, Value = y, Loss = y, Cost = 1 };
+            tuner.Update(result);
+            completed.Add(result);
+            found.Add((p, y));
+        }
+        return found;
+    }
+
+    public static IEnumerable<object[]> ModelBased => [["tpe"], ["smac"], ["cfo"], ["blendsearch"], ["blendsearch-smac"]];
+
+    [TestMethod]
+    [DynamicData(nameof(ModelBased))]
+    public void Each_tuner_finds_the_minimum_of_a_bowl_within_60_trials(string name)
+    {
+        // Within 1% of the function's range over the square (3.94), which random search needs ~100 trials to reach even in the median.
+        var best = Minimise(TunerCatalog.Create(name, Bowl, seed: 3), BowlValue, 60).Min(r => r.Value);
+        Assert.IsTrue(best < 0.0394, $"{name}: best {best}");
+    }
+
+    [TestMethod]
+    public void Random_search_finds_the_bowl_within_its_probabilistic_bound()
+    {
+        // P(no point within r of the minimum in 300 uniform draws) = (1 − πr²/4)^300 < 1e-6 for r² = 0.058.
+        var best = Minimise(new RandomTuner(Bowl, 11), BowlValue, 300).Min(r => r.Value);
+        Assert.IsTrue(best < 0.058, $"best {best}");
+    }
+
+    [TestMethod]
+    public void Grid_search_reaches_the_nearest_grid_point_and_stops()
+    {
+        // 11 points per side: step 0.2, so (0.3, −0.5) is at most (0.1² + 0.1²) = 0.02 from a grid point.
+        var grid = new GridTuner(Bowl, 5, pointsPerDimension: 11);
+        var found = Minimise(grid, BowlValue, 1000);
+        Assert.AreEqual(121, found.Count, "the grid is 11 × 11 and then exhausted");
+        Assert.AreEqual(121, found.Select(r => r.Parameters).Distinct().Count());
+        Assert.AreEqual(0.02, found.Min(r => r.Value), 1e-12);
+    }
+
+    [TestMethod]
+    public void A_grid_enumerates_conditional_sub_spaces_under_their_values_only()
+    {
+        var space = new SearchSpaceBuilder()
+            .Choice("solver", c => c.Option("als", s => s.Integer("iterations", 1, 3)).Option("sgd", s => s.Float("rate", 0.1, 1).Choice("loss", "l1", "l2")))
+            .Integer("rank", 8, 9)
+            .Build();
+        // (als: 3 iterations + sgd: 4 rates × 2 losses) × 2 ranks = (3 + 8) × 2.
+        var points = Minimise(new GridTuner(space, 0, pointsPerDimension: 4), _ => 0, 1000).Select(r => r.Parameters).ToList();
+        Assert.AreEqual(22, points.Count);
+        Assert.AreEqual(22, points.Distinct().Count());
+        CollectionAssert.AreEquivalent(new[] { 0.1, 0.4, 0.7, 1.0 }, points.Where(p => p.ContainsKey("solver.sgd.rate")).Select(p => Math.Round(p.Number("solver.sgd.rate"), 12)).Distinct().ToArray());
+    }
+
+    [TestMethod]
+    public void Model_based_tuners_find_the_better_branch_of_a_conditional_space()
+    {
+        // Branch a: 1 + x² ≥ 1; branch b: y² ≥ 0. A tuner that settles for branch a is off by at least 1.
+        var space = new SearchSpaceBuilder().Choice("branch", c => c.Option("a", s => s.Float("x", -1, 1)).Option("b", s => s.Float("y", -1, 1))).Build();
+        double F(ParameterSet p) => p.Text("branch") == "a" ? 1 + Math.Pow(p.Number("branch.a.x"), 2) : Math.Pow(p.Number("branch.b.y"), 2);
+        foreach (var name in new[] { "tpe", "smac", "blendsearch" })
+        {
+            var best = Minimise(TunerCatalog.Create(name, space, 1), F, 40).Min(r => r.Value);
+            Assert.IsTrue(best < 0.01, $"{name}: best {best}");
+        }
+    }
+
+    [TestMethod]
+    public void Cfo_starts_at_the_low_cost_point_and_tries_each_direction_both_ways()
+    {
+        var space = new SearchSpaceBuilder().Float("x", 0, 1, lowCost: 0.5).Float("y", 0, 1, lowCost: 0.5).Build();
+        var cfo = new CfoTuner(space, 4);
+        var found = Minimise(cfo, p => 1.0, 3); // nothing ever improves
+        Assert.AreEqual(space.StartPoint, found[0].Parameters);
+        // The second proposal is start + s·z, the third start − s·z: symmetric about the start.
+        Assert.AreEqual(1.0, found[1].Parameters.Number("x") + found[2].Parameters.Number("x"), 1e-12);
+        Assert.AreEqual(1.0, found[1].Parameters.Number("y") + found[2].Parameters.Number("y"), 1e-12);
+        // |s·z| is the initial step 0.1·√d.
+        var dx = found[1].Parameters.Number("x") - 0.5;
+        var dy = found[1].Parameters.Number("y") - 0.5;
+        Assert.AreEqual(0.1 * Math.Sqrt(2), Math.Sqrt(dx * dx + dy * dy), 1e-12);
+    }
+
+    [TestMethod]
+    public void A_portfolio_is_tried_first_then_the_tuner_takes_over()
+    {
+        var portfolio = new IReadOnlyDictionary<string, object>[] { new Dictionary<string, object> { ["x"] = 0.3 }, new Dictionary<string, object> { ["x"] = -0.9, ["y"] = 0.9 } };
+        var tuner = new PortfolioTuner(Bowl, portfolio, new CfoTuner(Bowl, 2));
+        var found = Minimise(tuner, BowlValue, 4);
+        Assert.AreEqual(new ParameterSet([new("x", 0.3), new("y", -1.0)]), found[0].Parameters, "y takes its cheap end");
+        Assert.AreEqual(new ParameterSet([new("x", -0.9), new("y", 0.9)]), found[1].Parameters);
+        // CFO skips its own start point (worse than what the portfolio found) and searches around the portfolio's best.
+        Assert.AreNotEqual(Bowl.StartPoint, found[2].Parameters);
+        // Within one step (0.1·√2 in the [0, 1] encoding, where the square's side 2 is 1) of the portfolio's best, (0.3, −1).
+        var moved = Math.Sqrt(Math.Pow((found[2].Parameters.Number("x") - 0.3) / 2, 2) + Math.Pow((found[2].Parameters.Number("y") + 1) / 2, 2));
+        Assert.IsTrue(moved > 0 && moved <= 0.1 * Math.Sqrt(2) + 1e-12, $"moved {moved}");
+        var bad = Assert.ThrowsExactly<ExperimentsException>(() => new PortfolioTuner(Bowl, [new Dictionary<string, object> { ["x"] = 5.0 }], new RandomTuner(Bowl, 0)));
+        StringAssert.Contains(bad.Message, "portfolio entry 1");
+    }
+
+    [TestMethod]
+    public void Eci_computes_FLAMLs_estimated_cost_for_improvement()
+    {
+        var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("cheap", s => s.Float("x", 0, 1)).Option("costly", s => s.Float("z", 0, 1))).Build();
+        var eci = new EciTuner(space, "trainer", 0, (sub, seed) => new RandomTuner(sub, seed), new Dictionary<string, double> { ["cheap"] = 1, ["costly"] = 5 });
+        TrialResult R(int n, string trainer, double loss, double cost) => new()
+        {
+            Number = n, Parameters = new ParameterSet([new("trainer", trainer)]), Seed = 0, Status = TrialStatus.Completed, Value = loss, Loss = loss, Cost = cost,
+        };
+        // Untried: the first trial's cost of the cheapest tried value times the relative cost; before anything, the cheapest goes first.
+        Assert.AreEqual("cheap", eci.Propose(new SweepHistory(0, [], []))!["trainer"]);
+        eci.Update(R(0, "cheap", 0.5, 1));
+        Assert.AreEqual(5.0, eci.EstimatedCosts()["costly"], 1e-12);
+        eci.Update(R(1, "cheap", 0.4, 1));
+        eci.Update(R(2, "cheap", 0.45, 1));
+        eci.Update(R(3, "costly", 0.9, 5));
+        var costs = eci.EstimatedCosts();
+        // cheap: total 3, best reached at cost 2, the one before at 1: max(3 − 2, 2 − 1) = 1; it holds the overall best.
+        Assert.AreEqual(1.0, costs["cheap"], 1e-12);
+        // costly: max(5 − 5, 5 − 0) = 5; gap 0.5 at speed 0.9 / 5: 2 × 0.5 / 0.18 = 5.5556.
+        Assert.AreEqual(2 * 0.5 / (0.9 / 5), costs["costly"], 1e-12);
+    }
+
+    [TestMethod]
+    public void Eci_spends_most_trials_on_the_trainer_that_improves_cheaply()
+    {
+        var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("good", s => s.Float("x", 0, 1)).Option("poor", s => s.Float("z", 0, 1))).Build();
+        var tuner = new EciTuner(space, "trainer", 5, (sub, seed) => new CfoTuner(sub, seed));
+        var picks = Minimise(tuner, p => p.Text("trainer") == "good" ? Math.Pow(p.Number("trainer.good.x") - 0.7, 2) : 2 + p.Number("trainer.poor.z"), 60)
+            .Select(r => r.Parameters.Text("trainer")).ToList();
+        Assert.IsTrue(picks.Count(t => t == "good") >= 40, $"good chosen {picks.Count(t => t == "good")} times of 60");
+        Assert.IsTrue(picks.Contains("poor"), "the other trainer is tried");
+    }
+
+    [TestMethod]
+    public void Same_seed_same_proposals_other_seed_other_proposals()
+    {
+        foreach (var name in TunerCatalog.Names)
+        {
+            var f = TestFunctions.Conditional();
+            var a = Minimise(TunerCatalog.Create(name, f.Space, 8), f.Evaluate, 25).Select(r => r.Parameters).ToList();
+            var b = Minimise(TunerCatalog.Create(name, f.Space, 8), f.Evaluate, 25).Select(r => r.Parameters).ToList();
+            var c = Minimise(TunerCatalog.Create(name, f.Space, 9), f.Evaluate, 25).Select(r => r.Parameters).ToList();
+            CollectionAssert.AreEqual(a, b, name);
+            CollectionAssert.AreNotEqual(a, c, name);
+        }
+    }
+}

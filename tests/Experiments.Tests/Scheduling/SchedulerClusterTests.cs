@@ -20,14 +20,7 @@ public sealed class SchedulerClusterTests
         {
             // Three schedules added while both nodes run, each due a while after it is added, at least eight seconds apart.
             foreach (var i in Enumerable.Range(0, 3))
-            {
-                var at = DateTimeOffset.UtcNow.AddSeconds(25);
-                at = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond));
-                if (i > 0 && at < times[^1].AddSeconds(8)) at = times[^1].AddSeconds(8);
-                times.Add(at);
-                SchedulerProcessTests.Cli(folder.Path, "schedule", "add", definition, "--cron", SchedulerProcessTests.DailyAt(at), "--name", $"shared-{i}", "--schedules", schedules);
-                Assert.IsLessThan(at, DateTimeOffset.UtcNow, $"shared-{i} was added before its firing");
-            }
+                times.Add(SchedulerProcessTests.AddDailySoon(schedules, $"shared-{i}", definition, folder.Path, notBefore: i > 0 ? times[^1].AddSeconds(8) : null));
             var deadline = DateTimeOffset.UtcNow.AddMinutes(3);
             while (a.Count(": run ") + b.Count(": run ") < 2 * times.Count && DateTimeOffset.UtcNow < deadline) Thread.Sleep(200);
             // Time for a duplicate to show up, were there one.

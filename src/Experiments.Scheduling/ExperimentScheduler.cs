@@ -58,6 +58,8 @@ public sealed class ExperimentScheduler : IAsyncDisposable
                 if (node is not null) o.InstanceId = node;
                 // A schedule added by another process is seen within this time.
                 o.IdleWaitTime = TimeSpan.FromSeconds(2);
+                // Stopping the node cancels its runs and waits for them to record what finished ('cancelled').
+                o.ShutdownJobInterruption = ShutdownJobInterruption.WhenWaitingForJobs;
             });
             q.UseDefaultThreadPool(concurrentRuns);
             q.UsePersistentStore(s => store.Configure(s, DefaultMisfireThreshold));
@@ -206,7 +208,7 @@ public sealed class ExperimentScheduler : IAsyncDisposable
         }
         finally
         {
-            await _scheduler.Shutdown(waitForJobsToComplete: false, CancellationToken.None);
+            await _scheduler.Shutdown(waitForJobsToComplete: true, CancellationToken.None);
             log.Line($"scheduler node {Node} stopped");
         }
     }

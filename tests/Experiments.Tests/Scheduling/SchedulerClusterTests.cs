@@ -18,13 +18,9 @@ public sealed class SchedulerClusterTests
         using (var a = new SchedulerProcess(folder.Path, "--schedules", schedules, "--node", "node-a"))
         using (var b = new SchedulerProcess(folder.Path, "--schedules", schedules, "--node", "node-b"))
         {
-            // Three schedules added while both nodes run, firing eight seconds apart.
-            var start = DateTimeOffset.UtcNow.AddSeconds(20);
-            start = start.AddTicks(-(start.Ticks % TimeSpan.TicksPerSecond));
-            times.AddRange(Enumerable.Range(0, 3).Select(i => start.AddSeconds(8 * i)));
-            foreach (var (time, i) in times.Select((t, i) => (t, i)))
-                SchedulerProcessTests.Cli(folder.Path, "schedule", "add", definition, "--cron", SchedulerProcessTests.DailyAt(time), "--name", $"shared-{i}", "--schedules", schedules);
-            Assert.IsLessThan(start, DateTimeOffset.UtcNow, "the schedules were added before the first firing");
+            // Three schedules added while both nodes run, each due a while after it is added, at least eight seconds apart.
+            foreach (var i in Enumerable.Range(0, 3))
+                times.Add(SchedulerProcessTests.AddDailySoon(schedules, $"shared-{i}", definition, folder.Path, notBefore: i > 0 ? times[^1].AddSeconds(8) : null));
             var deadline = DateTimeOffset.UtcNow.AddMinutes(3);
             while (a.Count(": run ") + b.Count(": run ") < 2 * times.Count && DateTimeOffset.UtcNow < deadline) Thread.Sleep(200);
             // Time for a duplicate to show up, were there one.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Experiments.Scheduling;
 using Experiments.Store;
 
 namespace Experiments.Tests.Scheduling;
@@ -30,6 +31,28 @@ public sealed class SchedulerProcessTests
         var (code, output, error) = CliProcess.Run(folder, [.. args, "--json"]);
         Assert.AreEqual(0, code, $"experiments {string.Join(" ", args)}: {output}{error}");
         return JsonDocument.Parse(output).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Adds a schedule through the C# API, due once a day 25 s from now (whole seconds, UTC): in-process, because a
+    /// CLI process can take longer than that to start on a loaded machine. Returns when it is due.
+    /// </summary>
+    internal static DateTimeOffset AddDailySoon(string schedules, string name, string definition, string folder, MissedFiring misfire = MissedFiring.RunOnce, TimeSpan? threshold = null, DateTimeOffset? notBefore = null)
+    {
+        var at = DateTimeOffset.UtcNow.AddSeconds(25);
+        at = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond));
+        if (notBefore is { } earliest && at < earliest) at = earliest;
+        var scheduler = ExperimentScheduler.OpenAsync(ScheduleStore.Parse(schedules)).GetAwaiter().GetResult();
+        try
+        {
+            scheduler.AddAsync(name, CronSchedule.Parse(DailyAt(at), null), new ScheduleEntry(definition, folder), misfire, threshold).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            scheduler.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        Assert.IsLessThan(at, DateTimeOffset.UtcNow, $"{name} was added before its firing");
+        return at;
     }
 
     /// <summary>A Quartz cron expression that fires once a day at <paramref name="at"/> (UTC, whole seconds).</summary>
@@ -76,17 +99,15 @@ public sealed class SchedulerProcessTests
     public void After_a_crash_a_missed_firing_runs_once_on_restart_or_is_skipped_by_its_policy()
     {
         using var folder = new TempFolder();
-        var at = DateTimeOffset.UtcNow.AddSeconds(20);
-        at = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond));
-        Cli(folder.Path, "schedule", "add", Definition(folder, "catchup", "catchup.db"), "--cron", DailyAt(at), "--misfire", "run-once", "--misfire-after", "2s");
-        Cli(folder.Path, "schedule", "add", Definition(folder, "skipped", "skipped.db"), "--cron", DailyAt(at), "--misfire", "skip", "--misfire-after", "2s");
-        using (var first = new SchedulerProcess(folder.Path))
-        {
-            Assert.IsLessThan(at, DateTimeOffset.UtcNow, "the scheduler started before the firing");
-            first.Kill();
-        }
-        // Down over the firing time and beyond the misfire threshold.
-        while (DateTimeOffset.UtcNow < at.AddSeconds(5)) Thread.Sleep(200);
+        // A scheduler that dies with SIGKILL, then the schedules, each due a while after it is added (process starts are
+        // slow on a loaded machine), with a 2 s misfire threshold.
+        using (var first = new SchedulerProcess(folder.Path)) first.Kill();
+        var due = new Dictionary<string, DateTimeOffset>();
+        var schedules = Path.Combine(folder.Path, "schedules.db");
+        foreach (var (name, policy) in new[] { ("catchup", MissedFiring.RunOnce), ("skipped", MissedFiring.Skip) })
+            due[name] = AddDailySoon(schedules, name, Definition(folder, name, $"{name}.db"), folder.Path, policy, TimeSpan.FromSeconds(2));
+        // Down over both firing times and beyond the misfire threshold.
+        while (DateTimeOffset.UtcNow < due.Values.Max().AddSeconds(5)) Thread.Sleep(200);
         using (var second = new SchedulerProcess(folder.Path))
         {
             second.WaitFor("catchup: run 1 finished", TimeSpan.FromMinutes(2));
@@ -97,9 +118,9 @@ public sealed class SchedulerProcessTests
         Assert.HasCount(1, Runs(Path.Combine(folder.Path, "catchup.db"), "catchup"), "run once, not once per missed firing");
         Assert.IsFalse(File.Exists(Path.Combine(folder.Path, "skipped.db")) && Runs(Path.Combine(folder.Path, "skipped.db"), "skipped").Count > 0, "the skip policy runs nothing");
 
-        var schedules = Json(folder.Path, "schedule", "list").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
+        var listed = Json(folder.Path, "schedule", "list").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
         foreach (var name in new[] { "catchup", "skipped" })
-            Assert.AreEqual(at.AddDays(1), schedules[name].GetProperty("nextFires")[0].GetDateTimeOffset(), $"{name} waits for tomorrow's time");
+            Assert.AreEqual(due[name].AddDays(1), listed[name].GetProperty("nextFires")[0].GetDateTimeOffset(), $"{name} waits for tomorrow's time");
         var skipped = Json(folder.Path, "schedule", "history", "skipped").EnumerateArray().ToList();
         Assert.IsTrue(skipped.Any(e => e.GetProperty("kind").GetString() == "missed"), skipped.Count.ToString());
         Assert.IsFalse(skipped.Any(e => e.GetProperty("kind").GetString() == "fired"));

@@ -25,8 +25,8 @@ namespace Experiments.MLNet
 {
     /// <summary>
     /// Everything of ML.NET's that is internal and that the platform uses, in one place: ML.NET lets only its own
-    /// assemblies describe a new column in a SchemaShape, cancel an MLContext's work, read an MLContext's seed, or save
-    /// and load a transformer in its model zip (<see cref="SavedTransformers"/>). The other projects call these
+    /// assemblies describe a new column in a SchemaShape (or a schema's shape), cancel an MLContext's work, read an MLContext's seed, or save
+    /// and load a transformer in its model zip (<see cref="PersistentTransformer"/>). The other projects call these
     /// wrappers and never reach into ML.NET themselves. <see cref="ReliedUpon"/> names each member used, and
     /// <see cref="Problems"/> checks them against the ML.NET assemblies actually loaded, so that a new ML.NET version
     /// that changes one fails with its name (a test runs the check; saving and loading run it before they start).
@@ -47,6 +47,7 @@ namespace Experiments.MLNet
         public static IReadOnlyList<Member> ReliedUpon { get; } =
         [
             new("Microsoft.ML.SchemaShape+Column" + Core, ".ctor", ["System.String", "Microsoft.ML.SchemaShape+Column+VectorKind", "Microsoft.ML.Data.DataViewType", "System.Boolean", "Microsoft.ML.SchemaShape"]),
+            new("Microsoft.ML.SchemaShape" + Core, "Create", ["Microsoft.ML.DataViewSchema"]),
             new("Microsoft.ML.MLContext, Microsoft.ML.Data", "CancelExecution", []),
             new("Microsoft.ML.Runtime.IHostEnvironmentInternal" + Core, "get_Seed", []),
             new("Microsoft.ML.LoadableClassAttribute" + Core, ".ctor", ["System.Type", "System.Type", "System.Type", "System.Type", "System.String", "System.String[]"]),
@@ -112,6 +113,9 @@ namespace Experiments.MLNet
         /// <summary>A column for <see cref="SchemaShape"/> (ML.NET's estimators describe their outputs with this internal constructor).</summary>
         public static SchemaShape.Column Column(string name, SchemaShape.Column.VectorKind kind, DataViewType itemType, bool isKey = false) =>
             new(name, kind, itemType, isKey, null);
+
+        /// <summary>The shape of a data view's schema, as an estimator's GetOutputSchema takes it (ML.NET builds it internally from the data).</summary>
+        public static SchemaShape Shape(DataViewSchema schema) => SchemaShape.Create(schema);
 
         /// <summary>Stops the MLContext's running trainers (public only through the Microsoft.ML.Experimental package).</summary>
         public static void CancelExecution(MLContext context) => context.CancelExecution();

@@ -121,10 +121,24 @@ public sealed class FittedRecommender
 
     private const string FactorsKind = "latent-factors";
     private const string EaseKind = "ease";
+    private const string ItemKnnKind = "item-knn";
+    private const string BiasKind = "bias";
+    private const string FixedScoresKind = "fixed-scores";
+
+    /// <summary>The saved form's name of the model's kind; null for a model that has none.</summary>
+    private static string? Kind(IRecommenderModel model) => model switch
+    {
+        LatentFactorModel => FactorsKind,
+        EaseModel => EaseKind,
+        ItemKnnModel => ItemKnnKind,
+        BiasModel => BiasKind,
+        FixedScoreModel => FixedScoresKind,
+        _ => null,
+    };
 
     /// <summary>
-    /// Saves the model (factorisation models — matrix factorisation, SVD++, Bayesian MF, implicit ALS, BPR — and EASE)
-    /// with its id maps and histories in a versioned binary file; an existing file is an error unless <paramref name="overwrite"/>.
+    /// Saves the model (factorisation models — matrix factorisation, SVD++, Bayesian MF, implicit ALS, BPR — EASE,
+    /// item-kNN, bias, global mean and most-popular) with its id maps and histories in a versioned binary file; an existing file is an error unless <paramref name="overwrite"/>.
     /// </summary>
     public void Save(string path, bool overwrite = false)
     {
@@ -144,8 +158,8 @@ public sealed class FittedRecommender
 
     private void RequireSaveable()
     {
-        if (Model is not (LatentFactorModel or EaseModel))
-            throw new ExperimentsException($"Saving is supported for factorisation models (matrix-factorization, svd++, bayesian-mf, implicit-als, bpr) and EASE; {Model.GetType().Name} is not one.");
+        if (Kind(Model) is null)
+            throw new ExperimentsException($"Saving is supported for factorisation models (matrix-factorization, svd++, bayesian-mf, implicit-als, bpr), EASE, item-knn, bias, global-mean and most-popular; {Model.GetType().Name} is none of them.");
     }
 
     /// <summary>Writes the model, its id maps and the training histories (what <see cref="Read"/> reads back).</summary>
@@ -154,7 +168,7 @@ public sealed class FittedRecommender
         RequireSaveable();
         writer.Write(Magic);
         writer.Write(FormatVersion);
-        writer.Write(Model is EaseModel ? EaseKind : FactorsKind);
+        writer.Write(Kind(Model)!);
         WriteIds(writer, Users);
         WriteIds(writer, Items);
         writer.WriteArray(_history.RowStart);
@@ -167,6 +181,17 @@ public sealed class FittedRecommender
                 break;
             case EaseModel ease:
                 ease.Write(writer);
+                break;
+            case ItemKnnModel knn:
+                knn.Write(writer);
+                break;
+            case BiasModel bias:
+                writer.Write(bias.Mean);
+                writer.WriteArray(bias.UserBias);
+                writer.WriteArray(bias.ItemBias);
+                break;
+            case FixedScoreModel scores:
+                writer.WriteArray(scores.Scores);
                 break;
         }
     }
@@ -194,6 +219,9 @@ public sealed class FittedRecommender
             {
                 FactorsKind => LatentFactorModel.Read(reader, version),
                 EaseKind => EaseModel.Read(reader, history),
+                ItemKnnKind => ItemKnnModel.Read(reader, history),
+                BiasKind => new BiasModel(reader.ReadSingle(), reader.ReadArray<float>(), reader.ReadArray<float>()),
+                FixedScoresKind => new FixedScoreModel(reader.ReadArray<float>()),
                 _ => throw new ExperimentsException($"The saved recommender is of kind '{kind}', which this program does not know."),
             };
             return new FittedRecommender(model, users, items, history);

@@ -10,8 +10,8 @@ namespace Experiments.Recommenders.MLNet;
 /// A fitted recommender in an ML.NET pipeline: adds a Single Score column — the predicted rating for rating models,
 /// the ranking score otherwise — computed row by row from the user and item keys. Keys the model never saw score NaN,
 /// as in ML.NET's own matrix factorisation. Works with Transform, evaluation and PredictionEngine (it is a row-to-row
-/// mapper), and saves inside ML.NET's model zip (<c>mlContext.Model.Save</c> / <c>Load</c>) for factorisation models
-/// and EASE — the same binary form as <see cref="FittedRecommender.Save"/>.
+/// mapper), and saves inside ML.NET's model zip (<c>mlContext.Model.Save</c> / <c>Load</c>) in the same binary form as
+/// <see cref="FittedRecommender.Save"/>.
 /// </summary>
 public sealed class RecommenderTransformer : IPersistentTransformer<RecommenderTransformer>
 {

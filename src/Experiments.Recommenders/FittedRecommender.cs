@@ -1,8 +1,8 @@
 using Experiments.Core;
 using Experiments.Core.Data;
 using Experiments.Core.Models;
-using Experiments.Recommenders.Baselines;
 using Experiments.MLNet;
+using Experiments.Recommenders.Baselines;
 using Experiments.Recommenders.Linear;
 
 namespace Experiments.Recommenders;
@@ -138,7 +138,8 @@ public sealed class FittedRecommender
 
     /// <summary>
     /// Saves the model (factorisation models — matrix factorisation, SVD++, Bayesian MF, implicit ALS, BPR — EASE,
-    /// item-kNN, bias, global mean and most-popular) with its id maps and histories in a versioned binary file; an existing file is an error unless <paramref name="overwrite"/>.
+    /// item-kNN, bias, global mean and most-popular) with its id maps and histories in a versioned binary file; an
+    /// existing file is an error unless <paramref name="overwrite"/>.
     /// </summary>
     public void Save(string path, bool overwrite = false)
     {

@@ -24,7 +24,8 @@ public sealed class MLNetEstimatorTests
         public float Score { get; set; }
     }
 
-    private static List<Rating> Ratings()
+    /// <summary>About 600 distinct (user, item) ratings of 40 users and 30 items, seeded.</summary>
+    internal static List<Rating> Ratings()
     {
         var random = new Random(5);
         return Enumerable.Range(0, 600).Select(_ => (U: random.Next(40), I: random.Next(30))).Distinct()

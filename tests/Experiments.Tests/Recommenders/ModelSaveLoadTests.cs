@@ -7,6 +7,7 @@ using Experiments.Recommenders.Factorization;
 using Experiments.Recommenders.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using static Experiments.Tests.Recommenders.MLNetEstimatorTests;
 
 namespace Experiments.Tests.Recommenders;
 
@@ -14,25 +15,6 @@ namespace Experiments.Tests.Recommenders;
 [TestClass]
 public sealed class ModelSaveLoadTests
 {
-    public sealed class Rating
-    {
-        public string UserId { get; set; } = "";
-        public string ItemId { get; set; } = "";
-        public float Label { get; set; }
-    }
-
-    public sealed class Scored
-    {
-        public float Score { get; set; }
-    }
-
-    private static List<Rating> Ratings()
-    {
-        var random = new Random(5);
-        return Enumerable.Range(0, 700).Select(_ => (U: random.Next(40), I: random.Next(30))).Distinct()
-            .Select(p => new Rating { UserId = $"u{p.U}", ItemId = $"i{p.I}", Label = 1 + (p.U * 7 + p.I * 3) % 5 }).ToList();
-    }
-
     /// <summary>The fitted pipelines' rows plus rows with an unknown user and an unknown item (which score NaN).</summary>
     private static List<Rating> ScoredRows() => [.. Ratings(), new Rating { UserId = "stranger", ItemId = "i1" }, new Rating { UserId = "u1", ItemId = "novel" }];
 

@@ -122,6 +122,22 @@ internal static class EvaluateCommands
         }));
         bench.Subcommands.Add(ease);
 
+        var files = new Command("model-files", "Saving and loading EASE and matrix factorisation: ML.NET model zip and the recommender's own file, size and time (medians), scores checked after loading.");
+        var filesDataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "movielens-latest-small" };
+        var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 3 };
+        files.With(filesDataset, repeats, CommonOptions.Json, CommonOptions.Quiet);
+        files.SetAction((parse, cancel) => CommonOptions.Guarded(parse, output =>
+        {
+            var rows = ModelFileBenchmark.Run(parse.GetValue(filesDataset)!, parse.GetValue(repeats), new Progress<string>(m => output.Line($"[grey]{Markup.Escape(m)}[/]")), cancel);
+            output.JsonResult(rows);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("model", "fit (s)", "zip (MiB)", "zip save (s)", "zip load (s)", "own file (MiB)", "file save (s)", "file load (s)", "same scores");
+            foreach (var r in rows)
+                table.AddRow(r.Model, $"{r.FitSeconds:F1}", $"{r.ZipBytes / 1048576.0:F1}", $"{r.ZipSaveSeconds:F2}", $"{r.ZipLoadSeconds:F2}", $"{r.FileBytes / 1048576.0:F1}", $"{r.FileSaveSeconds:F2}", $"{r.FileLoadSeconds:F2}", r.SameScores ? "yes" : "NO");
+            output.Write(table);
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        bench.Subcommands.Add(files);
+
         var ctr = new Command("ctr", "Our click models and the XGBoost / scikit-learn peers on the same seeded stratified 80/20 splits.");
         var ctrDataset = new Option<string>("--dataset") { DefaultValueFactory = _ => "criteo-samples" };
         var ctrTable = new Option<string>("--table") { DefaultValueFactory = _ => "train" };

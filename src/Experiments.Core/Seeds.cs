@@ -24,3 +24,28 @@ public static class Seeds
         return Mix(seed, (int)hash);
     }
 }
+
+/// <summary>
+/// Options of a seeded trainer. <see cref="Seed"/> reads <see cref="DefaultSeed"/> until one is set; whether one was
+/// set is kept, so that a catalog reached from an ML.NET MLContext can give the context's seed to options that leave
+/// it unset (<see cref="WithSeedIfUnset"/>), as ML.NET's own trainers take theirs from the MLContext.
+/// </summary>
+public abstract record SeededOptions
+{
+    public const int DefaultSeed = 42;
+
+    private readonly int? _seed;
+
+    /// <summary>The seed of every random draw of the fit (initialisation, sampling, hold-outs); <see cref="DefaultSeed"/> when unset.</summary>
+    public int Seed
+    {
+        get => _seed ?? DefaultSeed;
+        init => _seed = value;
+    }
+
+    /// <summary>Whether <see cref="Seed"/> was set (to any value, <see cref="DefaultSeed"/> included).</summary>
+    public bool HasSeed => _seed is not null;
+
+    /// <summary>These options, or a copy seeded with <paramref name="seed"/> when they leave the seed unset and <paramref name="seed"/> is given.</summary>
+    public SeededOptions WithSeedIfUnset(int? seed) => HasSeed || seed is null ? this : this with { Seed = seed.Value };
+}

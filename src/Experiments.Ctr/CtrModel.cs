@@ -1,6 +1,6 @@
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
 using Experiments.Core;
+using Experiments.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
@@ -58,7 +58,7 @@ public static class CtrTrainer
     /// </summary>
     internal static T Cancellable<T>(MLContext ml, CancellationToken cancel, Func<T> work)
     {
-        using var registration = cancel.Register(() => CancelExecution(ml));
+        using var registration = cancel.Register(() => MLNetInternals.CancelExecution(ml));
         try
         {
             return work();
@@ -68,10 +68,6 @@ public static class CtrTrainer
             throw new OperationCanceledException("Training was stopped.", e, cancel);
         }
     }
-
-    // MLContext.CancelExecution is internal in ML.NET 5 (public only through the Microsoft.ML.Experimental package).
-    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "CancelExecution")]
-    private static extern void CancelExecution(MLContext context);
 
     private static IEstimator<ITransformer> Pipeline(MLContext ml, CtrFeaturizer featurizer, CtrOptions options, bool hasPosition, int rows)
     {
@@ -230,13 +226,14 @@ public sealed class CtrModel
         return (slots.OrderByDescending(s => s.AucDrop).Take(25).ToList(), columns);
     }
 
-    public void Save(string path)
+    /// <summary>Saves the featurizer and the ML.NET model in one zip; an existing file is an error unless <paramref name="overwrite"/>.</summary>
+    public void Save(string path, bool overwrite = false) => ModelFiles.Write(path, overwrite, stream =>
     {
-        using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         using (var writer = new StreamWriter(zip.CreateEntry("featurizer.json").Open())) writer.Write(Featurizer.ToJson());
         using var model = zip.CreateEntry("model.zip").Open();
         _ml.Model.Save(_model, _inputSchema, model);
-    }
+    });
 
     /// <summary>Loads a saved click model; one trained on text embeddings needs the same embedding (<paramref name="textEmbedding"/>).</summary>
     public static CtrModel Load(string path, TextEmbedding? textEmbedding = null)

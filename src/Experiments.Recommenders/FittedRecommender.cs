@@ -1,6 +1,7 @@
 using Experiments.Core;
 using Experiments.Core.Data;
 using Experiments.Core.Models;
+using Experiments.MLNet;
 using Experiments.Recommenders.Baselines;
 using Experiments.Recommenders.Linear;
 
@@ -59,10 +60,11 @@ public sealed class FittedRecommender
 
     /// <summary>
     /// The <paramref name="k"/> items most similar to <paramref name="item"/>: cosine of item factors for factorisation
-    /// models, the learned similarity for item-kNN.
+    /// models, the learned similarity for item-kNN, EASE's weight B[item, j] (how much the item in a history raises j's score).
     /// </summary>
     public IReadOnlyList<Recommendation> SimilarItems(string item, int k)
     {
+        if (k < 1) throw new ExperimentsException($"k must be at least 1; it is {k}.");
         var index = ItemIndex(item);
         var scores = new float[Items.Count];
         switch (Model)
@@ -80,12 +82,17 @@ public sealed class FittedRecommender
                 }
                 break;
             }
+            case EaseModel ease:
+                if (!ease.IsModelled(index))
+                    throw new ExperimentsException($"EASE does not model item '{item}': it had no training interaction{(ease.MaxItems is { } cap ? $" or is not among the {cap:N0} most popular (maxItems)" : "")}, so it has no weights to other items.");
+                ease.WeightsFrom(index, scores);
+                break;
             case ItemKnnModel knn:
                 Array.Fill(scores, float.NegativeInfinity);
                 foreach (var (neighbour, similarity) in knn.Neighbours(index)) scores[neighbour] = similarity;
                 break;
             default:
-                throw new ExperimentsException($"Similar items need item factors or an item–item similarity; {Model.GetType().Name} has neither. Use a factorisation model or item-knn.");
+                throw new ExperimentsException($"Similar items need item factors or item–item weights; {Model.GetType().Name} has neither. Use a factorisation model, EASE or item-knn.");
         }
         scores[index] = float.NegativeInfinity;
         var top = new int[k];
@@ -108,49 +115,140 @@ public sealed class FittedRecommender
             : throw new ExperimentsException($"Unknown item '{item}': the model was trained on {Items.Count:N0} items and this is not one of them.");
 
     private const string Magic = "EXPERIMENTS-RECOMMENDER";
-    private const int FormatVersion = 1;
 
-    /// <summary>Saves a factorisation model with its id maps and histories (a versioned binary file).</summary>
-    public void Save(string path)
+    /// <summary>Version 1 held factorisation models only; version 2 names the model's kind and holds the histories before the model.</summary>
+    internal const int FormatVersion = 2;
+
+    private const string FactorsKind = "latent-factors";
+    private const string EaseKind = "ease";
+    private const string ItemKnnKind = "item-knn";
+    private const string BiasKind = "bias";
+    private const string FixedScoresKind = "fixed-scores";
+
+    /// <summary>The saved form's name of the model's kind; null for a model that has none.</summary>
+    private static string? Kind(IRecommenderModel model) => model switch
     {
-        if (Model is not LatentFactorModel m)
-            throw new ExperimentsException($"Saving is supported for factorisation models (matrix-factorization, implicit-als, bpr); {Model.GetType().Name} is not one.");
-        using var writer = new BinaryWriter(File.Create(path));
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        WriteIds(writer, Users);
-        WriteIds(writer, Items);
-        writer.Write(m.Rank);
-        writer.Write(m.Mean);
-        WriteFloats(writer, m.UserFactors);
-        WriteFloats(writer, m.ItemFactors);
-        WriteFloats(writer, m.UserBias);
-        WriteFloats(writer, m.ItemBias);
-        WriteInts(writer, _history.RowStart);
-        WriteInts(writer, _history.ColumnIndex);
-        WriteFloats(writer, _history.Values);
+        LatentFactorModel => FactorsKind,
+        EaseModel => EaseKind,
+        ItemKnnModel => ItemKnnKind,
+        BiasModel => BiasKind,
+        FixedScoreModel => FixedScoresKind,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Saves the model (factorisation models — matrix factorisation, SVD++, Bayesian MF, implicit ALS, BPR — EASE,
+    /// item-kNN, bias, global mean and most-popular) with its id maps and histories in a versioned binary file; an
+    /// existing file is an error unless <paramref name="overwrite"/>.
+    /// </summary>
+    public void Save(string path, bool overwrite = false)
+    {
+        RequireSaveable();
+        ModelFiles.Write(path, overwrite, stream =>
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            Write(writer);
+        });
     }
 
-    public static FittedRecommender Load(string path)
+    public static FittedRecommender Load(string path) => ModelFiles.Read(path, stream =>
     {
-        if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such model file.");
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        return Read(reader);
+    });
+
+    private void RequireSaveable()
+    {
+        if (Kind(Model) is null)
+            throw new ExperimentsException($"Saving is supported for factorisation models (matrix-factorization, svd++, bayesian-mf, implicit-als, bpr), EASE, item-knn, bias, global-mean and most-popular; {Model.GetType().Name} is none of them.");
+    }
+
+    /// <summary>Writes the model, its id maps and the training histories (what <see cref="Read"/> reads back).</summary>
+    internal void Write(BinaryWriter writer)
+    {
+        RequireSaveable();
+        writer.Write(Magic);
+        writer.Write(FormatVersion);
+        writer.Write(Kind(Model)!);
+        WriteIds(writer, Users);
+        WriteIds(writer, Items);
+        writer.WriteArray(_history.RowStart);
+        writer.WriteArray(_history.ColumnIndex);
+        writer.WriteArray(_history.Values);
+        switch (Model)
+        {
+            case LatentFactorModel factors:
+                factors.Write(writer);
+                break;
+            case EaseModel ease:
+                ease.Write(writer);
+                break;
+            case ItemKnnModel knn:
+                knn.Write(writer);
+                break;
+            case BiasModel bias:
+                writer.Write(bias.Mean);
+                writer.WriteArray(bias.UserBias);
+                writer.WriteArray(bias.ItemBias);
+                break;
+            case FixedScoreModel scores:
+                writer.WriteArray(scores.Scores);
+                break;
+        }
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote; clear errors for another file, a newer version or a truncated one.</summary>
+    internal static FittedRecommender Read(BinaryReader reader)
+    {
         try
         {
-            using var reader = new BinaryReader(File.OpenRead(path));
-            if (reader.ReadString() != Magic) throw new ExperimentsException($"{path} is not a saved recommender.");
+            if (ReadMagic(reader) != Magic) throw new ExperimentsException("This is not a saved recommender.");
             var version = reader.ReadInt32();
-            if (version != FormatVersion) throw new ExperimentsException($"{path} has format version {version}; this program reads version {FormatVersion}.");
+            if (version is < 1 or > FormatVersion) throw new ExperimentsException($"The saved recommender has format version {version}; this program reads versions 1 to {FormatVersion}.");
+            var kind = version == 1 ? FactorsKind : reader.ReadString();
             var users = ReadIds(reader);
             var items = ReadIds(reader);
-            var rank = reader.ReadInt32();
-            var mean = reader.ReadSingle();
-            var model = new LatentFactorModel(rank, ReadFloats(reader)!, ReadFloats(reader)!, ReadFloats(reader), ReadFloats(reader), mean);
-            var history = UserItemMatrix.FromArrays(users.Count, items.Count, ReadInts(reader), ReadInts(reader), ReadFloats(reader)!);
+            UserItemMatrix ReadHistory() => UserItemMatrix.FromArrays(users.Count, items.Count, reader.ReadArray<int>(), reader.ReadArray<int>(), reader.ReadArray<float>());
+            if (version == 1)
+            {
+                // Version 1: a factorisation model, then the histories.
+                var v1 = LatentFactorModel.Read(reader, version);
+                return new FittedRecommender(v1, users, items, ReadHistory());
+            }
+            var history = ReadHistory();
+            IRecommenderModel model = kind switch
+            {
+                FactorsKind => LatentFactorModel.Read(reader, version),
+                EaseKind => EaseModel.Read(reader, history),
+                ItemKnnKind => ItemKnnModel.Read(reader, history),
+                BiasKind => new BiasModel(reader.ReadSingle(), reader.ReadArray<float>(), reader.ReadArray<float>()),
+                FixedScoresKind => new FixedScoreModel(reader.ReadArray<float>()),
+                _ => throw new ExperimentsException($"The saved recommender is of kind '{kind}', which this program does not know."),
+            };
             return new FittedRecommender(model, users, items, history);
         }
         catch (EndOfStreamException)
         {
-            throw new ExperimentsException($"{path} is truncated: it ends before the model does.");
+            throw new ExperimentsException("The saved recommender is truncated: it ends before the model does.");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ExperimentsException($"The saved recommender is damaged: {e.Message}");
+        }
+    }
+
+    // A file of another kind need not start with a length-prefixed string: read one only when its length is plausible.
+    private static string? ReadMagic(BinaryReader reader)
+    {
+        var stream = reader.BaseStream;
+        if (stream.CanSeek && stream.Length - stream.Position < Magic.Length + 1) return null;
+        try
+        {
+            return reader.ReadString();
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or System.Text.DecoderFallbackException)
+        {
+            return null;
         }
     }
 
@@ -166,33 +264,5 @@ public sealed class FittedRecommender
         var count = r.ReadInt32();
         for (var i = 0; i < count; i++) ids.GetOrAdd(r.ReadString());
         return ids;
-    }
-
-    private static void WriteFloats(BinaryWriter w, float[]? values)
-    {
-        w.Write(values?.Length ?? -1);
-        if (values is not null) foreach (var v in values) w.Write(v);
-    }
-
-    private static float[]? ReadFloats(BinaryReader r)
-    {
-        var length = r.ReadInt32();
-        if (length < 0) return null;
-        var values = new float[length];
-        for (var i = 0; i < length; i++) values[i] = r.ReadSingle();
-        return values;
-    }
-
-    private static void WriteInts(BinaryWriter w, int[] values)
-    {
-        w.Write(values.Length);
-        foreach (var v in values) w.Write(v);
-    }
-
-    private static int[] ReadInts(BinaryReader r)
-    {
-        var values = new int[r.ReadInt32()];
-        for (var i = 0; i < values.Length; i++) values[i] = r.ReadInt32();
-        return values;
     }
 }

@@ -1,3 +1,4 @@
+using Experiments.Core;
 using Experiments.Core.Models;
 using static Experiments.Recommenders.Linear.DenseMath;
 
@@ -39,6 +40,29 @@ public sealed class LatentFactorModel : IRecommenderModel, IBatchScorer
     /// <summary>A copy with its own arrays (early stopping keeps the best iteration while training goes on).</summary>
     public LatentFactorModel Clone() =>
         new(Rank, (float[])UserFactors.Clone(), (float[])ItemFactors.Clone(), (float[]?)UserBias?.Clone(), (float[]?)ItemBias?.Clone(), Mean) { IsReproducible = IsReproducible };
+
+    /// <summary>Writes the factors, biases and mean (<see cref="FittedRecommender.Save"/>).</summary>
+    internal void Write(BinaryWriter writer)
+    {
+        writer.Write(Rank);
+        writer.Write(Mean);
+        writer.WriteArray(UserFactors);
+        writer.WriteArray(ItemFactors);
+        writer.WriteArray(UserBias);
+        writer.WriteArray(ItemBias);
+        writer.Write(IsReproducible);
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote (format version 1 had no reproducibility flag).</summary>
+    internal static LatentFactorModel Read(BinaryReader reader, int version)
+    {
+        var rank = reader.ReadInt32();
+        var mean = reader.ReadSingle();
+        return new LatentFactorModel(rank, reader.ReadArray<float>(), reader.ReadArray<float>(), reader.ReadArrayOrNull<float>(), reader.ReadArrayOrNull<float>(), mean)
+        {
+            IsReproducible = version < 2 || reader.ReadBoolean(),
+        };
+    }
 
     public bool PredictsRatings => UserBias is not null || ItemBias is not null || Mean != 0;
 

@@ -151,6 +151,9 @@ public sealed class CachedEmbedder(ITextEmbedder inner) : ITextEmbedder
 
     public string Name => inner.Name;
 
+    /// <summary>The embedder whose vectors are remembered.</summary>
+    public ITextEmbedder Inner => inner;
+
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         var missing = texts.Where(t => !_cache.ContainsKey(t)).Distinct(StringComparer.Ordinal).ToList();

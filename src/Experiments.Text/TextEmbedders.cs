@@ -1,4 +1,5 @@
 using Experiments.Core;
+using Experiments.MLNet;
 using Microsoft.ML;
 using TorchSharp;
 using Microsoft.ML.Data;
@@ -15,14 +16,96 @@ public interface ITextEmbedder
     float[][] Embed(IReadOnlyList<string> texts);
 }
 
+/// <summary>An embedder that a saved ML.NET pipeline can hold (<see cref="TextEmbeddingTransformer"/>): its kind names how <see cref="SavedEmbedders.Read"/> reads it back.</summary>
+public interface ISaveableEmbedder : ITextEmbedder
+{
+    string Kind { get; }
+    void Write(ModelWriter writer);
+}
+
+/// <summary>The embedders a saved pipeline can hold, by kind.</summary>
+public static class SavedEmbedders
+{
+    /// <summary>The embedder to save (a cache is unwrapped: the transformer saves its own); a clear error for one that cannot be saved.</summary>
+    public static ISaveableEmbedder Saveable(ITextEmbedder embedder) => embedder switch
+    {
+        CachedEmbedder cached => Saveable(cached.Inner),
+        ISaveableEmbedder saveable => saveable,
+        _ => throw new ExperimentsException($"A pipeline with the {embedder.Name} text embedder cannot be saved: only the trained encoder and TF-IDF can. " +
+                                            "Keep the embedder's own files (e.g. the GloVe file) and build the estimator again after loading the rest."),
+    };
+
+    public static ITextEmbedder Read(ModelReader reader, string kind) => kind switch
+    {
+        EncoderEmbedder.SavedKind => EncoderEmbedder.Read(reader),
+        TfidfEmbedder.SavedKind => TfidfEmbedder.Read(reader),
+        _ => throw new ExperimentsException($"The saved text embedding uses a '{kind}' embedder, which this program does not know."),
+    };
+}
+
 /// <summary>
 /// The transformer encoder's sentence vectors, batched (the batch halves if it runs out of memory), each distinct text
 /// encoded once per call.
 /// </summary>
 public sealed class EncoderEmbedder(BertEncoder encoder, TextTokenizer tokenizer, int maxLength = 32, string device = "auto", string precision = "auto",
-    int batchSize = 128, string name = "encoder", int threads = 0) : ITextEmbedder
+    int batchSize = 128, string name = "encoder", int threads = 0) : ISaveableEmbedder
 {
+    internal const string SavedKind = "encoder";
+
     public string Name => name;
+
+    public string Kind => SavedKind;
+
+    /// <summary>Writes the embedding settings and the encoder as its checkpoint files (config, tokenizer, vocabulary, weights), each a stream of the zip.</summary>
+    public void Write(ModelWriter writer)
+    {
+        var w = writer.Writer;
+        w.Write(maxLength);
+        w.Write(device);
+        w.Write(precision);
+        w.Write(batchSize);
+        w.Write(name);
+        w.Write(threads);
+        var folder = Directory.CreateTempSubdirectory("experiments-encoder-");
+        try
+        {
+            EncoderCheckpoint.Save(encoder, tokenizer, folder.FullName);
+            var files = folder.GetFiles().OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+            w.Write(files.Count);
+            foreach (var file in files)
+            {
+                w.Write(file.Name);
+                writer.WriteStream($"Encoder.{file.Name}", stream => stream.WriteArray(File.ReadAllBytes(file.FullName)));
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    internal static EncoderEmbedder Read(ModelReader reader)
+    {
+        var r = reader.Reader;
+        var (maxLength, device, precision, batchSize, name, threads) = (r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadString(), r.ReadInt32());
+        var folder = Directory.CreateTempSubdirectory("experiments-encoder-");
+        try
+        {
+            var count = r.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                var file = Path.GetFileName(r.ReadString());
+                reader.ReadStream($"Encoder.{file}", stream => File.WriteAllBytes(Path.Combine(folder.FullName, file), stream.ReadArray<byte>()));
+            }
+            var loaded = EncoderCheckpoint.Load(folder.FullName);
+            loaded.Encoder.eval();
+            return new EncoderEmbedder(loaded.Encoder, loaded.Tokenizer, maxLength, device, precision, batchSize, name, threads);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 
     public float[][] Embed(IReadOnlyList<string> texts)
     {
@@ -46,10 +129,14 @@ public readonly record struct SparseVector(int[] Indices, float[] Values);
 /// Its vectors have tens of thousands of dimensions and a few dozen non-zeros: use <see cref="EmbedSparse"/> and
 /// <see cref="SparseCosineSearch"/>; <see cref="Embed"/> (dense) suits only small batches.
 /// </summary>
-public sealed class TfidfEmbedder : ITextEmbedder
+public sealed class TfidfEmbedder : ISaveableEmbedder
 {
+    internal const string SavedKind = "tf-idf";
+
     private readonly MLContext _ml = new(seed: 1);
     private readonly ITransformer _model;
+
+    private TfidfEmbedder(ITransformer model) => _model = model;
 
     public TfidfEmbedder(IReadOnlyList<string> corpus)
     {
@@ -63,6 +150,23 @@ public sealed class TfidfEmbedder : ITextEmbedder
     }
 
     public string Name => "tf-idf";
+
+    public string Kind => SavedKind;
+
+    /// <summary>Writes the fitted FeaturizeText model as ML.NET's own zip, one stream of the outer zip.</summary>
+    public void Write(ModelWriter writer)
+    {
+        using var zip = new MemoryStream();
+        _ml.Model.Save(_model, View([]).Schema, zip);
+        writer.WriteStream("TfIdf.zip", stream => stream.WriteArray(zip.ToArray()));
+    }
+
+    internal static TfidfEmbedder Read(ModelReader reader)
+    {
+        byte[] zip = [];
+        reader.ReadStream("TfIdf.zip", stream => zip = stream.ReadArray<byte>());
+        return new TfidfEmbedder(new MLContext(seed: 1).Model.Load(new MemoryStream(zip), out _));
+    }
 
     public float[][] Embed(IReadOnlyList<string> texts) => Read(_ml, _model.Transform(View(texts)), "Features", texts.Count, null);
 

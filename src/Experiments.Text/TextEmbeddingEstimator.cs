@@ -28,18 +28,30 @@ public sealed class TextEmbeddingEstimator(ITextEmbedder embedder, int dimension
             if (column.ItemType is not TextDataViewType || column.Kind != SchemaShape.Column.VectorKind.Scalar)
                 throw new ExperimentsException($"Column '{name}' must be a text column; it is {column.ItemType}.");
         }
-        // ML.NET keeps SchemaShape.Column's constructor internal; an estimator from outside reaches it by reflection.
-        var constructor = typeof(SchemaShape.Column).GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic).Single(c => c.GetParameters().Length == 5);
-        var output = (SchemaShape.Column)constructor.Invoke([outputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, null]);
+        var output = MLNetInternals.Column(outputColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single);
         return new SchemaShape(inputSchema.Where(c => c.Name != outputColumnName).Append(output));
     }
+}
+
+public static class TextEmbeddingCatalog
+{
+    /// <summary>
+    /// The text columns' embedding as a vector column, in an ML.NET pipeline beside ML.NET's own text transforms:
+    /// <c>ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.Text.EmbedText(embedder, 384, "Features", "Title")).Append(trainer)</c>.
+    /// </summary>
+    public static TextEmbeddingEstimator EmbedText(this TransformsCatalog.TextTransforms catalog, ITextEmbedder embedder, int dimension, string outputColumnName, params string[] inputColumnNames) =>
+        new(embedder, dimension, outputColumnName, inputColumnNames);
 }
 
 /// <summary>
 /// Adds the embedding column. Transform embeds every distinct text of the view once, in batches, before rows are read;
 /// each text's vector is cached for the transformer's lifetime; single rows (PredictionEngine) are embedded on demand.
+/// Saves inside ML.NET's model zip (<c>mlContext.Model.Save</c> / <c>Load</c>) when its embedder is a trained encoder or
+/// TF-IDF (<see cref="ISaveableEmbedder"/>): the embedder and the vectors cached so far, so that a loaded pipeline
+/// scores every text the saved one embedded bit for bit as it did (a batch's padding can move the last bits of an
+/// encoder's vector, so they are kept rather than recomputed).
 /// </summary>
-public sealed class TextEmbeddingTransformer : ITransformer
+public sealed class TextEmbeddingTransformer : IPersistentTransformer<TextEmbeddingTransformer>
 {
     private readonly ITextEmbedder _embedder;
     private readonly int _dimension;
@@ -101,8 +113,46 @@ public sealed class TextEmbeddingTransformer : ITransformer
 
     private AppendedColumn Appended => new(_inputs, Getter);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new ExperimentsException("ML.NET's model format cannot hold a text encoder; save the encoder with EncoderCheckpoint.Save and build the estimator again.");
+    public static int FormatVersion => 1;
+
+    public void Write(ModelWriter writer)
+    {
+        var embedder = SavedEmbedders.Saveable(_embedder);
+        var w = writer.Writer;
+        w.Write(_dimension);
+        w.Write(_output);
+        w.Write(_inputs.Length);
+        foreach (var input in _inputs) w.Write(input);
+        w.Write(embedder.Kind);
+        embedder.Write(writer);
+        writer.WriteStream("Vectors.bin", vectors =>
+        {
+            var cached = _cache.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+            vectors.Write(cached.Count);
+            foreach (var (text, vector) in cached)
+            {
+                vectors.Write(text);
+                vectors.WriteArray(vector);
+            }
+        });
+    }
+
+    public static TextEmbeddingTransformer Load(ModelReader reader)
+    {
+        var r = reader.Reader;
+        var dimension = r.ReadInt32();
+        var output = r.ReadString();
+        var inputs = new string[r.ReadInt32()];
+        for (var i = 0; i < inputs.Length; i++) inputs[i] = r.ReadString();
+        var embedder = SavedEmbedders.Read(reader, r.ReadString());
+        var transformer = new TextEmbeddingTransformer(embedder, dimension, output, inputs);
+        reader.ReadStream("Vectors.bin", vectors =>
+        {
+            var count = vectors.ReadInt32();
+            for (var i = 0; i < count; i++) transformer._cache[vectors.ReadString()] = vectors.ReadArray<float>();
+        });
+        return transformer;
+    }
 
     private void Embed(List<string> texts)
     {

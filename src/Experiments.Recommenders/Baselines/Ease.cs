@@ -241,6 +241,8 @@ public sealed class EaseModel : IRecommenderModel, IFitFacts
     /// <summary>The inverse's residual ‖(XᵀX + λI)·p_j − e_j‖∞ over the checked columns.</summary>
     public double Residual { get; }
 
+    public bool IsModelled(int item) => _position[item] >= 0;
+
     /// <summary>The weight B[from, to]; 0 when either item is not modelled.</summary>
     public float Weight(int from, int to) =>
         _position[from] is var a and >= 0 && _position[to] is var b and >= 0 ? _weights[a * _modelled.Length + b] : 0;
@@ -288,4 +290,41 @@ public sealed class EaseModel : IRecommenderModel, IFitFacts
 
     public bool PredictsRatings => false;
     public float PredictRating(int user, int item) => throw new NotSupportedException("EASE ranks items; it does not predict ratings.");
+
+    /// <summary>
+    /// The weights B[item, j] from <paramref name="item"/> to every item (negative infinity for items not modelled): how
+    /// much having <paramref name="item"/> in a history raises each other item's score.
+    /// </summary>
+    public void WeightsFrom(int item, Span<float> weights)
+    {
+        if (!IsModelled(item)) throw new ArgumentException($"Item {item} is not modelled.", nameof(item));
+        var m = _modelled.Length;
+        var row = _weights.AsSpan(_position[item] * m, m);
+        weights.Fill(float.NegativeInfinity);
+        for (var c = 0; c < m; c++) weights[_modelled[c]] = row[c];
+    }
+
+    /// <summary>Writes the weights and what the fit reported (<see cref="FittedRecommender.Save"/>; the histories are saved there).</summary>
+    internal void Write(BinaryWriter writer)
+    {
+        writer.Write(Items);
+        writer.WriteArray(_modelled);
+        writer.WriteArray(_weights);
+        writer.Write(MaxItems ?? -1);
+        writer.Write(Precision);
+        writer.Write(Residual);
+    }
+
+    internal static EaseModel Read(BinaryReader reader, UserItemMatrix history)
+    {
+        var items = reader.ReadInt32();
+        var modelled = reader.ReadArray<int>();
+        var weights = reader.ReadArray<float>();
+        var maxItems = reader.ReadInt32();
+        var precision = reader.ReadString();
+        var residual = reader.ReadDouble();
+        if (weights.LongLength != (long)modelled.Length * modelled.Length || modelled.Any(i => i < 0 || i >= items) || history.Columns != items)
+            throw new ExperimentsException("The saved EASE model is damaged: its weights, modelled items and catalogue do not fit together.");
+        return new EaseModel(history, modelled, items, weights, maxItems < 0 ? null : maxItems, precision, residual);
+    }
 }

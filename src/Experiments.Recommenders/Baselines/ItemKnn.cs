@@ -75,4 +75,25 @@ public sealed class ItemKnnModel(UserItemMatrix history, (int Item, float Simila
 
     public bool PredictsRatings => false;
     public float PredictRating(int user, int item) => throw new NotSupportedException("item-knn ranks items; it does not predict ratings.");
+
+    /// <summary>Writes the neighbour lists (<see cref="FittedRecommender.Save"/>; the histories are saved there).</summary>
+    internal void Write(BinaryWriter writer)
+    {
+        writer.WriteArray(neighbours.Select(n => n.Length).ToArray());
+        writer.WriteArray(neighbours.SelectMany(n => n.Select(e => e.Item)).ToArray());
+        writer.WriteArray(neighbours.SelectMany(n => n.Select(e => e.Similarity)).ToArray());
+    }
+
+    internal static ItemKnnModel Read(BinaryReader reader, UserItemMatrix history)
+    {
+        var lengths = reader.ReadArray<int>();
+        var items = reader.ReadArray<int>();
+        var similarities = reader.ReadArray<float>();
+        if (lengths.Any(l => l < 0) || lengths.Sum(l => (long)l) != items.Length || items.Length != similarities.Length || items.Any(i => i < 0 || i >= lengths.Length))
+            throw new ExperimentsException("The saved item-knn model is damaged: its neighbour lists do not fit together.");
+        var neighbours = new (int Item, float Similarity)[lengths.Length][];
+        for (int i = 0, at = 0; i < lengths.Length; at += lengths[i], i++)
+            neighbours[i] = Enumerable.Range(at, lengths[i]).Select(e => (items[e], similarities[e])).ToArray();
+        return new ItemKnnModel(history, neighbours);
+    }
 }

@@ -6,7 +6,7 @@ using Experiments.Recommenders.Linear;
 
 namespace Experiments.Recommenders.Factorization;
 
-public sealed record BayesianMatrixFactorizationOptions
+public sealed record BayesianMatrixFactorizationOptions : SeededOptions
 {
     public static readonly BayesianMatrixFactorizationOptions Defaults = new();
 
@@ -23,7 +23,6 @@ public sealed record BayesianMatrixFactorizationOptions
     public double InitialScale { get; init; } = 0.1;
     /// <summary>Threads over users/items; the result does not depend on it (each row draws from its own seeded generator).</summary>
     public int NumberOfThreads { get; init; } = Environment.ProcessorCount;
-    public int Seed { get; init; } = 42;
 }
 
 /// <summary>

@@ -5,7 +5,7 @@ using Experiments.Recommenders.Baselines;
 
 namespace Experiments.Recommenders.Factorization;
 
-public sealed record BprOptions
+public sealed record BprOptions : SeededOptions
 {
     public static readonly BprOptions Defaults = new();
 
@@ -19,7 +19,6 @@ public sealed record BprOptions
     /// uniform(−0.5, 0.5) / k, whose standard deviation is 1 / (k √12).
     /// </summary>
     public double InitialScale { get; init; } = 0.1;
-    public int Seed { get; init; } = 42;
 }
 
 /// <summary>
@@ -55,6 +54,7 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
         for (var epoch = 0; epoch < Options.NumberOfIterations; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
+            var finite = true;
             for (var s = 0; s < pairs.Length; s++)
             {
                 var (u, i) = pairs[random.Next(pairs.Length)];
@@ -66,6 +66,7 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
                 var qi = q.AsSpan(i * k, k);
                 var qj = q.AsSpan(j * k, k);
                 var x = b[i] - b[j] + Linear.DenseMath.Dot(pu, qi) - Linear.DenseMath.Dot(pu, qj);
+                finite &= float.IsFinite(x);
                 var g = (float)(1 / (1 + Math.Exp(x))); // σ(−x): the gradient of ln σ(x)
                 b[i] += lr * (g - lambda * b[i]);
                 b[j] += lr * (-g - lambda * b[j]);
@@ -77,7 +78,18 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
                     qj[f] += lr * (-g * old[f] - lambda * qj[f]);
                 }
             }
+            // x̂_uij stays finite while the factors do; once one overflows, every later step is NaN.
+            if (!finite || !AllFinite(p) || !AllFinite(q) || !AllFinite(b))
+                throw FactorizationMath.Diverged(new("bpr", $"Lower learningRate (now {Options.LearningRate:G}), e.g. tenfold, or raise lambda (now {Options.Lambda:G})."),
+                    epoch + 1, "its scores x̂_uij became infinite or NaN (the factors overflowed)");
         }
         return new LatentFactorModel(k, p, q, itemBias: b);
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (var v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
     }
 }

@@ -6,7 +6,8 @@ namespace Experiments.Recommenders.Factorization;
 /// <summary>How an iterative rating trainer stops: at most <c>Iterations</c>, or earlier on validation RMSE.</summary>
 /// <param name="Rounds">Stop when validation RMSE has not improved for this many iterations; 0 runs every iteration.</param>
 /// <param name="ValidationFraction">Share of the training pairs held out (seeded) when the caller gives no validation rows.</param>
-internal sealed record EarlyStoppingSettings(int Iterations, int Rounds, double ValidationFraction, int Seed);
+/// <param name="Divergence">Names the model and says what to change when the fit diverges (<see cref="FactorizationMath.Diverged"/>).</param>
+internal sealed record EarlyStoppingSettings(int Iterations, int Rounds, double ValidationFraction, int Seed, DivergenceAdvice Divergence);
 
 /// <summary>
 /// Early stopping shared by the iterative rating trainers (matrix factorisation, SVD++). With validation rows from the
@@ -28,10 +29,10 @@ internal static class EarlyStopping
         if (settings.ValidationFraction is < 0 or >= 1 || double.IsNaN(settings.ValidationFraction))
             throw new ExperimentsException($"The validation fraction must be at least 0 and below 1; it is {settings.ValidationFraction}.");
         if (settings.Rounds == 0 || validation is { Count: > 0 })
-            return Run(start(train), train, validation, settings.Iterations, settings.Rounds, progress, cancel).Model;
+            return Run(start(train), train, validation, settings.Iterations, settings.Rounds, settings.Divergence, progress, cancel).Model;
         var held = (int)Math.Round(train.Count * settings.ValidationFraction);
         if (held < 1 || held >= train.Count)
-            return Run(start(train), train, null, settings.Iterations, 0, progress, cancel).Model;
+            return Run(start(train), train, null, settings.Iterations, 0, settings.Divergence, progress, cancel).Model;
         var order = Enumerable.Range(0, train.Count).ToArray();
         BlockSchedule.Shuffle(order, new Random(Seeds.Mix(settings.Seed, 2)));
         var fitRows = order[held..];
@@ -39,14 +40,15 @@ internal static class EarlyStopping
         var heldRows = order[..held];
         Array.Sort(heldRows);
         var part = train.Subset(fitRows);
-        var (_, best) = Run(start(part), part, train.Subset(heldRows), settings.Iterations, settings.Rounds, progress, cancel);
-        return Run(start(train), train, null, best, 0, progress, cancel).Model;
+        var (_, best) = Run(start(part), part, train.Subset(heldRows), settings.Iterations, settings.Rounds, settings.Divergence, progress, cancel);
+        return Run(start(train), train, null, best, 0, settings.Divergence, progress, cancel).Model;
     }
 
-    /// <summary>Runs up to <paramref name="iterations"/>; returns the model to keep and its iteration.</summary>
+    /// <summary>Runs up to <paramref name="iterations"/>; returns the model to keep and its iteration. A diverging fit is a clear error, never a model.</summary>
     private static (LatentFactorModel Model, int Iteration) Run(Func<int, LatentFactorModel> step, Interactions train, Interactions? validation,
-        int iterations, int rounds, Action<int, double, double>? progress, CancellationToken cancel)
+        int iterations, int rounds, DivergenceAdvice divergence, Action<int, double, double>? progress, CancellationToken cancel)
     {
+        var limit = FactorizationMath.RmseLimit(train);
         LatentFactorModel? best = null;
         var bestIteration = 0;
         var bestRmse = double.PositiveInfinity;
@@ -56,8 +58,13 @@ internal static class EarlyStopping
         {
             cancel.ThrowIfCancellationRequested();
             model = step(++iteration);
+            var trainRmse = FactorizationMath.Rmse(model, train);
+            if (!(trainRmse <= limit))
+                throw FactorizationMath.Diverged(divergence, iteration, double.IsFinite(trainRmse)
+                    ? $"its training RMSE is {trainRmse:G3}, over {limit:G3} (100 × the largest rating's size: a constant 0 would do better)"
+                    : $"its training RMSE is {trainRmse} (the factors overflowed)");
             var validationRmse = validation is { Count: > 0 } ? FactorizationMath.Rmse(model, validation) : double.NaN;
-            progress?.Invoke(iteration, FactorizationMath.Rmse(model, train), validationRmse);
+            progress?.Invoke(iteration, trainRmse, validationRmse);
             if (rounds == 0 || double.IsNaN(validationRmse)) continue;
             if (validationRmse < bestRmse)
             {

@@ -3,6 +3,9 @@ using Experiments.Core.Data;
 
 namespace Experiments.Recommenders.Factorization;
 
+/// <summary>Which model a diverging fit is, and what the user should change (the settings that cause divergence, with their values).</summary>
+internal sealed record DivergenceAdvice(string Model, string Remedy);
+
 /// <summary>Pieces shared by the factorisation trainers: seeded initialisation, input checks, RMSE on held-out rows.</summary>
 internal static class FactorizationMath
 {
@@ -44,6 +47,19 @@ internal static class FactorizationMath
         if (rank < 1) throw new ExperimentsException($"The rank must be at least 1; it is {rank}.");
         if (iterations < 1) throw new ExperimentsException($"The number of iterations must be at least 1; it is {iterations}.");
     }
+
+    /// <summary>
+    /// The training RMSE beyond which a rating fit has diverged: 100 × the largest |rating|, since predicting 0 everywhere
+    /// has an RMSE of at most the largest |rating|; no converging fit comes near it.
+    /// </summary>
+    public static double RmseLimit(Interactions train) => 100 * Math.Max(1, train.Rating.Max(r => Math.Abs((double)r)));
+
+    /// <summary>
+    /// The error for a fit that diverged at <paramref name="epoch"/> (NaN or infinite losses, exploding factors): it
+    /// names the model, the epoch and what was seen, and what to change; no model (and so no NaN metric) comes out.
+    /// </summary>
+    public static ExperimentsException Diverged(DivergenceAdvice advice, int epoch, string symptom) =>
+        new($"{advice.Model} diverged at epoch {epoch}: {symptom}. {advice.Remedy}");
 
     public static double Rmse(LatentFactorModel model, Interactions data)
     {

@@ -6,7 +6,7 @@ using Experiments.Recommenders.Linear;
 
 namespace Experiments.Recommenders.Factorization;
 
-public sealed record ImplicitAlsOptions
+public sealed record ImplicitAlsOptions : SeededOptions
 {
     public static readonly ImplicitAlsOptions Defaults = new();
 
@@ -20,7 +20,6 @@ public sealed record ImplicitAlsOptions
     public int ConjugateGradientSteps { get; init; } = 3;
     public double InitialScale { get; init; } = 0.01;
     public int NumberOfThreads { get; init; } = Environment.ProcessorCount;
-    public int Seed { get; init; } = 42;
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Experiments.Core;
+
 namespace Experiments.Recommenders.Factorization;
 
 public enum MatrixFactorizationSolver { Als, Sgd }
@@ -7,7 +9,7 @@ public enum MatrixFactorizationSolver { Als, Sgd }
 /// ML.NET's MatrixFactorizationTrainer.Options where they mean the same (ApproximationRank, NumberOfIterations,
 /// LearningRate, Lambda, NonNegative, NumberOfThreads).
 /// </summary>
-public sealed record MatrixFactorizationOptions
+public sealed record MatrixFactorizationOptions : SeededOptions
 {
     public static readonly MatrixFactorizationOptions Defaults = new();
 
@@ -48,5 +50,4 @@ public sealed record MatrixFactorizationOptions
     public int EarlyStoppingRounds { get; init; } = 3;
     /// <summary>The seeded share of training pairs held out for early stopping when no validation rows are given.</summary>
     public double ValidationFraction { get; init; } = 0.1;
-    public int Seed { get; init; } = 42;
 }

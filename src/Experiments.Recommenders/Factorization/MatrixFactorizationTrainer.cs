@@ -37,9 +37,13 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
     {
         train = Guard.TrainingRatings(train, "matrix-factorization");
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
-        var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed);
+        var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed, Divergence);
         return EarlyStopping.Fit(train, validation, settings, data => Start(data, cancel), IterationFinished, cancel);
     }
+
+    private DivergenceAdvice Divergence => Options.Solver == MatrixFactorizationSolver.Sgd
+        ? new("matrix-factorization (SGD)", $"Lower learningRate (now {Options.LearningRate:G}), e.g. tenfold, or raise lambda (now {Options.Lambda:G}) and biasLambda (now {Options.BiasLambda:G}).")
+        : new("matrix-factorization (ALS)", $"Raise lambda (now {Options.Lambda:G}) and biasLambda (now {Options.BiasLambda:G}).");
 
     /// <summary>A fresh fit on <paramref name="train"/>: seeded factors, zero biases; returns the step of one iteration.</summary>
     private Func<int, LatentFactorModel> Start(Interactions train, CancellationToken cancel)

@@ -6,7 +6,7 @@ using Experiments.Recommenders.Linear;
 
 namespace Experiments.Recommenders.Factorization;
 
-public sealed record SvdPlusPlusOptions
+public sealed record SvdPlusPlusOptions : SeededOptions
 {
     public static readonly SvdPlusPlusOptions Defaults = new();
 
@@ -25,7 +25,6 @@ public sealed record SvdPlusPlusOptions
     public int EarlyStoppingRounds { get; init; } = 3;
     /// <inheritdoc cref="MatrixFactorizationOptions.ValidationFraction"/>
     public double ValidationFraction { get; init; } = 0.1;
-    public int Seed { get; init; } = 42;
 }
 
 /// <summary>
@@ -55,9 +54,12 @@ public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedT
         train = Guard.TrainingRatings(train, "svd++");
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
         if (Options.LearningRate <= 0) throw new ExperimentsException($"The learning rate must be above 0; it is {Options.LearningRate}.");
-        var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed);
+        var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed, Divergence);
         return EarlyStopping.Fit(train, validation, settings, Start, IterationFinished, cancel);
     }
+
+    private DivergenceAdvice Divergence =>
+        new("svd++", $"Lower learningRate (now {Options.LearningRate:G}), e.g. tenfold, or raise lambda (now {Options.Lambda:G}) and biasLambda (now {Options.BiasLambda:G}).");
 
     private Func<int, LatentFactorModel> Start(Interactions train)
     {

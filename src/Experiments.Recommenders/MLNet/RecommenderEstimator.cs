@@ -1,5 +1,6 @@
 using Experiments.Core;
 using Experiments.Core.Data;
+using Experiments.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -85,14 +86,8 @@ public sealed class RecommenderEstimator : IEstimator<RecommenderTransformer>
         return new SchemaShape(inputSchema.Where(c => c.Name != ScoreColumnName).Append(ScalarSingleColumn(ScoreColumnName)));
     }
 
-    // ML.NET keeps SchemaShape.Column's constructor internal (its own estimators are friends of the assembly), so an
-    // estimator from outside can describe a new column only through that constructor, reached by reflection.
-    private static readonly System.Reflection.ConstructorInfo ColumnConstructor =
-        typeof(SchemaShape.Column).GetConstructors(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public)
-            .Single(c => c.GetParameters().Length == 5);
-
     private static SchemaShape.Column ScalarSingleColumn(string name) =>
-        (SchemaShape.Column)ColumnConstructor.Invoke([name, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false, null]);
+        MLNetInternals.Column(name, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single);
 
     private DataViewSchema.Column KeyColumn(DataViewSchema schema, string name)
     {

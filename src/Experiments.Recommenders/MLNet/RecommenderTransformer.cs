@@ -10,9 +10,10 @@ namespace Experiments.Recommenders.MLNet;
 /// A fitted recommender in an ML.NET pipeline: adds a Single Score column — the predicted rating for rating models,
 /// the ranking score otherwise — computed row by row from the user and item keys. Keys the model never saw score NaN,
 /// as in ML.NET's own matrix factorisation. Works with Transform, evaluation and PredictionEngine (it is a row-to-row
-/// mapper). ML.NET's model zip format cannot hold it: save <see cref="Recommender"/> with <see cref="FittedRecommender.Save"/>.
+/// mapper), and saves inside ML.NET's model zip (<c>mlContext.Model.Save</c> / <c>Load</c>) in the same binary form as
+/// <see cref="FittedRecommender.Save"/>.
 /// </summary>
-public sealed class RecommenderTransformer : ITransformer
+public sealed class RecommenderTransformer : IPersistentTransformer<RecommenderTransformer>
 {
     public RecommenderTransformer(FittedRecommender recommender, string userColumnName, string itemColumnName, string scoreColumnName)
     {
@@ -45,8 +46,21 @@ public sealed class RecommenderTransformer : ITransformer
 
     private AppendedColumn Appended => new([UserColumnName, ItemColumnName], ScoreGetter);
 
-    void ICanSaveModel.Save(ModelSaveContext ctx) =>
-        throw new ExperimentsException("ML.NET's model format cannot hold this recommender; save it with transformer.Recommender.Save(path) and load it with FittedRecommender.Load(path).");
+    public static int FormatVersion => 1;
+
+    public void Write(ModelWriter writer)
+    {
+        writer.Writer.Write(UserColumnName);
+        writer.Writer.Write(ItemColumnName);
+        writer.Writer.Write(ScoreColumnName);
+        Recommender.Write(writer.Writer);
+    }
+
+    public static RecommenderTransformer Load(ModelReader reader)
+    {
+        var (user, item, score) = (reader.Reader.ReadString(), reader.Reader.ReadString(), reader.Reader.ReadString());
+        return new RecommenderTransformer(FittedRecommender.Read(reader.Reader), user, item, score);
+    }
 
     /// <summary>The score of one (user key, item key) pair; NaN when either key is missing or unknown to the model.</summary>
     private Func<uint, uint, float> CreateScorer()

@@ -122,6 +122,50 @@ public sealed class EaseTests
     }
 
     [TestMethod]
+    public void Similar_items_are_the_largest_weights_from_the_item_as_numpy_computes_them_and_survive_save_and_load()
+    {
+        const double lambda = 2;
+        var data = RandomClicks(30, 12, 120, 4, unused: 2);
+        var x = Dense(data);
+        var rows = Enumerable.Range(0, data.Users.Count).Select(u => Enumerable.Range(0, data.Items.Count).Select(i => x[u, i]).ToArray()).ToArray();
+        const string script = """
+            x = np.array(data["x"], dtype=float)
+            seen = np.flatnonzero(x.sum(axis=0) > 0)
+            g = x[:, seen].T @ x[:, seen] + data["lambda"] * np.eye(len(seen))
+            p = np.linalg.inv(g)
+            b = np.eye(len(seen)) - p / np.diag(p)
+            print(json.dumps({"seen": seen.tolist(), "b": b.tolist()}))
+            """;
+        var reference = ScikitLearn.Run(script, new { x = rows, lambda }, module: "numpy");
+        var seen = reference.GetProperty("seen").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var b = reference.GetProperty("b");
+        var fitted = new FittedRecommender(new EaseTrainer(new EaseOptions { Lambda = lambda }).Fit(data), data);
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "ease.recommender");
+        fitted.Save(path);
+        var loaded = FittedRecommender.Load(path);
+        for (var a = 0; a < seen.Length; a++)
+        {
+            // Expected: the other modelled items by B[item, j], largest first (ties to the lower index, as TopK breaks them).
+            var expected = Enumerable.Range(0, seen.Length).Where(c => c != a).Select(c => (Item: seen[c], Weight: b[a][c].GetDouble()))
+                .OrderByDescending(e => e.Weight).ThenBy(e => e.Item).Take(4).ToList();
+            var item = data.Items[seen[a]];
+            var similar = fitted.SimilarItems(item, 4);
+            Assert.HasCount(4, similar);
+            for (var r = 0; r < 4; r++)
+            {
+                Assert.AreEqual(data.Items[expected[r].Item], similar[r].Item, $"{item}: rank {r}");
+                Assert.AreEqual(expected[r].Weight, similar[r].Score, 1e-5, $"{item}: rank {r}");
+            }
+            CollectionAssert.AreEqual(similar.ToArray(), loaded.SimilarItems(item, 4).ToArray(), "the loaded model gives the same lists");
+        }
+        CollectionAssert.AreEqual(fitted.Recommend("u3", 5).ToArray(), loaded.Recommend("u3", 5).ToArray());
+        CollectionAssert.AreEquivalent(((EaseModel)fitted.Model).Facts.ToList(), ((EaseModel)loaded.Model).Facts.ToList());
+        var unmodelled = Assert.ThrowsExactly<ExperimentsException>(() => fitted.SimilarItems("i11", 3));
+        StringAssert.Contains(unmodelled.Message, "EASE does not model item 'i11': it had no training interaction");
+    }
+
+    [TestMethod]
     public void Unmodelled_items_rank_below_every_modelled_item_and_the_cap_is_reported()
     {
         // 30 items, the last 5 never seen in training, a cap of 12: 13 seen items are beyond the cap.

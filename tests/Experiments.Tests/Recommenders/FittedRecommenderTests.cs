@@ -48,7 +48,40 @@ public sealed class FittedRecommenderTests
         CollectionAssert.AreEqual(fitted.SimilarItems("item4", 5).ToList(), loaded.SimilarItems("item4", 5).ToList());
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..100]);
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => FittedRecommender.Load(path)).Message, "truncated");
-        StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => new FittedRecommender(new MostPopularTrainer().Fit(data), data).Save(path)).Message, "Saving is supported for factorisation models");
+        StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => new FittedRecommender(new RandomTrainer(1).Fit(data), data).Save(path)).Message, "Saving is supported for factorisation models");
+    }
+
+    [TestMethod]
+    public void A_version_1_file_written_before_other_kinds_could_be_saved_still_loads()
+    {
+        // Version 1, byte by byte: magic, version, user and item ids, rank, mean, user/item factors and biases, histories.
+        using var folder = new TempFolder();
+        var path = Path.Combine(folder.Path, "v1.bin");
+        using (var w = new BinaryWriter(File.Create(path)))
+        {
+            w.Write("EXPERIMENTS-RECOMMENDER");
+            w.Write(1);
+            foreach (var ids in new[] { new[] { "ann", "bob" }, new[] { "x", "y", "z" } })
+            {
+                w.Write(ids.Length);
+                foreach (var id in ids) w.Write(id);
+            }
+            w.Write(1); // rank
+            w.Write(3f); // mean
+            void Floats(params float[] values) { w.Write(values.Length); foreach (var v in values) w.Write(v); }
+            void Ints(params int[] values) { w.Write(values.Length); foreach (var v in values) w.Write(v); }
+            Floats(1, 2);
+            Floats(0.5f, -1, 2);
+            Floats(0.1f, 0.2f);
+            Floats(0, 0.3f, -0.3f);
+            Ints(0, 1, 2);
+            Ints(0, 2);
+            Floats(4, 5);
+        }
+        var loaded = FittedRecommender.Load(path);
+        // 3 + b_bob 0.2 + b_z −0.3 + p_bob 2 · q_z 2 = 6.9; bob's history (z) is left out of his recommendations.
+        Assert.AreEqual(6.9f, loaded.PredictRating("bob", "z"), 1e-6f);
+        CollectionAssert.AreEqual(new[] { "x", "y" }, loaded.Recommend("bob", 3).Select(r => r.Item).ToArray());
     }
 
     [TestMethod]

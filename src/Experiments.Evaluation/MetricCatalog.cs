@@ -10,8 +10,11 @@ public static class MetricCatalog
     public const string Classification = "classification";
     /// <summary>Product search: retrievers and re-rankers scored on judged queries (ndcg, mrr, recall, precision), intent classifiers (accuracy, macro-f1).</summary>
     public const string Search = "search";
+    /// <summary>Two-stage ranking: retrievers, merged candidates and a learned re-ranker, scored like ranking (every ranking metric and model applies).</summary>
+    public const string Hybrid = "hybrid";
 
-    public static IReadOnlyList<MetricDescriptor> All { get; } =
+    /// <summary>Every metric; each ranking metric also scores task "hybrid" (two-stage ranking is ranking).</summary>
+    public static IReadOnlyList<MetricDescriptor> All { get; } = WithHybrid(
     [
         new("precision", true, [Ranking, Search], "Relevant items in the top K, divided by K."),
         new("recall", true, [Ranking, Search], "Relevant items in the top K, divided by the user's relevant items."),
@@ -41,9 +44,12 @@ public static class MetricCatalog
         new("auc", false, [Classification], "Area under the ROC curve (binary), with a DeLong interval."),
         new("pr-auc", false, [Classification], "Area under the precision–recall curve as average precision (binary)."),
         new("log-loss", false, [Classification], "Mean negative log-likelihood of the true labels (probabilities clipped at 1e-15)."),
-    ];
+    ]);
 
-    public static IReadOnlyList<string> Tasks { get; } = [Ranking, Rating, Classification, Search];
+    public static IReadOnlyList<string> Tasks { get; } = [Ranking, Rating, Classification, Search, Hybrid];
+
+    private static IReadOnlyList<MetricDescriptor> WithHybrid(IEnumerable<MetricDescriptor> metrics) =>
+        metrics.Select(m => m.Tasks.Contains(Ranking) ? m with { Tasks = [.. m.Tasks, Hybrid] } : m).ToList();
 
     /// <summary>Ranking metrics that describe the lists rather than their relevance (no relevant items needed).</summary>
     public static bool IsBeyondAccuracy(string name) => name is "coverage" or "diversity" or "novelty" or "popularity";

@@ -278,7 +278,7 @@ public static class RecommenderEvaluator
     }
 
     /// <summary>Each user's relevant test items with their grade (the rating when graded, else 1).</summary>
-    private static Dictionary<int, double>?[] RelevantItems(Interactions test, EvaluationSpec spec)
+    public static Dictionary<int, double>?[] RelevantItems(Interactions test, EvaluationSpec spec)
     {
         var relevant = new Dictionary<int, double>?[test.Users.Count];
         for (var r = 0; r < test.Count; r++)

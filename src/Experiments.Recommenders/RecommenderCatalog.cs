@@ -14,6 +14,7 @@ public static class RecommenderCatalog
 {
     private const string Ranking = "ranking";
     private const string Rating = "rating";
+    private const string Hybrid = "hybrid";
 
     private sealed record Entry(ModelDescriptor Descriptor, Func<ParameterValues, int, IRecommenderTrainer> Create);
 
@@ -173,7 +174,9 @@ public static class RecommenderCatalog
             })),
     ];
 
-    public static IReadOnlyList<ModelDescriptor> Models { get; } = Entries.Select(e => e.Descriptor).ToList();
+    /// <summary>Every recommender; each ranking model is also a single stage (and retriever) of task "hybrid".</summary>
+    public static IReadOnlyList<ModelDescriptor> Models { get; } = Entries
+        .Select(e => e.Descriptor.Tasks.Contains(Ranking) ? e.Descriptor with { Tasks = [.. e.Descriptor.Tasks, Hybrid] } : e.Descriptor).ToList();
 
     /// <summary>A trainer for <paramref name="type"/> with the given parameters (already validated against the descriptor).</summary>
     public static IRecommenderTrainer Create(string type, IReadOnlyDictionary<string, object> parameters, int seed)

@@ -62,7 +62,13 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         {
             observer.Stage($"Loading {definition.Dataset.Name}");
             var dataset = loader.Open(DatasetRequest.From(definition.Dataset, options.DataDirectory));
-            IExperimentTask task = definition.Task == MetricCatalog.Classification ? new ClassificationTask(run, dataset) : definition.Task == MetricCatalog.Search ? new SearchTask(run, dataset) : new RecommenderTask(run, dataset);
+            IExperimentTask task = definition.Task switch
+            {
+                MetricCatalog.Classification => new ClassificationTask(run, dataset),
+                MetricCatalog.Search => new SearchTask(run, dataset),
+                MetricCatalog.Hybrid => new HybridTask(run, dataset),
+                _ => new RecommenderTask(run, dataset),
+            };
             store.RecordDataset(runId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
             RecordChecks(runId, dataset, observer);
             foreach (var split in task.Splits())

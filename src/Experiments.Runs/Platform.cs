@@ -30,7 +30,7 @@ public static class Platform
             m.InteractionTables.Where(t => t.ColumnWithRole("rating") is not null).Select(t => t.Name).ToList(),
             m.DefaultTable ?? m.InteractionTables.FirstOrDefault()?.Name,
             SearchTask.Describe(m))).ToList(),
-        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models, .. Experiments.Search.SearchCatalog.Models],
+        [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models, .. Experiments.Search.SearchCatalog.Models, .. Experiments.Hybrid.HybridCatalog.Models],
         MetricCatalog.All,
         Experiments.Text.EncoderCatalog.Parameters);
 }

@@ -110,9 +110,13 @@ public static class SearchCatalog
                 var inputs = new RerankerInputs(context.Collection, Index(p, parameters, context), p.Flag("dense") ? DenseRetriever(p, parameters, context, fit) : null, intent);
                 return new RerankerModel(Ranking.Reranker.Fit(inputs, learn, new RerankerOptions
                 {
-                    Trainer = p.Text("ranker") == "fasttree" ? RankingTrainer.FastTree : RankingTrainer.LightGbm,
-                    Trees = p.Integer("trees"), Leaves = p.Integer("leaves"), MinLeaf = p.Integer("minLeaf"), Shrinkage = p.Number("shrinkage"),
-                    Depth = p.Integer("depth"), Gain = context.Gain, Seed = context.Seed,
+                    Model = new RankingModelOptions
+                    {
+                        Trainer = p.Text("ranker") == "fasttree" ? RankingTrainer.FastTree : RankingTrainer.LightGbm,
+                        Trees = p.Integer("trees"), Leaves = p.Integer("leaves"), MinLeaf = p.Integer("minLeaf"), Shrinkage = p.Number("shrinkage"),
+                        Gain = context.Gain, Seed = context.Seed,
+                    },
+                    Depth = p.Integer("depth"),
                 }));
             }
             default: return new IntentModel(IntentClassifier(type, parameters, context, context.Train, optional: false)!);

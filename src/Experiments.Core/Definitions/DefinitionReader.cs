@@ -76,6 +76,7 @@ public sealed class DefinitionReader
         }
         else CrossCheckRegistered(root, task, errors);
         CrossCheckEncoders(root, task, errors);
+        CrossCheckHybrid(root, task, names, errors);
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
@@ -144,7 +145,7 @@ public sealed class DefinitionReader
         else if (table is not null && !dataset.InteractionTables.Contains(table.Text!))
             errors.Add(new("$.dataset.table", table.Line, table.Column, $"table '{table.Text}' is not an interaction table; for task '{task}' use: {string.Join(", ", dataset.InteractionTables)}"));
         var method = root["split"]?["method"];
-        if (task is "ranking" or "rating" && method?.Text != "predefined") CrossCheckTable(root, task, dataset, errors);
+        if (task is "ranking" or "rating" or "hybrid" && method?.Text != "predefined") CrossCheckTable(root, task, dataset, errors);
         CrossCheckSearch(root, task, dataset, errors);
         if (method?.Text == "predefined")
         {
@@ -349,6 +350,34 @@ public sealed class DefinitionReader
                     : DefinitionValidator.UnknownValue($"encoder '{wanted}'", wanted, names.ToList())));
     }
 
+    /// <summary>Hybrid: the "hybrid" block belongs to it; a two-stage model's retrievers are other (single-stage) models of the definition.</summary>
+    private static void CrossCheckHybrid(JsonTree root, string task, IReadOnlyDictionary<string, int> names, List<DefinitionError> errors)
+    {
+        if (task != "hybrid" && root["hybrid"] is { } section)
+            errors.Add(new("$.hybrid", section.Line, section.Column, $"\"hybrid\" belongs to task 'hybrid', not '{task}'"));
+        var models = root["models"]!.Items;
+        var twoStage = models.Select((m, i) => (m, i)).Where(x => x.m["type"]!.Text == "two-stage").Select(x => (x.m["name"] ?? x.m["type"]!).Text!).ToHashSet();
+        for (var i = 0; i < models.Count; i++)
+        {
+            if (models[i]["type"]!.Text != "two-stage") continue;
+            var at = $"$.models[{i}].parameters.retrievers";
+            var node = models[i]["parameters"]?["retrievers"];
+            if (node is null)
+            {
+                errors.Add(new($"$.models[{i}]", models[i].Line, models[i].Column, $"a two-stage model needs \"parameters\": {{ \"retrievers\": … }}: names of the definition's other models, comma-separated (e.g. \"ease,implicit-als,text-knn\"); its models: {string.Join(", ", names.Keys)}"));
+                continue;
+            }
+            var listed = node.Text!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (listed.Length == 0) errors.Add(new(at, node.Line, node.Column, "name at least one retriever"));
+            foreach (var name in listed)
+                if (twoStage.Contains(name))
+                    errors.Add(new(at, node.Line, node.Column, $"'{name}' is a two-stage model; retrievers are single-stage models"));
+                else if (!names.ContainsKey(name))
+                    errors.Add(new(at, node.Line, node.Column, DefinitionValidator.UnknownValue($"retriever '{name}'", name, names.Keys.Where(n => !twoStage.Contains(n)).ToList())));
+            if (listed.Distinct().Count() < listed.Length) errors.Add(new(at, node.Line, node.Column, "a retriever is listed twice"));
+        }
+    }
+
     private static ExperimentDefinition Bind(JsonTree root, string baseDirectory)
     {
         var dataset = BindDataset(root["dataset"]!, baseDirectory);
@@ -412,6 +441,19 @@ public sealed class DefinitionReader
                 MaxQueries = (int)(search["maxQueries"]?.Number ?? 0),
                 Gain = search["gain"]?.Text ?? SearchSpec.Exponential,
                 RelevanceThreshold = search["relevanceThreshold"]?.Number,
+            } : null,
+            Hybrid = root["hybrid"] is { } hybrid ? new HybridSpec
+            {
+                TextColumns = hybrid["textColumns"]?.Items.Select(c => c.Text!).ToList() ?? [],
+                Attributes = hybrid["attributes"]?.Items.Select(c => c.Text!).ToList() ?? [],
+                Tags = hybrid["tags"]?.Text,
+                Impressions = hybrid["impressions"]?.Text,
+                Embedder = hybrid["embedder"]?.Text ?? HybridSpec.Tfidf,
+                Dimension = (int)(hybrid["dimension"]?.Number ?? 64),
+                Checkpoint = hybrid["checkpoint"]?.Text,
+                EncoderParameters = hybrid["encoder"]?.Properties.ToDictionary(p => p.Name, p => Value(p.Value)) ?? new Dictionary<string, object>(),
+                FoldIn = (int)(hybrid["foldIn"]?.Number ?? 5),
+                ColdItemCandidates = hybrid["coldItemCandidates"]?.Text ?? HybridSpec.Unseen,
             } : null,
             Output = output is null ? new OutputSpec() : new OutputSpec
             {

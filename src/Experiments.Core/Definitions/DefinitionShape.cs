@@ -13,7 +13,7 @@ public static class DefinitionShape
         new("$schema", new StringShape("Path or URL of experiment.schema.json, for editors.")),
         new("name", new StringShape("Short name of the experiment; runs are grouped by it."), Required: true),
         new("description", new StringShape("What the experiment is for.")),
-        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation), 'rating' (rating prediction), 'classification' (e.g. click-through) or 'search' (products ranked for queries, and query intent).", vocabulary.Tasks), Required: true),
+        new("task", new StringShape("What is predicted: 'ranking' (top-K recommendation), 'rating' (rating prediction), 'classification' (e.g. click-through), 'search' (products ranked for queries, and query intent) or 'hybrid' (two-stage ranking: retrievers merged and re-ranked, with cold start).", vocabulary.Tasks), Required: true),
         new("dataset", Dataset(vocabulary), Required: true),
         new("split", Split()),
         new("encoders", new ArrayShape("Task 'classification': transformer text encoders trained (or loaded) on each split's training rows before the models are fitted; a model uses one through its \"textEncoder\" parameter.", Encoder(vocabulary))),
@@ -34,6 +34,7 @@ public static class DefinitionShape
             new("targetPrecision", new NumberShape("Classification: the precision to reach for rule 'target-precision'.", 0, 1, ExclusiveMin: true, Default: 0.9)),
         ])),
         new("search", Search(vocabulary)),
+        new("hybrid", Hybrid(vocabulary)),
         new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
         new("output", new ObjectShape("Where results go.",
         [
@@ -143,6 +144,20 @@ public static class DefinitionShape
         new("maxQueries", new IntegerShape("Keep a seeded sample of at most this many queries (0: all).", 0, 10_000_000, 0)),
         new("gain", new StringShape("NDCG gain of a grade g: 'exponential' (2^g − 1) or 'linear' (g).", [SearchSpec.Exponential, SearchSpec.Linear], SearchSpec.Exponential)),
         new("relevanceThreshold", new NumberShape("Precision, recall and MRR count a product relevant when its grade is at least this. Default: any grade above 0.")),
+    ]);
+
+    private static ObjectShape Hybrid(DefinitionVocabulary vocabulary) => new("Task 'hybrid': what items' text and attributes are, the text embedder, and cold start. The stages are the models (docs/hybrid.md).",
+    [
+        new("textColumns", new ArrayShape("Columns of the item table joined into each item's text; default: its title, category, brand, description and attribute columns.", new StringShape("An item-table column."), UniqueItems: true)),
+        new("attributes", new ArrayShape("Categorical item columns ('|' separates several values) whose match with the user's history is a re-ranker feature; default: category, brand and attribute columns.", new StringShape("An item-table column."), UniqueItems: true)),
+        new("tags", new StringShape("A records table with user, item and text columns (e.g. MovieLens tags) whose texts join the item's text; only rows of training (user, item) pairs count.")),
+        new("impressions", new StringShape("A records table of impressions (user, item, 0/1 label, timestamp) for click features; only impressions up to the user's last training interaction count.")),
+        new("embedder", new StringShape("Item text vectors: 'tfidf' (ML.NET FeaturizeText word and character n-grams, projected to 'dimension' principal components) or 'encoder' (the transformer encoder, trained contrastively on items that training users had one after the other).", HybridSpec.Embedders, HybridSpec.Tfidf)),
+        new("dimension", new IntegerShape("Embedder 'tfidf': principal components kept.", 2, 1024, 64)),
+        new("checkpoint", new StringShape("Embedder 'encoder': a Hugging Face-layout BERT checkpoint to start from; default: from scratch.")),
+        new("encoder", new ObjectShape("Embedder 'encoder': size and training of the encoder.", (vocabulary.EncoderParameters ?? []).Select(p => new PropertyShape(p.Name, ParameterShape(p))).ToList())),
+        new("foldIn", new IntegerShape("Split 'cold-start-users': each test user's first this many interactions (in time) are given to every model as history and left out of the test.", 1, 1000, 5)),
+        new("coldItemCandidates", new StringShape("Split 'cold-start-items': 'unseen' ranks only the items that have no training interaction (every model alike); 'all' ranks the whole catalogue.", HybridSpec.ColdItemCandidateRules, HybridSpec.Unseen)),
     ]);
 
     private static ObjectShape GeneratorOptions() => new("Size and seed of the generated shop.",

@@ -97,6 +97,29 @@ public static class DefinitionWriter
                 if (search.RelevanceThreshold is { } relevance) w.WriteNumber("relevanceThreshold", relevance);
                 w.WriteEndObject();
             }
+            // Written only when present, so that definitions of other tasks keep their earlier hash.
+            if (d.Hybrid is { } hybrid)
+            {
+                w.WriteStartObject("hybrid");
+                w.WriteStartArray("textColumns");
+                foreach (var column in hybrid.TextColumns) w.WriteStringValue(column);
+                w.WriteEndArray();
+                w.WriteStartArray("attributes");
+                foreach (var column in hybrid.Attributes) w.WriteStringValue(column);
+                w.WriteEndArray();
+                if (hybrid.Tags is not null) w.WriteString("tags", hybrid.Tags);
+                if (hybrid.Impressions is not null) w.WriteString("impressions", hybrid.Impressions);
+                w.WriteString("embedder", hybrid.Embedder);
+                w.WriteNumber("dimension", hybrid.Dimension);
+                if (hybrid.Checkpoint is not null) w.WriteString("checkpoint", hybrid.Checkpoint);
+                w.WritePropertyName("encoder");
+                w.WriteStartObject();
+                foreach (var (key, value) in hybrid.EncoderParameters.OrderBy(p => p.Key, StringComparer.Ordinal)) WriteValue(w, key, value);
+                w.WriteEndObject();
+                w.WriteNumber("foldIn", hybrid.FoldIn);
+                w.WriteString("coldItemCandidates", hybrid.ColdItemCandidates);
+                w.WriteEndObject();
+            }
             w.WriteNumber("seed", d.Seed);
             w.WriteStartObject("output");
             w.WriteString("store", d.Output.Store);

@@ -94,6 +94,9 @@ public sealed class ExperimentBuilder
     /// <summary>Task "search": judgement source, query cap, NDCG gain, relevance threshold (see <see cref="SearchSpec"/>).</summary>
     public ExperimentBuilder WithSearch(Func<SearchSpec, SearchSpec> configure) => With(d => d with { Search = configure(d.Search ?? new SearchSpec()) });
 
+    /// <summary>Task "hybrid": item text and attributes, the text embedder, cold start (see <see cref="HybridSpec"/>).</summary>
+    public ExperimentBuilder WithHybrid(Func<HybridSpec, HybridSpec> configure) => With(d => d with { Hybrid = configure(d.Hybrid ?? new HybridSpec()) });
+
     public ExperimentBuilder WithSeed(int seed) => With(d => d with { Seed = seed });
 
     public ExperimentBuilder WithOutput(Func<OutputSpec, OutputSpec> configure) => With(d => d with { Output = configure(d.Output) });

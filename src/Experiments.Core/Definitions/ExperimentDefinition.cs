@@ -20,6 +20,8 @@ public sealed record ExperimentDefinition
     public EvaluationSpec Evaluation { get; init; } = new();
     /// <summary>Task "search": which judgements, how many queries, and how results are scored; null = the defaults.</summary>
     public SearchSpec? Search { get; init; }
+    /// <summary>Task "hybrid": where items' text and attributes come from, the text embedder and the cold-start settings; null = the defaults.</summary>
+    public HybridSpec? Hybrid { get; init; }
     public int Seed { get; init; } = 42;
     public OutputSpec Output { get; init; } = new();
     /// <summary>When a run counts as regressed against an earlier run of the experiment; null = never checked.</summary>
@@ -236,6 +238,43 @@ public sealed record SearchSpec
     public string Gain { get; init; } = Exponential;
     /// <summary>Null: any grade above 0 is relevant.</summary>
     public double? RelevanceThreshold { get; init; }
+}
+
+/// <summary>
+/// Task "hybrid" (two-stage ranking): what each item's text is made of (item-table columns, and a tag table's texts
+/// of training pairs only), which categorical item columns become re-ranker features, an impression log for click
+/// features, the text embedder (TF-IDF reduced by PCA, or the transformer encoder trained on co-interacted items), and
+/// the cold-start settings. The stages themselves are the definition's models (docs/hybrid.md).
+/// </summary>
+public sealed record HybridSpec
+{
+    public const string Tfidf = "tfidf";
+    public const string Encoder = "encoder";
+    public static readonly IReadOnlyList<string> Embedders = [Tfidf, Encoder];
+    public const string Unseen = "unseen";
+    public const string All = "all";
+    public static readonly IReadOnlyList<string> ColdItemCandidateRules = [Unseen, All];
+
+    /// <summary>Columns of the item table joined into each item's text; empty: its title, category, brand, description and attribute columns.</summary>
+    public IReadOnlyList<string> TextColumns { get; init; } = [];
+    /// <summary>Categorical item columns ('|' separates several values) whose match with a user's history becomes a feature; empty: category, brand and attribute columns.</summary>
+    public IReadOnlyList<string> Attributes { get; init; } = [];
+    /// <summary>A records table with user, item and text columns (e.g. MovieLens tags) whose texts join the item's text; only rows whose (user, item) pair is a training pair count.</summary>
+    public string? Tags { get; init; }
+    /// <summary>A records table of impressions (user, item, 0/1 label, timestamp) for click features; only impressions up to each user's last training interaction count.</summary>
+    public string? Impressions { get; init; }
+    /// <summary>"tfidf" (ML.NET's FeaturizeText, projected to <see cref="Dimension"/> principal components) or "encoder" (the transformer encoder).</summary>
+    public string Embedder { get; init; } = Tfidf;
+    /// <summary>tfidf: principal components kept.</summary>
+    public int Dimension { get; init; } = 64;
+    /// <summary>encoder: a Hugging Face-layout checkpoint to start from; null trains one from scratch.</summary>
+    public string? Checkpoint { get; init; }
+    /// <summary>encoder: size and training parameters (the encoders' own: hiddenSize, layers, epochs, …).</summary>
+    public IReadOnlyDictionary<string, object> EncoderParameters { get; init; } = new Dictionary<string, object>();
+    /// <summary>cold-start-users: each test user's first this many interactions (in time) are the history the models are given.</summary>
+    public int FoldIn { get; init; } = 5;
+    /// <summary>cold-start-items: "unseen" ranks only the items without a training interaction; "all" ranks every item.</summary>
+    public string ColdItemCandidates { get; init; } = Unseen;
 }
 
 public sealed record OutputSpec

@@ -76,6 +76,7 @@ public sealed class FileDataset : Dataset
     protected override Table LoadTable(TableManifest table)
     {
         var path = PathOf(table);
+        if (table.Format == TableFormat.ItemAttributeLists) return LoadItemAttributeLists(table, path);
         var columns = table.Columns;
         var strings = columns.Select(c => c.Type == ColumnType.String ? new List<string>() : null).ToArray();
         var numbers = columns.Select(c => c.Type != ColumnType.String ? new List<double>() : null).ToArray();
@@ -92,6 +93,45 @@ public sealed class FileDataset : Dataset
         Hash(path);
         return new Table(table.Name, Path.GetFileName(path),
             columns.Select((c, k) => new TableColumn(c, strings[k]?.ToArray(), numbers[k]?.ToArray())).ToList(), lines.ToArray());
+    }
+
+    /// <summary>
+    /// {"item": [attribute, …], …}: one row per item, its attributes (numbers or strings) joined by '|' in the second
+    /// column (the first is the item). A value that is not a list is a bad row naming the item.
+    /// </summary>
+    private Table LoadItemAttributeLists(TableManifest table, string path)
+    {
+        CheckedRowReader.RequireNonEmptyFile(path);
+        var file = Path.GetFileName(path);
+        if (table.Columns.Count != 2 || table.Columns[0].Role != "item")
+            throw new ExperimentsException($"Table '{table.Name}' of '{Name}': format item-attribute-lists has two columns, the item (role \"item\") and its attributes.");
+        System.Text.Json.JsonDocument document;
+        try
+        {
+            document = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new DataFileException(file, (e.LineNumber ?? 0) + 1, null, $"not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object)
+                throw new DataFileException(file, 1, null, "expected a JSON object of item id → list of attributes");
+            var (items, attributes) = (new List<string>(), new List<string>());
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Value.ValueKind != System.Text.Json.JsonValueKind.Array)
+                {
+                    Checks.BadRow(file, 0, property.Name, $"item '{property.Name}': expected a list of attributes, got {property.Value.ValueKind}");
+                    continue;
+                }
+                items.Add(property.Name);
+                attributes.Add(string.Join('|', property.Value.EnumerateArray().Select(v => v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : v.GetRawText())));
+            }
+            Hash(path);
+            return new Table(table.Name, file, [new TableColumn(table.Columns[0], items.ToArray(), null), new TableColumn(table.Columns[1], attributes.ToArray(), null)], new long[items.Count]);
+        }
     }
 
     protected override WordVectors LoadWordVectors(TableManifest table)

@@ -82,6 +82,8 @@ public enum TableFormat
     /// <summary>One user per line: "user item item ..." in time order (the S3-Rec Amazon files).</summary>
     [JsonStringEnumMemberName("user-sequences")] UserSequences,
     [JsonStringEnumMemberName("word-vectors")] WordVectors,
+    /// <summary>A JSON object of item id → list of attribute ids (the S3-Rec Amazon *_item2attributes.json files): one row per item, the attributes joined by '|'.</summary>
+    [JsonStringEnumMemberName("item-attribute-lists")] ItemAttributeLists,
     [JsonStringEnumMemberName("generated")] Generated,
 }
 

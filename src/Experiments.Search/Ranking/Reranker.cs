@@ -3,28 +3,17 @@ using Experiments.Search.Data;
 using Experiments.Search.Evaluation;
 using Experiments.Search.Intent;
 using Experiments.Search.Retrieval;
-using Microsoft.ML;
-using Microsoft.ML.Data;
-using Microsoft.ML.Trainers.FastTree;
-using Microsoft.ML.Trainers.LightGbm;
 
 namespace Experiments.Search.Ranking;
 
 public enum RankingTrainer { LightGbm, FastTree }
 
-/// <summary>The learning-to-rank model: which ML.NET trainer and its boosting settings.</summary>
+/// <summary>The learning-to-rank model (which ML.NET trainer and its boosting settings) and how deep each retriever is read for candidates.</summary>
 public sealed record RerankerOptions
 {
-    public RankingTrainer Trainer { get; init; } = RankingTrainer.LightGbm;
-    public int Trees { get; init; } = 200;
-    public int Leaves { get; init; } = 15;
-    public int MinLeaf { get; init; } = 20;
-    public double Shrinkage { get; init; } = 0.1;
+    public RankingModelOptions Model { get; init; } = new();
     /// <summary>Candidates per retriever for each query: the union of BM25's and the dense retriever's top lists.</summary>
     public int Depth { get; init; } = 100;
-    /// <summary>The gains LambdaRank optimises, matching the evaluation's NDCG gains.</summary>
-    public Gain Gain { get; init; } = Gain.Exponential;
-    public int Seed { get; init; } = 42;
 }
 
 /// <summary>The first-stage retrievers and the intent classifier whose outputs become the re-ranker's features.</summary>
@@ -49,10 +38,9 @@ public sealed class Reranker
     private const int FeatureCount = 13;
     private readonly RerankerInputs _inputs;
     private readonly RerankerOptions _options;
-    private readonly MLContext _ml;
-    private readonly ITransformer _model;
+    private readonly RankingModel _model;
 
-    private Reranker(RerankerInputs inputs, RerankerOptions options, MLContext ml, ITransformer model) => (_inputs, _options, _ml, _model) = (inputs, options, ml, model);
+    private Reranker(RerankerInputs inputs, RerankerOptions options, RankingModel model) => (_inputs, _options, _model) = (inputs, options, model);
 
     /// <summary>
     /// Learns from <paramref name="queries"/>' candidates, labelled by their judgements. The inputs should not have been
@@ -65,43 +53,23 @@ public sealed class Reranker
         var candidates = Candidates(inputs, queries, options.Depth);
         var maxGrade = queries.Select(q => judgements.BestGrades(q, 1).FirstOrDefault()).DefaultIfEmpty(0).Max();
         var integral = queries.All(q => judgements.Best(q, int.MaxValue / 2).All(p => p.Grade == Math.Floor(p.Grade)));
-        var rows = new List<Row>();
+        var rows = new List<(float Label, int Group, float[] Features)>();
         for (var i = 0; i < queries.Count; i++)
             foreach (var (product, features) in candidates[i])
-                rows.Add(new Row { Label = Label(judgements.Grade(queries[i], product), maxGrade, integral), Group = (uint)i + 1, Features = features });
+                rows.Add((Label(judgements.Grade(queries[i], product), maxGrade, integral), i, features));
         if (rows.Select(r => r.Label).Distinct().Count() < 2)
             throw new ExperimentsException($"The re-ranker's {queries.Count} training queries have candidates of only one grade; retrieve deeper (depth) or use more training queries.");
-        var levels = (int)rows.Max(r => r.Label) + 1;
-        var gains = Enumerable.Range(0, Math.Max(levels, 5)).Select(g => options.Gain == Gain.Linear ? g : (1 << g) - 1).ToArray();
-        var ml = new MLContext(options.Seed);
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema["Group"].ColumnType = new KeyDataViewType(typeof(uint), queries.Count + 1);
-        var view = ml.Data.LoadFromEnumerable(rows, schema);
-        IEstimator<ITransformer> trainer = options.Trainer == RankingTrainer.LightGbm
-            ? ml.Ranking.Trainers.LightGbm(new LightGbmRankingTrainer.Options
-            {
-                LabelColumnName = "Label", FeatureColumnName = "Features", RowGroupColumnName = "Group",
-                NumberOfIterations = options.Trees, NumberOfLeaves = options.Leaves, MinimumExampleCountPerLeaf = options.MinLeaf,
-                LearningRate = options.Shrinkage, CustomGains = gains, Seed = options.Seed, NumberOfThreads = 1, Silent = true, Verbose = false,
-            })
-            : ml.Ranking.Trainers.FastTree(new FastTreeRankingTrainer.Options
-            {
-                LabelColumnName = "Label", FeatureColumnName = "Features", RowGroupColumnName = "Group",
-                NumberOfTrees = options.Trees, NumberOfLeaves = options.Leaves, MinimumExampleCountPerLeaf = options.MinLeaf,
-                LearningRate = options.Shrinkage, CustomGains = gains.Select(g => (double)g).ToArray(), Seed = options.Seed,
-            });
-        return new Reranker(inputs, options, ml, trainer.Fit(view));
+        var model = RankingModel.Fit(rows.Select(r => r.Features).ToList(), rows.Select(r => r.Label).ToList(), rows.Select(r => r.Group).ToList(), options.Model);
+        return new Reranker(inputs, options, model);
     }
 
     /// <summary>The re-ordered candidates of each query, best first, at most <paramref name="depth"/>.</summary>
     public Ranked[] Rank(IReadOnlyList<int> queries, int depth)
     {
         var candidates = Candidates(_inputs, queries, _options.Depth);
-        var rows = candidates.SelectMany((list, i) => list.Select(c => new Row { Group = (uint)i + 1, Features = c.Features })).ToList();
+        var rows = candidates.SelectMany((list, i) => list.Select(c => (Group: i, c.Features))).ToList();
         if (rows.Count == 0) return queries.Select(_ => Ranked.Empty).ToArray();
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema["Group"].ColumnType = new KeyDataViewType(typeof(uint), queries.Count + 1);
-        var scores = _model.Transform(_ml.Data.LoadFromEnumerable(rows, schema)).GetColumn<float>("Score").ToArray();
+        var scores = _model.Score(rows.Select(r => r.Features).ToList(), rows.Select(r => r.Group).ToList());
         var results = new Ranked[queries.Count];
         var at = 0;
         for (var i = 0; i < queries.Count; i++)
@@ -174,10 +142,4 @@ public sealed class Reranker
         return ranks;
     }
 
-    private sealed class Row
-    {
-        public float Label { get; set; }
-        public uint Group { get; set; }
-        [VectorType(FeatureCount)] public float[] Features { get; set; } = [];
-    }
 }

@@ -1,6 +1,6 @@
 namespace Experiments.Search.Retrieval;
 
-/// <summary>Hybrid retrieval: two ranked lists of one query fused into one.</summary>
+/// <summary>Hybrid retrieval: ranked lists of one query (or one user's candidates) fused into one.</summary>
 public static class Fusion
 {
     public static readonly IReadOnlyList<string> Methods = ["rrf", "weighted"];
@@ -9,15 +9,15 @@ public static class Fusion
     /// Reciprocal-rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009): score(p) = Σ_lists w / (k + rank(p)), rank
     /// from 1; a product missing from a list adds nothing for it. Uses ranks only, so the lists' score scales do not matter.
     /// </summary>
-    public static Ranked ReciprocalRank(Ranked lexical, Ranked dense, double lexicalWeight, double k, int depth)
+    public static Ranked ReciprocalRank(Ranked lexical, Ranked dense, double lexicalWeight, double k, int depth) =>
+        ReciprocalRank([(lexical, lexicalWeight), (dense, 1 - lexicalWeight)], k, depth);
+
+    /// <summary>Reciprocal-rank fusion of any number of weighted lists (a hybrid recommender's retrievers).</summary>
+    public static Ranked ReciprocalRank(IReadOnlyList<(Ranked List, double Weight)> lists, double k, int depth)
     {
         var scores = new Dictionary<int, double>();
-        void Add(Ranked list, double weight)
-        {
+        foreach (var (list, weight) in lists)
             for (var r = 0; r < list.Count; r++) scores[list.Products[r]] = scores.GetValueOrDefault(list.Products[r]) + weight / (k + r + 1);
-        }
-        Add(lexical, lexicalWeight);
-        Add(dense, 1 - lexicalWeight);
         return Order(scores, depth);
     }
 

@@ -50,16 +50,19 @@ public abstract partial class RunStore
         return target.Write(transaction =>
         {
             var ids = CopiedTables.ToDictionary(t => t.Name, _ => new Dictionary<long, long>());
+            // Rows the target had already (by identity): their own rows are not copied again, but a row with an
+            // identity of its own (a sweep of a run copied before) is still matched, and copied if it is new.
+            var there = CopiedTables.ToDictionary(t => t.Name, _ => new HashSet<long>());
             var copied = CopiedTables.ToDictionary(t => t.Name, _ => 0);
-            var present = CopiedTables.ToDictionary(t => t.Name, _ => 0);
             foreach (var (table, rows) in tables)
                 foreach (var row in rows)
                 {
-                    if (!Rewrite(table, row, ids)) continue;
+                    if (!Rewrite(table, row, ids, there)) continue;
                     if (table.Identity.Length > 0 && target.Find(transaction, table, row) is { } existing)
                     {
-                        if (table.Shared) ids[table.Name][Convert.ToInt64(row[table.Id!])] = existing;
-                        else present[table.Name]++;
+                        var id = Convert.ToInt64(row[table.Id!]);
+                        ids[table.Name][id] = existing;
+                        if (!table.Shared) there[table.Name].Add(id);
                         continue;
                     }
                     var columns = row.Keys.Where(c => c != table.Id).ToList();
@@ -70,7 +73,7 @@ public abstract partial class RunStore
                     else ids[table.Name][Convert.ToInt64(row[table.Id])] = Convert.ToInt64(target.Scalar(transaction, sql, values));
                     copied[table.Name]++;
                 }
-            return new StoreCopyReport(copied["runs"], present["runs"], copied["sweeps"], present["sweeps"]);
+            return new StoreCopyReport(copied["runs"], there["runs"].Count, copied["sweeps"], there["sweeps"].Count);
         });
     }
 
@@ -88,13 +91,14 @@ public abstract partial class RunStore
         return rows;
     }
 
-    /// <summary>Points the row's references at the target's ids; false when a parent was not copied.</summary>
-    private static bool Rewrite(CopiedTable table, Dictionary<string, object?> row, Dictionary<string, Dictionary<long, long>> ids)
+    /// <summary>Points the row's references at the target's ids; false when a parent was not copied, or was there already and the row is one of its own.</summary>
+    private static bool Rewrite(CopiedTable table, Dictionary<string, object?> row, Dictionary<string, Dictionary<long, long>> ids, Dictionary<string, HashSet<long>> there)
     {
         foreach (var (column, parent) in table.References)
         {
             if (row[column] is not { } value) continue;
-            if (!ids[parent].TryGetValue(Convert.ToInt64(value), out var mapped)) return false;
+            var id = Convert.ToInt64(value);
+            if (!ids[parent].TryGetValue(id, out var mapped) || (there[parent].Contains(id) && table.Identity.Length == 0)) return false;
             row[column] = mapped;
         }
         return true;

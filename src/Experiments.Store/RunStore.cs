@@ -189,7 +189,7 @@ public abstract partial class RunStore : IRunStore
 
     public IReadOnlyList<RunRecord> ListRuns(int limit = 50, string? experiment = null) => Read(() =>
     {
-        using var command = Command(null, RunSelect + " WHERE ($experiment IS NULL OR e.name = $experiment) ORDER BY r.id DESC LIMIT $limit",
+        using var command = Command(null, RunSelect + " WHERE (CAST($experiment AS TEXT) IS NULL OR e.name = $experiment) ORDER BY r.id DESC LIMIT $limit",
             ("$experiment", experiment), ("$limit", limit));
         return ReadRuns(command);
     });
@@ -203,13 +203,12 @@ public abstract partial class RunStore : IRunStore
         using (var command = Command(null, "SELECT id, model_name, model_type, split_name, status, started_at, ended_at, fit_seconds, evaluate_seconds, protocol, error FROM trials WHERE run_id = $id ORDER BY id", ("$id", runId)))
         using (var reader = command.ExecuteReader())
             while (reader.Read())
-            {
-                var id = reader.GetInt64(0);
-                trials.Add(new TrialRecord(id, reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                trials.Add(new TrialRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                     ParseStamp(reader.GetString(5)), reader.IsDBNull(6) ? null : ParseStamp(reader.GetString(6)),
                     NullableDouble(reader, 7), NullableDouble(reader, 8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
-                    Parameters(id), Metrics("trial_id = $id", id)));
-            }
+                    new Dictionary<string, string>(), []));
+        // PostgreSQL runs one command at a time on a connection: each trial's parameters and metrics once its reader is closed.
+        trials = trials.Select(t => t with { Parameters = Parameters(t.Id), Metrics = Metrics("trial_id = $id", t.Id) }).ToList();
         var issues = new List<DataIssueRecord>();
         using (var command = Command(null, "SELECT kind, count, example_file, example_line, example FROM data_issues WHERE run_id = $id ORDER BY rowid", ("$id", runId)))
         using (var reader = command.ExecuteReader())

@@ -21,6 +21,7 @@ public static class CommandLine
         EvaluateCommands.Add(root);
         EmbedCommands.Add(root);
         SearchCommands.Add(root);
+        ClusterCommands.Add(root);
         return root;
     }
 

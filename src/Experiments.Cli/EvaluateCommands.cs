@@ -214,6 +214,7 @@ internal static class EvaluateCommands
         }));
         bench.Subcommands.Add(textThroughput);
         BenchSweepCommands.Add(bench);
+        BenchStoreCommands.Add(bench);
         root.Subcommands.Add(bench);
     }
 }

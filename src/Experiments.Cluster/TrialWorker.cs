@@ -67,8 +67,9 @@ internal sealed class TrialWorker(IGrainFactory grains, WorkerOptions options) :
             {
                 outcome = new TrialJobOutcome(TrialStatus.Failed.Name(), [], null, null, e.GetType().Name, e.Message, _worker);
             }
-            // Reported until the coordinator has it (it may be moving to another silo meanwhile).
-            for (var attempt = 0; ; attempt++)
+            // A trial stopped because this worker is shutting down is not reported: its lease lapses and another
+            // worker runs it. Any other outcome is reported until the coordinator has it (it may be moving meanwhile).
+            for (var attempt = 0; !(stopping.IsCancellationRequested && outcome.Status == TrialStatus.Cancelled.Name()); attempt++)
             {
                 try
                 {

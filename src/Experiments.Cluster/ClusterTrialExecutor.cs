@@ -26,6 +26,7 @@ public sealed class ClusterTrialExecutor(IHost client, string sweep, string obje
         var pruned = false;
         var stopSent = false;
         var submitted = false;
+        var failures = 0;
         while (true)
         {
             try
@@ -65,7 +66,10 @@ public sealed class ClusterTrialExecutor(IHost client, string sweep, string obje
             }
             catch (Exception e) when (e is not OperationCanceledException && e is not Core.ExperimentsException)
             {
-                // The coordinator is moving to another silo: ask again.
+                // The coordinator is moving to another silo: ask again — unless the sweep is stopping and the
+                // cluster has not answered for a while (its last worker gone, or this client shut down).
+                if (sweepCancellation.IsCancellationRequested && ++failures > 50)
+                    return new TrialExecution(TrialStatus.Cancelled, TrialExecution.NoMetrics, null, null, null, $"The cluster did not answer while the sweep stopped: {e.Message}");
             }
             await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
         }

@@ -137,3 +137,35 @@ public sealed class ConcurrentWriterTests
         Assert.AreEqual(sample.Run.Seed, sample.Trials.Single().Metrics.Single().Value);
     }
 }
+
+[TestClass]
+public sealed class StoreCopyCliTests
+{
+    [TestMethod]
+    public void Store_copy_moves_runs_into_PostgreSQL_and_list_reads_them_there()
+    {
+        using var folder = new TempFolder();
+        var sqlite = Path.Combine(folder.Path, "runs.db");
+        var postgres = TestStores.New(TestStores.Postgres, folder);
+        using (var store = RunStores.Open(sqlite))
+        {
+            var run = store.StartRun(new RunStart("copied", null, "{}", "hash", null, "demo-shop", 3, null, "{}", "machine"));
+            store.FinishRun(run, RunStatus.Finished, null);
+        }
+        var (code, output, error) = CliProcess.Run(folder.Path, "store", "copy", sqlite, postgres);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "Copied 1 runs and 0 sweeps");
+        var list = CliProcess.Run(folder.Path, "list", "--store", postgres, "--json");
+        Assert.AreEqual(0, list.ExitCode, list.Error);
+        StringAssert.Contains(list.Output, "\"experiment\": \"copied\"");
+        var again = CliProcess.Run(folder.Path, "store", "copy", sqlite, postgres);
+        StringAssert.Contains(again.Output, "Copied 0 runs and 0 sweeps");
+        StringAssert.Contains(again.Output, "1 runs and 0 sweeps were there already");
+        var self = CliProcess.Run(folder.Path, "store", "copy", sqlite, sqlite);
+        Assert.AreEqual(2, self.ExitCode);
+        StringAssert.Contains(self.Error, "into itself");
+        var missing = CliProcess.Run(folder.Path, "store", "copy", Path.Combine(folder.Path, "none.db"), postgres);
+        Assert.AreEqual(2, missing.ExitCode);
+        StringAssert.Contains(missing.Error, "No run store at");
+    }
+}

@@ -22,6 +22,7 @@ public static class CommandLine
         EmbedCommands.Add(root);
         SearchCommands.Add(root);
         ScheduleCommands.Add(root);
+        ClusterCommands.Add(root);
         return root;
     }
 

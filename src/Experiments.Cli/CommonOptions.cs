@@ -8,7 +8,7 @@ internal static class CommonOptions
 {
     public static readonly Option<bool> Json = new("--json") { Description = "Print machine-readable JSON on standard output." };
     public static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print nothing but errors." };
-    public static readonly Option<string> Store = new("--store") { Description = "The SQLite run store.", DefaultValueFactory = _ => "experiments.db" };
+    public static readonly Option<string> Store = new("--store") { Description = "The run store: a SQLite file, or a PostgreSQL connection string (postgres://user@host/database).", DefaultValueFactory = _ => "experiments.db" };
     public static readonly Option<string?> DataDir = new("--data-dir") { Description = $"Data directory (else ${Experiments.Datasets.DataDirectory.EnvironmentVariable}, ../shared/datasets, the user cache)." };
 
     public static Output OutputOf(ParseResult parse) => new(parse.GetValue(Json), parse.GetValue(Quiet));

@@ -230,6 +230,7 @@ internal static class EvaluateCommands
         }));
         bench.Subcommands.Add(textThroughput);
         BenchSweepCommands.Add(bench);
+        BenchStoreCommands.Add(bench);
         root.Subcommands.Add(bench);
     }
 }

@@ -13,7 +13,7 @@ internal static class RunCommands
     public static void Add(RootCommand root)
     {
         var file = new Argument<string>("FILE") { Description = "An experiment definition (experiments/*.json)." };
-        var storeOverride = new Option<string?>("--store") { Description = "The SQLite run store (default: the definition's output.store)." };
+        var storeOverride = new Option<string?>("--store") { Description = "The run store: a SQLite file or postgres://… (default: the definition's output.store)." };
         var reports = new Option<string?>("--reports") { Description = "Folder for reports (default: the definition's output.reports)." };
 
         var run = new Command("run", "Run an experiment: load, split, fit, evaluate, record, report.") { file };
@@ -22,7 +22,7 @@ internal static class RunCommands
         {
             var path = parse.GetValue(file)!;
             var definition = Platform.Reader.ReadFile(path);
-            using var store = SqliteRunStore.Open(parse.GetValue(storeOverride) ?? definition.Output.Store);
+            using var store = RunStores.Open(parse.GetValue(storeOverride) ?? definition.Output.Store);
             var runner = new ExperimentRunner(store);
             var options = new RunOptions { DataDirectory = parse.GetValue(CommonOptions.DataDir), Source = path, ReportDirectory = parse.GetValue(reports) };
             output.Line($"[bold]{Markup.Escape(definition.Name)}[/] on [bold]{Markup.Escape(definition.Dataset.Name)}[/]{(definition.Dataset.Files is not null ? " (your files)" : Platform.Vocabulary.Datasets.First(d => d.Name == definition.Dataset.Name).IsSynthetic ? " [yellow](SYNTHETIC data)[/]" : "")}: " +

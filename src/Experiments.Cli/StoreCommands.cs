@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Experiments.Cli;
 
-/// <summary>`list`, `show`, `compare` and `report`: read the store, never train.</summary>
+/// <summary>`list`, `show`, `compare` and `report`: read the store, never train; `store copy` moves runs between stores.</summary>
 internal static class StoreCommands
 {
     public static void Add(RootCommand root)
@@ -151,8 +151,24 @@ internal static class StoreCommands
             return Task.FromResult(ExitCodes.Success);
         }));
         root.Subcommands.Add(report);
+
+        var copyFrom = new Argument<string>("FROM") { Description = "The store to copy from: a SQLite file or postgres://…" };
+        var copyTo = new Argument<string>("TO") { Description = "The store to copy into (created if needed): a SQLite file or postgres://…" };
+        var copy = new Command("copy", "Copy every run and sweep from one store into another (runs already there are skipped).") { copyFrom, copyTo };
+        copy.With(CommonOptions.Json, CommonOptions.Quiet);
+        copy.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
+        {
+            using var from = OpenExisting(parse.GetValue(copyFrom)!);
+            using var to = RunStores.Open(parse.GetValue(copyTo)!);
+            var copied = from.CopyTo(to);
+            output.JsonResult(copied);
+            output.Line($"Copied {copied.RunsCopied} runs and {copied.SweepsCopied} sweeps from {Markup.Escape(from.Location)} to {Markup.Escape(to.Location)}" +
+                (copied.RunsAlreadyThere + copied.SweepsAlreadyThere > 0 ? $" ({copied.RunsAlreadyThere} runs and {copied.SweepsAlreadyThere} sweeps were there already)." : "."));
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        root.Subcommands.Add(new Command("store", "Manage run stores.") { copy });
     }
 
     /// <summary>Reading commands open the store read-only when it cannot be written (a shared or archived store).</summary>
-    private static SqliteRunStore OpenExisting(string path) => SqliteRunStore.OpenExisting(path);
+    private static RunStore OpenExisting(string store) => RunStores.OpenExisting(store);
 }

@@ -1,3 +1,4 @@
+using Experiments.Core;
 using Experiments.Store;
 using Experiments.Sweeps;
 using Experiments.Sweeps.Benchmarks;
@@ -9,6 +10,7 @@ using Experiments.Sweeps.Tuners;
 //   sleep    — sleeps `seconds` (SIGTERM cancels it), returns 1
 //   fail     — throws InvalidOperationException("broken on purpose")
 //   crash    — exits with code 3 without a result
+// write STORE RUNS: records RUNS runs of one trial and one metric each (a concurrent writer).
 // sweep STORE SEED TRIALS: a sweep of random search on Branin into a SQLite store, each trial taking 150 ms (the test kills it).
 switch (args.FirstOrDefault())
 {
@@ -58,7 +60,20 @@ switch (args.FirstOrDefault())
         else runner.Run(settings, tuner, Objective);
         return 0;
     }
+    case "write":
+    {
+        using var store = RunStores.Open(args[1]);
+        for (var i = 0; i < int.Parse(args[2]); i++)
+        {
+            var run = store.StartRun(new RunStart($"writer-{Environment.ProcessId}", null, "{}", "hash", null, "demo", i, null, "{}", "test"));
+            var trial = store.StartTrial(run, "pop", "most-popular", "s", new Dictionary<string, string> { ["i"] = i.ToString() });
+            store.RecordMetrics(run, trial, [new MetricRecord("ndcg", 10, i, null, null, 1, "s")]);
+            store.FinishTrial(trial, "finished", 0, 0, null, null);
+            store.FinishRun(run, RunStatus.Finished, null);
+        }
+        return 0;
+    }
     default:
-        Console.Error.WriteLine("usage: trial MODE | sweep STORE SEED TRIALS [RESUME-ID]");
+        Console.Error.WriteLine("usage: trial MODE | write STORE RUNS | sweep STORE SEED TRIALS [RESUME-ID]");
         return 2;
 }

@@ -38,7 +38,7 @@ public static class DefinitionShape
         new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
         new("output", new ObjectShape("Where results go.",
         [
-            new("store", new StringShape("SQLite run store file.", Default: "experiments.db")),
+            new("store", new StringShape("The run store: a SQLite file, or a PostgreSQL connection string (postgres://user@host/database).", Default: "experiments.db")),
             new("reports", new StringShape("Folder for reports, one sub-folder per run.", Default: "reports")),
             new("formats", new ArrayShape("Report formats to write (default html, markdown and json; pdf needs Chromium).", new StringShape("A report format.", ReportFormats), UniqueItems: true)),
         ])),

@@ -11,12 +11,14 @@ public sealed class RunStoreTests
         new(experiment, "about e", "{\"name\":\"e\"}", "abc123", "e.json", "demo-shop", 42, "deadbeef", "{}", "test machine");
 
     [TestMethod]
-    public void Everything_recorded_reads_back()
+    [DataRow(TestStores.Sqlite)]
+    [DataRow(TestStores.Postgres)]
+    public void Everything_recorded_reads_back(string kind)
     {
         using var folder = new TempFolder();
-        var path = Path.Combine(folder.Path, "runs.db");
+        var path = TestStores.New(kind, folder);
         long runId, trialId;
-        using (var store = SqliteRunStore.Open(path))
+        using (var store = RunStores.Open(path))
         {
             runId = store.StartRun(Start());
             store.RecordDataset(runId, "fp", "generated", synthetic: true);
@@ -25,9 +27,11 @@ public sealed class RunStoreTests
             store.RecordMetrics(runId, trialId, [new MetricRecord("ndcg", 10, 0.25, 0.2, 0.3, 100, "stratified"), new MetricRecord("rmse", null, 0.9, null, null, 50, "stratified")]);
             store.FinishTrial(trialId, "finished", 1.5, 0.5, "protocol", null);
             store.RecordArtifact(runId, null, "report-markdown", "reports/run-1/report.md", "sha", 10);
+            store.RecordUserValues(trialId, new UserValuesRecord(["u1", "u2"], new Dictionary<string, double[]> { ["ndcg@10"] = [0.5, 1e-300] }));
+            store.RecordComparisons(runId, [new ComparisonRecord("stratified", "ndcg@10", "pop", "knn", 0.125, -0.25, 0.5, 0.03, 2, "permutation", 0.06, 999, true)]);
             store.FinishRun(runId, RunStatus.Finished, null);
         }
-        using (var store = SqliteRunStore.Open(path))
+        using (var store = RunStores.OpenExisting(path))
         {
             var details = store.GetRun(runId);
             Assert.AreEqual(RunStatus.Finished, details.Run.Status);
@@ -45,6 +49,13 @@ public sealed class RunStoreTests
             Assert.AreEqual("report-markdown", details.Artifacts.Single().Kind);
             Assert.AreEqual(1, store.ListRuns().Count);
             Assert.AreEqual(0, store.ListRuns(experiment: "other").Count);
+            Assert.AreEqual(1, store.ListRuns(experiment: "e").Count);
+            var values = store.GetUserValues(trialId)!;
+            CollectionAssert.AreEqual(new[] { "u1", "u2" }, values.Users.ToArray());
+            CollectionAssert.AreEqual(new[] { 0.5, 1e-300 }, values.Values["ndcg@10"]);
+            Assert.AreEqual(new ComparisonRecord("stratified", "ndcg@10", "pop", "knn", 0.125, -0.25, 0.5, 0.03, 2, "permutation", 0.06, 999, true), details.Comparisons.Single());
+            Assert.AreEqual(8, details.Run.Uid!.Length, "an 8-hex-digit uid names the report folder");
+            StringAssert.Matches(details.Run.Uid, new System.Text.RegularExpressions.Regex("^[0-9a-f]{8}$"));
         }
     }
 
@@ -94,27 +105,92 @@ public sealed class RunStoreTests
     }
 
     [TestMethod]
-    public void A_store_from_a_newer_program_is_refused_clearly()
+    public void PostgreSQL_gets_the_same_tables_and_columns_as_SQLite()
     {
         using var folder = new TempFolder();
-        var path = Path.Combine(folder.Path, "runs.db");
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        var sqlite = TestStores.New(TestStores.Sqlite, folder);
+        var postgres = TestStores.New(TestStores.Postgres, folder);
+        int version;
+        using (var a = RunStores.Open(sqlite)) version = a.SchemaVersion;
+        using (var b = RunStores.Open(postgres)) Assert.AreEqual(version, b.SchemaVersion, "every migration, on both");
+        // Each database's own catalogue, read directly.
+        var sqliteColumns = new SortedSet<string>();
+        using (var connection = new SqliteConnection($"Data Source={sqlite};Pooling=False"))
         {
             connection.Open();
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA user_version = 99";
-            command.ExecuteNonQuery();
+            command.CommandText = "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'";
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) sqliteColumns.Add(reader.GetString(0));
         }
-        var e = Assert.ThrowsExactly<ExperimentsException>(() => SqliteRunStore.Open(path));
+        var postgresColumns = new SortedSet<string>();
+        var schema = postgres[(postgres.IndexOf("search_path=", StringComparison.Ordinal) + "search_path=".Length)..];
+        using (var connection = new Npgsql.NpgsqlConnection(PostgresConnection.Parse(SharedPostgres.Require().Uri).ConnectionString))
+        {
+            connection.Open();
+            using var command = new Npgsql.NpgsqlCommand("SELECT table_name || '.' || column_name, data_type FROM information_schema.columns WHERE table_schema = @s AND table_name <> 'schema_version'", connection);
+            command.Parameters.AddWithValue("s", schema);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                postgresColumns.Add(reader.GetString(0));
+                // SQLite's integers are 64-bit and its reals doubles: nothing narrower on PostgreSQL.
+                Assert.IsFalse(reader.GetString(1) is "integer" or "real" or "smallint", $"{reader.GetString(0)} is {reader.GetString(1)}");
+            }
+        }
+        Assert.IsGreaterThan(60, sqliteColumns.Count);
+        CollectionAssert.AreEqual(sqliteColumns.ToList(), postgresColumns.ToList());
+    }
+
+    [TestMethod]
+    public void Connection_strings_are_read_as_libpq_writes_them_and_passwords_never_shown()
+    {
+        var target = PostgresConnection.Parse("postgresql://ana:s%3Acret@db.example:6543/runs?search_path=team_a&sslmode=disable");
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(target.ConnectionString);
+        Assert.AreEqual(("db.example", 6543, "ana", "s:cret", "runs", "team_a", Npgsql.SslMode.Disable),
+            (builder.Host, builder.Port, builder.Username, builder.Password, builder.Database, builder.SearchPath, builder.SslMode));
+        Assert.AreEqual("postgresql://ana:***@db.example:6543/runs?search_path=team_a&sslmode=disable", target.Location);
+        Assert.AreEqual(5432, new Npgsql.NpgsqlConnectionStringBuilder(PostgresConnection.Parse("postgres://localhost/x").ConnectionString).Port);
+        StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => PostgresConnection.Parse("postgres://a:pw@h/d?colour=blue")).Message, "parameter 'colour'");
+        Assert.IsFalse(Assert.ThrowsExactly<ExperimentsException>(() => PostgresConnection.Parse("postgres://a:pw@h/d?colour=blue")).Message.Contains("pw"));
+        Assert.IsFalse(PostgresConnection.IsConnectionString("runs/postgres.db"));
+    }
+
+    [TestMethod]
+    public void An_unreachable_server_is_a_clear_error()
+    {
+        using var folder = new TempFolder();
+        // A port that was just free: nobody listens there.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var free = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var e = Assert.ThrowsExactly<ExperimentsException>(() => RunStores.Open($"postgres://experiments:secret@127.0.0.1:{free}/postgres"));
+        StringAssert.Contains(e.Message, $"Cannot open the run store postgres://experiments:***@127.0.0.1:{free}/postgres");
+        var empty = TestStores.New(TestStores.Postgres, folder);
+        StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => RunStores.OpenExisting(empty)).Message, "No run store in");
+    }
+
+    [TestMethod]
+    [DataRow(TestStores.Sqlite)]
+    [DataRow(TestStores.Postgres)]
+    public void A_store_from_a_newer_program_is_refused_clearly(string kind)
+    {
+        using var folder = new TempFolder();
+        var path = TestStores.New(kind, folder);
+        TestStores.Execute(path, kind == TestStores.Sqlite ? "PRAGMA user_version = 99" : "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (99)");
+        var e = Assert.ThrowsExactly<ExperimentsException>(() => RunStores.Open(path));
         StringAssert.Contains(e.Message, "schema version 99, newer than this program knows");
     }
 
     [TestMethod]
-    public void A_run_whose_process_is_gone_is_marked_killed_and_keeps_its_trials()
+    [DataRow(TestStores.Sqlite)]
+    [DataRow(TestStores.Postgres)]
+    public void A_run_whose_process_is_gone_is_marked_killed_and_keeps_its_trials(string kind)
     {
         using var folder = new TempFolder();
-        var path = Path.Combine(folder.Path, "runs.db");
-        using var store = SqliteRunStore.Open(path);
+        var path = TestStores.New(kind, folder);
+        using var store = RunStores.Open(path);
         var runId = store.StartRun(Start());
         var trialId = store.StartTrial(runId, "pop", "most-popular", "s", new Dictionary<string, string>());
         store.RecordMetrics(runId, trialId, [new MetricRecord("ndcg", 10, 0.1, null, null, 5, "s")]);
@@ -122,13 +198,7 @@ public sealed class RunStoreTests
         var unfinished = store.StartTrial(runId, "knn", "item-knn", "s", new Dictionary<string, string>());
         Assert.IsEmpty(store.MarkAbandonedRuns(), "this process is alive: its run is not abandoned");
         // Pretend the run belonged to a process that has exited.
-        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE runs SET pid = 999999999";
-            command.ExecuteNonQuery();
-        }
+        TestStores.Execute(path, "UPDATE runs SET pid = 999999999");
         CollectionAssert.AreEqual(new[] { runId }, store.MarkAbandonedRuns().ToArray());
         var details = store.GetRun(runId);
         Assert.AreEqual(RunStatus.Killed, details.Run.Status);
@@ -180,10 +250,12 @@ public sealed class RunStoreTests
     }
 
     [TestMethod]
-    public void Unknown_run_id_is_a_clear_error()
+    [DataRow(TestStores.Sqlite)]
+    [DataRow(TestStores.Postgres)]
+    public void Unknown_run_id_is_a_clear_error(string kind)
     {
         using var folder = new TempFolder();
-        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        using var store = RunStores.Open(TestStores.New(kind, folder));
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => store.GetRun(7)).Message, "There is no run 7");
     }
 }

@@ -234,10 +234,12 @@ public sealed class RunnerTests
     }
 
     [TestMethod]
-    public void Sqlite_storage_keeps_every_trial_and_resumes_from_it()
+    [DataRow(TestStores.Sqlite)]
+    [DataRow(TestStores.Postgres)]
+    public void The_run_store_keeps_every_trial_and_resumes_from_it(string kind)
     {
         using var folder = new TempFolder();
-        var path = Path.Combine(folder.Path, "sweeps.db");
+        var path = TestStores.New(kind, folder, "sweeps.db");
         var space = TestFunctions.Conditional().Space;
         double F(ParameterSet p) => TestFunctions.ConditionalValue(p);
         var settings = Settings(6, space: space) with { Pruner = new MedianPruner(startupTrials: 1) };
@@ -247,9 +249,9 @@ public sealed class RunnerTests
             return new TrialOutcome(new Dictionary<string, TrialMetric> { ["loss"] = new(F(c.Parameters), F(c.Parameters) - 0.1, F(c.Parameters) + 0.1), ["other"] = new(2) }) { Cost = 3 };
         };
         SweepResult first;
-        using (var store = SqliteRunStore.Open(path))
+        using (var store = RunStores.Open(path))
             first = new SweepRunner(store).Run(settings, new TpeTuner(space, 1), objective);
-        using (var store = SqliteRunStore.Open(path))
+        using (var store = RunStores.Open(path))
         {
             var stored = store.GetTrials(first.SweepId).Select(t => t with { Parameters = space.Conform(t.Parameters)! }).ToList();
             Assert.AreEqual(6, stored.Count);

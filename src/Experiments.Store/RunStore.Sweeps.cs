@@ -1,25 +1,25 @@
 using System.Diagnostics;
 using Experiments.Core;
 using Experiments.Sweeps;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Experiments.Store;
 
 /// <summary>Sweeps in the run store: each trial written as it starts and as it ends, in its own committed transaction.</summary>
-public sealed partial class SqliteRunStore : ISweepStorage
+public abstract partial class RunStore : ISweepStorage
 {
     public long CreateSweep(SweepStart start) => Write(t =>
     {
         using var process = Process.GetCurrentProcess();
-        Exec(t, """
+        return (long)Scalar(t, """
             INSERT INTO sweeps(run_id, name, space, tuner, pruner, metric, direction, seed, parallelism, status, host, pid, process_started_at, created_at)
             VALUES ($run, $name, $space, $tuner, $pruner, $metric, $direction, $seed, $parallelism, 'running', $host, $pid, $processStarted, $now)
+            RETURNING id
             """,
             ("$run", start.RunId), ("$name", start.Name), ("$space", start.Space), ("$tuner", start.Tuner), ("$pruner", start.Pruner),
             ("$metric", start.Objective.Metric), ("$direction", start.Objective.Direction.ToString().ToLowerInvariant()), ("$seed", start.Seed),
             ("$parallelism", start.Parallelism), ("$host", Environment.MachineName), ("$pid", Environment.ProcessId),
-            ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", Now()));
-        return (long)Scalar(_connection, t, "SELECT last_insert_rowid()")!;
+            ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", Now()))!;
     });
 
     private const string SweepSelect = """
@@ -41,7 +41,7 @@ public sealed partial class SqliteRunStore : ISweepStorage
         return ReadSweeps(command);
     });
 
-    private static List<SweepRecord> ReadSweeps(SqliteCommand command)
+    private static List<SweepRecord> ReadSweeps(DbCommand command)
     {
         var sweeps = new List<SweepRecord>();
         using var reader = command.ExecuteReader();
@@ -96,13 +96,13 @@ public sealed partial class SqliteRunStore : ISweepStorage
                 ("$sweep", sweepId), ("$number", result.Number), ("$name", name), ("$value", metric.Value), ("$lower", metric.Lower), ("$upper", metric.Upper));
     });
 
-    private void DeleteTrial(SqliteTransaction t, long sweepId, int number)
+    private void DeleteTrial(DbTransaction t, long sweepId, int number)
     {
         foreach (var table in new[] { "sweep_parameters", "sweep_intermediate", "sweep_metrics", "sweep_trials" })
             Exec(t, $"DELETE FROM {table} WHERE sweep_id = $sweep AND number = $number", ("$sweep", sweepId), ("$number", number));
     }
 
-    private void InsertParameters(SqliteTransaction t, long sweepId, int number, ParameterSet parameters)
+    private void InsertParameters(DbTransaction t, long sweepId, int number, ParameterSet parameters)
     {
         var position = 0;
         foreach (var (name, value) in parameters)

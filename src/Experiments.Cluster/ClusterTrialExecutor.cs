@@ -1,0 +1,77 @@
+using Experiments.Sweeps;
+using Microsoft.Extensions.Hosting;
+
+namespace Experiments.Cluster;
+
+/// <summary>
+/// Runs a sweep's trials on the cluster's workers: each trial is submitted to the coordinator grain and followed until
+/// its outcome arrives. The sweep itself — the tuner, the pruner, the store — stays with the submitter
+/// (<see cref="SweepRunner"/>), so tuners work unchanged and every trial is written once, by the submitter, however
+/// many times a dying worker made the cluster run it. Intermediate values reach the submitter's pruner; a trial it
+/// prunes is stopped on its worker. A coordinator that lost the trial (its silo died) gets it submitted again.
+/// </summary>
+public sealed class ClusterTrialExecutor(IHost client, string sweep, string objective, string payload) : ITrialExecutor
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>A worker runs several trials in one process: they share its memory.</summary>
+    public bool IsolatesMemory => false;
+
+    public async Task<TrialExecution> ExecuteAsync(TrialRequest request, Func<long, double, bool> report, CancellationToken sweepCancellation)
+    {
+        var coordinator = Cluster.CoordinatorOf(client);
+        var job = new TrialJob(sweep, request.Number, request.Seed, request.Parameters.ToJson(), objective, payload,
+            request.Limits.Timeout?.TotalSeconds, request.Limits.Grace.TotalSeconds, request.Limits.MemoryBytes);
+        var seen = 0;
+        var pruned = false;
+        var stopSent = false;
+        var submitted = false;
+        var failures = 0;
+        while (true)
+        {
+            try
+            {
+                if (!submitted)
+                {
+                    await coordinator.Submit(job).ConfigureAwait(false);
+                    submitted = true;
+                }
+                if (sweepCancellation.IsCancellationRequested && !stopSent)
+                {
+                    await coordinator.Stop(sweep, request.Number).ConfigureAwait(false);
+                    stopSent = true;
+                }
+                var progress = await coordinator.Progress(sweep, request.Number).ConfigureAwait(false);
+                if (!progress.Known)
+                {
+                    submitted = false;
+                    seen = 0;
+                    continue;
+                }
+                if (progress.Intermediate.Count < seen) seen = 0; // run again elsewhere: its values start over
+                for (; seen < progress.Intermediate.Count; seen++)
+                    if (!pruned && report(progress.Intermediate[seen].Step, progress.Intermediate[seen].Value))
+                    {
+                        pruned = true;
+                        await coordinator.Stop(sweep, request.Number).ConfigureAwait(false);
+                    }
+                if (progress.Outcome is { } outcome)
+                {
+                    await coordinator.Forget(sweep, request.Number).ConfigureAwait(false);
+                    var execution = outcome.ToExecution();
+                    if (pruned && execution.Status is TrialStatus.Cancelled or TrialStatus.Failed) execution = execution with { Status = TrialStatus.Pruned, ErrorType = null, Error = null };
+                    if (sweepCancellation.IsCancellationRequested && execution.Status == TrialStatus.Failed && outcome.ErrorType is null) execution = execution with { Status = TrialStatus.Cancelled };
+                    return execution;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not Core.ExperimentsException)
+            {
+                // The coordinator is moving to another silo: ask again — unless the sweep is stopping and the
+                // cluster has not answered for a while (its last worker gone, or this client shut down).
+                if (sweepCancellation.IsCancellationRequested && ++failures > 50)
+                    return new TrialExecution(TrialStatus.Cancelled, TrialExecution.NoMetrics, null, null, null, $"The cluster did not answer while the sweep stopped: {e.Message}");
+            }
+            await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}

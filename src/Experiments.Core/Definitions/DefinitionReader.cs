@@ -74,6 +74,7 @@ public sealed class DefinitionReader
         }
         else CrossCheckRegistered(root, task, errors);
         CrossCheckEncoders(root, task, errors);
+        SweepDefinition.CrossCheck(root, _vocabulary, errors);
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
@@ -379,6 +380,7 @@ public sealed class DefinitionReader
                 Gain = search["gain"]?.Text ?? SearchSpec.Exponential,
                 RelevanceThreshold = search["relevanceThreshold"]?.Number,
             } : null,
+            Sweep = SweepDefinition.Bind(root["sweep"]),
             Output = output is null ? new OutputSpec() : new OutputSpec
             {
                 Store = output["store"]?.Text ?? "experiments.db",

@@ -34,6 +34,7 @@ public static class DefinitionShape
             new("targetPrecision", new NumberShape("Classification: the precision to reach for rule 'target-precision'.", 0, 1, ExclusiveMin: true, Default: 0.9)),
         ])),
         new("search", Search(vocabulary)),
+        .. vocabulary.Sweeps is { } sweeps ? new PropertyShape[] { new("sweep", SweepDefinition.Shape(sweeps, vocabulary)) } : [],
         new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
         new("output", new ObjectShape("Where results go.",
         [

@@ -97,6 +97,8 @@ public static class DefinitionWriter
                 if (search.RelevanceThreshold is { } relevance) w.WriteNumber("relevanceThreshold", relevance);
                 w.WriteEndObject();
             }
+            // Written only when present, so that definitions without a sweep keep their earlier hash.
+            if (d.Sweep is { } sweep) SweepDefinition.Write(w, sweep);
             w.WriteNumber("seed", d.Seed);
             w.WriteStartObject("output");
             w.WriteString("store", d.Output.Store);

@@ -21,6 +21,8 @@ public sealed record ExperimentDefinition
     /// <summary>Task "search": which judgements, how many queries, and how results are scored; null = the defaults.</summary>
     public SearchSpec? Search { get; init; }
     public int Seed { get; init; } = 42;
+    /// <summary>How `experiments sweep` tunes the models; null for a definition that only runs.</summary>
+    public SweepSpec? Sweep { get; init; }
     public OutputSpec Output { get; init; } = new();
 }
 

@@ -20,9 +20,11 @@ internal static class SweepCommands
         var storeOverride = new Option<string?>("--store") { Description = "The SQLite run store (default: the definition's output.store)." };
         var parallel = new Option<int?>("--parallel") { Description = "Trials at once (default: the sweep block's parallelism, else the cores divided by the threads one trial of the models uses)." };
         var trials = new Option<int?>("--trials") { Description = "Trials in all (overrides the sweep block's \"trials\"; a resumed sweep counts its stored trials)." };
+        var tuner = new Option<string?>("--tuner") { Description = $"Overrides the sweep block's tuner: {string.Join(", ", Experiments.Sweeps.Tuners.TunerCatalog.Names)}." };
+        var seed = new Option<int?>("--seed") { Description = "Overrides the sweep block's seed (of the tuner and the trials)." };
         var reports = new Option<string?>("--reports") { Description = "Folder for reports (default: the definition's output.reports)." };
         var sweep = new Command("sweep", "Tune an experiment's models: trials scored on validation data (or k folds), the best configuration refitted on training + validation and evaluated once on the test part, saved as a run.") { file };
-        sweep.With(resume, storeOverride, parallel, trials, reports, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
+        sweep.With(resume, storeOverride, parallel, trials, tuner, seed, reports, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
         sweep.SetAction((parse, cancel) => CommonOptions.Guarded(parse, async output =>
         {
             var path = parse.GetValue(file)!;
@@ -31,12 +33,12 @@ internal static class SweepCommands
             using var store = SqliteRunStore.Open(parse.GetValue(storeOverride) ?? definition.Output.Store);
             var runner = new ExperimentRunner(store);
             var options = new RunOptions { DataDirectory = parse.GetValue(CommonOptions.DataDir), Source = path, ReportDirectory = parse.GetValue(reports), Observer = new Stages(output) };
-            var spec = definition.Sweep;
+            var spec = definition.Sweep with { Tuner = parse.GetValue(tuner) ?? definition.Sweep.Tuner };
             output.Line($"[bold]{Markup.Escape(definition.Name)}[/]: sweeping {string.Join(", ", definition.Models.Select(m => Markup.Escape(m.Name)))} with {spec.Tuner}, " +
                         $"{(spec.Maximizes(definition.Metrics) ? "maximising" : "minimising")} {spec.MetricOf(definition.Metrics)} on {(spec.Objective == Core.Definitions.SweepSpec.KFold ? $"{spec.Folds} folds" : "the validation part")}");
             var sweepOptions = new SweepRunOptions
             {
-                Resume = parse.GetValue(resume), Parallelism = parse.GetValue(parallel), Trials = parse.GetValue(trials),
+                Resume = parse.GetValue(resume), Parallelism = parse.GetValue(parallel), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
                 Progress = new TrialLines(output, spec.MetricOf(definition.Metrics).ToString(), parse.GetValue(trials) ?? spec.Trials),
                 Started = id => output.Line($"sweep [bold]{id}[/] in {Markup.Escape(store.Location)} (after a stop: experiments sweep {Markup.Escape(path)} --resume {id})"),
             };

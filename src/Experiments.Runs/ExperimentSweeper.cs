@@ -16,6 +16,10 @@ public sealed record SweepRunOptions
     public int? Parallelism { get; init; }
     /// <summary>Overrides the sweep block's trial budget.</summary>
     public int? Trials { get; init; }
+    /// <summary>Overrides the sweep block's tuner (e.g. to compare tuners on one definition).</summary>
+    public string? Tuner { get; init; }
+    /// <summary>Overrides the sweep block's seed.</summary>
+    public int? Seed { get; init; }
     /// <summary>Trials as they start and finish (called from worker threads).</summary>
     public ISweepObserver? Progress { get; init; }
     /// <summary>Called with the sweep's id once it is created (or resumed), before the first trial.</summary>
@@ -46,6 +50,7 @@ public sealed partial class ExperimentRunner
         var storage = store as ISweepStorage ?? throw new ExperimentsException($"The store {store.Location} cannot hold sweeps.");
         options ??= new RunOptions();
         sweepOptions ??= new SweepRunOptions();
+        spec = spec with { Tuner = sweepOptions.Tuner ?? spec.Tuner, Seed = sweepOptions.Seed ?? spec.Seed };
         var catalog = Platform.Vocabulary.Models;
         var space = SweepSpaces.For(definition, catalog);
         var metric = spec.MetricOf(definition.Metrics).ToString();

@@ -99,6 +99,12 @@ public sealed partial class ExperimentRunner
                 (status, error) = refit.Status == "failed" ? (RunStatus.Failed, $"the refit of trial {best.Number} failed: {refit.Error}") : (RunStatus.Finished, null);
             }
         }
+        catch (Exception) when (cancel.IsCancellationRequested)
+        {
+            // Stopped before the sweep began (loading, splitting) or during the refit: the run ends cancelled.
+            store.FinishRun(run.RunId, RunStatus.Cancelled, "Stopped by the user; finished trials are kept.");
+            throw new OperationCanceledException(cancel);
+        }
         catch (Exception e)
         {
             // A stopped sweep returns its result; anything else (the data, every trial failing) fails the run, kept as far as it got.

@@ -66,8 +66,8 @@ public static class SweepDefinition
         new("objective", new StringShape("Where trials are scored: the split's validation part, or k-fold cross-validation over training + validation. The test part is used once, by the refit of the best configuration.", SweepSpec.Objectives, SweepSpec.Validation)),
         new("folds", new IntegerShape("Objective 'k-fold': the number of folds.", 2, 20, 3)),
         new("defaultSpaces", new BooleanShape("Start from each model's default search space; false searches only the parameters given under \"space\".", true)),
-        new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\": { \"rank\": { \"int\": [8, 256], \"log\": true } } }.",
-            new MapShape("A model's search space: parameter → { \"float\": [min, max] } | { \"int\": [min, max] } | { \"choice\": [...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
+        new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\":{ \"rank\":{ \"int\":[8, 256], \"log\":true } } }.",
+            new MapShape("A model's search space: parameter → { \"float\":[min, max] } | { \"int\":[min, max] } | { \"choice\":[...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
                 new AnyShape("A search-space entry.")))),
     ]);
 

@@ -16,6 +16,7 @@ public static class CommandLine
     {
         var root = new RootCommand("Experiments: define, run, evaluate and compare recommendation and search experiments.");
         RunCommands.Add(root);
+        SweepCommands.Add(root);
         StoreCommands.Add(root);
         DatasetCommands.Add(root);
         EvaluateCommands.Add(root);

@@ -84,6 +84,15 @@ public sealed class ClickLog
         Text.Select(c => rows.Select(r => c[r]).ToArray()).ToArray(),
         Position is null ? null : rows.Select(r => Position[r]).ToArray());
 
+    /// <summary>The rows of <paramref name="first"/> then those of <paramref name="second"/> (two parts of one log: the same schema).</summary>
+    public static ClickLog Concatenate(ClickLog first, ClickLog second)
+    {
+        if (first.Schema != second.Schema) throw new ArgumentException("Only parts of one click log (the same schema) can be concatenated.");
+        static T[][] Columns<T>(T[][] a, T[][] b) => a.Zip(b, (x, y) => (T[])[.. x, .. y]).ToArray();
+        return new ClickLog(first.Schema, [.. first.Labels, .. second.Labels], Columns(first.Numeric, second.Numeric), Columns(first.Categorical, second.Categorical),
+            Columns(first.Text, second.Text), first.Position is null || second.Position is null ? null : [.. first.Position, .. second.Position]);
+    }
+
     /// <summary>The same rows with every display position set to <paramref name="position"/> (serving time).</summary>
     public ClickLog AtPosition(float position) =>
         Position is null ? this : new ClickLog(Schema, Labels, Numeric, Categorical, Text, Enumerable.Repeat(position, Count).ToArray());

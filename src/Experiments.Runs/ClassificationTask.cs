@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Ctr;
 using Experiments.Datasets;
@@ -86,7 +87,7 @@ internal sealed class ClassificationTask : IExperimentTask
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {
         var split = (Split)taskSplit;
-        var (definition, observer, cancel) = (_run.Definition, _run.Observer, _run.Cancel);
+        var (definition, observer, cancel) = (trial.Run.Definition, trial.Run.Observer, trial.Run.Cancel);
         var (train, validation, test) = (split.Train, split.Validation, split.Test);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
@@ -98,11 +99,22 @@ internal sealed class ClassificationTask : IExperimentTask
         var result = ClassificationEvaluator.EvaluateBinary(test.Labels, probabilities, definition.Metrics, definition.Evaluation, definition.Seed,
             validation is null ? null : (validation.Labels, fitted.Predict(validation)));
         cancel.ThrowIfCancellationRequested();
-        var importance = PermutationImportance.Compute(fitted, test, repeats: 3, definition.Seed, cancel);
-        var mlnetImportance = fitted.MLNetPermutationImportance(test, permutations: 1, definition.Seed, cancel);
+        // What the report draws goes to the store, and ML.NET's per-slot importance beside the report (not for a sweep's trials).
+        var curves = trial.TrialId is { } trialId ? WriteDetails(model, split, fitted, result, probabilities, trialId, cancel) : null;
         var evaluateSeconds = clock.Elapsed.TotalSeconds;
-        // What the report draws goes to the store; ML.NET's per-slot importance, which it does not draw, beside the report.
-        var details = Path.Combine(_run.ReportFolder, $"trial-{trial.TrialId}-{RunArtifacts.FileName(model.Name)}.json");
+        // Each test row's label, score and decision, named by its row, for paired tests against the other models.
+        var units = new UserValuesRecord(split.TestRows.Select(r => r.ToString(CultureInfo.InvariantCulture)).ToList(), result.PerRow!);
+        // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
+        return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, units,
+            [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)], curves);
+    }
+
+    private List<CurveRecord> WriteDetails(ModelSpec model, Split split, CtrModel fitted, ClassificationResult result, double[] probabilities, long trialId, CancellationToken cancel)
+    {
+        var test = split.Test;
+        var importance = PermutationImportance.Compute(fitted, test, repeats: 3, _run.Definition.Seed, cancel);
+        var mlnetImportance = fitted.MLNetPermutationImportance(test, permutations: 1, _run.Definition.Seed, cancel);
+        var details = Path.Combine(_run.ReportFolder, $"trial-{trialId}-{RunArtifacts.FileName(model.Name)}.json");
         Directory.CreateDirectory(_run.ReportFolder);
         File.WriteAllText(details, JsonSerializer.Serialize(new
         {
@@ -111,13 +123,8 @@ internal sealed class ClassificationTask : IExperimentTask
                 ? new { bySourceColumn = pfi.Columns.Select(c => new { c.Column, c.AucDrop }), topSlots = pfi.Slots.Select(x => new { x.Slot, x.AucDrop }) }
                 : null,
         }, new JsonSerializerOptions { WriteIndented = true }));
-        RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "classification-details", details);
-        var curves = ReportCurves(trial.TrialId, split.Name, test.Labels, probabilities, result.Confusion, importance);
-        // Each test row's label, score and decision, named by its row, for paired tests against the other models.
-        var units = new UserValuesRecord(split.TestRows.Select(r => r.ToString(CultureInfo.InvariantCulture)).ToList(), result.PerRow!);
-        // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
-        return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, units,
-            [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)], curves);
+        RunArtifacts.Record(_run.Store, _run.RunId, trialId, "classification-details", details);
+        return ReportCurves(trialId, split.Name, test.Labels, probabilities, result.Confusion, importance);
     }
 
     /// <summary>ROC and precision–recall curves (thinned), calibration bins, the confusion counts and the permutation importances, for the report.</summary>
@@ -136,5 +143,18 @@ internal sealed class ClassificationTask : IExperimentTask
             new(trialId, split, CurveKinds.FeatureImportance, CurveKinds.FeatureImportance, importance.Select((_, i) => (double)(i + 1)).ToList(), importance.Select(i => i.AucDrop).ToList(),
                 importance.Select(i => i.StandardDeviation).ToList(), importance.Select(i => i.Column).ToList()),
         ];
+    }
+
+    public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit taskSplit, SweepSpec sweep)
+    {
+        var split = (Split)taskSplit;
+        var known = split.Validation is null ? split.Train : ClickLog.Concatenate(split.Train, split.Validation);
+        // The refit keeps the validation rows for the decision threshold (they are training rows now, too).
+        var refit = split with { Train = known };
+        if (sweep.Objective == SweepSpec.KFold)
+            return (RowSplitter.KFold(known.Count, sweep.Folds, _run.Definition.Seed)
+                .Select(f => (TaskSplit)new Split($"{split.Name}/{f.Name}", known.Subset(f.Train), null, known.Subset(f.Test), f.Test, split.Encoders)).ToList(), refit);
+        var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation rows to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
+        return ([new Split($"{split.Name}/validation", split.Train, null, validation, Enumerable.Range(0, validation.Count).ToArray(), split.Encoders)], refit);
     }
 }

@@ -37,7 +37,7 @@ public sealed record RunOutcome(long RunId, RunStatus Status, IReadOnlyList<Tria
 /// Runs an experiment: load the data (checked), split it, fit and evaluate every model on every split, record each
 /// step in the store as it completes, and write the reports. Notebooks and the CLI call the same method.
 /// </summary>
-public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
+public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loader)
 {
     public ExperimentRunner(IRunStore store) : this(store, new DatasetLoader()) { }
 
@@ -45,32 +45,14 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
     {
         options ??= new RunOptions();
         var observer = options.Observer;
-        // Where results go is checked before anything is trained (the store was checked when it was opened).
-        var reportsRoot = RunReports.PrepareFolder(options.ReportDirectory ?? definition.Output.Reports);
-        RunReports.SettleAbandoned(store, observer.Warning);
-
-        // The commit is the definition's own repository's (a definition built in code: the working directory's).
-        var (commit, dirty) = RunEnvironment.Git(options.Source is { } source ? Path.GetDirectoryName(Path.GetFullPath(source))! : Directory.GetCurrentDirectory(), options.Source);
-        var runId = store.StartRun(new RunStart(definition.Name, definition.Description, DefinitionWriter.ToJson(definition), DefinitionWriter.Hash(definition),
-            options.Source, definition.Dataset.Name, definition.Seed, commit, RunEnvironment.PackageVersions(), RunEnvironment.Machine, dirty, reportsRoot));
-        observer.RunStarted(runId);
-        var run = new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, observer, cancel);
+        var run = StartRun(definition, options, cancel);
+        var runId = run.RunId;
         var trials = new List<TrialResult>();
         RunStatus status;
         string? error;
         try
         {
-            observer.Stage($"Loading {definition.Dataset.Name}");
-            var dataset = loader.Open(DatasetRequest.From(definition.Dataset, options.DataDirectory));
-            IExperimentTask task = definition.Task switch
-            {
-                MetricCatalog.Classification => new ClassificationTask(run, dataset),
-                MetricCatalog.Search => new SearchTask(run, dataset),
-                MetricCatalog.Hybrid => new HybridTask(run, dataset),
-                _ => new RecommenderTask(run, dataset),
-            };
-            store.RecordDataset(runId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
-            RecordChecks(runId, dataset, observer);
+            var task = OpenTask(run, options);
             foreach (var split in task.Splits())
             {
                 var units = new Dictionary<string, UserValuesRecord>();
@@ -103,6 +85,38 @@ public sealed class ExperimentRunner(IRunStore store, IDatasetLoader loader)
         var regression = definition.Regression is not null && status != RunStatus.Cancelled ? RegressionCheck.Record(store, runId, definition, observer.Warning) : null;
         var (reports, reportError) = RunReports.Write(store, runId);
         return new RunOutcome(runId, status, trials, reports, status == RunStatus.Cancelled ? "cancelled" : error, reportError, regression);
+    }
+
+    /// <summary>Records the run's start (after checking where its reports go) and marks runs of dead processes as killed.</summary>
+    private RunScope StartRun(ExperimentDefinition definition, RunOptions options, CancellationToken cancel)
+    {
+        // Where results go is checked before anything is trained (the store was checked when it was opened).
+        var reportsRoot = RunReports.PrepareFolder(options.ReportDirectory ?? definition.Output.Reports);
+        RunReports.SettleAbandoned(store, options.Observer.Warning);
+        // The commit is the definition's own repository's (a definition built in code: the working directory's).
+        var (commit, dirty) = RunEnvironment.Git(options.Source is { } source ? Path.GetDirectoryName(Path.GetFullPath(source))! : Directory.GetCurrentDirectory(), options.Source);
+        var runId = store.StartRun(new RunStart(definition.Name, definition.Description, DefinitionWriter.ToJson(definition), DefinitionWriter.Hash(definition),
+            options.Source, definition.Dataset.Name, definition.Seed, commit, RunEnvironment.PackageVersions(), RunEnvironment.Machine, dirty, reportsRoot));
+        options.Observer.RunStarted(runId);
+        return new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, options.Observer, cancel);
+    }
+
+    /// <summary>Loads the data (checked, its fingerprint and problems recorded) and the task that fits models on it.</summary>
+    private IExperimentTask OpenTask(RunScope run, RunOptions options)
+    {
+        var definition = run.Definition;
+        run.Observer.Stage($"Loading {definition.Dataset.Name}");
+        var dataset = loader.Open(DatasetRequest.From(definition.Dataset, options.DataDirectory));
+        IExperimentTask task = definition.Task switch
+        {
+            MetricCatalog.Classification => new ClassificationTask(run, dataset),
+            MetricCatalog.Search => new SearchTask(run, dataset),
+            MetricCatalog.Hybrid => new HybridTask(run, dataset),
+            _ => new RecommenderTask(run, dataset),
+        };
+        store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
+        RecordChecks(run.RunId, dataset, run.Observer);
+        return task;
     }
 
     /// <summary>

@@ -17,6 +17,12 @@ internal interface IExperimentTask
 
     /// <summary>Fits <paramref name="model"/> on the split's training part and evaluates it on its test part.</summary>
     TrialMeasurement Measure(ModelSpec model, TaskSplit split, TrialScope trial);
+
+    /// <summary>
+    /// What a sweep makes of one split: the parts its trials are scored on (training vs validation, or k folds of
+    /// training + validation; never the test part) and the refit's split (training + validation vs test).
+    /// </summary>
+    (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit split, SweepSpec sweep);
 }
 
 /// <summary>A split of a task's data; each task keeps its own rows in a subtype.</summary>
@@ -25,8 +31,11 @@ internal abstract record TaskSplit(string Name);
 /// <summary>What a run shares with its tasks: the definition, the store, where files go, progress and cancellation.</summary>
 internal sealed record RunScope(long RunId, ExperimentDefinition Definition, IRunStore Store, string ReportFolder, IRunObserver Observer, CancellationToken Cancel);
 
-/// <summary>One trial in progress: its run and its id in the store, for artifacts the task writes.</summary>
-internal sealed record TrialScope(RunScope Run, long TrialId);
+/// <summary>
+/// One trial in progress: its run and its id in the store, for artifacts the task writes. A sweep's trial has no id
+/// there (the sweep's own tables keep it): it is scored without per-trial artifacts.
+/// </summary>
+internal sealed record TrialScope(RunScope Run, long? TrialId);
 
 /// <summary>
 /// What a trial measured: timings, the metric values on the test part, the protocol that produced them, each unit's

@@ -32,5 +32,6 @@ public static class Platform
             SearchTask.Describe(m))).ToList(),
         [.. RecommenderCatalog.Models, .. Experiments.Ctr.CtrCatalog.Models, .. Experiments.Search.SearchCatalog.Models, .. Experiments.Hybrid.HybridCatalog.Models],
         MetricCatalog.All,
-        Experiments.Text.EncoderCatalog.Parameters);
+        Experiments.Text.EncoderCatalog.Parameters,
+        new SweepVocabulary(Experiments.Sweeps.Tuners.TunerCatalog.Names, SweepSpaces.Check));
 }

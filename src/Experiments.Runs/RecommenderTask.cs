@@ -46,10 +46,24 @@ internal sealed class RecommenderTask : IExperimentTask
         }
     }
 
+    public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit taskSplit, SweepSpec sweep)
+    {
+        var split = ((Split)taskSplit).Data;
+        var known = split.Validation is null ? split.Train : Interactions.Concatenate(split.Train, split.Validation);
+        var refit = new Split(split with { Train = known, Validation = null });
+        if (sweep.Objective == SweepSpec.KFold)
+        {
+            var folds = InteractionSplits.Split(known, new SplitSpec { Method = "k-fold", Folds = sweep.Folds, Unit = split.Unit }, _run.Definition.Seed, _dataset.PredefinedSplit);
+            return (folds.Select(f => (TaskSplit)new Split(f with { Name = $"{split.Name}/{f.Name}" })).ToList(), refit);
+        }
+        var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation part to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
+        return ([new Split(new InteractionSplit($"{split.Name}/validation", split.Train, null, validation, split.Unit))], refit);
+    }
+
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {
         var split = ((Split)taskSplit).Data;
-        var (definition, observer, cancel) = (_run.Definition, _run.Observer, _run.Cancel);
+        var (definition, observer, cancel) = (trial.Run.Definition, trial.Run.Observer, trial.Run.Cancel);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
         var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
@@ -71,7 +85,8 @@ internal sealed class RecommenderTask : IExperimentTask
             ? [new MetricValue(RecommenderEvaluator.Unreachable, null, unreachable, null, null, evaluation.Users)]
             : [];
         return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, $"{evaluation.Protocol}; {split.Unit}", units, extra,
-            [.. training?.Records(trial.TrialId, split.Name) ?? [], .. Curves(evaluation, trial.TrialId, split.Name)]);
+            // Curves are for the report of a run's trials; a sweep's trials (no trial id) draw none.
+            trial.TrialId is { } trialId ? [.. training?.Records(trialId, split.Name) ?? [], .. Curves(evaluation, trialId, split.Name)] : null);
     }
 
     /// <summary>The evaluation's metric@K curves and popularity deciles, as the store keeps them for reports.</summary>

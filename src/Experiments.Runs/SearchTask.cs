@@ -41,7 +41,8 @@ internal sealed class SearchTask : IExperimentTask
             : search.Queries is { } queries && manifest.FindTable(queries)?.ColumnWithRole("label") is not null,
         search.Catalogue is null ? [] : search.JudgementSources);
 
-    private sealed record Split(string Name, int[] Train, int[] Test, SearchComponents Components) : TaskSplit(Name);
+    /// <param name="Validation">The validation queries among <paramref name="Train"/> (a sweep scores its trials on them).</param>
+    private sealed record Split(string Name, int[] Train, int[] Test, SearchComponents Components, int[] Validation) : TaskSplit(Name);
 
     public IEnumerable<TaskSplit> Splits()
     {
@@ -65,21 +66,21 @@ internal sealed class SearchTask : IExperimentTask
                 throw new ExperimentsException($"Split '{split.Name}' left {train.Length} training and {split.Test.Length} test queries; both must be non-empty. Change the split fractions or use more queries.");
             _run.Store.RecordProfile(_run.RunId, DataProfiles.Split(split.Name, train.Length, split.Test.Length));
             using var components = new SearchComponents();
-            yield return new Split(split.Name, train, split.Test, components);
+            yield return new Split(split.Name, train, split.Test, components, split.Validation);
         }
     }
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {
         var split = (Split)taskSplit;
-        var (definition, observer) = (_run.Definition, _run.Observer);
+        var (definition, observer) = (trial.Run.Definition, trial.Run.Observer);
         var options = new SearchEvaluationOptions(SearchMetrics.ParseGain(_spec.Gain), _spec.RelevanceThreshold, definition.Evaluation.BootstrapSamples, definition.Evaluation.ConfidenceLevel);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name}, {split.Train.Length:N0} training queries)");
         split.Components.TakeReusedSeconds();
         var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, split.Components, definition.Seed)
         {
-            Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = _run.Cancel,
+            Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = trial.Run.Cancel,
         });
         var fitSeconds = clock.Elapsed.TotalSeconds + split.Components.TakeReusedSeconds();
         clock.Restart();
@@ -106,13 +107,28 @@ internal sealed class SearchTask : IExperimentTask
             evaluation = SearchEvaluator.EvaluateIntent(_collection, split.Test, classifier.Classes, probabilities, definition.Metrics, options, definition.Seed);
             details = split.Test.Select((q, i) => new { query = _collection.Queries[q].Id, text = _collection.Queries[q].Text, intent = _collection.Queries[q].Intent, predicted = classifier.Classes[ArgMax(probabilities[i])] });
         }
-        // Each test query's values and top results go beside the report, one file per trial.
-        var path = Path.Combine(_run.ReportFolder, $"trial-{trial.TrialId}-{RunArtifacts.FileName(model.Name)}.json");
-        Directory.CreateDirectory(_run.ReportFolder);
-        File.WriteAllText(path, JsonSerializer.Serialize(new { model = model.Name, split = split.Name, protocol = evaluation.Protocol, queries = details }, new JsonSerializerOptions { WriteIndented = true }));
-        RunArtifacts.Record(_run.Store, _run.RunId, trial.TrialId, "search-details", path);
+        // Each test query's values and top results go beside the report, one file per trial (not for a sweep's trials).
+        if (trial.TrialId is { } trialId)
+        {
+            var path = Path.Combine(_run.ReportFolder, $"trial-{trialId}-{RunArtifacts.FileName(model.Name)}.json");
+            Directory.CreateDirectory(_run.ReportFolder);
+            File.WriteAllText(path, JsonSerializer.Serialize(new { model = model.Name, split = split.Name, protocol = evaluation.Protocol, queries = details }, new JsonSerializerOptions { WriteIndented = true }));
+            RunArtifacts.Record(_run.Store, _run.RunId, trialId, "search-details", path);
+        }
         var units = evaluation.PerQuery.Count > 0 ? new UserValuesRecord(evaluation.Queries, evaluation.PerQuery) : null;
         return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, evaluation.Protocol, units, []);
+    }
+
+    /// <summary>Trials train on the training queries less the validation ones and are scored on those (or on folds); the refit trains on all of them.</summary>
+    public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit taskSplit, SweepSpec sweep)
+    {
+        var split = (Split)taskSplit;
+        if (sweep.Objective == SweepSpec.KFold)
+            return (RowSplitter.KFold(split.Train.Length, sweep.Folds, _run.Definition.Seed)
+                .Select(f => (TaskSplit)new Split($"{split.Name}/{f.Name}", f.Train.Select(i => split.Train[i]).ToArray(), f.Test.Select(i => split.Train[i]).ToArray(), split.Components, [])).ToList(), split);
+        if (split.Validation.Length == 0)
+            throw new ExperimentsException($"Split '{split.Name}' has no validation queries to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
+        return ([new Split($"{split.Name}/validation", split.Train.Except(split.Validation).ToArray(), split.Validation, split.Components, [])], split);
     }
 
     private static int ArgMax(double[] values) => Array.IndexOf(values, values.Max());

@@ -54,17 +54,23 @@ public sealed class SearchComponents : IDisposable
 
     private double _reused;
 
+    /// <summary>The part under <paramref name="key"/>, built once; safe from parallel trials (two may build the same part at once, one is kept).</summary>
     public T Get<T>(string key, Func<T> build) where T : notnull
     {
-        if (_parts.TryGetValue(key, out var found))
-        {
-            _reused += found.Seconds;
-            return (T)found.Part;
-        }
+        lock (_parts)
+            if (_parts.TryGetValue(key, out var found))
+            {
+                _reused += found.Seconds;
+                return (T)found.Part;
+            }
         var clock = Stopwatch.StartNew();
         var part = build();
-        _parts[key] = (part, clock.Elapsed.TotalSeconds);
-        return part;
+        lock (_parts)
+        {
+            if (_parts.TryAdd(key, (part, clock.Elapsed.TotalSeconds))) return part;
+            (part as IDisposable)?.Dispose();
+            return (T)_parts[key].Part;
+        }
     }
 
     /// <summary>A key for a part built from these parameters on these queries.</summary>

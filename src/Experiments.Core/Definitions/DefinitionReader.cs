@@ -77,6 +77,7 @@ public sealed class DefinitionReader
         else CrossCheckRegistered(root, task, errors);
         CrossCheckEncoders(root, task, errors);
         CrossCheckHybrid(root, task, names, errors);
+        SweepDefinition.CrossCheck(root, _vocabulary, errors);
         var baseline = root["evaluation"]?["baseline"];
         if (baseline is not null && !names.ContainsKey(baseline.Text!))
             errors.Add(new("$.evaluation.baseline", baseline.Line, baseline.Column,
@@ -455,6 +456,7 @@ public sealed class DefinitionReader
                 FoldIn = (int)(hybrid["foldIn"]?.Number ?? 5),
                 ColdItemCandidates = hybrid["coldItemCandidates"]?.Text ?? HybridSpec.Unseen,
             } : null,
+            Sweep = SweepDefinition.Bind(root["sweep"]),
             Output = output is null ? new OutputSpec() : new OutputSpec
             {
                 Store = output["store"]?.Text ?? "experiments.db",

@@ -35,6 +35,7 @@ public static class DefinitionShape
         ])),
         new("search", Search(vocabulary)),
         new("hybrid", Hybrid(vocabulary)),
+        .. vocabulary.Sweeps is { } sweeps ? new PropertyShape[] { new("sweep", SweepDefinition.Shape(sweeps, vocabulary)) } : [],
         new("seed", new IntegerShape("Seed for splitting, model initialisation and bootstrap; the same seed gives the same results.", 0, int.MaxValue, 42)),
         new("output", new ObjectShape("Where results go.",
         [

@@ -85,6 +85,16 @@ public static class DefinitionValidator
                     Fail($"missing required property '{other.Tag}' or '{e.Key}': '{other.Tag}' names a registered data set (allowed: {string.Join(", ", other.Variants.Keys)}), '{e.Key}' names your own files");
                 else Check(node, e.Otherwise, path, errors);
                 return;
+            case MapShape map:
+                if (node.Kind != JsonKind.Object) { Fail(Expected("an object", node)); return; }
+                var keys = new HashSet<string>();
+                foreach (var property in node.Properties)
+                    if (!keys.Add(property.Name))
+                        errors.Add(new DefinitionError($"{path}.{property.Name}", property.Line, property.Column, $"property '{property.Name}' is given twice"));
+                    else Check(property.Value, map.Values, $"{path}.{property.Name}", errors);
+                return;
+            case AnyShape:
+                return;
             default:
                 throw new InvalidOperationException($"No check for {shape.GetType().Name}.");
         }

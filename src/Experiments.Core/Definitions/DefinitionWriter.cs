@@ -120,6 +120,8 @@ public static class DefinitionWriter
                 w.WriteString("coldItemCandidates", hybrid.ColdItemCandidates);
                 w.WriteEndObject();
             }
+            // Written only when present, so that definitions without a sweep keep their earlier hash.
+            if (d.Sweep is { } sweep) SweepDefinition.Write(w, sweep);
             w.WriteNumber("seed", d.Seed);
             w.WriteStartObject("output");
             w.WriteString("store", d.Output.Store);

@@ -97,6 +97,12 @@ public sealed class ExperimentBuilder
     /// <summary>Task "hybrid": item text and attributes, the text embedder, cold start (see <see cref="HybridSpec"/>).</summary>
     public ExperimentBuilder WithHybrid(Func<HybridSpec, HybridSpec> configure) => With(d => d with { Hybrid = configure(d.Hybrid ?? new HybridSpec()) });
 
+    /// <summary>
+    /// A sweep of the models (see <see cref="SweepSpec"/>): <c>.WithSweep(s => s with { Tuner = "tpe", Trials = 50,
+    /// Spaces = new Dictionary&lt;string, string&gt; { ["mf"] = SpaceJson.Write(space) } })</c>; checked like a file's "sweep" block.
+    /// </summary>
+    public ExperimentBuilder WithSweep(Func<SweepSpec, SweepSpec> configure) => With(d => d with { Sweep = configure(d.Sweep ?? new SweepSpec()) });
+
     public ExperimentBuilder WithSeed(int seed) => With(d => d with { Seed = seed });
 
     public ExperimentBuilder WithOutput(Func<OutputSpec, OutputSpec> configure) => With(d => d with { Output = configure(d.Output) });

@@ -23,6 +23,8 @@ public sealed record ExperimentDefinition
     /// <summary>Task "hybrid": where items' text and attributes come from, the text embedder and the cold-start settings; null = the defaults.</summary>
     public HybridSpec? Hybrid { get; init; }
     public int Seed { get; init; } = 42;
+    /// <summary>How `experiments sweep` tunes the models; null for a definition that only runs.</summary>
+    public SweepSpec? Sweep { get; init; }
     public OutputSpec Output { get; init; } = new();
     /// <summary>When a run counts as regressed against an earlier run of the experiment; null = never checked.</summary>
     public RegressionRule? Regression { get; init; }

@@ -40,6 +40,18 @@ public sealed class JsonTree
 
     public sealed record JsonProperty(string Name, int Line, int Column, JsonTree Value);
 
+    /// <summary>The value as compact JSON text (numbers as written), e.g. to keep a search space of a definition as text.</summary>
+    public string ToJson() => Kind switch
+    {
+        JsonKind.Object => "{" + string.Join(",", Properties.Select(p => JsonSerializer.Serialize(p.Name) + ":" + p.Value.ToJson())) + "}",
+        JsonKind.Array => "[" + string.Join(",", Items.Select(i => i.ToJson())) + "]",
+        JsonKind.String => JsonSerializer.Serialize(Text),
+        JsonKind.Number => Text!,
+        JsonKind.True => "true",
+        JsonKind.False => "false",
+        _ => "null",
+    };
+
     /// <summary>Parses <paramref name="json"/>; syntax errors become a <see cref="DefinitionException"/> naming line and column.</summary>
     public static JsonTree Parse(string json, string source)
     {

@@ -101,6 +101,13 @@ public static class SchemaWriter
                 }
                 w.WriteEndArray();
                 break;
+            case MapShape map:
+                w.WriteString("type", "object");
+                w.WritePropertyName("additionalProperties");
+                WriteShape(w, map.Values);
+                break;
+            case AnyShape:
+                break;
             case EitherShape e:
                 w.WriteString("type", "object");
                 w.WriteStartObject("if");

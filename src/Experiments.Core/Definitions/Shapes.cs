@@ -25,6 +25,12 @@ public sealed record ObjectShape(string Description, IReadOnlyList<PropertyShape
     public PropertyShape? Find(string name) => Properties.FirstOrDefault(p => p.Name == name);
 }
 
+/// <summary>An object whose keys are free (model names, parameter names) and whose values all take <see cref="Values"/>.</summary>
+public sealed record MapShape(string Description, Shape Values) : Shape(Description);
+
+/// <summary>Any JSON value: one that another reader checks with its own rules (a search-space entry).</summary>
+public sealed record AnyShape(string Description) : Shape(Description);
+
 /// <summary>An object whose allowed properties depend on the value of one string property (a model's <c>type</c>).</summary>
 public sealed record TaggedObjectShape(string Description, string Tag, IReadOnlyDictionary<string, ObjectShape> Variants) : Shape(Description);
 

@@ -39,4 +39,5 @@ public sealed record DefinitionVocabulary(
     IReadOnlyList<DatasetDescriptor> Datasets,
     IReadOnlyList<ModelDescriptor> Models,
     IReadOnlyList<MetricDescriptor> Metrics,
-    IReadOnlyList<ParameterSpec>? EncoderParameters = null);
+    IReadOnlyList<ParameterSpec>? EncoderParameters = null,
+    SweepVocabulary? Sweeps = null);

@@ -158,9 +158,12 @@ public static class InteractionSplits
         if (spec.Method == "predefined")
         {
             var files = predefined(spec.Name ?? throw new ExperimentsException("A predefined split needs a \"name\"."));
-            var (train, test) = (files.All.Subset(files.Train), files.All.Subset(files.Test));
-            if (pairs) (train, test) = (train.UniquePairs(), test.UniquePairs());
-            yield return Checked(new InteractionSplit(files.Name, train, null, test, Describe(files.All, train.Count + test.Count, pairs)));
+            // The files' validation rows, else validationFraction of each user's training rows (seeded), else none.
+            var cut = new PredefinedSplitter(files, spec.ValidationFraction).Split(files.All, seed).Single();
+            var (train, test) = (files.All.Subset(cut.Train), files.All.Subset(cut.Test));
+            var validation = cut.Validation.Length > 0 ? files.All.Subset(cut.Validation) : null;
+            if (pairs) (train, validation, test) = (train.UniquePairs(), validation?.UniquePairs(), test.UniquePairs());
+            yield return Checked(new InteractionSplit(files.Name, train, validation, test, Describe(files.All, train.Count + (validation?.Count ?? 0) + test.Count, pairs)));
             yield break;
         }
         var units = pairs ? data.UniquePairs() : data;

@@ -33,6 +33,26 @@ public sealed class PairSplitTests
         Assert.AreSame(rated, unique, "a table without repeats is returned as it is");
     }
 
+    [TestMethod]
+    public void A_predefined_split_carves_its_validation_fraction_from_each_users_training_rows()
+    {
+        // Two users with 10 training ratings each and 2 test ratings; a tenth of each user's training rows is validation.
+        var builder = new InteractionsBuilder();
+        for (var u = 0; u < 2; u++)
+            for (var i = 0; i < 12; i++) builder.Add($"u{u}", $"i{i}", 1 + i % 5, i);
+        var all = builder.Build();
+        int[] Rows(Func<int, bool> keep) => Enumerable.Range(0, all.Count).Where(keep).ToArray();
+        var files = new PredefinedSplit("files", all, Rows(r => r % 12 < 10), [], Rows(r => r % 12 >= 10));
+        var spec = new SplitSpec { Method = "predefined", Name = "files", ValidationFraction = 0.1 };
+        var split = InteractionSplits.Split(all, spec, 7, _ => files).Single();
+        Assert.IsNotNull(split.Validation, "validationFraction is honoured for predefined splits");
+        Assert.AreEqual((18, 2, 4), (split.Train.Count, split.Validation.Count, split.Test.Count));
+        CollectionAssert.AreEquivalent(new[] { 0, 1 }, split.Validation.User.Distinct().ToArray(), "one validation row per user");
+        var trainPairs = Enumerable.Range(0, split.Train.Count).Select(r => (split.Train.User[r], split.Train.Item[r])).ToHashSet();
+        Assert.IsFalse(Enumerable.Range(0, split.Validation.Count).Any(r => trainPairs.Contains((split.Validation.User[r], split.Validation.Item[r]))), "validation rows leave training");
+        Assert.IsNull(InteractionSplits.Split(all, spec with { ValidationFraction = 0 }, 7, _ => files).Single().Validation, "none asked for, none made");
+    }
+
     /// <summary>Scores each user's test items 1 and every other item 0: the best any model can do.</summary>
     private sealed class Oracle(Interactions test) : IRecommenderModel
     {

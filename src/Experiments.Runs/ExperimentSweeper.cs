@@ -1,0 +1,164 @@
+using Experiments.Core;
+using Experiments.Core.Definitions;
+using Experiments.Store;
+using Experiments.Sweeps;
+using Experiments.Sweeps.Tuners;
+using SweepTrial = Experiments.Sweeps.TrialResult;
+
+namespace Experiments.Runs;
+
+/// <summary>Options of one sweep that are not part of its definition.</summary>
+public sealed record SweepRunOptions
+{
+    /// <summary>Continue this stored sweep (stopped or killed) instead of starting one.</summary>
+    public long? Resume { get; init; }
+    /// <summary>Overrides the sweep block's parallelism.</summary>
+    public int? Parallelism { get; init; }
+    /// <summary>Overrides the sweep block's trial budget.</summary>
+    public int? Trials { get; init; }
+    /// <summary>Overrides the sweep block's tuner (e.g. to compare tuners on one definition).</summary>
+    public string? Tuner { get; init; }
+    /// <summary>Overrides the sweep block's seed.</summary>
+    public int? Seed { get; init; }
+    /// <summary>Trials as they start and finish (called from worker threads).</summary>
+    public ISweepObserver? Progress { get; init; }
+    /// <summary>Called with the sweep's id once it is created (or resumed), before the first trial.</summary>
+    public Action<long>? Started { get; init; }
+}
+
+/// <summary>
+/// How a sweep ended: the run that holds the refit (a normal run of the store), the sweep and its trials, and the refit
+/// of the best configuration on training + validation evaluated on the test part (null when the sweep was stopped
+/// before it finished, or no trial completed).
+/// </summary>
+public sealed record SweepOutcome(long RunId, SweepResult Sweep, TrialResult? Refit, RunStatus Status, IReadOnlyList<string> Reports, string? ReportError);
+
+public sealed partial class ExperimentRunner
+{
+    /// <summary>Models whose trainers use every core by default (their "threads" parameter, where they have one, at 0).</summary>
+    private static readonly HashSet<string> AllCores = ["matrix-factorization", "bayesian-mf", "implicit-als", "ease", "lightgbm", "fasttree", "sdca", "dense", "hybrid", "reranker", "intent-encoder"];
+
+    /// <summary>
+    /// Tunes the definition's models as its "sweep" block says: each trial fits a configuration on the training part
+    /// and is scored on the validation part (or by k-fold over training + validation), recorded in the store's sweep
+    /// tables as it ends; then the best configuration is refitted on training + validation and evaluated on the test
+    /// part — the only time the test part is used — and saved as the run's trial, with intervals and report.
+    /// </summary>
+    public SweepOutcome Sweep(ExperimentDefinition definition, RunOptions? options = null, SweepRunOptions? sweepOptions = null, CancellationToken cancel = default)
+    {
+        var spec = definition.Sweep ?? throw new ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block; add one to tune its models (see docs/sweeps.md), or use `experiments run`.");
+        var storage = store as ISweepStorage ?? throw new ExperimentsException($"The store {store.Location} cannot hold sweeps.");
+        options ??= new RunOptions();
+        sweepOptions ??= new SweepRunOptions();
+        spec = spec with { Tuner = sweepOptions.Tuner ?? spec.Tuner, Seed = sweepOptions.Seed ?? spec.Seed };
+        var catalog = Platform.Vocabulary.Models;
+        var space = SweepSpaces.For(definition, catalog);
+        var metric = spec.MetricOf(definition.Metrics).ToString();
+        var seed = spec.Seed ?? definition.Seed;
+        var settings = new SweepSettings
+        {
+            Name = definition.Name, Space = space, Seed = seed,
+            Objective = new SweepObjective(metric, spec.Maximizes(definition.Metrics) ? Direction.Maximize : Direction.Minimize),
+            MaxTrials = sweepOptions.Trials ?? spec.Trials,
+            WallTime = spec.WallTimeSeconds is { } wall ? TimeSpan.FromSeconds(wall) : null,
+            TrialTimeout = spec.TrialTimeoutSeconds is { } timeout ? TimeSpan.FromSeconds(timeout) : null,
+            TrialMemoryLimitBytes = spec.TrialMemoryMegabytes * 1024 * 1024,
+            Parallelism = sweepOptions.Parallelism ?? spec.Parallelism ?? (spec.TrialMemoryMegabytes is null ? null : 1),
+            ThreadsPerTrial = ThreadsPerTrial(definition),
+            Observer = sweepOptions.Progress,
+        };
+        // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
+        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = definition.Models.Count > 1 ? SweepSpaces.ModelChoice : null });
+
+        var run = StartRun(definition, options, cancel);
+        RunStatus status;
+        string? error = null;
+        SweepResult result;
+        TrialResult? refit = null;
+        var disposables = new List<IDisposable>();
+        try
+        {
+            var task = OpenTask(run, options);
+            // The task's splits stay open (a search split's cached components) until the refit is done.
+            var splits = task.Splits().GetEnumerator();
+            disposables.Add(splits);
+            if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
+            var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
+            var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
+            settings = settings with { RunId = run.RunId };
+            TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context);
+            if (sweepOptions.Resume is { } resume) sweepOptions.Started?.Invoke(resume);
+            result = sweepOptions.Resume is { } id ? sweeper.Resume(id, settings, tuner, Objective, cancel) : sweeper.Run(settings, tuner, Objective, cancel);
+            if (result.Stop == SweepStop.Cancelled || result.Best is not { } best)
+                (status, error) = (RunStatus.Cancelled, $"Sweep {result.SweepId} stopped by the user after {result.Trials.Count} trial(s); resume it with --resume {result.SweepId}.");
+            else
+            {
+                run.Observer.Stage($"Refitting the best configuration (trial {best.Number}) on training + validation; testing it once");
+                (refit, _) = RunTrial(run, task, SweepSpaces.ModelOf(definition, best.Parameters), refitSplit);
+                run.Observer.TrialFinished(refit);
+                (status, error) = refit.Status == "failed" ? (RunStatus.Failed, $"the refit of trial {best.Number} failed: {refit.Error}") : (RunStatus.Finished, null);
+            }
+        }
+        catch (Exception) when (cancel.IsCancellationRequested)
+        {
+            // Stopped before the sweep began (loading, splitting) or during the refit: the run ends cancelled.
+            store.FinishRun(run.RunId, RunStatus.Cancelled, "Stopped by the user; finished trials are kept.");
+            throw new OperationCanceledException(cancel);
+        }
+        catch (Exception e)
+        {
+            // A stopped sweep returns its result; anything else (the data, every trial failing) fails the run, kept as far as it got.
+            store.FinishRun(run.RunId, RunStatus.Failed, Describe(e));
+            RunReports.TryWrite(store, run.RunId, run.Observer.Warning);
+            throw;
+        }
+        finally
+        {
+            foreach (var disposable in disposables) disposable.Dispose();
+        }
+        store.FinishRun(run.RunId, status, error);
+        var (reports, reportError) = RunReports.Write(store, run.RunId);
+        return new SweepOutcome(run.RunId, result, refit, status, reports, reportError);
+    }
+
+    /// <summary>
+    /// One trial: the configuration fitted on each tuning part (the validation split, or each fold) with the trial's
+    /// seed and token, no artifacts; the metrics are those of the one part (with intervals), or the folds' means.
+    /// </summary>
+    private static TrialOutcome Score(RunScope run, IExperimentTask task, IReadOnlyList<TaskSplit> tuning, ModelSpec model, TrialContext context)
+    {
+        var scope = new TrialScope(run with { Definition = run.Definition with { Seed = context.Seed }, Observer = SilentObserver.Instance, Cancel = context.Cancellation }, null);
+        var measured = tuning.Select(split => task.Measure(model, split, scope).Values).ToList();
+        if (measured.Count == 1)
+            return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper)));
+        return new TrialOutcome(measured.SelectMany(m => m).GroupBy(v => new MetricName(v.Metric, v.K).ToString())
+            .ToDictionary(g => g.Key, g => new TrialMetric(g.Average(v => v.Value))));
+    }
+
+    /// <summary>Threads one trial uses: the most any model does (every core for the multi-threaded trainers unless their "threads" is fixed).</summary>
+    private static int ThreadsPerTrial(ExperimentDefinition definition) => definition.Models.Max(m =>
+        m.Parameters.TryGetValue("threads", out var threads) && Convert.ToInt32(threads, System.Globalization.CultureInfo.InvariantCulture) > 0
+            ? Convert.ToInt32(threads, System.Globalization.CultureInfo.InvariantCulture)
+            : AllCores.Contains(m.Type) ? Environment.ProcessorCount : 1);
+
+    /// <summary>The store, telling the caller the sweep's id as soon as it is created (so a stopped sweep can be named for --resume).</summary>
+    private sealed class Announcing(ISweepStorage inner, Action<long>? created) : ISweepStorage
+    {
+        public string Location => inner.Location;
+
+        public long CreateSweep(SweepStart start)
+        {
+            var id = inner.CreateSweep(start);
+            created?.Invoke(id);
+            return id;
+        }
+
+        public SweepRecord GetSweep(long sweepId) => inner.GetSweep(sweepId);
+        public IReadOnlyList<SweepRecord> ListSweeps(int limit = 50) => inner.ListSweeps(limit);
+        public void ResumeSweep(long sweepId) => inner.ResumeSweep(sweepId);
+        public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => inner.TrialStarted(sweepId, number, seed, parameters);
+        public void TrialFinished(long sweepId, SweepTrial result) => inner.TrialFinished(sweepId, result);
+        public IReadOnlyList<SweepTrial> GetTrials(long sweepId) => inner.GetTrials(sweepId);
+        public void FinishSweep(long sweepId, string status, string? error) => inner.FinishSweep(sweepId, status, error);
+    }
+}

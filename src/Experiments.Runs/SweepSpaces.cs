@@ -1,0 +1,135 @@
+using Experiments.Core.Definitions;
+using Experiments.Sweeps;
+
+namespace Experiments.Runs;
+
+/// <summary>
+/// The default search space of every model kind, in one place, and how a definition's sweep block turns into the space
+/// a sweep searches. Each default starts at a low-cost point (few rounds, small ranks, FLAML's
+/// low_cost_partial_config) and is checked against its model's parameters like a space written in a definition.
+/// </summary>
+public static class SweepSpaces
+{
+    /// <summary>The parameter a sweep over several models chooses them by: its values are the models' names.</summary>
+    public const string ModelChoice = "model";
+
+    // Text encoders (the search task's dense retriever, hybrid and intent encoder): size, epochs and optimiser.
+    private const string Encoder =
+        "\"hiddenSize\":{ \"choice\":[64, 128, 256] }, \"layers\":{ \"int\":[1, 4] }, \"epochs\":{ \"int\":[1, 10], \"lowCost\":2 }, " +
+        "\"learningRate\":{ \"float\":[1e-4, 3e-3], \"log\":true, \"lowCost\":1e-3 }, \"dropout\":{ \"float\":[0, 0.3], \"lowCost\":0.1 }, \"batchSize\":{ \"choice\":[32, 64, 128], \"lowCost\":64 }";
+    private const string Contrastive = "\"temperature\":{ \"float\":[0.02, 0.2], \"log\":true, \"lowCost\":0.05 }";
+    private const string Bm25 = "\"k1\":{ \"float\":[0.3, 2.5], \"lowCost\":1.2 }, \"b\":{ \"float\":[0, 1], \"lowCost\":0.75 }, \"titleBoost\":{ \"float\":[0, 5], \"lowCost\":2 }, " +
+        "\"descriptionBoost\":{ \"float\":[0, 3], \"lowCost\":1 }, \"attributesBoost\":{ \"float\":[0, 3], \"lowCost\":1 }, \"categoryBoost\":{ \"float\":[0, 3], \"lowCost\":0.5 }";
+    // Click models: the featuriser's choices come with every trainer.
+    private const string Featuriser = "\"minCategoryCount\":{ \"int\":[1, 100], \"log\":true, \"lowCost\":3 }, \"hashBits\":{ \"choice\":[0, 16, 20] }, \"logTransform\":{ \"choice\":[true, false] }";
+    private const string Boosting = "\"iterations\":{ \"int\":[10, 1000], \"log\":true, \"lowCost\":20 }, \"leaves\":{ \"int\":[4, 256], \"log\":true }, " +
+        "\"minLeaf\":{ \"int\":[1, 200], \"log\":true, \"lowCost\":20 }, \"learningRate\":{ \"float\":[0.01, 0.5], \"log\":true, \"lowCost\":0.1 }, " + Featuriser;
+    private const string Linear = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }, " + Featuriser;
+
+    private static readonly Dictionary<string, string> Defaults = new(StringComparer.Ordinal)
+    {
+        // Recommenders. Popularity, random and the global mean have nothing to tune: their space is empty (one trial).
+        ["most-popular"] = "",
+        ["random"] = "",
+        ["global-mean"] = "",
+        ["bias"] = "\"userRegularization\":{ \"float\":[0.1, 100], \"log\":true, \"lowCost\":10 }, \"itemRegularization\":{ \"float\":[0.1, 100], \"log\":true, \"lowCost\":10 }, \"iterations\":{ \"int\":[1, 30], \"lowCost\":5 }",
+        ["item-knn"] = "\"neighbours\":{ \"int\":[5, 2000], \"log\":true, \"lowCost\":50 }, \"shrinkage\":{ \"float\":[0, 500], \"lowCost\":10 }",
+        ["ease"] = "\"lambda\":{ \"float\":[1, 100000], \"log\":true, \"lowCost\":500 }",
+        ["matrix-factorization"] = "\"solver\":{ \"choice\":[\"als\", \"sgd\"] }, \"rank\":{ \"int\":[4, 256], \"log\":true, \"lowCost\":8 }, \"iterations\":{ \"int\":[5, 100], \"log\":true, \"lowCost\":10 }, " +
+            "\"lambda\":{ \"float\":[1e-3, 1], \"log\":true, \"lowCost\":0.05 }, \"biasLambda\":{ \"float\":[1e-3, 10], \"log\":true, \"lowCost\":0.05 }, " +
+            "\"learningRate\":{ \"float\":[1e-3, 0.1], \"log\":true, \"lowCost\":0.01, \"when\":{ \"solver\":[\"sgd\"] } }",
+        ["svd++"] = "\"rank\":{ \"int\":[4, 256], \"log\":true, \"lowCost\":8 }, \"iterations\":{ \"int\":[5, 100], \"log\":true, \"lowCost\":10 }, " +
+            "\"learningRate\":{ \"float\":[1e-3, 0.05], \"log\":true, \"lowCost\":0.007 }, \"learningRateDecay\":{ \"float\":[0.8, 1], \"lowCost\":0.95 }, " +
+            "\"lambda\":{ \"float\":[1e-3, 0.5], \"log\":true, \"lowCost\":0.02 }, \"biasLambda\":{ \"float\":[1e-3, 0.5], \"log\":true, \"lowCost\":0.005 }",
+        ["bayesian-mf"] = "\"rank\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"burnIn\":{ \"int\":[5, 100], \"log\":true, \"lowCost\":10 }, " +
+            "\"samples\":{ \"int\":[10, 200], \"log\":true, \"lowCost\":20 }, \"alpha\":{ \"float\":[0.5, 10], \"log\":true, \"lowCost\":2 }",
+        ["implicit-als"] = "\"rank\":{ \"int\":[8, 256], \"log\":true, \"lowCost\":16 }, \"iterations\":{ \"int\":[3, 50], \"log\":true, \"lowCost\":5 }, " +
+            "\"lambda\":{ \"float\":[1e-3, 100], \"log\":true, \"lowCost\":0.1 }, \"alpha\":{ \"float\":[0.1, 100], \"log\":true, \"lowCost\":1 }, \"cgSteps\":{ \"int\":[2, 10], \"lowCost\":3 }",
+        ["bpr"] = "\"rank\":{ \"int\":[8, 256], \"log\":true, \"lowCost\":16 }, \"iterations\":{ \"int\":[10, 500], \"log\":true, \"lowCost\":20 }, " +
+            "\"learningRate\":{ \"float\":[1e-3, 0.5], \"log\":true, \"lowCost\":0.05 }, \"lambda\":{ \"float\":[1e-4, 0.1], \"log\":true, \"lowCost\":0.01 }",
+        // Click-through: a definition with several of these sweeps the choice of trainer too.
+        ["lightgbm"] = Boosting,
+        ["fasttree"] = Boosting,
+        ["ffm"] = "\"iterations\":{ \"int\":[2, 50], \"log\":true, \"lowCost\":5 }, \"learningRate\":{ \"float\":[0.01, 1], \"log\":true, \"lowCost\":0.1 }, " +
+            "\"l2\":{ \"float\":[1e-6, 1], \"log\":true, \"lowCost\":1e-4 }, \"latentDimension\":{ \"int\":[2, 32], \"log\":true, \"lowCost\":4 }, " + Featuriser,
+        ["logistic-regression"] = Linear,
+        ["sdca"] = Linear,
+        // Search.
+        ["bm25"] = Bm25,
+        ["dense"] = Encoder + ", " + Contrastive + ", \"positivesPerQuery\":{ \"int\":[1, 8], \"lowCost\":2 }, \"hardNegatives\":{ \"choice\":[false, true] }",
+        ["hybrid"] = Encoder + ", " + Contrastive + ", \"k1\":{ \"float\":[0.3, 2.5], \"lowCost\":1.2 }, \"b\":{ \"float\":[0, 1], \"lowCost\":0.75 }, " +
+            "\"fusion\":{ \"choice\":[\"rrf\", \"weighted\"] }, \"rrfK\":{ \"float\":[1, 200], \"log\":true, \"lowCost\":60, \"when\":{ \"fusion\":[\"rrf\"] } }, \"bm25Weight\":{ \"float\":[0, 1], \"lowCost\":0.5 }",
+        ["reranker"] = "\"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, " +
+            "\"minLeaf\":{ \"int\":[1, 100], \"log\":true, \"lowCost\":20 }, \"shrinkage\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.1 }, " +
+            "\"depth\":{ \"int\":[20, 200], \"log\":true, \"lowCost\":50 }, \"dense\":{ \"choice\":[false, true] }",
+        ["intent-tfidf"] = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
+        ["intent-encoder"] = Encoder + ", \"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
+    };
+
+    /// <summary>The model types with a default space (every type of the catalogues).</summary>
+    public static IReadOnlyCollection<string> Types => Defaults.Keys;
+
+    /// <summary>The default space of a model type as JSON.</summary>
+    public static string DefaultJson(string type) =>
+        Defaults.TryGetValue(type, out var body) ? "{ " + body + " }" : throw new Core.ExperimentsException($"Model type '{type}' has no default search space.");
+
+    /// <summary>The default space of <paramref name="model"/>, checked against its parameters.</summary>
+    public static SearchSpace Default(ModelDescriptor model) => SpaceJson.Parse(DefaultJson(model.Type), $"the default space of '{model.Type}'", CatalogOf(model));
+
+    public static SpaceCatalog CatalogOf(ModelDescriptor model) => new($"model '{model.Type}'", model.Parameters);
+
+    /// <summary>The check definitions run on a model's space (<see cref="SweepVocabulary.CheckSpace"/>).</summary>
+    public static IReadOnlyList<DefinitionError> Check(JsonTree space, string path, ModelDescriptor model) => SpaceJson.Check(space, path, CatalogOf(model), out _);
+
+    /// <summary>
+    /// One model's space: its default (unless the sweep turns defaults off) less the parameters its entry fixes, with
+    /// the sweep block's parameters replacing those of the same name and adding the others.
+    /// </summary>
+    public static SearchSpace ForModel(ModelSpec model, ModelDescriptor descriptor, SweepSpec sweep)
+    {
+        var given = sweep.Spaces.TryGetValue(model.Name, out var json) ? SpaceJson.Parse(json, $"sweep.space.{model.Name}", CatalogOf(descriptor)).Parameters : [];
+        var defaults = sweep.DefaultSpaces ? Default(descriptor).Parameters : [];
+        var parameters = new List<SearchParameter>();
+        foreach (var p in defaults.Where(d => given.All(g => g.Name != d.Name) && !model.Parameters.ContainsKey(d.Name)))
+        {
+            // A condition on a parameter the entry fixes holds or not once and for all.
+            if (p.When is { } when && model.Parameters.TryGetValue(when.Parameter, out var fixedValue))
+            {
+                if (when.Holds(ParameterValue.Normalize(fixedValue))) parameters.Add(p with { When = null });
+            }
+            else parameters.Add(p);
+        }
+        parameters.AddRange(given);
+        return SearchSpace.Create(parameters);
+    }
+
+    /// <summary>The sweep's space: the one model's, or a choice among the models (by name) with each model's space under its value.</summary>
+    public static SearchSpace For(ExperimentDefinition definition, IReadOnlyList<ModelDescriptor> catalog)
+    {
+        var sweep = definition.Sweep ?? throw new Core.ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block.");
+        ModelDescriptor Descriptor(ModelSpec m) => catalog.First(d => d.Type == m.Type);
+        if (definition.Models.Count == 1) return ForModel(definition.Models[0], Descriptor(definition.Models[0]), sweep);
+        var parameters = new List<SearchParameter> { new ChoiceParameter(ModelChoice, definition.Models.Select(m => (object)m.Name).ToList()) };
+        foreach (var model in definition.Models)
+        {
+            var prefix = $"{ModelChoice}.{model.Name}.";
+            parameters.AddRange(ForModel(model, Descriptor(model), sweep).Parameters.Select(p => p with
+            {
+                Name = prefix + p.Name,
+                When = p.When is { } w ? new Condition(prefix + w.Parameter, w.Values) : new Condition(ModelChoice, [model.Name]),
+            }));
+        }
+        return SearchSpace.Create(parameters);
+    }
+
+    /// <summary>The model entry a trial's parameters stand for: the entry's fixed parameters and the trial's.</summary>
+    public static ModelSpec ModelOf(ExperimentDefinition definition, ParameterSet parameters)
+    {
+        var (model, own) = definition.Models.Count == 1
+            ? (definition.Models[0], parameters)
+            : (definition.Models.First(m => m.Name == parameters.Text(ModelChoice)) is var chosen ? (chosen, parameters.Within($"{ModelChoice}.{chosen.Name}")) : default);
+        var merged = new Dictionary<string, object>(model.Parameters);
+        foreach (var (name, value) in own) merged[name] = value;
+        return model with { Parameters = merged };
+    }
+}

@@ -1,0 +1,186 @@
+using Experiments.Core.Definitions;
+using Experiments.Ctr;
+using Experiments.Recommenders;
+using Experiments.Runs;
+using Experiments.Sweeps;
+
+namespace Experiments.Tests.Sweeps;
+
+/// <summary>The "sweep" block of definitions, its errors with JSON paths, and the catalogue of default spaces.</summary>
+[TestClass]
+public sealed class SweepDefinitionTests
+{
+    private static string Definition(string sweep, string models = """[ { "type": "bias" }, { "type": "matrix-factorization", "name": "mf" } ]""",
+        string split = """{ "method": "random", "testFraction": 0.2, "validationFraction": 0.2 }""", string metrics = """["rmse", "mae"]""") => $$"""
+        {
+          "name": "s",
+          "task": "rating",
+          "dataset": { "name": "demo-shop", "table": "ratings" },
+          "split": {{split}},
+          "models": {{models}},
+          "metrics": {{metrics}},
+          "sweep": {{sweep}}
+        }
+        """;
+
+    private static List<DefinitionError> Errors(string json) =>
+        Assert.ThrowsExactly<DefinitionException>(() => Platform.Reader.Read(json, "bad.json")).Errors.ToList();
+
+    private static DefinitionError At(List<DefinitionError> errors, string path) =>
+        errors.SingleOrDefault(e => e.Path == path) ?? throw new AssertFailedException($"no error at {path}; errors: {string.Join(" | ", errors.Select(e => $"{e.Path}: {e.Message}"))}");
+
+    [TestMethod]
+    public void A_sweep_block_binds_and_keeps_its_canonical_form()
+    {
+        var definition = Platform.Reader.Read(Definition("""
+            { "tuner": "tpe", "metric": "mae", "trials": 12, "wallTimeSeconds": 30, "trialTimeoutSeconds": 5, "parallelism": 1, "trialMemoryMb": 512, "seed": 9,
+              "objective": "k-fold", "folds": 4, "defaultSpaces": false,
+              "space": { "mf": { "rank": { "int": [2, 64], "log": true }, "solver": "sgd" } } }
+            """), "s.json");
+        var sweep = definition.Sweep!;
+        Assert.AreEqual(("tpe", "mae", 12, 30.0, 5.0, 1, 512L, 9), (sweep.Tuner, sweep.Metric.ToString(), sweep.Trials, sweep.WallTimeSeconds, sweep.TrialTimeoutSeconds, sweep.Parallelism, sweep.TrialMemoryMegabytes, sweep.Seed));
+        Assert.AreEqual((SweepSpec.KFold, 4, false), (sweep.Objective, sweep.Folds, sweep.DefaultSpaces));
+        Assert.IsFalse(sweep.Maximizes(definition.Metrics), "mae is minimised");
+        Assert.AreEqual("""{"rank":{"int":[2,64],"log":true},"solver":"sgd"}""", sweep.Spaces["mf"]);
+        // The canonical JSON reads back to the same definition (the store keeps it; `--resume` reads the file again).
+        var again = Platform.Reader.Read(DefinitionWriter.ToJson(definition), "canonical");
+        Assert.AreEqual(DefinitionWriter.ToJson(definition), DefinitionWriter.ToJson(again));
+        Assert.AreEqual(sweep with { Spaces = again.Sweep!.Spaces }, again.Sweep);
+        Assert.AreEqual("rmse", Platform.Reader.Read(Definition("{}"), "s.json").Sweep!.MetricOf(definition.Metrics).ToString(), "default: the first metric");
+    }
+
+    [TestMethod]
+    public void The_builder_makes_the_same_definition_as_the_file()
+    {
+        var file = Platform.Reader.Read(Definition("""{ "tuner": "cfo", "trials": 5, "space": { "mf": { "rank": { "int": [2, 64], "log": true } } } }"""), "s.json");
+        var space = new SearchSpaceBuilder().Integer("rank", 2, 64, log: true).Build();
+        var built = ExperimentBuilder.Create("s").ForTask("rating").OnDataset("demo-shop", d => d with { Table = "ratings" })
+            .Split("random", 0.2, 0.2).AddModel("bias").AddModel("matrix-factorization", name: "mf").WithMetrics("rmse", "mae")
+            .WithSweep(s => s with { Tuner = "cfo", Trials = 5, Spaces = new Dictionary<string, string> { ["mf"] = SpaceJson.Write(space) } })
+            .Build(Platform.Vocabulary);
+        Assert.AreEqual(DefinitionWriter.Hash(file), DefinitionWriter.Hash(built));
+        Assert.ThrowsExactly<DefinitionException>(() => ExperimentBuilder.Create("s").ForTask("rating").OnDataset("demo-shop", d => d with { Table = "ratings" })
+            .Split("random", 0.2).AddModel("bias").WithMetrics("rmse").WithSweep(s => s).Build(Platform.Vocabulary), "no validation part: the same check as a file's");
+    }
+
+    [TestMethod]
+    public void Malformed_sweep_blocks_are_errors_at_their_json_paths()
+    {
+        var shape = Errors(Definition("""{ "tuner": "tpee", "trials": 0, "objective": "leave-one-out", "space": { "mf": [] } }"""));
+        StringAssert.Contains(At(shape, "$.sweep.tuner").Message, "did you mean 'tpe'");
+        StringAssert.Contains(At(shape, "$.sweep.trials").Message, "out of range");
+        StringAssert.Contains(At(shape, "$.sweep.objective").Message, "k-fold");
+        StringAssert.Contains(At(shape, "$.sweep.space.mf").Message, "object");
+        var errors = Errors(Definition("""
+            { "metric": "mae", "folds": 3, "objective": "validation",
+              "space": {
+                "mff": { "rank": { "int": [2, 64] } },
+                "mf": {
+                  "rnk": { "int": [2, 64] },
+                  "lambda": { "float": [1, 0.1] },
+                  "biasLambda": { "float": [0, 1], "log": true },
+                  "solver": { "choice": [] },
+                  "learningRate": { "float": [0.01, 1], "when": { "method": ["x"] } },
+                  "iterations": { "int": [5, 5000] }
+                },
+                "bias": { "iterations": { "int": [1, 10] } }
+              } }
+            """, models: """[ { "type": "bias", "parameters": { "iterations": 3 } }, { "type": "matrix-factorization", "name": "mf" } ]""", metrics: """["rmse"]"""));
+        StringAssert.Contains(At(errors, "$.sweep.metric").Message, "not among the definition's metrics");
+        StringAssert.Contains(At(errors, "$.sweep.folds").Message, "belongs to objective 'k-fold'");
+        StringAssert.Contains(At(errors, "$.sweep.space.mff").Message, "did you mean 'mf'");
+        StringAssert.Contains(At(errors, "$.sweep.space.mf.rnk").Message, "did you mean 'rank'");
+        StringAssert.Contains(At(errors, "$.sweep.space.mf.lambda.float").Message, "min");
+        StringAssert.Contains(At(errors, "$.sweep.space.mf.biasLambda.log").Message, "positive");
+        StringAssert.Contains(At(errors, "$.sweep.space.mf.solver.choice").Message, "at least one value");
+        StringAssert.Contains(At(errors, "$.sweep.space.mf.learningRate.when").Message, "method");
+        StringAssert.Contains(At(errors, "$.sweep.space.mf.iterations.int").Message, "1000");
+        StringAssert.Contains(At(errors, "$.sweep.space.bias.iterations").Message, "fixed in models[0].parameters");
+    }
+
+    [TestMethod]
+    public void A_sweep_needs_a_validation_part_or_k_folds_and_a_test_part()
+    {
+        var noValidation = Errors(Definition("{}", split: """{ "method": "random", "testFraction": 0.2 }"""));
+        StringAssert.Contains(At(noValidation, "$.sweep").Message, "validationFraction");
+        Assert.IsNotNull(Platform.Reader.Read(Definition("""{ "objective": "k-fold" }""", split: """{ "method": "random", "testFraction": 0.2 }"""), "s.json").Sweep);
+        var kFold = Errors(Definition("""{ "objective": "k-fold" }""", split: """{ "method": "k-fold", "folds": 3 }"""));
+        StringAssert.Contains(At(kFold, "$.split.method").Message, "test part");
+        var memory = Errors(Definition("""{ "trialMemoryMb": 100, "parallelism": 2 }"""));
+        StringAssert.Contains(At(memory, "$.sweep.trialMemoryMb").Message, "parallelism");
+    }
+
+    [TestMethod]
+    public void Every_model_kind_has_a_default_space_whose_start_point_lies_inside_it()
+    {
+        var models = Platform.Vocabulary.Models;
+        CollectionAssert.AreEquivalent(models.Select(m => m.Type).ToList(), SweepSpaces.Types.ToList(), "one default per model type, none for a type that does not exist");
+        foreach (var model in models)
+        {
+            var space = SweepSpaces.Default(model); // parsed against the model's parameters: names, kinds and ranges
+            var start = space.StartPoint;
+            foreach (var (name, value) in start)
+            {
+                var spec = model.Parameters.Single(p => p.Name == name);
+                var parameter = space.Find(name)!;
+                switch (parameter)
+                {
+                    case FloatParameter f:
+                        Assert.IsTrue(f.Min <= (double)value && (double)value <= f.Max, $"{model.Type}.{name} = {value} outside [{f.Min}, {f.Max}]");
+                        Assert.IsTrue(spec.Min <= f.Min && f.Max <= spec.Max, $"{model.Type}.{name}'s range is one the model accepts");
+                        break;
+                    case IntegerParameter i:
+                        Assert.IsTrue(i.Min <= (long)value && (long)value <= i.Max, $"{model.Type}.{name} = {value} outside [{i.Min}, {i.Max}]");
+                        Assert.IsTrue(spec.Min <= i.Min && i.Max <= spec.Max, $"{model.Type}.{name}'s range is one the model accepts");
+                        break;
+                    case ChoiceParameter c:
+                        Assert.IsTrue(c.IndexOf(value) >= 0);
+                        break;
+                }
+            }
+            // The start point is a configuration the trainer accepts: its options are built from it.
+            if (RecommenderCatalog.Models.Any(m => m.Type == model.Type)) Assert.IsNotNull(RecommenderCatalog.Create(model.Type, start, 1));
+            if (CtrCatalog.Models.Any(m => m.Type == model.Type)) Assert.IsNotNull(CtrCatalog.Options(model.Type, start, 1));
+        }
+        // Low-cost: the iterative models start with few rounds and small ranks.
+        var mf = SweepSpaces.Default(models.Single(m => m.Type == "matrix-factorization")).StartPoint;
+        Assert.AreEqual((8L, 10L, "als"), (mf.Integer("rank"), mf.Integer("iterations"), mf.Text("solver")));
+        Assert.IsFalse(mf.ContainsKey("learningRate"), "SGD's step size exists only under solver sgd");
+        var lightgbm = SweepSpaces.Default(models.Single(m => m.Type == "lightgbm")).StartPoint;
+        Assert.AreEqual((20L, 4L), (lightgbm.Integer("iterations"), lightgbm.Integer("leaves")));
+    }
+
+    [TestMethod]
+    public void A_models_space_is_its_default_less_what_it_fixes_with_the_blocks_entries_over_it()
+    {
+        var descriptor = Platform.Vocabulary.Models.Single(m => m.Type == "matrix-factorization");
+        ModelSpec Model(Dictionary<string, object> parameters) => new() { Name = "mf", Type = "matrix-factorization", Parameters = parameters };
+        var sweep = new SweepSpec { Spaces = new Dictionary<string, string> { ["mf"] = """{ "rank": { "int": [16, 32] }, "nonNegative": { "choice": [false, true] } }""" } };
+        var sgd = SweepSpaces.ForModel(Model(new() { ["solver"] = "sgd" }), descriptor, sweep);
+        Assert.IsNull(sgd.Find("solver"), "fixed by the model entry");
+        Assert.IsNull(sgd.Find("learningRate")!.When, "its condition holds once and for all");
+        Assert.AreEqual((16L, 32L), (((IntegerParameter)sgd.Find("rank")!).Min, ((IntegerParameter)sgd.Find("rank")!).Max), "the block's range replaces the default's");
+        Assert.IsNotNull(sgd.Find("nonNegative"), "the block extends the default");
+        Assert.IsNotNull(sgd.Find("lambda"));
+        var als = SweepSpaces.ForModel(Model(new() { ["solver"] = "als" }), descriptor, sweep);
+        Assert.IsNull(als.Find("learningRate"), "SGD's step size does not exist under ALS");
+        var only = SweepSpaces.ForModel(Model([]), descriptor, sweep with { DefaultSpaces = false });
+        CollectionAssert.AreEqual(new[] { "rank", "nonNegative" }, only.Parameters.Select(p => p.Name).ToArray());
+    }
+
+    [TestMethod]
+    public void Several_models_are_a_choice_whose_branches_hold_each_models_space()
+    {
+        var definition = Platform.Reader.Read(Definition("""{ "space": { "mf": { "rank": { "int": [2, 8] } } } }""",
+            models: """[ { "type": "bias", "parameters": { "iterations": 3 } }, { "type": "matrix-factorization", "name": "mf", "parameters": { "solver": "sgd" } } ]"""), "s.json");
+        var space = SweepSpaces.For(definition, Platform.Vocabulary.Models);
+        CollectionAssert.AreEqual(new object[] { "bias", "mf" }, ((ChoiceParameter)space.Find("model")!).Values.ToArray());
+        Assert.AreEqual(new Condition("model", ["mf"]).ToString(), space.Find("model.mf.rank")!.When!.ToString());
+        Assert.IsNull(space.Find("model.bias.iterations"), "fixed");
+        var trial = space.Complete(new Dictionary<string, object> { ["model"] = "mf", ["model.mf.rank"] = 4L }, "a trial");
+        var model = SweepSpaces.ModelOf(definition, trial);
+        Assert.AreEqual("mf", model.Name);
+        Assert.AreEqual((4L, "sgd"), ((long)model.Parameters["rank"], (string)model.Parameters["solver"]), "the trial's values and the entry's fixed ones");
+        Assert.IsFalse(model.Parameters.Keys.Any(k => k.StartsWith("model.", StringComparison.Ordinal)));
+    }
+}

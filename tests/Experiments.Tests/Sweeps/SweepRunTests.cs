@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using System.Globalization;
+using Experiments.Core.Data;
+using Experiments.Core.Definitions;
+using Experiments.Datasets;
+using Experiments.Datasets.Splitting;
+using Experiments.Recommenders;
+using Experiments.Runs;
+using Experiments.Store;
+using Experiments.Sweeps;
+using TrialResult = Experiments.Sweeps.TrialResult;
+
+namespace Experiments.Tests.Sweeps;
+
+/// <summary>`experiments sweep` and ExperimentRunner.Sweep: trials on validation data, the refit tested once, budgets, failures, stops and resume.</summary>
+[TestClass]
+public sealed class SweepRunTests
+{
+    private static string Ratings(string sweep, string split = """{ "method": "random", "testFraction": 0.2, "validationFraction": 0.2 }""",
+        string models = """[ { "type": "bias" } ]""", int users = 300) => $$"""
+        {
+          "name": "sweep-test",
+          "task": "rating",
+          "dataset": { "name": "demo-shop", "table": "ratings", "options": { "users": {{users}}, "items": 200, "seed": 3 } },
+          "split": {{split}},
+          "models": {{models}},
+          "metrics": ["rmse", "mae"],
+          "evaluation": { "bootstrapSamples": 20 },
+          "sweep": {{sweep}},
+          "seed": 5
+        }
+        """;
+
+    /// <summary>RMSE of user and item biases with <paramref name="parameters"/> fitted on <paramref name="train"/>, computed here from the predictions.</summary>
+    private static double BiasRmse(Interactions train, Interactions test, IReadOnlyDictionary<string, object> parameters)
+    {
+        var model = RecommenderCatalog.Create("bias", parameters, 0).Fit(train);
+        var squares = Enumerable.Range(0, test.Count).Select(r => Math.Pow(model.PredictRating(test.User[r], test.Item[r]) - test.Rating[r], 2));
+        return Math.Sqrt(squares.Average());
+    }
+
+    private static InteractionSplit SplitOf(ExperimentDefinition definition)
+    {
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        return InteractionSplits.Split(dataset.Interactions("ratings"), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
+    }
+
+    private static Dictionary<string, object> Own(ParameterSet parameters) => parameters.ToDictionary(p => p.Key, p => p.Value);
+
+    [TestMethod]
+    public void Trials_are_scored_on_validation_and_the_best_is_refitted_on_training_and_validation_and_tested_once()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 6 }"""), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        var sweep = outcome.Sweep;
+        Assert.AreEqual(6, sweep.Trials.Count);
+        Assert.IsTrue(sweep.Trials.All(t => t.Status == TrialStatus.Completed && t.Metrics["rmse"].Lower is not null), "every trial has its metrics with intervals");
+
+        // Independently: each trial's value is the RMSE of its configuration fitted on the training part, on the validation part.
+        var split = SplitOf(definition);
+        foreach (var trial in sweep.Trials)
+            Assert.AreEqual(BiasRmse(split.Train, split.Validation!, Own(trial.Parameters)), trial.Value!.Value, 1e-5, $"trial {trial.Number}");
+        var best = sweep.Best!;
+        Assert.AreEqual(sweep.Trials.Min(t => t.Value), best.Value);
+
+        // The store: the sweep's trials in its tables, and one run trial — the refit on training + validation, tested on the test part.
+        var run = store.GetRun(outcome.RunId);
+        var refit = run.Trials.Single();
+        Assert.AreEqual(("bias", split.Name, "finished"), (refit.ModelName, refit.Split, refit.Status));
+        foreach (var (name, value) in best.Parameters)
+            Assert.AreEqual(Convert.ToString(value, CultureInfo.InvariantCulture), refit.Parameters[name], $"the refit has trial {best.Number}'s {name}");
+        var testRmse = refit.Metrics.Single(m => m.Name == "rmse");
+        Assert.AreEqual(BiasRmse(Interactions.Concatenate(split.Train, split.Validation!), split.Test, Own(best.Parameters)), testRmse.Value, 1e-5);
+        Assert.IsNotNull(testRmse.Lower, "the refit is evaluated with intervals");
+        var stored = store.GetSweep(sweep.SweepId);
+        Assert.AreEqual((outcome.RunId, "finished", 6), (stored.RunId, stored.Status, stored.Trials));
+        Assert.IsTrue(outcome.Reports.Count > 0);
+    }
+
+    [TestMethod]
+    public void K_fold_objectives_average_the_folds_of_training_and_validation()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "cfo", "trials": 3, "objective": "k-fold", "folds": 3 }""", split: """{ "method": "random", "testFraction": 0.2 }"""), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        var split = SplitOf(definition);
+        var folds = InteractionSplits.Split(split.Train, new SplitSpec { Method = "k-fold", Folds = 3 }, definition.Seed, _ => throw new InvalidOperationException()).ToList();
+        Assert.HasCount(3, folds);
+        foreach (var trial in outcome.Sweep.Trials)
+            Assert.AreEqual(folds.Average(f => BiasRmse(f.Train, f.Test, Own(trial.Parameters))), trial.Value!.Value, 1e-5, $"trial {trial.Number}: the mean of the folds' RMSE");
+        Assert.AreEqual(BiasRmse(split.Train, split.Test, Own(outcome.Sweep.Best!.Parameters)), store.GetRun(outcome.RunId).Trials.Single().Metrics.Single(m => m.Name == "rmse").Value, 1e-5);
+    }
+
+    [TestMethod]
+    public void A_failing_configuration_is_recorded_and_the_sweep_goes_on()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read("""
+            {
+              "name": "sweep-failures", "task": "classification",
+              "dataset": { "name": "demo-shop", "table": "clicks", "options": { "users": 200, "items": 150, "seed": 3 } },
+              "split": { "method": "stratified", "testFraction": 0.2, "validationFraction": 0.2 },
+              "models": [ { "type": "logistic-regression" } ],
+              "metrics": ["auc"],
+              "evaluation": { "bootstrapSamples": 0 },
+              "sweep": { "tuner": "grid", "defaultSpaces": false,
+                         "space": { "logistic-regression": { "crosses": { "choice": ["", "not-a-pair"] }, "l2": { "choice": [0.1, 1] } } } }
+            }
+            """, "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        var trials = store.GetTrials(outcome.Sweep.SweepId);
+        Assert.HasCount(4, trials, "the grid's four configurations all ran");
+        var failed = trials.Where(t => t.Status == TrialStatus.Failed).ToList();
+        Assert.HasCount(2, failed);
+        Assert.IsTrue(failed.All(t => t.Parameters.Text("crosses") == "not-a-pair" && t.Error!.Contains("A*B")), string.Join("; ", failed.Select(t => t.Error)));
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        Assert.AreEqual("", store.GetRun(outcome.RunId).Trials.Single().Parameters["crosses"], "the refit is of a configuration that worked");
+    }
+
+    [TestMethod]
+    public void Budgets_of_wall_time_end_the_sweep_and_the_best_so_far_is_refitted()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 100000, "wallTimeSeconds": 1.5 }"""), "sweep.json");
+        var clock = Stopwatch.StartNew();
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(SweepStop.WallTime, outcome.Sweep.Stop);
+        Assert.IsTrue(outcome.Sweep.Trials.Count is > 0 and < 100000);
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        Assert.IsNotNull(outcome.Refit);
+        // The trial budget on the command line counts like the block's.
+        var capped = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }, new SweepRunOptions { Trials = 3 });
+        Assert.AreEqual((SweepStop.TrialBudget, 3), (capped.Sweep.Stop, capped.Sweep.Trials.Count));
+    }
+
+    [TestMethod]
+    public void A_stopped_sweep_keeps_its_trials_and_best_so_far_and_tests_nothing()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 1000, "parallelism": 1 }"""), "sweep.json");
+        using var stop = new CancellationTokenSource();
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path },
+            new SweepRunOptions { Progress = new StopAfter(3, stop) }, stop.Token);
+        Assert.AreEqual((RunStatus.Cancelled, SweepStop.Cancelled), (outcome.Status, outcome.Sweep.Stop));
+        Assert.IsNull(outcome.Refit);
+        Assert.IsNotNull(outcome.Sweep.Best, "the best so far");
+        Assert.IsEmpty(store.GetRun(outcome.RunId).Trials, "the test part was not touched");
+        Assert.AreEqual("cancelled", store.GetSweep(outcome.Sweep.SweepId).Status);
+        Assert.IsTrue(store.GetTrials(outcome.Sweep.SweepId).Count(t => t.Status == TrialStatus.Completed) >= 3);
+    }
+
+    private sealed class StopAfter(int trials, CancellationTokenSource stop) : ISweepObserver
+    {
+        private int _finished;
+
+        public void TrialFinished(TrialResult result, TrialResult? best)
+        {
+            if (Interlocked.Increment(ref _finished) >= trials) stop.Cancel();
+        }
+    }
+
+    [TestMethod]
+    public void A_sweep_killed_with_sigkill_resumes_from_its_stored_trials_and_continues_the_same_sequence()
+    {
+        using var folder = new TempFolder();
+        var json = Ratings("""{ "tuner": "tpe", "trials": 16, "parallelism": 1, "defaultSpaces": false, "space": { "mf": { "rank": { "int": [2, 24] }, "iterations": { "int": [20, 40] }, "lambda": { "float": [0.01, 0.5], "log": true } } } }""",
+            models: """[ { "type": "matrix-factorization", "name": "mf", "parameters": { "threads": 1, "earlyStoppingRounds": 0 } } ]""", users: 1000);
+        var file = folder.File("sweep.json", json);
+        var db = Path.Combine(folder.Path, "runs.db");
+        string[] Args(params string[] more) => ["sweep", file, "--store", db, "--reports", Path.Combine(folder.Path, "reports"), .. more];
+        using (var process = Process.Start(CliProcess.StartInfo(folder.Path, Args()))!)
+        {
+            var deadline = Stopwatch.StartNew();
+            while (Finished(db) < 4 && deadline.Elapsed < TimeSpan.FromSeconds(120) && !process.HasExited) Thread.Sleep(50);
+            if (process.HasExited) Assert.Fail("the sweep ended before it could be killed: " + process.StandardError.ReadToEnd());
+            process.Kill(); // SIGKILL
+            process.WaitForExit();
+        }
+        List<TrialResult> before;
+        using (var opened = SqliteRunStore.Open(db))
+            before = opened.GetTrials(1).Where(t => t.Status.IsFinal()).ToList();
+        Assert.IsTrue(before.Count is >= 4 and < 16, $"{before.Count} trials finished before the kill");
+
+        var (code, output, error) = CliProcess.Run(folder.Path, Args("--resume", "1", "--json"));
+        Assert.AreEqual(0, code, error + output);
+        using var store = SqliteRunStore.Open(db);
+        var after = store.GetTrials(1);
+        Assert.AreEqual(16, after.Count);
+        Assert.IsTrue(after.All(t => t.Status == TrialStatus.Completed));
+        foreach (var b in before)
+        {
+            var a = after.Single(t => t.Number == b.Number);
+            Assert.AreEqual((b.Value, b.EndedAt), (a.Value, a.EndedAt), $"trial {b.Number} was kept, not run again");
+        }
+        // The same sweep without a kill proposes the same configurations, trial by trial, with the same results.
+        using var fresh = SqliteRunStore.Open(Path.Combine(folder.Path, "fresh.db"));
+        var uninterrupted = new ExperimentRunner(fresh).Sweep(Platform.Reader.ReadFile(file), new RunOptions { ReportDirectory = folder.Path });
+        CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Parameters).ToList(), after.Select(t => uninterrupted.Sweep.Space.Conform(t.Parameters)).ToList());
+        CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Value).ToList(), after.Select(t => t.Value).ToList());
+        Assert.AreEqual(1, store.ListRuns().Count(r => r.Status == RunStatus.Finished), "the resumed sweep's run holds the refit");
+    }
+
+    private static int Finished(string db)
+    {
+        if (!File.Exists(db)) return 0;
+        try
+        {
+            using var opened = SqliteRunStore.Open(db);
+            return opened.ListSweeps().Count == 0 ? 0 : opened.GetTrials(1).Count(t => t.Status.IsFinal());
+        }
+        catch (Experiments.Core.ExperimentsException)
+        {
+            return 0; // the store is being created
+        }
+    }
+
+    [TestMethod]
+    public void The_cli_refuses_a_definition_without_a_sweep_block_and_a_malformed_one_with_its_path()
+    {
+        using var folder = new TempFolder();
+        var plain = folder.File("plain.json", Ratings("{}").Replace("\"sweep\": {},", ""));
+        var (code, _, error) = CliProcess.Run(folder.Path, "sweep", plain, "--store", Path.Combine(folder.Path, "runs.db"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "has no \"sweep\" block");
+        var bad = folder.File("bad.json", Ratings("""{ "space": { "bias": { "iterations": { "int": [10, 1] } } } }"""));
+        (code, _, error) = CliProcess.Run(folder.Path, "sweep", bad, "--store", Path.Combine(folder.Path, "runs.db"));
+        Assert.AreEqual(2, code);
+        StringAssert.Contains(error, "$.sweep.space.bias.iterations");
+        Assert.IsFalse(error.Contains("   at "), "no stack trace");
+    }
+}

@@ -227,6 +227,10 @@ public sealed class CommandLineTests
                 case Experiments.Core.Definitions.ArrayShape a:
                     Fields(a.Items, path);
                     break;
+                case Experiments.Core.Definitions.EitherShape e:
+                    Fields(e.WithKey, path);
+                    Fields(e.Otherwise, path);
+                    break;
             }
         }
         Fields(shape, "");

@@ -9,10 +9,11 @@ public sealed class SchedulerClusterTests
     [TestMethod]
     public void Two_scheduler_nodes_on_one_postgresql_fire_each_time_exactly_once()
     {
-        using var postgres = PrivatePostgres.Start();
+        // A server of its own: Quartz's clustered tables live in its default schema.
+        using var postgres = PostgresServer.Start();
         using var folder = new TempFolder();
         var times = new List<DateTimeOffset>();
-        var schedules = postgres.Url();
+        var schedules = postgres.Uri;
         var definition = SchedulerProcessTests.Definition(folder, "shared", "runs.db");
         // The first node creates Quartz's tables; the second finds them.
         using (var a = new SchedulerProcess(folder.Path, "--schedules", schedules, "--node", "node-a"))

@@ -62,6 +62,11 @@ public static class SweepSpaces
         ["reranker"] = "\"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, " +
             "\"minLeaf\":{ \"int\":[1, 100], \"log\":true, \"lowCost\":20 }, \"shrinkage\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.1 }, " +
             "\"depth\":{ \"int\":[20, 200], \"log\":true, \"lowCost\":50 }, \"dense\":{ \"choice\":[false, true] }",
+        ["text-knn"] = "\"weighted\":{ \"choice\":[false, true] }",
+        ["recent-popular"] = "\"halfLife\":{ \"float\":[0.01, 10], \"log\":true, \"lowCost\":0.1 }",
+        ["two-stage"] = "\"depth\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, " +
+                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"learningRate\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.05 }, " +
+                        "\"labelFraction\":{ \"float\":[0.05, 0.5], \"lowCost\":0.2 }",
         ["intent-tfidf"] = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
         ["intent-encoder"] = Encoder + ", \"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
     };

@@ -33,13 +33,15 @@ internal sealed class ScheduledRunJob(SchedulerLog log) : IJob
             context.Result = JobRunReport.Failed(message);
             return;
         }
-        var store = Path.GetFullPath(schedule.Store ?? definition.Output.Store, schedule.WorkingDirectory);
+        var named = schedule.Store ?? definition.Output.Store;
+        // A PostgreSQL store is a connection string; a SQLite file resolves against the schedule's folder.
+        var store = PostgresConnection.IsConnectionString(named) ? named : Path.GetFullPath(named, schedule.WorkingDirectory);
         var reports = Path.GetFullPath(schedule.Reports ?? definition.Output.Reports, schedule.WorkingDirectory);
         log.Line($"{name}: firing for {context.ScheduledFireTimeUtc:u} — running {definition.Name} into {store}");
         RunOutcome outcome;
         try
         {
-            using var runs = SqliteRunStore.Open(store);
+            using var runs = RunStores.Open(store);
             var options = new RunOptions
             {
                 Source = schedule.Definition,

@@ -90,7 +90,7 @@ public sealed class ProcessTests
         {
             // Let it finish some trials (150 ms each, two at a time), then kill it without warning.
             var deadline = Stopwatch.StartNew();
-            while (Finished(store) < 8 && deadline.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
+            while (SweepStoreProbe.FinishedTrials(store) < 8 && deadline.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(50);
             process.Kill(); // SIGKILL
             process.WaitForExit();
         }
@@ -124,19 +124,5 @@ public sealed class ProcessTests
             new SweepSettings { Space = function.Space, Objective = new SweepObjective("loss"), Seed = 7, MaxTrials = 40, Parallelism = 2 },
             new TpeTuner(function.Space, 7), c => TrialOutcome.Of("loss", function.Evaluate(c.Parameters)));
         CollectionAssert.AreEqual(uninterrupted.Trials.Select(t => t.Parameters).ToList(), after.Select(t => function.Space.Conform(t.Parameters)).ToList());
-    }
-
-    private static int Finished(string store)
-    {
-        if (!File.Exists(store)) return 0;
-        try
-        {
-            using var opened = SqliteRunStore.Open(store);
-            return opened.ListSweeps().Count == 0 ? 0 : opened.GetTrials(1).Count(t => t.Status.IsFinal());
-        }
-        catch (Experiments.Core.ExperimentsException)
-        {
-            return 0; // the store is being created
-        }
     }
 }

@@ -178,7 +178,7 @@ public sealed class SweepRunTests
         using (var process = Process.Start(CliProcess.StartInfo(folder.Path, Args()))!)
         {
             var deadline = Stopwatch.StartNew();
-            while (Finished(db) < 4 && deadline.Elapsed < TimeSpan.FromSeconds(120) && !process.HasExited) Thread.Sleep(50);
+            while (SweepStoreProbe.FinishedTrials(db) < 4 && deadline.Elapsed < TimeSpan.FromSeconds(120) && !process.HasExited) Thread.Sleep(50);
             if (process.HasExited) Assert.Fail("the sweep ended before it could be killed: " + process.StandardError.ReadToEnd());
             process.Kill(); // SIGKILL
             process.WaitForExit();
@@ -205,20 +205,6 @@ public sealed class SweepRunTests
         CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Parameters).ToList(), after.Select(t => uninterrupted.Sweep.Space.Conform(t.Parameters)).ToList());
         CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Value).ToList(), after.Select(t => t.Value).ToList());
         Assert.AreEqual(1, store.ListRuns().Count(r => r.Status == RunStatus.Finished), "the resumed sweep's run holds the refit");
-    }
-
-    private static int Finished(string db)
-    {
-        if (!File.Exists(db)) return 0;
-        try
-        {
-            using var opened = SqliteRunStore.Open(db);
-            return opened.ListSweeps().Count == 0 ? 0 : opened.GetTrials(1).Count(t => t.Status.IsFinal());
-        }
-        catch (Experiments.Core.ExperimentsException)
-        {
-            return 0; // the store is being created
-        }
     }
 
     [TestMethod]

@@ -139,6 +139,17 @@ public sealed partial class ReportTests
     }
 
     [TestMethod]
+    public void A_chromium_that_cannot_start_is_a_clear_error_not_a_crash()
+    {
+        using var folder = new TempFolder();
+        // A file that exists but is not executable (what a wrong EXPERIMENTS_CHROMIUM often names).
+        var broken = new Chromium(folder.File("chromium", "not a program"));
+        var error = Assert.ThrowsExactly<ExperimentsException>(() => broken.PrintToPdf(folder.File("r.html", "<html></html>"), Path.Combine(folder.Path, "r.pdf")));
+        StringAssert.Contains(error.Message, "could not be started");
+        StringAssert.Contains(error.Message, "EXPERIMENTS_CHROMIUM");
+    }
+
+    [TestMethod]
     public void A_ranking_report_renders_offline_and_its_numbers_are_the_stores()
     {
         var chromium = Browser();

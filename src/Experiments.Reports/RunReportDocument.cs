@@ -56,13 +56,7 @@ public static class RunReportDocument
             doc.Text(interval == "bootstrap"
                 ? $"Ranked by {report.Summary.Metric}{(report.Summary.LowerIsBetter ? " (lower is better)" : "")}. Brackets: percentile bootstrap confidence interval over the test units."
                 : $"Ranked by {report.Summary.Metric}. Brackets: mean ± one standard deviation over the splits.");
-            doc.Table("leaderboard", ["#", "model", "type", "split", .. report.Metrics, "fit (s)", "scoring (s)"], report.Leaderboard.Select(r => (IReadOnlyList<ReportDocument.Cell>)
-            [
-                r.Rank.ToString(CultureInfo.InvariantCulture), r.Model, r.ModelType, r.Split,
-                .. report.Metrics.Select(m => r.Metrics.TryGetValue(m, out var c) ? ReportDocument.Cell.Of(c) : new ReportDocument.Cell(r.Status == "finished" ? "—" : r.Status)),
-                ReportDocument.Cell.Of(r.FitSeconds, 2), ReportDocument.Cell.Of(r.EvaluateSeconds, 2),
-            ]));
-            foreach (var failed in report.Leaderboard.Where(r => r.Error is not null)) doc.Text($"{failed.Model}: {failed.Status}: {failed.Error}", warning: true);
+            Leaderboard(doc, "leaderboard", report.Metrics, report.Leaderboard);
         }
 
         ReportChartSections.Add(doc, report);
@@ -92,6 +86,18 @@ public static class RunReportDocument
             doc.Table("artifacts", ["kind", "file", "SHA-256"], report.Artifacts.Select(a => (IReadOnlyList<ReportDocument.Cell>)[a.Kind, a.Path, a.Sha256 ?? "—"]));
         doc.Code("Definition", "json", System.Text.Json.JsonSerializer.Serialize(report.Definition, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return doc;
+    }
+
+    /// <summary>The leaderboard table (every metric with its interval, fit and scoring time), with each failure's error below it.</summary>
+    public static void Leaderboard(ReportDocument doc, string id, IReadOnlyList<string> metrics, IReadOnlyList<LeaderboardRow> rows)
+    {
+        doc.Table(id, ["#", "model", "type", "split", .. metrics, "fit (s)", "scoring (s)"], rows.Select(r => (IReadOnlyList<ReportDocument.Cell>)
+        [
+            r.Rank.ToString(CultureInfo.InvariantCulture), r.Model, r.ModelType, r.Split,
+            .. metrics.Select(m => r.Metrics.TryGetValue(m, out var c) ? ReportDocument.Cell.Of(c) : new ReportDocument.Cell(r.Status == "finished" ? "—" : r.Status)),
+            ReportDocument.Cell.Of(r.FitSeconds, 2), ReportDocument.Cell.Of(r.EvaluateSeconds, 2),
+        ]));
+        foreach (var failed in rows.Where(r => r.Error is not null)) doc.Text($"{failed.Model}: {failed.Status}: {failed.Error}", warning: true);
     }
 
     /// <summary>The table of paired tests (difference, interval, p, Holm's p, test), as run reports and comparisons show it.</summary>
@@ -137,5 +143,5 @@ public static class RunReportDocument
 
     public static string Stamp(DateTime t) => t.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    private static string Duration(TimeSpan t) => t.TotalSeconds < 120 ? $"{t.TotalSeconds:F1} s" : t.TotalMinutes < 120 ? $"{t.TotalMinutes:F1} min" : $"{t.TotalHours:F1} h";
+    public static string Duration(TimeSpan t) => t.TotalSeconds < 120 ? $"{t.TotalSeconds:F1} s" : t.TotalMinutes < 120 ? $"{t.TotalMinutes:F1} min" : $"{t.TotalHours:F1} h";
 }

@@ -129,9 +129,12 @@ public static class RunReportDocument
         try
         {
             using var json = System.Text.Json.JsonDocument.Parse(versions);
-            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                ? string.Join(", ", json.RootElement.EnumerateObject().Select(p => $"{p.Name} {p.Value}"))
-                : versions;
+            if (json.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return versions;
+            // The project's own assemblies share a version: one entry for them, the others one each.
+            var entries = json.RootElement.EnumerateObject().Select(p => (p.Name, Version: p.Value.ToString())).ToList();
+            var own = entries.Where(e => e.Name.StartsWith("Experiments.", StringComparison.Ordinal)).GroupBy(e => e.Version)
+                .Select(g => $"Experiments {g.Key} ({string.Join(", ", g.Select(e => e.Name["Experiments.".Length..]))})");
+            return string.Join(", ", entries.Where(e => !e.Name.StartsWith("Experiments.", StringComparison.Ordinal)).Select(e => $"{e.Name} {e.Version}").Concat(own));
         }
         catch (System.Text.Json.JsonException)
         {

@@ -58,7 +58,16 @@ public sealed partial class ReportTests
         window.addEventListener('load', function () { setTimeout(function () {
           var drawn = [];
           document.querySelectorAll('figure.chart').forEach(function (f) {
-            drawn.push(f.querySelectorAll('.js-plotly-plot .trace path[d]:not([d=""]), .js-plotly-plot .hm image').length);
+            // SVG marks, heatmap images, and WebGL canvases (parallel coordinates) with painted pixels.
+            var painted = 0;
+            f.querySelectorAll('.js-plotly-plot canvas').forEach(function (c) {
+              if (!c.width || !c.height) return;
+              var copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;
+              var context = copy.getContext('2d'); context.drawImage(c, 0, 0);
+              var pixels = context.getImageData(0, 0, c.width, c.height).data;
+              for (var i = 3; i < pixels.length; i += 4) if (pixels[i]) { painted++; return; }
+            });
+            drawn.push(f.querySelectorAll('.js-plotly-plot .trace path[d]:not([d=""]), .js-plotly-plot .hm image').length + painted);
           });
           var requests = performance.getEntriesByType('resource').map(function (r) { return r.name; });
           document.body.setAttribute('data-probe', JSON.stringify({ errors: window.__errors, drawn: drawn, requests: requests, figures: document.querySelectorAll('figure.chart').length }));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Experiments.Cluster;
+using Experiments.Runs;
 using Experiments.Store;
 using Experiments.Sweeps;
 using Experiments.Sweeps.Benchmarks;
@@ -17,15 +18,30 @@ internal static class ClusterCommands
         Description = "The cluster's PostgreSQL (postgres://user@host/database): its membership, and the default run store.", Required = true,
     };
 
+    /// <summary>`run` and `sweep` with --cluster: the work goes to the cluster's workers.</summary>
+    public static readonly Option<string?> SubmitOption = new("--cluster")
+    {
+        Description = "Run the work on this cluster's workers (postgres://user@host/database; `experiments worker --cluster …`); its PostgreSQL is then the default run store.",
+    };
+
+    /// <summary>What a worker can run besides test functions: a definition's sweep trials, and whole runs.</summary>
+    private static void RegisterObjectives(string? dataDirectory)
+    {
+        ClusterObjectives.Register(RemoteWork.SweepTrialObjective, payload => ExperimentRunner.SweepTrialObjective(payload, dataDirectory));
+        ClusterObjectives.Register(RemoteWork.RunObjective, payload => ExperimentRunner.RunObjective(payload, dataDirectory));
+    }
+
     public static void Add(RootCommand root)
     {
         var slots = new Option<int>("--slots") { Description = "Trials this worker runs at once (default: its cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var address = new Option<string?>("--address") { Description = "The address other machines reach this worker at (default: its first non-loopback IPv4 address)." };
         var port = new Option<int?>("--port") { Description = "The silo port (default: a free one); the gateway port is the next free one." };
         var worker = new Command("worker", "Join the cluster as a worker and run the trials it is given, until Ctrl+C.");
-        worker.With(ClusterOption, slots, address, port, CommonOptions.Quiet);
+        var dataDir = new Option<string?>("--data-dir") { Description = "This worker's view of the shared data directory (default: the submitter's path, else the usual data directories)." };
+        worker.With(ClusterOption, slots, address, port, dataDir, CommonOptions.Quiet);
         worker.SetAction((parse, cancel) => CommonOptions.Guarded(parse, async output =>
         {
+            RegisterObjectives(parse.GetValue(dataDir));
             var given = parse.GetValue(address);
             IPAddress? ip = null;
             if (given is not null && !IPAddress.TryParse(given, out ip)) throw new Core.ExperimentsException($"--address '{given}' is not an IP address.");

@@ -25,6 +25,27 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
         new(DefinitionWriter.ToJson(definition), options.Source is { } source ? Path.GetFullPath(source) : null, options.DataDirectory is { } data ? Path.GetFullPath(data) : null, store,
             options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null);
 
+    /// <summary>
+    /// Whether the work needs a GPU: some encoder of the definition asks for a CUDA device (<c>"device": "cuda"</c> or
+    /// <c>"cuda:N"</c>; "auto" runs anywhere). The cluster then gives it only to workers that have one.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool NeedsGpu
+    {
+        get
+        {
+            static bool AsksForCuda(JsonElement e) => e.ValueKind switch
+            {
+                JsonValueKind.Object => e.EnumerateObject().Any(p => p.NameEquals("device") && p.Value.ValueKind == JsonValueKind.String
+                    ? p.Value.GetString()!.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) : AsksForCuda(p.Value)),
+                JsonValueKind.Array => e.EnumerateArray().Any(AsksForCuda),
+                _ => false,
+            };
+            using var document = JsonDocument.Parse(Definition);
+            return AsksForCuda(document.RootElement);
+        }
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static RemoteWork FromJson(string payload) =>

@@ -36,7 +36,8 @@ public sealed class ClusterRunTests
     {
         _cluster = SharedPostgres.Require().NewSchema();
         _home = new TempFolder();
-        _workers = Enumerable.Range(0, 2).Select(_ => new ClusterWorker(_home.Path, _cluster)).ToArray();
+        // The first worker offers one GPU (told, as none is here), the second none.
+        _workers = [new ClusterWorker(_home.Path, _cluster, "--gpus", "1"), new ClusterWorker(_home.Path, _cluster)];
         using var client = Experiments.Cluster.Cluster.ConnectAsync(_cluster).GetAwaiter().GetResult();
         Experiments.Cluster.ClusterSweeps.WaitForWorkersAsync(client, 2, TimeSpan.FromSeconds(90)).GetAwaiter().GetResult();
     }
@@ -109,5 +110,45 @@ public sealed class ClusterRunTests
         foreach (var (mine, theirs) in details.Trials.Zip(expected))
             foreach (var metric in theirs.Metrics)
                 Assert.AreEqual(metric.Value, mine.Metrics.Single(m => m.Label == metric.Label && m.Split == metric.Split).Value, 1e-12, $"{mine.ModelName} {metric.Label}");
+    }
+
+    [TestMethod]
+    public void Trials_that_need_a_GPU_go_only_to_the_worker_that_has_one_and_status_shows_the_GPUs()
+    {
+        var status = CliProcess.Run(_home.Path, "cluster", "status", "--cluster", _cluster, "--json");
+        Assert.AreEqual(0, status.ExitCode, status.Error);
+        using (var json = System.Text.Json.JsonDocument.Parse(status.Output))
+        {
+            var gpus = json.RootElement.GetProperty("workers").EnumerateArray().ToDictionary(w => w.GetProperty("report").GetProperty("pid").GetInt32(), w => w.GetProperty("report").GetProperty("gpus").GetInt32());
+            Assert.AreEqual(1, gpus[_workers[0].Process.Id]);
+            Assert.AreEqual(0, gpus[_workers[1].Process.Id]);
+        }
+
+        var function = Experiments.Sweeps.Benchmarks.TestFunctions.Branin();
+        using var client = Experiments.Cluster.Cluster.ConnectAsync(_cluster).GetAwaiter().GetResult();
+        using var store = RunStores.Open(_cluster);
+        var settings = new SweepSettings { Name = "gpu", Space = function.Space, Objective = new SweepObjective("loss"), Seed = 2, MaxTrials = 6, Parallelism = 3 };
+        var result = Experiments.Cluster.ClusterSweeps.RunAsync(client, store, settings, new Experiments.Sweeps.Tuners.RandomTuner(function.Space, 2), "test-function",
+            """{"function": "branin", "sleepMs": 100}""", needsGpu: true).GetAwaiter().GetResult();
+        Assert.AreEqual(6, result.Trials.Count(t => t.Status == TrialStatus.Completed));
+        // All on the worker that has the GPU, although the other one had free slots.
+        Assert.IsTrue(result.Trials.All(t => t.Metrics["worker"].Value == _workers[0].Process.Id), string.Join(", ", result.Trials.Select(t => t.Metrics["worker"].Value)));
+    }
+
+    [TestMethod]
+    [DataRow("""{"models": [{"type": "intent-encoder", "parameters": {"device": "cuda:1"}}]}""", true)]
+    [DataRow("""{"encoder": {"device": "CUDA"}}""", true)]
+    [DataRow("""{"models": [{"type": "intent-encoder", "parameters": {"device": "auto"}}]}""", false)]
+    [DataRow("""{"models": [{"type": "bias"}]}""", false)]
+    public void Work_needs_a_GPU_when_an_encoder_asks_for_a_CUDA_device(string definition, bool needs) =>
+        Assert.AreEqual(needs, new RemoteWork(definition, null, null).NeedsGpu);
+
+    [TestMethod]
+    public void Nvidia_smis_memory_lines_give_the_GPUs_and_their_memory()
+    {
+        // `nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits` on a machine with two 80 GB A100s.
+        var two = Experiments.Cluster.GpuCapacity.Parse("81920\n81920\n");
+        Assert.AreEqual((2, 2L * 81920 * 1024 * 1024), (two.Count, two.MemoryBytes));
+        Assert.AreEqual(Experiments.Cluster.GpuCapacity.None, Experiments.Cluster.GpuCapacity.Parse(""));
     }
 }

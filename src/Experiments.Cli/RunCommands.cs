@@ -17,17 +17,26 @@ internal static class RunCommands
         var reports = new Option<string?>("--reports") { Description = "Folder for reports (default: the definition's output.reports)." };
 
         var run = new Command("run", "Run an experiment: load, split, fit, evaluate, record, report.") { file };
-        run.With(storeOverride, reports, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
+        run.With(storeOverride, reports, ClusterCommands.SubmitOption, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
         run.SetAction((parse, cancel) => CommonOptions.Guarded(parse, async output =>
         {
             var path = parse.GetValue(file)!;
             var definition = Platform.Reader.ReadFile(path);
-            using var store = RunStores.Open(parse.GetValue(storeOverride) ?? definition.Output.Store);
+            var cluster = parse.GetValue(ClusterCommands.SubmitOption);
+            var storeName = parse.GetValue(storeOverride) ?? cluster ?? definition.Output.Store;
+            using var store = RunStores.Open(storeName);
             var runner = new ExperimentRunner(store);
             var options = new RunOptions { DataDirectory = parse.GetValue(CommonOptions.DataDir), Source = path, ReportDirectory = parse.GetValue(reports) };
             output.Line($"[bold]{Markup.Escape(definition.Name)}[/] on [bold]{Markup.Escape(definition.Dataset.Name)}[/]{(definition.Dataset.Files is not null ? " (your files)" : Platform.Vocabulary.Datasets.First(d => d.Name == definition.Dataset.Name).IsSynthetic ? " [yellow](SYNTHETIC data)[/]" : "")}: " +
                         $"{definition.Models.Count} model(s), split {Markup.Escape(definition.Split.Method)}, seed {definition.Seed}");
-            var outcome = await RunWithProgress(runner, definition, options, output, cancel);
+            RunOutcome outcome;
+            if (cluster is null) outcome = await RunWithProgress(runner, definition, options, output, cancel);
+            else
+            {
+                using var client = await Cluster.Cluster.ConnectAsync(cluster, cancel);
+                outcome = await ExperimentRunner.RunElsewhereAsync(definition, options with { Observer = new LineObserver(output) }, storeName,
+                    payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.RunObjective, payload, RemoteWork.FromJson(payload).NeedsGpu), cancel);
+            }
             var details = store.GetRun(outcome.RunId);
             if (output.Json) output.JsonResult(new { outcome.RunId, outcome.Status, store = store.Location, outcome.Reports, outcome.ReportError, trials = details.Trials, dataIssues = details.DataIssues, regression = outcome.Regression });
             else

@@ -17,20 +17,24 @@ internal static class SweepCommands
     {
         var file = new Argument<string>("FILE") { Description = "An experiment definition with a \"sweep\" block (experiments/sweep-*.json)." };
         var resume = new Option<long?>("--resume") { Description = "Continue stored sweep ID (stopped or killed) with the same definition: its finished trials are kept and replayed into the tuner." };
-        var storeOverride = new Option<string?>("--store") { Description = "The SQLite run store (default: the definition's output.store)." };
+        var storeOverride = new Option<string?>("--store") { Description = "The run store: a SQLite file or postgres://… (default: the cluster's PostgreSQL with --cluster, else the definition's output.store)." };
         var parallel = new Option<int?>("--parallel") { Description = "Trials at once (default: the sweep block's parallelism, else the cores divided by the threads one trial of the models uses)." };
         var trials = new Option<int?>("--trials") { Description = "Trials in all (overrides the sweep block's \"trials\"; a resumed sweep counts its stored trials)." };
         var tuner = new Option<string?>("--tuner") { Description = $"Overrides the sweep block's tuner: {string.Join(", ", Experiments.Sweeps.Tuners.TunerCatalog.Names)}." };
         var seed = new Option<int?>("--seed") { Description = "Overrides the sweep block's seed (of the tuner and the trials)." };
         var reports = new Option<string?>("--reports") { Description = "Folder for reports (default: the definition's output.reports)." };
         var sweep = new Command("sweep", "Tune an experiment's models: trials scored on validation data (or k folds), the best configuration refitted on training + validation and evaluated once on the test part, saved as a run.") { file };
-        sweep.With(resume, storeOverride, parallel, trials, tuner, seed, reports, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
+        sweep.With(resume, storeOverride, parallel, trials, tuner, seed, reports, ClusterCommands.SubmitOption, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
         sweep.SetAction((parse, cancel) => CommonOptions.Guarded(parse, async output =>
         {
             var path = parse.GetValue(file)!;
             var definition = Platform.Reader.ReadFile(path);
             if (definition.Sweep is null) throw new ExperimentsException($"{path}: the definition has no \"sweep\" block; add one (see docs/sweeps.md), or run it with `experiments run`.");
-            using var store = SqliteRunStore.Open(parse.GetValue(storeOverride) ?? definition.Output.Store);
+            var cluster = parse.GetValue(ClusterCommands.SubmitOption);
+            using var store = RunStores.Open(parse.GetValue(storeOverride) ?? cluster ?? definition.Output.Store);
+            using var client = cluster is null ? null : await Cluster.Cluster.ConnectAsync(cluster, cancel);
+            // On the cluster, trials at once default to its slots (a resumed sweep keeps its own: proposals depend on it).
+            var parallelism = parse.GetValue(parallel) ?? (client is null || parse.GetValue(resume) is not null ? null : definition.Sweep.Parallelism ?? await Cluster.ClusterSweeps.SlotsAsync(client));
             var runner = new ExperimentRunner(store);
             var options = new RunOptions { DataDirectory = parse.GetValue(CommonOptions.DataDir), Source = path, ReportDirectory = parse.GetValue(reports), Observer = new Stages(output) };
             var spec = definition.Sweep with { Tuner = parse.GetValue(tuner) ?? definition.Sweep.Tuner };
@@ -38,7 +42,8 @@ internal static class SweepCommands
                         $"{(spec.Maximizes(definition.Metrics) ? "maximising" : "minimising")} {spec.MetricOf(definition.Metrics)} on {(spec.Objective == Core.Definitions.SweepSpec.KFold ? $"{spec.Folds} folds" : "the validation part")}");
             var sweepOptions = new SweepRunOptions
             {
-                Resume = parse.GetValue(resume), Parallelism = parse.GetValue(parallel), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
+                Resume = parse.GetValue(resume), Parallelism = parallelism,
+                Remote = client is null ? null : payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.SweepTrialObjective, payload, RemoteWork.FromJson(payload).NeedsGpu), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
                 Progress = new TrialLines(output, spec.MetricOf(definition.Metrics).ToString(), parse.GetValue(trials) ?? spec.Trials),
                 Started = id => output.Line($"sweep [bold]{id}[/] in {Markup.Escape(store.Location)} (after a stop: experiments sweep {Markup.Escape(path)} --resume {id})"),
             };

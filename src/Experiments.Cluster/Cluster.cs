@@ -124,6 +124,8 @@ public sealed record WorkerOptions(string Cluster, int Slots)
     public IPAddress? Address { get; init; }
     public int? SiloPort { get; init; }
     public int? GatewayPort { get; init; }
+    /// <summary>The worker's GPUs; null: detected (<see cref="GpuCapacity.Detect"/>).</summary>
+    public GpuCapacity? Gpus { get; init; }
     /// <summary>Where the worker tells what it does (trials started and finished, warnings); null: silent.</summary>
     public Action<string>? Log { get; init; }
 }

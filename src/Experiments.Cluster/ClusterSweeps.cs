@@ -13,17 +13,23 @@ public static class ClusterSweeps
     /// typically the same PostgreSQL). Parallelism left unset is the cluster's slots at the start: every worker's
     /// free capacity. The sweep's name keys its trials at the coordinator, with the sweep's id, so two sweeps never mix.
     /// </summary>
-    public static async Task<SweepResult> RunAsync(IHost client, ISweepStorage storage, SweepSettings settings, ITuner tuner, string objective, string payload, CancellationToken cancel = default)
+    public static async Task<SweepResult> RunAsync(IHost client, ISweepStorage storage, SweepSettings settings, ITuner tuner, string objective, string payload,
+        bool needsGpu = false, CancellationToken cancel = default)
     {
-        if (settings.Parallelism is null)
-        {
-            var status = await Cluster.CoordinatorOf(client).Status().ConfigureAwait(false);
-            var slots = status.Workers.Sum(w => w.Report.Slots);
-            if (slots == 0) throw new ExperimentsException("The cluster has no workers yet: start some with `experiments worker --cluster …`, or give the sweep's parallelism.");
-            settings = settings with { Parallelism = slots };
-        }
-        var executor = new ClusterTrialExecutor(client, $"{storage.Location}/{Guid.NewGuid():N}", objective, payload);
-        return await new SweepRunner(storage).RunAsync(settings, tuner, executor, cancel).ConfigureAwait(false);
+        settings = settings with { Parallelism = settings.Parallelism ?? await SlotsAsync(client).ConfigureAwait(false) };
+        return await new SweepRunner(storage).RunAsync(settings, tuner, Executor(client, storage.Location, objective, payload, needsGpu), cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>The executor of one sweep's trials on the cluster, keyed by the store and a new id so that two sweeps never mix.</summary>
+    public static ClusterTrialExecutor Executor(IHost client, string store, string objective, string payload, bool needsGpu = false) =>
+        new(client, $"{store}/{Guid.NewGuid():N}", objective, payload, needsGpu);
+
+    /// <summary>The cluster's slots now: every worker's trials at once, a sweep's default parallelism.</summary>
+    public static async Task<int> SlotsAsync(IHost client)
+    {
+        var status = await Cluster.CoordinatorOf(client).Status().ConfigureAwait(false);
+        var slots = status.Workers.Sum(w => w.Report.Slots);
+        return slots > 0 ? slots : throw new ExperimentsException("The cluster has no workers yet: start some with `experiments worker --cluster …`, or give the sweep's parallelism.");
     }
 
     /// <summary>Waits until the cluster has at least <paramref name="workers"/> workers (each heartbeat registers one).</summary>

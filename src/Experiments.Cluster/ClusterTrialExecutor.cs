@@ -8,9 +8,10 @@ namespace Experiments.Cluster;
 /// its outcome arrives. The sweep itself — the tuner, the pruner, the store — stays with the submitter
 /// (<see cref="SweepRunner"/>), so tuners work unchanged and every trial is written once, by the submitter, however
 /// many times a dying worker made the cluster run it. Intermediate values reach the submitter's pruner; a trial it
-/// prunes is stopped on its worker. A coordinator that lost the trial (its silo died) gets it submitted again.
+/// prunes is stopped on its worker. A coordinator that lost the trial (its silo died) gets it submitted again. Trials
+/// that need a GPU (<paramref name="needsGpu"/>) go only to workers that have one.
 /// </summary>
-public sealed class ClusterTrialExecutor(IHost client, string sweep, string objective, string payload) : ITrialExecutor
+public sealed class ClusterTrialExecutor(IHost client, string sweep, string objective, string payload, bool needsGpu = false) : ITrialExecutor
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
@@ -21,7 +22,7 @@ public sealed class ClusterTrialExecutor(IHost client, string sweep, string obje
     {
         var coordinator = Cluster.CoordinatorOf(client);
         var job = new TrialJob(sweep, request.Number, request.Seed, request.Parameters.ToJson(), objective, payload,
-            request.Limits.Timeout?.TotalSeconds, request.Limits.Grace.TotalSeconds, request.Limits.MemoryBytes);
+            request.Limits.Timeout?.TotalSeconds, request.Limits.Grace.TotalSeconds, request.Limits.MemoryBytes, needsGpu);
         var seen = 0;
         var pruned = false;
         var stopSent = false;

@@ -2,7 +2,7 @@ using Experiments.Sweeps;
 
 namespace Experiments.Cluster;
 
-/// <summary>One trial as the coordinator hands it out: which sweep, its number, seed and parameters, the objective and its limits.</summary>
+/// <summary>One trial as the coordinator hands it out: which sweep, its number, seed and parameters, the objective, its limits, and whether it needs a GPU.</summary>
 [GenerateSerializer, Immutable]
 public sealed record TrialJob(
     [property: Id(0)] string Sweep,
@@ -13,7 +13,8 @@ public sealed record TrialJob(
     [property: Id(5)] string Payload,
     [property: Id(6)] double? TimeoutSeconds,
     [property: Id(7)] double GraceSeconds,
-    [property: Id(8)] long? MemoryBytes)
+    [property: Id(8)] long? MemoryBytes,
+    [property: Id(9)] bool NeedsGpu = false)
 {
     public string Key => $"{Sweep}#{Number}";
 }
@@ -40,7 +41,7 @@ public sealed record TrialJobOutcome(
         new(TrialStatusNames.Parse(Status), Metrics.ToDictionary(m => m.Key, m => new TrialMetric(m.Value.Value, m.Value.Lower, m.Value.Upper)), Cost, PeakMemoryBytes, ErrorType, Error);
 }
 
-/// <summary>A worker's heartbeat: who it is, what it can take, what it runs.</summary>
+/// <summary>A worker's heartbeat: who it is, what it can take (slots, cores, free memory, GPUs and their memory), what it runs.</summary>
 [GenerateSerializer, Immutable]
 public sealed record WorkerReport(
     [property: Id(0)] string Worker,
@@ -49,7 +50,9 @@ public sealed record WorkerReport(
     [property: Id(3)] int Slots,
     [property: Id(4)] int Cores,
     [property: Id(5)] long? AvailableMemoryBytes,
-    [property: Id(6)] List<string> Running);
+    [property: Id(6)] List<string> Running,
+    [property: Id(7)] int Gpus = 0,
+    [property: Id(8)] long? GpuMemoryBytes = null);
 
 /// <summary>The coordinator's answer to a heartbeat: trials to start, and running ones to stop (pruned or cancelled).</summary>
 [GenerateSerializer, Immutable]

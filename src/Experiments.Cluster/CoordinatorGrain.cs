@@ -75,13 +75,16 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
         var start = new List<TrialJob>();
         var free = report.Slots - report.Running.Count;
         var memory = report.AvailableMemoryBytes;
+        // A trial that needs a GPU goes only to a worker with a GPU not taken by another such trial.
+        var freeGpus = report.Gpus - _trials.Values.Count(e => e.Worker == report.Worker && e.Outcome is null && e.Job.NeedsGpu);
         for (var node = _queue.First; node is not null && free > 0;)
         {
             var next = node.Next;
             var e = _trials[node.Value];
             // A trial with a memory limit goes only where that much memory is free.
-            if (e.Job.MemoryBytes is not { } need || memory is not { } have || need <= have)
+            if ((e.Job.MemoryBytes is not { } need || memory is not { } have || need <= have) && (!e.Job.NeedsGpu || freeGpus > 0))
             {
+                if (e.Job.NeedsGpu) freeGpus--;
                 _queue.Remove(node);
                 e.Worker = report.Worker;
                 e.Attempts++;

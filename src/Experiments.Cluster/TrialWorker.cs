@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 namespace Experiments.Cluster;
 
 /// <summary>
-/// A worker's trial loop: every heartbeat it tells the coordinator its free slots, memory and running trials, starts
+/// A worker's trial loop: every heartbeat it tells the coordinator its free slots, memory, GPUs and running trials, starts
 /// the trials it is leased (each through the sweep engine's <see cref="InProcessExecutor"/>, so time limits and
 /// pruning behave as in a local sweep), stops the ones the coordinator says to stop, and reports each outcome.
 /// </summary>
@@ -19,12 +19,13 @@ internal sealed class TrialWorker(IGrainFactory grains, WorkerOptions options) :
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var coordinator = grains.GetGrain<ICoordinatorGrain>(Cluster.Coordinator);
+        var gpus = options.Gpus ?? GpuCapacity.Detect();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 var lease = await coordinator.Heartbeat(new WorkerReport(_worker, Environment.MachineName, Environment.ProcessId, options.Slots, Environment.ProcessorCount,
-                    AvailableMemory(), _running.Keys.ToList())).ConfigureAwait(false);
+                    AvailableMemory(), _running.Keys.ToList(), gpus.Count, gpus.MemoryBytes)).ConfigureAwait(false);
                 foreach (var key in lease.Stop)
                     if (_running.TryGetValue(key, out var stop)) await stop.CancelAsync().ConfigureAwait(false);
                 foreach (var job in lease.Start) Start(coordinator, job, stoppingToken);

@@ -24,6 +24,11 @@ public sealed record SweepRunOptions
     public ISweepObserver? Progress { get; init; }
     /// <summary>Called with the sweep's id once it is created (or resumed), before the first trial.</summary>
     public Action<long>? Started { get; init; }
+    /// <summary>
+    /// Runs the trials elsewhere (the cluster's workers): given the payload of a <see cref="RemoteWork.SweepTrialObjective"/>,
+    /// the executor that runs them. Null: in this process. The tuner, the store and the refit stay here either way.
+    /// </summary>
+    public Func<string, ITrialExecutor>? Remote { get; init; }
 }
 
 /// <summary>
@@ -87,8 +92,9 @@ public sealed partial class ExperimentRunner
             var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context);
+            var executor = sweepOptions.Remote is { } remote ? remote(RemoteWork.Of(definition with { Sweep = spec }, options).ToJson()) : new InProcessExecutor(Objective);
             if (sweepOptions.Resume is { } resume) sweepOptions.Started?.Invoke(resume);
-            result = sweepOptions.Resume is { } id ? sweeper.Resume(id, settings, tuner, Objective, cancel) : sweeper.Run(settings, tuner, Objective, cancel);
+            result = (sweepOptions.Resume is { } id ? sweeper.ResumeAsync(id, settings, tuner, executor, cancel) : sweeper.RunAsync(settings, tuner, executor, cancel)).GetAwaiter().GetResult();
             if (result.Stop == SweepStop.Cancelled || result.Best is not { } best)
                 (status, error) = (RunStatus.Cancelled, $"Sweep {result.SweepId} stopped by the user after {result.Trials.Count} trial(s); resume it with --resume {result.SweepId}.");
             else

@@ -12,9 +12,12 @@ public abstract partial class RunStore
     /// A table copied between stores: its id column (renumbered in the target), the columns that refer to other copied
     /// tables (rewritten to the target's ids; a row whose parent was not copied is not copied either), and the columns
     /// that identify a row across stores (a run by its uid, a sweep by its name, start and process), so that copying
-    /// twice copies nothing twice. Experiments are matched by name and shared, not skipped.
+    /// twice copies nothing twice. Experiments are matched by name and shared, not skipped. Pointers are references to
+    /// rows a row does not belong to (a regression check's reference run): rewritten like references, but a pointed-at
+    /// row that was in the target already does not keep the row from being copied.
     /// </summary>
-    private sealed record CopiedTable(string Name, string? Id, (string Column, string Table)[] References, string[] Identity, bool Shared = false, string Order = "rowid");
+    private sealed record CopiedTable(string Name, string? Id, (string Column, string Table)[] References, string[] Identity, bool Shared = false, string Order = "rowid",
+        (string Column, string Table)[]? Pointers = null);
 
     private static readonly CopiedTable[] CopiedTables =
     [
@@ -30,7 +33,7 @@ public abstract partial class RunStore
         new("comparisons", "id", [("run_id", "runs")], []),
         new("curves", "id", [("run_id", "runs"), ("trial_id", "trials")], []),
         new("data_profile", null, [("run_id", "runs")], []),
-        new("regression_checks", null, [("run_id", "runs"), ("against_run", "runs")], []),
+        new("regression_checks", null, [("run_id", "runs")], [], Pointers: [("against_run", "runs")]),
         new("regression_tests", null, [("run_id", "runs")], []),
         new("sweeps", "id", [("run_id", "runs")], ["name", "created_at", "host", "pid"]),
         new("sweep_trials", null, [("sweep_id", "sweeps")], []),
@@ -95,7 +98,7 @@ public abstract partial class RunStore
         return rows;
     }
 
-    /// <summary>Points the row's references at the target's ids; false when a parent was not copied, or was there already and the row is one of its own.</summary>
+    /// <summary>Points the row's references and pointers at the target's ids; false when a parent was not copied, or was there already and the row is one of its own.</summary>
     private static bool Rewrite(CopiedTable table, Dictionary<string, object?> row, Dictionary<string, Dictionary<long, long>> ids, Dictionary<string, HashSet<long>> there)
     {
         foreach (var (column, parent) in table.References)
@@ -105,6 +108,9 @@ public abstract partial class RunStore
             if (!ids[parent].TryGetValue(id, out var mapped) || (there[parent].Contains(id) && table.Identity.Length == 0)) return false;
             row[column] = mapped;
         }
+        foreach (var (column, pointed) in table.Pointers ?? [])
+            if (row[column] is { } value)
+                row[column] = ids[pointed].TryGetValue(Convert.ToInt64(value), out var mapped) ? mapped : null;
         return true;
     }
 

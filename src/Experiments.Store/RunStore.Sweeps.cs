@@ -5,7 +5,7 @@ using System.Data.Common;
 
 namespace Experiments.Store;
 
-/// <summary>Sweeps in the run store: each trial written as it starts and as it ends, in its own committed transaction.</summary>
+/// <summary>Sweeps in the run store: each trial written as it starts and as it ends, in its own committed transaction (its statements sent as one batch where the database takes batches).</summary>
 public abstract partial class RunStore : ISweepStorage
 {
     public long CreateSweep(SweepStart start) => Write(t =>
@@ -71,42 +71,46 @@ public abstract partial class RunStore : ISweepStorage
 
     public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => Write(t =>
     {
-        DeleteTrial(t, sweepId, number);
-        Exec(t, "INSERT INTO sweep_trials(sweep_id, number, status, seed, started_at) VALUES ($sweep, $number, 'running', $seed, $now)",
+        var statements = new Statements(this, t);
+        DeleteTrial(statements, sweepId, number);
+        statements.Add("INSERT INTO sweep_trials(sweep_id, number, status, seed, started_at) VALUES ($sweep, $number, 'running', $seed, $now)",
             ("$sweep", sweepId), ("$number", number), ("$seed", seed), ("$now", Now()));
-        InsertParameters(t, sweepId, number, parameters);
+        InsertParameters(statements, sweepId, number, parameters);
+        statements.Execute();
     });
 
     public void TrialFinished(long sweepId, TrialResult result) => Write(t =>
     {
-        DeleteTrial(t, sweepId, result.Number);
-        Exec(t, """
+        var statements = new Statements(this, t);
+        DeleteTrial(statements, sweepId, result.Number);
+        statements.Add("""
             INSERT INTO sweep_trials(sweep_id, number, status, seed, value, started_at, ended_at, seconds, cost, peak_memory_bytes, error_type, error)
             VALUES ($sweep, $number, $status, $seed, $value, $started, $ended, $seconds, $cost, $memory, $errorType, $error)
             """,
             ("$sweep", sweepId), ("$number", result.Number), ("$status", result.Status.Name()), ("$seed", result.Seed), ("$value", result.Value),
             ("$started", Stamp(result.StartedAt)), ("$ended", result.EndedAt is { } e ? Stamp(e) : null), ("$seconds", result.Seconds), ("$cost", result.Cost),
             ("$memory", result.PeakMemoryBytes), ("$errorType", result.ErrorType), ("$error", result.Error));
-        InsertParameters(t, sweepId, result.Number, result.Parameters);
+        InsertParameters(statements, sweepId, result.Number, result.Parameters);
         for (var i = 0; i < result.Intermediate.Count; i++)
-            Exec(t, "INSERT INTO sweep_intermediate(sweep_id, number, position, step, value) VALUES ($sweep, $number, $position, $step, $value)",
+            statements.Add("INSERT INTO sweep_intermediate(sweep_id, number, position, step, value) VALUES ($sweep, $number, $position, $step, $value)",
                 ("$sweep", sweepId), ("$number", result.Number), ("$position", i), ("$step", result.Intermediate[i].Step), ("$value", result.Intermediate[i].Value));
         foreach (var (name, metric) in result.Metrics)
-            Exec(t, "INSERT INTO sweep_metrics(sweep_id, number, name, value, lower, upper) VALUES ($sweep, $number, $name, $value, $lower, $upper)",
+            statements.Add("INSERT INTO sweep_metrics(sweep_id, number, name, value, lower, upper) VALUES ($sweep, $number, $name, $value, $lower, $upper)",
                 ("$sweep", sweepId), ("$number", result.Number), ("$name", name), ("$value", metric.Value), ("$lower", metric.Lower), ("$upper", metric.Upper));
+        statements.Execute();
     });
 
-    private void DeleteTrial(DbTransaction t, long sweepId, int number)
+    private static void DeleteTrial(Statements statements, long sweepId, int number)
     {
         foreach (var table in new[] { "sweep_parameters", "sweep_intermediate", "sweep_metrics", "sweep_trials" })
-            Exec(t, $"DELETE FROM {table} WHERE sweep_id = $sweep AND number = $number", ("$sweep", sweepId), ("$number", number));
+            statements.Add($"DELETE FROM {table} WHERE sweep_id = $sweep AND number = $number", ("$sweep", sweepId), ("$number", number));
     }
 
-    private void InsertParameters(DbTransaction t, long sweepId, int number, ParameterSet parameters)
+    private static void InsertParameters(Statements statements, long sweepId, int number, ParameterSet parameters)
     {
         var position = 0;
         foreach (var (name, value) in parameters)
-            Exec(t, "INSERT INTO sweep_parameters(sweep_id, number, position, name, value) VALUES ($sweep, $number, $position, $name, $value)",
+            statements.Add("INSERT INTO sweep_parameters(sweep_id, number, position, name, value) VALUES ($sweep, $number, $position, $name, $value)",
                 ("$sweep", sweepId), ("$number", number), ("$position", position++), ("$name", name), ("$value", ParameterValue.Format(value)));
     }
 

@@ -398,15 +398,53 @@ public abstract partial class RunStore : IRunStore
         var command = _connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = _dialect.Translate(sql);
+        Bind(command.Parameters, command.CreateParameter, parameters);
+        return command;
+    }
+
+    private void Bind(DbParameterCollection collection, Func<DbParameter> create, (string Name, object? Value)[] parameters)
+    {
         foreach (var (name, value) in parameters)
         {
-            var parameter = command.CreateParameter();
+            var parameter = create();
             parameter.ParameterName = _dialect.ParameterName(name);
             // Flags are stored as 0/1 integers in both databases.
             parameter.Value = value switch { null => DBNull.Value, bool flag => flag ? 1L : 0L, _ => value };
-            command.Parameters.Add(parameter);
+            collection.Add(parameter);
         }
-        return command;
+    }
+
+    /// <summary>
+    /// Statements of one transaction sent together: one round trip to a server that takes batches (PostgreSQL's
+    /// NpgsqlBatch) instead of one per statement; one by one where the provider has none (SQLite, in the process anyway).
+    /// </summary>
+    private protected sealed class Statements(RunStore store, DbTransaction transaction)
+    {
+        private readonly List<(string Sql, (string Name, object? Value)[] Parameters)> _pending = [];
+
+        public void Add(string sql, params (string Name, object? Value)[] parameters) => _pending.Add((sql, parameters));
+
+        public void Execute()
+        {
+            if (!store._connection.CanCreateBatch)
+            {
+                foreach (var (sql, parameters) in _pending) store.Exec(transaction, sql, parameters);
+            }
+            else if (_pending.Count > 0)
+            {
+                using var batch = store._connection.CreateBatch();
+                batch.Transaction = transaction;
+                foreach (var (sql, parameters) in _pending)
+                {
+                    var command = batch.CreateBatchCommand();
+                    command.CommandText = store._dialect.Translate(sql);
+                    store.Bind(command.Parameters, command.CreateParameter, parameters);
+                    batch.BatchCommands.Add(command);
+                }
+                batch.ExecuteNonQuery();
+            }
+            _pending.Clear();
+        }
     }
 
     private protected void Exec(DbTransaction transaction, string sql, params (string Name, object? Value)[] parameters)

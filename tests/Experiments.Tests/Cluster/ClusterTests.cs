@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using Experiments.Cluster;
 using Experiments.Store;
 using Experiments.Sweeps;
@@ -12,29 +10,6 @@ namespace Experiments.Tests.Cluster;
 [TestClass]
 public sealed class ClusterTests
 {
-    private sealed class Worker : IDisposable
-    {
-        public Worker(string directory, string cluster)
-        {
-            var info = CliProcess.StartInfo(directory, "worker", "--cluster", cluster, "--slots", "2", "--address", "127.0.0.1");
-            Process = Process.Start(info)!;
-            Process.OutputDataReceived += (_, e) => { if (e.Data is not null) Log.Enqueue(e.Data); };
-            Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Log.Enqueue(e.Data); };
-            Process.BeginOutputReadLine();
-            Process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-        public ConcurrentQueue<string> Log { get; } = new();
-
-        public void Dispose()
-        {
-            try { if (!Process.HasExited) Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            Process.WaitForExit(10_000);
-            Process.Dispose();
-        }
-    }
-
     private sealed class KillObserver(Func<Task> kill) : ISweepObserver
     {
         private int _fired;
@@ -51,7 +26,7 @@ public sealed class ClusterTests
     {
         var cluster = SharedPostgres.Require().NewSchema();
         using var folder = new TempFolder();
-        var workers = Enumerable.Range(0, 3).Select(_ => new Worker(folder.Path, cluster)).ToList();
+        var workers = Enumerable.Range(0, 3).Select(_ => new ClusterWorker(folder.Path, cluster)).ToList();
         try
         {
             using var client = Experiments.Cluster.Cluster.ConnectAsync(cluster).GetAwaiter().GetResult();

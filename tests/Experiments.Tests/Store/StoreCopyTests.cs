@@ -96,6 +96,35 @@ public sealed class StoreCopyTests
             Assert.HasCount(2, b.ListRuns(experiment: "e"), "runs of one experiment share it in the target");
         }
     }
+
+    [TestMethod]
+    [DataRow(TestStores.Sqlite, TestStores.Postgres)]
+    [DataRow(TestStores.Postgres, TestStores.Sqlite)]
+    public void A_regression_check_against_a_run_copied_earlier_is_copied_with_its_later_run(string from, string to)
+    {
+        using var folder = new TempFolder();
+        var source = TestStores.New(from, folder, "from.db");
+        var target = TestStores.New(to, folder, "to.db");
+        using var a = RunStores.Open(source);
+        using var b = RunStores.Open(target);
+        var reference = RecordRun(a, "nightly", 0.5);
+        a.CopyTo(b);
+        // The next night's run, checked against the one copied yesterday, then copied on its own.
+        var later = RecordRun(a, "nightly", 0.25);
+        var check = new RegressionCheckRecord("not-worse", "ndcg@10", reference, true, "ndcg@10 is worse than run " + reference,
+            [new RegressionTestRecord("pop", "s", -0.25, -0.4, -0.1, 0.01, 0.01, "permutation", 99, 3, true)]);
+        a.RecordRegression(later, check);
+        Assert.AreEqual(new StoreCopyReport(1, 1, 0, 0), a.CopyTo(b));
+
+        var runs = b.ListRuns();
+        var copiedReference = runs.Single(r => r.Uid == a.GetRun(reference).Run.Uid).Id;
+        var copy = b.GetRun(runs.Single(r => r.Uid == a.GetRun(later).Run.Uid).Id);
+        Assert.IsNotNull(copy.Regression, "the later run's regression check is copied");
+        Assert.AreEqual(copiedReference, copy.Regression.AgainstRunId, "it points at the reference run's copy");
+        Assert.AreEqual((check.Rule, check.Metric, check.Regressed, check.Summary), (copy.Regression.Rule, copy.Regression.Metric, copy.Regression.Regressed, copy.Regression.Summary));
+        CollectionAssert.AreEqual(check.Tests.ToList(), copy.Regression.Tests.ToList());
+        Assert.IsTrue(copy.Run.Regressed, "the copied run is marked regressed");
+    }
 }
 
 [TestClass]

@@ -24,18 +24,5 @@ cat > "$work/fifty.json" <<JSON
 JSON
 "$cli" run "$work/fifty.json" --quiet >/dev/null
 run=$("$cli" list --store "$work/runs.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
-chromium_bin=$(command -v chromium || command -v chromium-browser || true)
-for i in $(seq "$repeats"); do
-  for format in html markdown json; do
-    # Wall time, and CPU time (user + system), which a loaded machine inflates far less.
-    /usr/bin/time -f "write $format: %e s wall, %U + %S s CPU" "$cli" report "$run" --store "$work/runs.db" --format "$format" --out "$work/out" --quiet >/dev/null
-  done
-  if [ -n "$chromium_bin" ]; then
-    start=$(date +%s.%N)
-    /usr/bin/time -o "$work/chromium-cpu" -f "chromium CPU: %U + %S s" "$chromium_bin" --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run --host-resolver-rules="MAP * ~NOTFOUND" \
-      --user-data-dir="$work/profile" --virtual-time-budget=10000 --dump-dom "file://$work/out/report.html" 2>/dev/null | grep -c 'class="js-plotly-plot"' | sed 's/^/plots drawn: /'
-    echo "chromium open + draw: $(echo "$(date +%s.%N) - $start" | bc) s wall"
-    cat "$work/chromium-cpu"
-  fi
-done
-ls -l "$work/out" | awk 'NR > 1 { print $5, $9 }'
+source experiments/benchmarks/report-timing.sh
+time_reports "$work" "$repeats" report.html "$cli" report "$run" --store "$work/runs.db"

@@ -68,7 +68,7 @@ public static class SweepSpaces
         // Two-stage: retriever depth, the re-ranker's boosting and the feature groups. The label fraction is not searched:
         // each value is a label phase whose retrievers are fitted anew, where every other choice reuses the fitted stages.
         ["two-stage"] = "\"depth\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, " +
-                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"minLeaf\":{ \"int\":[5, 500], \"log\":true, \"lowCost\":20 }, " +
+                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"minLeaf\":{ \"int\":[5, 500], \"log\":true, \"lowCost\":100 }, " +
                         "\"learningRate\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.05 }, " +
                         "\"textFeatures\":{ \"choice\":[true, false] }, \"popularityFeatures\":{ \"choice\":[true, false] }, \"userFeatures\":{ \"choice\":[true, false] }, " +
                         "\"attributeFeatures\":{ \"choice\":[true, false] }, \"clickFeatures\":{ \"choice\":[true, false] }",

@@ -72,7 +72,10 @@ public sealed partial class ExperimentRunner
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
         var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = definition.Models.Count > 1 ? SweepSpaces.ModelChoice : null });
 
-        var run = StartRun(definition, options, cancel);
+        // A resumed sweep goes on in the run that started it, which then holds its refit (one run, one result).
+        var run = sweepOptions.Resume is { } resumed && storage.GetSweep(resumed).RunId is { } sweepRun
+            ? ResumeRun(sweepRun, definition, options, cancel)
+            : StartRun(definition, options, cancel);
         RunStatus status;
         string? error = null;
         SweepResult result;

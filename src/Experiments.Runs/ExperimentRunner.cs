@@ -97,6 +97,19 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         var (commit, dirty) = RunEnvironment.Git(options.Source is { } source ? Path.GetDirectoryName(Path.GetFullPath(source))! : Directory.GetCurrentDirectory(), options.Source);
         var runId = store.StartRun(new RunStart(definition.Name, definition.Description, DefinitionWriter.ToJson(definition), DefinitionWriter.Hash(definition),
             options.Source, definition.Dataset.Name, definition.Seed, commit, RunEnvironment.PackageVersions(), RunEnvironment.Machine, dirty, reportsRoot));
+        return Scope(runId, definition, options, cancel);
+    }
+
+    /// <summary>Reopens stored run <paramref name="runId"/> (a resumed sweep's) in this process, its report folder kept.</summary>
+    private RunScope ResumeRun(long runId, ExperimentDefinition definition, RunOptions options, CancellationToken cancel)
+    {
+        RunReports.SettleAbandoned(store, options.Observer.Warning);
+        store.ResumeRun(runId);
+        return Scope(runId, definition, options, cancel);
+    }
+
+    private RunScope Scope(long runId, ExperimentDefinition definition, RunOptions options, CancellationToken cancel)
+    {
         options.Observer.RunStarted(runId);
         return new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, options.Observer, cancel);
     }

@@ -2,6 +2,7 @@ using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Store;
 using Experiments.Sweeps;
+using Experiments.Sweeps.Pruners;
 using Experiments.Sweeps.Tuners;
 using SweepTrial = Experiments.Sweeps.TrialResult;
 
@@ -71,11 +72,15 @@ public sealed partial class ExperimentRunner
             Parallelism = sweepOptions.Parallelism ?? spec.Parallelism ?? (spec.TrialMemoryMegabytes is null ? null : 1),
             ThreadsPerTrial = ThreadsPerTrial(definition),
             Observer = sweepOptions.Progress,
+            Pruner = PrunerOf(spec.Pruner, seed),
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
         var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null });
 
-        var run = StartRun(definition, options, cancel);
+        // A resumed sweep goes on in the run that started it, which then holds its refit (one run, one result).
+        var run = sweepOptions.Resume is { } resumed && storage.GetSweep(resumed).RunId is { } sweepRun
+            ? ResumeRun(sweepRun, definition, options, cancel)
+            : StartRun(definition, options, cancel);
         RunStatus status;
         string? error = null;
         SweepResult result;
@@ -91,7 +96,7 @@ public sealed partial class ExperimentRunner
             var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
             var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
             settings = settings with { RunId = run.RunId };
-            TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context);
+            TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             var executor = sweepOptions.Remote is { } remote ? remote(RemoteWork.Of(definition with { Sweep = spec }, options).ToJson()) : new InProcessExecutor(Objective);
             if (sweepOptions.Resume is { } resume) sweepOptions.Started?.Invoke(resume);
             result = (sweepOptions.Resume is { } id ? sweeper.ResumeAsync(id, settings, tuner, executor, cancel) : sweeper.RunAsync(settings, tuner, executor, cancel)).GetAwaiter().GetResult();
@@ -129,17 +134,29 @@ public sealed partial class ExperimentRunner
 
     /// <summary>
     /// One trial: the configuration fitted on each tuning part (the validation split, or each fold) with the trial's
-    /// seed and token, no artifacts; the metrics are those of the one part (with intervals), or the folds' means.
+    /// seed and token, no artifacts; the metrics are those of the one part (with intervals), or the folds' means. With a
+    /// pruner (<paramref name="pruned"/>: the objective metric) and one validation part, iterative trainers report
+    /// their intermediate values (folds would repeat each step).
     /// </summary>
-    private static TrialOutcome Score(RunScope run, IExperimentTask task, IReadOnlyList<TaskSplit> tuning, ModelSpec model, TrialContext context)
+    private static TrialOutcome Score(RunScope run, IExperimentTask task, IReadOnlyList<TaskSplit> tuning, ModelSpec model, TrialContext context, string? pruned)
     {
-        var scope = new TrialScope(run with { Definition = run.Definition with { Seed = context.Seed }, Observer = SilentObserver.Instance, Cancel = context.Cancellation }, null);
+        var scope = new TrialScope(run with { Definition = run.Definition with { Seed = context.Seed }, Observer = SilentObserver.Instance, Cancel = context.Cancellation }, null,
+            pruned is not null && tuning.Count == 1 ? new IntermediateReport(pruned, context) : null);
         var measured = tuning.Select(split => task.Measure(model, split, scope).Values).ToList();
         if (measured.Count == 1)
             return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper)));
         return new TrialOutcome(measured.SelectMany(m => m).GroupBy(v => new MetricName(v.Metric, v.K).ToString())
             .ToDictionary(g => g.Key, g => new TrialMetric(g.Average(v => v.Value))));
     }
+
+    /// <summary>The sweep block's pruner; null for none.</summary>
+    private static IPruner? PrunerOf(PrunerSpec p, int seed) => p.Type switch
+    {
+        PrunerSpec.Median => new MedianPruner(p.StartupTrials, p.WarmupSteps, p.IntervalSteps, p.MinTrials),
+        PrunerSpec.Asha => new SuccessiveHalvingPruner(p.MinResource, p.ReductionFactor ?? 4, p.MinEarlyStoppingRate),
+        PrunerSpec.Hyperband => new HyperbandPruner(p.MaxResource!.Value, p.MinResource ?? 1, p.ReductionFactor ?? 3, seed: seed),
+        _ => null,
+    };
 
     /// <summary>Threads one trial uses: the most any model does (every core for the multi-threaded trainers unless their "threads" is fixed).</summary>
     private static int ThreadsPerTrial(ExperimentDefinition definition) => definition.Models.Max(m =>

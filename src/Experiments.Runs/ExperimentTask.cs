@@ -33,9 +33,16 @@ internal sealed record RunScope(long RunId, ExperimentDefinition Definition, IRu
 
 /// <summary>
 /// One trial in progress: its run and its id in the store, for artifacts the task writes. A sweep's trial has no id
-/// there (the sweep's own tables keep it): it is scored without per-trial artifacts.
+/// there (the sweep's own tables keep it): it is scored without per-trial artifacts. <see cref="Report"/> is a pruned
+/// sweep's channel for intermediate values.
 /// </summary>
-internal sealed record TrialScope(RunScope Run, long? TrialId);
+internal sealed record TrialScope(RunScope Run, long? TrialId, IntermediateReport? Report = null);
+
+/// <summary>
+/// Where an iterative trainer of a sweep trial reports the sweep's objective <see cref="Metric"/> on the validation
+/// part after each epoch or round; <see cref="TrialContext.ReportOrStop"/> throws when the pruner stops the trial.
+/// </summary>
+internal sealed record IntermediateReport(string Metric, Sweeps.TrialContext Trial);
 
 /// <summary>
 /// What a trial measured: timings, the metric values on the test part, the protocol that produced them, each unit's

@@ -68,9 +68,17 @@ internal sealed class RecommenderTask : IExperimentTask
         observer.Stage($"Fitting {model.Name} ({split.Name})");
         var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
         var training = TrainingCurves.Listen(trainer);
-        // Validation rows, when the split has them, go to trainers that can use them (early stopping).
-        var fitted = trainer is IValidatedTrainer validated && split.Validation is not null
-            ? validated.Fit(split.Train, split.Validation, cancel)
+        // Validation rows, when the split has them, go to trainers that can use them (early stopping). In a pruned
+        // sweep on RMSE, the iterative rating trainers watch the sweep's validation rows (this split's test part) and
+        // report their RMSE after each iteration, which the pruner may stop.
+        var watched = split.Validation;
+        if (trial.Report is { Metric: "rmse" } report && split.Validation is null && trainer is IValidatedTrainer and IIterationReporter reporter)
+        {
+            watched = split.Test;
+            reporter.IterationFinished += (iteration, _, validationRmse) => report.Trial.ReportOrStop(iteration, validationRmse);
+        }
+        var fitted = trainer is IValidatedTrainer validated && watched is not null
+            ? validated.Fit(split.Train, watched, cancel)
             : trainer.Fit(split.Train, cancel);
         var fitSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();

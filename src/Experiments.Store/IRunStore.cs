@@ -29,6 +29,11 @@ public interface IRunStore : IDisposable
     void FinishTrial(long trialId, string status, double? fitSeconds, double? evaluateSeconds, string? protocol, string? error);
     long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes);
     void FinishRun(long runId, RunStatus status, string? error);
+    /// <summary>
+    /// Reopens a stopped or killed run in this process (a resumed sweep's run, which then holds its refit): running
+    /// again, its end and error cleared. A run still running in another live process is an error.
+    /// </summary>
+    void ResumeRun(long runId);
     /// <summary>The verdict of the definition's regression rule on a run (recorded once, after the run ends).</summary>
     void RecordRegression(long runId, RegressionCheckRecord check);
 

@@ -189,6 +189,21 @@ public abstract partial class RunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
+    public void ResumeRun(long runId) => Write(t =>
+    {
+        using (var command = Command(t, "SELECT status, host, pid, process_started_at FROM runs WHERE id = $id", ("$id", runId)))
+        using (var reader = command.ExecuteReader())
+        {
+            if (!reader.Read()) throw new ExperimentsException($"There is no run {runId} in {Location}.");
+            if (reader.GetString(0) == "running" && reader.GetString(1) == Environment.MachineName && reader.GetInt64(2) != Environment.ProcessId
+                && IsAlive(reader.GetInt64(2), reader.GetString(3)))
+                throw new ExperimentsException($"Run {runId} is still running in process {reader.GetInt64(2)}; stop it before resuming it.");
+        }
+        using var process = Process.GetCurrentProcess();
+        Exec(t, "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, host = $host, pid = $pid, process_started_at = $started WHERE id = $id",
+            ("$host", Environment.MachineName), ("$pid", Environment.ProcessId), ("$started", Stamp(process.StartTime.ToUniversalTime())), ("$id", runId));
+    });
+
     public void RecordRegression(long runId, RegressionCheckRecord check) => Write(t =>
     {
         Exec(t, "INSERT INTO regression_checks(run_id, against_run, rule, metric, regressed, summary, checked_at) VALUES ($run, $against, $rule, $metric, $regressed, $summary, $now)",

@@ -38,11 +38,39 @@ public sealed record SweepSpec
     public bool DefaultSpaces { get; init; } = true;
     /// <summary>Model name → its space as JSON (parameters that override or extend the default space).</summary>
     public IReadOnlyDictionary<string, string> Spaces { get; init; } = new Dictionary<string, string>();
+    /// <summary>How trials of iterative trainers are stopped early from the values they report per epoch or round.</summary>
+    public PrunerSpec Pruner { get; init; } = new();
 
     /// <summary>The metric optimised in a definition with <paramref name="metrics"/>.</summary>
     public MetricName MetricOf(IReadOnlyList<MetricName> metrics) => Metric ?? metrics[0];
 
     public bool Maximizes(IReadOnlyList<MetricName> metrics) => (Direction ?? (LowerIsBetter.Contains(MetricOf(metrics).Name) ? Minimize : Maximize)) == Maximize;
+}
+
+/// <summary>
+/// The sweep block's "pruner": Optuna's median rule, successive halving (ASHA) or Hyperband over the intermediate
+/// values iterative trainers report (the objective metric on the validation part after each epoch or round range).
+/// Options a pruner does not take are null.
+/// </summary>
+public sealed record PrunerSpec
+{
+    public const string None = "none";
+    public const string Median = "median";
+    public const string Asha = "asha";
+    public const string Hyperband = "hyperband";
+    public static readonly IReadOnlyList<string> Types = [None, Median, Asha, Hyperband];
+
+    public string Type { get; init; } = None;
+    public int StartupTrials { get; init; } = 5;
+    public long WarmupSteps { get; init; }
+    public long IntervalSteps { get; init; } = 1;
+    public int MinTrials { get; init; } = 1;
+    /// <summary>ASHA and Hyperband: the first rung's step (ASHA's default: the completed trials' largest step / 100).</summary>
+    public long? MinResource { get; init; }
+    /// <summary>Hyperband: the largest step a trial reaches (its epochs or rounds).</summary>
+    public long? MaxResource { get; init; }
+    public int? ReductionFactor { get; init; }
+    public int MinEarlyStoppingRate { get; init; }
 }
 
 /// <summary>What the composition root lends definitions for sweeps: the tuner names and the check of a model's search space.</summary>
@@ -69,7 +97,41 @@ public static class SweepDefinition
         new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\":{ \"rank\":{ \"int\":[8, 256], \"log\":true } } }.",
             new MapShape("A model's search space: parameter → { \"float\":[min, max] } | { \"int\":[min, max] } | { \"choice\":[...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
                 new AnyShape("A search-space entry.")))),
+        new("pruner", Pruner()),
     ]);
+
+    private static TaggedObjectShape Pruner()
+    {
+        PropertyShape Type() => new("type", new StringShape("How trials are stopped early from the values iterative trainers report per epoch or round (matrix factorisation and SVD++ report validation RMSE per iteration).", PrunerSpec.Types, PrunerSpec.None), Required: true);
+        PropertyShape Eta(int fallback) => new("reductionFactor", new IntegerShape("Successive halving's η: a rung keeps the best 1/η of the trials that reached it.", 2, 100, fallback));
+        PropertyShape MinResource(string text) => new("minResource", new IntegerShape(text, 1, int.MaxValue));
+        return new TaggedObjectShape("Pruning of unpromising trials (Optuna's pruners).", "type", new Dictionary<string, ObjectShape>
+        {
+            [PrunerSpec.None] = new("No pruning: every trial runs to its end.", [Type()]),
+            [PrunerSpec.Median] = new("Median rule: stop a trial whose best value so far is worse than the median of the completed trials' values at the same step.",
+            [
+                Type(),
+                new("startupTrials", new IntegerShape("No pruning until this many trials have completed.", 0, 1_000_000, 5)),
+                new("warmupSteps", new IntegerShape("No pruning before this step of a trial.", 0, int.MaxValue, 0)),
+                new("intervalSteps", new IntegerShape("Check every this many steps.", 1, int.MaxValue, 1)),
+                new("minTrials", new IntegerShape("Prune only when at least this many completed trials reported at the step.", 1, 1_000_000, 1)),
+            ]),
+            [PrunerSpec.Asha] = new("Asynchronous successive halving: rung k at step minResource·η^(rate+k); a trial goes on past a rung only among the best 1/η there.",
+            [
+                Type(),
+                MinResource("The first rung's step. Default: the completed trials' largest step / 100."),
+                Eta(4),
+                new("minEarlyStoppingRate", new IntegerShape("Skips the first rungs: the first is at minResource·η^rate.", 0, 100, 0)),
+            ]),
+            [PrunerSpec.Hyperband] = new("Hyperband: successive-halving brackets of different aggressiveness, each trial in one (seeded).",
+            [
+                Type(),
+                MinResource("The first rung's step (default 1)."),
+                new("maxResource", new IntegerShape("The largest step a trial reaches (its iterations or rounds).", 1, int.MaxValue), Required: true),
+                Eta(3),
+            ]),
+        });
+    }
 
     /// <summary>Rules that span the sweep block and the rest of the definition.</summary>
     public static void CrossCheck(JsonTree root, DefinitionVocabulary vocabulary, List<DefinitionError> errors)
@@ -92,6 +154,8 @@ public static class SweepDefinition
                 : "sweep objective 'validation' needs a validation part: set split.validationFraction (e.g. 0.1), or score trials by \"objective\": \"k-fold\"");
         if (sweep["folds"] is { } folds && objective != SweepSpec.KFold)
             Error("$.sweep.folds", folds, "\"folds\" belongs to objective 'k-fold'");
+        if (sweep["pruner"] is { } pruner && pruner["type"]?.Text == PrunerSpec.Hyperband && pruner["maxResource"] is { } max && max.Number < (pruner["minResource"]?.Number ?? 1))
+            Error("$.sweep.pruner.maxResource", max, $"Hyperband's maxResource ({max.Number}) must be at least its minResource ({pruner["minResource"]?.Number ?? 1})");
         if (sweep["trialMemoryMb"] is { } memory && sweep["parallelism"] is { Number: > 1 })
             Error("$.sweep.trialMemoryMb", memory, "a per-trial memory limit needs \"parallelism\": 1: trials run in this process and share its memory");
 
@@ -140,7 +204,25 @@ public static class SweepDefinition
         Folds = (int)(sweep["folds"]?.Number ?? 3),
         DefaultSpaces = sweep["defaultSpaces"]?.Kind != JsonKind.False,
         Spaces = sweep["space"]?.Properties.ToDictionary(p => p.Name, p => p.Value.ToJson()) ?? new Dictionary<string, string>(),
+        Pruner = sweep["pruner"] is { } pruner ? BindPruner(pruner) : new PrunerSpec(),
     };
+
+    private static PrunerSpec BindPruner(JsonTree p)
+    {
+        var type = p["type"]!.Text!;
+        return new PrunerSpec
+        {
+            Type = type,
+            StartupTrials = (int)(p["startupTrials"]?.Number ?? 5),
+            WarmupSteps = (long)(p["warmupSteps"]?.Number ?? 0),
+            IntervalSteps = (long)(p["intervalSteps"]?.Number ?? 1),
+            MinTrials = (int)(p["minTrials"]?.Number ?? 1),
+            MinResource = p["minResource"] is { } min ? (long)min.Number : type == PrunerSpec.Hyperband ? 1 : null,
+            MaxResource = p["maxResource"] is { } max ? (long)max.Number : null,
+            ReductionFactor = p["reductionFactor"] is { } eta ? (int)eta.Number : type switch { PrunerSpec.Asha => 4, PrunerSpec.Hyperband => 3, _ => null },
+            MinEarlyStoppingRate = (int)(p["minEarlyStoppingRate"]?.Number ?? 0),
+        };
+    }
 
     /// <summary>The block in canonical form (every default spelled out, spaces as given).</summary>
     public static void Write(Utf8JsonWriter w, SweepSpec s)
@@ -165,6 +247,26 @@ public static class SweepDefinition
             w.WriteRawValue(space);
         }
         w.WriteEndObject();
+        // No "pruner" written when there is none, so the canonical form (and hash) of definitions without one is unchanged.
+        if (s.Pruner is { Type: not PrunerSpec.None } p) WritePruner(w, p);
+        w.WriteEndObject();
+    }
+
+    private static void WritePruner(Utf8JsonWriter w, PrunerSpec p)
+    {
+        w.WriteStartObject("pruner");
+        w.WriteString("type", p.Type);
+        if (p.Type == PrunerSpec.Median)
+        {
+            w.WriteNumber("startupTrials", p.StartupTrials);
+            w.WriteNumber("warmupSteps", p.WarmupSteps);
+            w.WriteNumber("intervalSteps", p.IntervalSteps);
+            w.WriteNumber("minTrials", p.MinTrials);
+        }
+        if (p.MinResource is { } minResource) w.WriteNumber("minResource", minResource);
+        if (p.MaxResource is { } maxResource) w.WriteNumber("maxResource", maxResource);
+        if (p.ReductionFactor is { } eta) w.WriteNumber("reductionFactor", eta);
+        if (p.Type == PrunerSpec.Asha) w.WriteNumber("minEarlyStoppingRate", p.MinEarlyStoppingRate);
         w.WriteEndObject();
     }
 }

@@ -235,7 +235,10 @@ public sealed class SweepRunTests
         var uninterrupted = new ExperimentRunner(fresh).Sweep(Platform.Reader.ReadFile(file), new RunOptions { ReportDirectory = folder.Path });
         CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Parameters).ToList(), after.Select(t => uninterrupted.Sweep.Space.Conform(t.Parameters)).ToList());
         CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Value).ToList(), after.Select(t => t.Value).ToList());
-        Assert.AreEqual(1, store.ListRuns().Count(r => r.Status == RunStatus.Finished), "the resumed sweep's run holds the refit");
+        // One sweep, one run, one result: the killed sweep's own run is reopened and holds the refit.
+        var run = store.ListRuns().Single();
+        Assert.AreEqual((RunStatus.Finished, run.Id), (run.Status, store.GetSweep(1).RunId!.Value));
+        Assert.AreEqual("finished", store.GetRun(run.Id).Trials.Single().Status, "the run's one trial is the refit");
     }
 
     [TestMethod]

@@ -6,6 +6,8 @@
 shop-ratings-train.csv / shop-ratings-test.csv: star ratings of 80 shoppers on 40 products (comma-separated, with a
 header; the test file holds each shopper's two latest ratings). shop-clicks.tsv: 400 search impressions with price,
 category, title and whether the shopper clicked (tab-separated, UTF-8 titles with accents and quoted fields).
+shop-products.csv / shop-judgements.csv: a catalogue of 160 products (id, title, description, category, brand, colour,
+sales) and graded judgements (0-3) of 120 queries (semicolon-separated, with a header), for task 'search'.
 """
 import csv
 import math
@@ -55,3 +57,44 @@ with open(os.path.join(here, "shop-clicks.tsv"), "w", newline="", encoding="utf-
         logit = 0.8 - 0.25 * position - 0.012 * price + (0.7 if category == "lighting" else 0)
         clicked = int(rng.random() < 1 / (1 + math.exp(-logit)))
         writer.writerow([k, f"shopper-{rng.randrange(users):02d}", category, price, position, title, clicked])
+
+# Search: products named from words of their category, brand and colour; a query asks for a category, a noun, and
+# sometimes a brand or colour. Grade 3: the noun, brand and colour asked for all match; 2: the noun matches; 1: only
+# the category does; a few unrelated products are judged 0. Queries are phrased with synonyms now and then, so exact
+# words alone do not find every relevant product.
+search = random.Random(7)
+kinds = {"kitchen": ["knife", "pan", "kettle", "mug"], "garden": ["hose", "planter", "shears", "lantern"],
+         "lighting": ["lamp", "bulb", "pendant", "strip"], "bath": ["towel", "mat", "mirror", "rack"]}
+synonyms = {"knife": "blade", "pan": "skillet", "mug": "cup", "planter": "pot", "shears": "pruner", "lamp": "light",
+            "towel": "bath sheet", "rack": "shelf"}
+brands = ["Nordlys", "Brava", "Kettering", "Soleil"]
+colours = ["black", "white", "oak", "copper"]
+products = []
+for k in range(160):
+    category = search.choice(list(kinds))
+    noun, brand, colour = search.choice(kinds[category]), search.choice(brands), search.choice(colours)
+    products.append((f"P{k:04d}", f"{brand} {noun} {colour}", f"A {colour} {noun} for the {category} by {brand}.", category, brand, colour,
+                     search.randint(0, 500)))
+with open(os.path.join(here, "shop-products.csv"), "w", newline="", encoding="utf-8") as f:
+    writer = csv.writer(f, delimiter=";", lineterminator="\n")
+    writer.writerow(["product_id", "name", "blurb", "department", "brand", "colour", "sales"])
+    writer.writerows(products)
+with open(os.path.join(here, "shop-judgements.csv"), "w", newline="", encoding="utf-8") as f:
+    writer = csv.writer(f, delimiter=";", lineterminator="\n")
+    writer.writerow(["query", "product_id", "grade", "department"])
+    asked = set()
+    while len(asked) < 120:
+        category = search.choice(list(kinds))
+        noun = search.choice(kinds[category])
+        brand = search.choice(brands) if search.random() < 0.5 else None
+        colour = search.choice(colours) if search.random() < 0.5 else None
+        word = synonyms[noun] if noun in synonyms and search.random() < 0.3 else noun
+        text = " ".join(w for w in [brand, colour, word] if w)
+        if text in asked:
+            continue
+        asked.add(text)
+        for pid, _, _, cat, b, c, _ in products:
+            n = products[int(pid[1:])][1].split()[1]
+            grade = 3 if n == noun and brand in (None, b) and colour in (None, c) else 2 if n == noun else 1 if cat == category else 0
+            if grade > 0 or search.random() < 0.05:
+                writer.writerow([text, pid, grade, category])

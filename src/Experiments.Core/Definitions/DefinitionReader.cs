@@ -70,9 +70,9 @@ public sealed class DefinitionReader
             errors.Add(new("$.split.method", method.Line, method.Column, $"split method '{method.Text}' needs users and times; for task 'classification' use random, stratified (by label) or k-fold (or predefined, with train and test files)"));
         if (root["dataset"]!["files"] is { } files)
         {
-            if (task == "search")
-                errors.Add(new("$.dataset.files", files.Line, files.Column, "task 'search' reads a registered data set's catalogue, queries and judgements; register your files with `experiments datasets add` and name that data set"));
-            else CrossCheckFiles(root, task, baseDirectory, errors);
+            if (task != "search" && root["search"] is { } search)
+                errors.Add(new("$.search", search.Line, search.Column, $"\"search\" belongs to task 'search', not '{task}'"));
+            CrossCheckFiles(root, task, baseDirectory, errors);
         }
         else CrossCheckRegistered(root, task, errors);
         CrossCheckEncoders(root, task, errors);
@@ -172,7 +172,17 @@ public sealed class DefinitionReader
         void Error(string path, JsonTree at, string message) => errors.Add(new(path, at.Line, at.Column, message));
         var files = dataset["files"]!;
         var (table, train, validation, test) = (files["table"], files["train"], files["validation"], files["test"]);
-        if (table is null && train is null && test is null)
+        var search = (files[DataFiles.CatalogueKey], files[DataFiles.JudgementsKey]);
+        if (task == "search")
+        {
+            if ((table ?? train ?? validation ?? test) is { } other)
+                Error("$.dataset.files", other, "task 'search' reads a product catalogue and its judgements: give \"catalogue\" and \"judgements\" (the split cuts the queries), not \"table\", \"train\", \"validation\" or \"test\"");
+            else if (search.Item1 is null || search.Item2 is null)
+                Error("$.dataset.files", files, $"task 'search' needs both \"catalogue\" (the products) and \"judgements\" (query, product, relevance): \"{(search.Item1 is null ? DataFiles.CatalogueKey : DataFiles.JudgementsKey)}\" is missing");
+        }
+        else if ((search.Item1 ?? search.Item2) is { } searchFile)
+            Error("$.dataset.files", searchFile, $"\"catalogue\" and \"judgements\" are the files of task 'search', not '{task}'");
+        else if (table is null && train is null && test is null)
             Error("$.dataset.files", files, "give \"table\" (one file that the split cuts) or \"train\" and \"test\" (and optionally \"validation\")");
         else if (table is not null && (train ?? validation ?? test) is { } other)
             Error("$.dataset.files.table", table, $"\"table\" is one file that the split cuts, \"train\" / \"validation\" / \"test\" fix the split themselves: give one or the other, not both (line {other.Line} has one of the latter)");
@@ -201,21 +211,30 @@ public sealed class DefinitionReader
             Error("$.dataset.format.delimiter", delimiter, $"the delimiter must not contain a line break or the quote character ({quote})");
 
         var columns = dataset["columns"]!;
-        var roles = new Dictionary<string, string>();
+        // Each file's columns have one role each; a search catalogue and its judgements are two files with their own columns.
+        var roles = new Dictionary<(bool, string), string>();
         foreach (var property in columns.Properties)
         {
             var entries = property.Value.Kind == JsonKind.Array
                 ? property.Value.Items.Select((v, k) => (Key: $"{property.Name}[{k}]", Node: v))
                 : [(Key: property.Name, Node: property.Value)];
+            var judgementsFile = ColumnRoles.JudgementRoles.Contains(property.Name);
             foreach (var (key, node) in entries)
             {
-                if (roles.TryGetValue(node.Text!, out var first))
+                if (roles.TryGetValue((judgementsFile, node.Text!), out var first))
                     Error($"$.dataset.columns.{key}", node, $"column '{node.Text}' already has role {first}; give each column one role");
-                else roles[node.Text!] = key;
+                else roles[(judgementsFile, node.Text!)] = key;
                 if (names is not null && names.Items.All(n => n.Text != node.Text))
                     Error($"$.dataset.columns.{key}", node, $"column '{node.Text}' is not among format.columnNames ({string.Join(", ", names.Items.Select(n => n.Text))})");
             }
         }
+        if (task == "search")
+        {
+            CrossCheckSearchColumns(root, columns, errors);
+            return;
+        }
+        foreach (var role in ColumnRoles.CatalogueRoles.Where(r => r != "item").Concat(ColumnRoles.JudgementRoles).Where(r => columns[r] is not null))
+            Error($"$.dataset.columns.{role}", columns[role]!, $"\"{role}\" is a column of a search catalogue or judgements file: it belongs to task 'search', not '{task}'");
         var derived = dataset["clicksFromRatings"];
         var interactions = task != "classification" || derived is not null;
         var needed = interactions ? new List<string> { "user", "item" } : ["label"];
@@ -255,6 +274,30 @@ public sealed class DefinitionReader
     }
 
     /// <summary>
+    /// Search on own files: the catalogue's id and title and the judgements' query and relevance columns are named, no
+    /// column of another task is, and the models, judgement source and split suit what the files hold.
+    /// </summary>
+    private static void CrossCheckSearchColumns(JsonTree root, JsonTree columns, List<DefinitionError> errors)
+    {
+        if (root["dataset"]!["format"]?["header"] is { Kind: JsonKind.False } header)
+            errors.Add(new("$.dataset.format.header", header.Line, header.Column, "a catalogue and its judgements have different columns, so each file names its own on a header line; \"header\": false with one \"columnNames\" list cannot describe both"));
+        foreach (var role in new[] { "item", "title", "query", "relevance" }.Where(r => columns[r] is null))
+            errors.Add(new("$.dataset.columns", columns.Line, columns.Column, $"task 'search' on own files needs column \"{role}\": {role switch
+            {
+                "item" => "the catalogue's product id (also the judgements' product column unless \"product\" names another)",
+                "title" => "the catalogue's product title",
+                "query" => "the judgements' query text",
+                _ => "the judgements' graded relevance (a number ≥ 0)",
+            }}"));
+        foreach (var role in new[] { "user", "rating", "timestamp", "label", "numeric", "categorical", "text" }.Where(r => columns[r] is not null))
+            errors.Add(new($"$.dataset.columns.{role}", columns[role]!.Line, columns[role]!.Column, $"\"{role}\" is not a column of a search catalogue or judgements file; task 'search' reads item, title, description, category, attributes, popularity (catalogue) and query, product, relevance, intent (judgements)"));
+        if (root["dataset"]!["ratingScale"] is { } scale)
+            errors.Add(new("$.dataset.ratingScale", scale.Line, scale.Column, "ratingScale checks ratings; task 'search' reads relevance grades (any number ≥ 0)"));
+        var own = new SearchDescriptor(true, columns["intent"] is not null, [DataFiles.JudgementsKey]);
+        CrossCheckSearchModels(root, "the own files", "name the judgements' query intent column as \"intent\"", own, errors);
+    }
+
+    /// <summary>
     /// What the interaction table's manifest rules out, as the run would: a rating task needs ratings, a split by time
     /// needs a time order. (Whether users have enough rows for leave-last-n needs the data: <c>validate --with-data</c>.)
     /// </summary>
@@ -288,24 +331,33 @@ public sealed class DefinitionReader
         var name = root["dataset"]!["name"]!;
         if (dataset.Search is not { } search)
         {
-            errors.Add(new("$.dataset.name", name.Line, name.Column, $"data set '{dataset.Name}' has no search collection; for task 'search' use: {string.Join(", ", _vocabulary.Datasets.Where(d => d.Search is not null).Select(d => d.Name))}"));
+            errors.Add(new("$.dataset.name", name.Line, name.Column, $"data set '{dataset.Name}' has no search collection; for task 'search' use: {string.Join(", ", _vocabulary.Datasets.Where(d => d.Search is not null).Select(d => d.Name))}, or your own catalogue and judgements files (\"files\": {{ \"catalogue\": …, \"judgements\": … }})"));
             return;
         }
+        CrossCheckSearchModels(root, $"'{dataset.Name}'", "a column with role 'label'", search, errors);
+    }
+
+    /// <summary>Search: models that suit the collection, a judgement source it has, a split by query.</summary>
+    /// <param name="dataset">The data named in messages ("'demo-shop'", "the own files").</param>
+    /// <param name="intentColumn">Where query intents come from, for the message when there are none.</param>
+    private static void CrossCheckSearchModels(JsonTree root, string dataset, string intentColumn, SearchDescriptor search, List<DefinitionError> errors)
+    {
+        var section = root["search"];
         var models = root["models"]!.Items;
         for (var i = 0; i < models.Count; i++)
         {
             var type = models[i]["type"]!;
             var ranker = type.Text is "bm25" or "dense" or "hybrid" or "reranker";
             if (ranker && (!search.HasCatalogue || search.JudgementSources.Count == 0))
-                errors.Add(new($"$.models[{i}].type", type.Line, type.Column, $"model '{type.Text}' ranks products for judged queries, but '{dataset.Name}' has {(search.HasCatalogue ? "no judgements" : "no product catalogue")}; use intent-tfidf or intent-encoder"));
+                errors.Add(new($"$.models[{i}].type", type.Line, type.Column, $"model '{type.Text}' ranks products for judged queries, but {dataset} has {(search.HasCatalogue ? "no judgements" : "no product catalogue")}; use intent-tfidf or intent-encoder"));
             if (!ranker && !search.HasIntents)
-                errors.Add(new($"$.models[{i}].type", type.Line, type.Column, $"model '{type.Text}' learns query intents, but the queries of '{dataset.Name}' have no intent (a column with role 'label')"));
+                errors.Add(new($"$.models[{i}].type", type.Line, type.Column, $"model '{type.Text}' learns query intents, but the queries of {dataset} have no intent ({intentColumn})"));
         }
         var source = section?["judgements"];
         if (source is not null && !search.JudgementSources.Contains(source.Text!))
             errors.Add(new("$.search.judgements", source.Line, source.Column, search.JudgementSources.Count == 0
-                ? $"data set '{dataset.Name}' has no judgements"
-                : DefinitionValidator.UnknownValue($"judgement source '{source.Text}' of '{dataset.Name}'", source.Text!, search.JudgementSources)));
+                ? $"{dataset} has no judgements"
+                : DefinitionValidator.UnknownValue($"judgement source '{source.Text}' of {dataset}", source.Text!, search.JudgementSources)));
         var method = root["split"]?["method"];
         if (method is not null && method.Text is not ("random" or "k-fold"))
             errors.Add(new("$.split.method", method.Line, method.Column, $"task 'search' splits by query: use random or k-fold, not '{method.Text}'"));
@@ -483,7 +535,7 @@ public sealed class DefinitionReader
         IReadOnlyList<string> Names(string role) => columns?[role]?.Items.Select(c => c.Text!).ToList() ?? [];
         return new DatasetSpec
         {
-            Name = dataset["name"]?.Text ?? Path.GetFileNameWithoutExtension(files!.Table ?? files.Train!),
+            Name = dataset["name"]?.Text ?? Path.GetFileNameWithoutExtension(files!.Table ?? files.Train ?? files.Catalogue!),
             Table = dataset["table"]?.Text,
             DataDirectory = dataset["dataDirectory"]?.Text,
             BadRows = Enum.Parse<BadRowPolicy>(dataset["badRows"]?.Text ?? "fail", ignoreCase: true),
@@ -511,6 +563,15 @@ public sealed class DefinitionReader
                 Numeric = Names("numeric"),
                 Categorical = Names("categorical"),
                 Text = Names("text"),
+                Title = columns["title"]?.Text,
+                Description = columns["description"]?.Text,
+                Category = columns["category"]?.Text,
+                Popularity = columns["popularity"]?.Text,
+                Attributes = Names("attributes"),
+                Query = columns["query"]?.Text,
+                Product = columns["product"]?.Text,
+                Relevance = columns["relevance"]?.Text,
+                Intent = columns["intent"]?.Text,
             },
             RatingScale = dataset["ratingScale"] is { } scale ? new RatingScale(scale["min"]!.Number, scale["max"]!.Number) : null,
             BaseDirectory = files is null ? null : baseDirectory,
@@ -523,6 +584,8 @@ public sealed class DefinitionReader
         Train = files["train"]?.Text,
         Validation = files["validation"]?.Text,
         Test = files["test"]?.Text,
+        Catalogue = files[DataFiles.CatalogueKey]?.Text,
+        Judgements = files[DataFiles.JudgementsKey]?.Text,
     };
 
     private static object Value(JsonTree node) => node.Kind switch

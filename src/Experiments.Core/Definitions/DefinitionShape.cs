@@ -85,14 +85,16 @@ public static class DefinitionShape
         static StringShape File(string what) => new($"{what}: a path relative to the definition's folder, or absolute.");
         static StringShape Column(string what) => new($"{what}: a column name.");
         static ArrayShape Columns(string what) => new(what, new StringShape("A column name."), UniqueItems: true);
-        return new ObjectShape("Your own delimited files: one table (the definition's split cuts it) or train and test files with an optional validation file (no split runs).",
+        return new ObjectShape("Your own delimited files: one table (the definition's split cuts it), train and test files with an optional validation file (no split runs), or for task 'search' a product catalogue and judgements (split by query).",
         [
-            new("files", new ObjectShape("Either \"table\", or \"train\" and \"test\" (and optionally \"validation\").",
+            new("files", new ObjectShape("Either \"table\", or \"train\" and \"test\" (and optionally \"validation\"), or (task 'search') \"catalogue\" and \"judgements\".",
             [
                 new("table", File("One file with all rows; the definition's \"split\" cuts it")),
                 new("train", File("The training rows")),
                 new("validation", File("Validation rows for early stopping and thresholds (or carve them from train with split.validationFraction)")),
                 new("test", File("The test rows")),
+                new("catalogue", File("Task 'search': the products, one row each (columns item, title and optionally description, category, attributes, popularity)")),
+                new("judgements", File("Task 'search': graded judgements, one row per query and product (columns query, product or item, relevance and optionally intent)")),
             ]), Required: true),
             new("name", new StringShape("A label for the data in results and the run store; default: the table's (or training file's) name without extension.")),
             new("format", new ObjectShape("How the files are written (all alike).",
@@ -106,13 +108,22 @@ public static class DefinitionShape
             new("columns", new ObjectShape("Which column plays which role, by name; columns not named are ignored.",
             [
                 new("user", Column("The user id (ranking, rating; a categorical feature in classification)")),
-                new("item", Column("The item id (ranking, rating; a categorical feature in classification)")),
+                new("item", Column("The item id (ranking, rating; a categorical feature in classification; task 'search': the catalogue's product id)")),
                 new("rating", Column("The rating, a number (task 'rating'; optional for 'ranking')")),
                 new("timestamp", Column("When it happened, Unix seconds or an ISO 8601 date or date-time (temporal splits)")),
                 new("label", Column("Task 'classification': the click label, 0 or 1")),
                 new("numeric", Columns("Task 'classification': numeric feature columns (an empty value is a missing value).")),
                 new("categorical", Columns("Task 'classification': categorical feature columns.")),
                 new("text", Columns("Task 'classification': free-text feature columns (TF-IDF n-grams, or a text encoder).")),
+                new("title", Column("Task 'search', catalogue: the product title")),
+                new("description", Column("Task 'search', catalogue: the product description (optional)")),
+                new("category", Column("Task 'search', catalogue: the product category (optional; what query intents predict)")),
+                new("attributes", Columns("Task 'search', catalogue: attribute columns (brand, colour, …) joined into each product's attribute text.")),
+                new("popularity", Column("Task 'search', catalogue: a popularity count or score, a number ≥ 0 (optional)")),
+                new("query", Column("Task 'search', judgements: the query text (rows with the same text are one query)")),
+                new("product", Column("Task 'search', judgements: the product id; default: the column that \"item\" names")),
+                new("relevance", Column("Task 'search', judgements: the graded relevance, a number ≥ 0 (0 = not relevant)")),
+                new("intent", Column("Task 'search', judgements: the query's intent, a product category (optional; for intent models and the re-ranker's category match)")),
             ]), Required: true),
             new("ratingScale", new ObjectShape("The allowed ratings (both ends included); a rating outside is a bad row. Default: any finite number.",
             [

@@ -191,7 +191,7 @@ public static class DefinitionWriter
         var columns = dataset.Columns;
         w.WriteStartObject("columns");
         foreach (var (role, column, _) in columns.Mapped().Where(m => m.Key == m.Role)) w.WriteString(role, column);
-        foreach (var (role, list) in new[] { ("numeric", columns.Numeric), ("categorical", columns.Categorical), ("text", columns.Text) })
+        foreach (var (role, list) in columns.Lists())
             if (list.Count > 0) WriteStrings(w, role, list);
         w.WriteEndObject();
         if (dataset.RatingScale is { } scale)

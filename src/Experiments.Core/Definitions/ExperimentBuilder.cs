@@ -44,7 +44,9 @@ public sealed class ExperimentBuilder
     /// <summary>
     /// The user's own files instead of a registered data set: <c>DataFiles.Single("clicks.csv")</c>, which the split
     /// cuts, or <c>DataFiles.Split("train.csv", "test.csv")</c>, which fix the split (then <c>.Split("predefined",
-    /// validationFraction: 0.1)</c> may carve validation rows from the training file). Relative paths resolve against
+    /// validationFraction: 0.1)</c> may carve validation rows from the training file), or for task "search"
+    /// <c>DataFiles.Search("products.csv", "judgements.csv")</c> (columns item, title, query, relevance, …; the split
+    /// cuts the queries). Relative paths resolve against
     /// <paramref name="baseDirectory"/> (default: the working directory when the definition is built). The files are
     /// checked by <see cref="Build"/> like those of a definition file, and loaded by the same checked reader.
     /// </summary>
@@ -52,7 +54,7 @@ public sealed class ExperimentBuilder
     {
         var spec = new DatasetSpec
         {
-            Name = Path.GetFileNameWithoutExtension(files.Table ?? files.Train ?? files.Test ?? ""),
+            Name = Path.GetFileNameWithoutExtension(files.Table ?? files.Train ?? files.Test ?? files.Catalogue ?? ""),
             Files = files,
             Columns = columns,
             Format = format ?? new FileFormat(),

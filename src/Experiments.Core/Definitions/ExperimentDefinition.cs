@@ -68,7 +68,8 @@ public sealed record DatasetSpec
 
 /// <summary>
 /// The user's own files: one <see cref="Table"/> that the definition's split cuts, or <see cref="Train"/> and
-/// <see cref="Test"/> (and optionally <see cref="Validation"/>) that fix the split themselves.
+/// <see cref="Test"/> (and optionally <see cref="Validation"/>) that fix the split themselves; for task "search", a
+/// product <see cref="Catalogue"/> and the <see cref="Judgements"/> of queries (split by query).
 /// </summary>
 public sealed record DataFiles
 {
@@ -79,10 +80,19 @@ public sealed record DataFiles
     public string? Train { get; init; }
     public string? Validation { get; init; }
     public string? Test { get; init; }
+    /// <summary>Task "search": the products (id, title, optional description, category, attributes, popularity).</summary>
+    public string? Catalogue { get; init; }
+    /// <summary>Task "search": graded judgements, one row per (query, product, relevance).</summary>
+    public string? Judgements { get; init; }
 
     public static DataFiles Single(string table) => new() { Table = table };
 
     public static DataFiles Split(string train, string test, string? validation = null) => new() { Train = train, Validation = validation, Test = test };
+
+    public static DataFiles Search(string catalogue, string judgements) => new() { Catalogue = catalogue, Judgements = judgements };
+
+    /// <summary>True for a search collection's files (catalogue and judgements).</summary>
+    public bool IsSearch => Catalogue is not null || Judgements is not null;
 
     /// <summary>True when train and test files fix the split.</summary>
     public bool FixSplit => Train is not null || Test is not null;
@@ -94,7 +104,12 @@ public sealed record DataFiles
         if (Train is not null) yield return ("train", Train);
         if (Validation is not null) yield return ("validation", Validation);
         if (Test is not null) yield return ("test", Test);
+        if (Catalogue is not null) yield return (CatalogueKey, Catalogue);
+        if (Judgements is not null) yield return (JudgementsKey, Judgements);
     }
+
+    public const string CatalogueKey = "catalogue";
+    public const string JudgementsKey = "judgements";
 }
 
 /// <summary>How own files are written: delimiter, header (or the column names), quoting and encoding.</summary>
@@ -130,15 +145,57 @@ public sealed record ColumnRoles
     public IReadOnlyList<string> Numeric { get; init; } = [];
     public IReadOnlyList<string> Categorical { get; init; } = [];
     public IReadOnlyList<string> Text { get; init; } = [];
+    /// <summary>Search catalogue: the product title.</summary>
+    public string? Title { get; init; }
+    /// <summary>Search catalogue: an optional product description.</summary>
+    public string? Description { get; init; }
+    /// <summary>Search catalogue: an optional product category (what query intents predict).</summary>
+    public string? Category { get; init; }
+    /// <summary>Search catalogue: an optional popularity, a number ≥ 0.</summary>
+    public string? Popularity { get; init; }
+    /// <summary>Search catalogue: attribute columns (brand, colour, …), joined into each product's attribute text.</summary>
+    public IReadOnlyList<string> Attributes { get; init; } = [];
+    /// <summary>Search judgements: the query text.</summary>
+    public string? Query { get; init; }
+    /// <summary>Search judgements: the product id; null = the column that <see cref="Item"/> names.</summary>
+    public string? Product { get; init; }
+    /// <summary>Search judgements: the graded relevance, a number ≥ 0 (0 = not relevant).</summary>
+    public string? Relevance { get; init; }
+    /// <summary>Search judgements: an optional query intent (a product category).</summary>
+    public string? Intent { get; init; }
+
+    /// <summary>The roles of a search catalogue file and of a judgements file.</summary>
+    public static readonly IReadOnlySet<string> CatalogueRoles = new HashSet<string> { "item", "title", "description", "category", "popularity", "attributes" };
+    public static readonly IReadOnlySet<string> JudgementRoles = new HashSet<string> { "query", "product", "relevance", "intent" };
 
     /// <summary>Every named column with its role and its key in the definition ("user", "numeric[1]").</summary>
     public IEnumerable<(string Role, string Column, string Key)> Mapped()
     {
-        foreach (var (role, column) in new[] { ("user", User), ("item", Item), ("rating", Rating), ("timestamp", Timestamp), ("label", Label) })
+        foreach (var (role, column) in new[]
+                 {
+                     ("user", User), ("item", Item), ("rating", Rating), ("timestamp", Timestamp), ("label", Label), ("title", Title), ("description", Description),
+                     ("category", Category), ("popularity", Popularity), ("query", Query), ("product", Product), ("relevance", Relevance), ("intent", Intent),
+                 })
             if (column is not null) yield return (role, column, role);
-        foreach (var (role, columns) in new[] { ("numeric", Numeric), ("categorical", Categorical), ("text", Text) })
+        foreach (var (role, columns) in Lists())
             for (var k = 0; k < columns.Count; k++) yield return (role, columns[k], $"{role}[{k}]");
     }
+
+    /// <summary>The roles that name several columns, with their columns.</summary>
+    public IEnumerable<(string Role, IReadOnlyList<string> Columns)> Lists() =>
+        [("numeric", Numeric), ("categorical", Categorical), ("text", Text), ("attributes", Attributes)];
+
+    /// <summary>
+    /// The columns of one own file: a search catalogue's or judgements file's own roles (the judgements' product column
+    /// defaults to the catalogue's item column), every role for the other files.
+    /// </summary>
+    public IEnumerable<(string Role, string Column, string Key)> MappedIn(string file) => file switch
+    {
+        DataFiles.CatalogueKey => Mapped().Where(m => CatalogueRoles.Contains(m.Role)),
+        DataFiles.JudgementsKey => Mapped().Where(m => JudgementRoles.Contains(m.Role))
+            .Concat(Product is null && Item is not null ? [("product", Item, "item")] : []),
+        _ => Mapped(),
+    };
 }
 
 /// <summary>The allowed ratings of own files, both ends included.</summary>

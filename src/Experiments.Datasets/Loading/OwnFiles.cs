@@ -20,7 +20,10 @@ public static class OwnFiles
         return new FileDataset(manifest, manifest.Folder!, checks, origin: string.Join("; ", manifest.Tables.Select(t => Path.Combine(manifest.Folder!, t.File!))));
     }
 
-    /// <summary>The manifest of the files: tables "table", or "train", "validation", "test" forming predefined split "files".</summary>
+    /// <summary>
+    /// The manifest of the files: tables "table", or "train", "validation", "test" forming predefined split "files", or
+    /// "catalogue" and "judgements" forming a search collection.
+    /// </summary>
     public static DatasetManifest Manifest(DatasetSpec spec)
     {
         var files = spec.Files ?? throw new ArgumentException("The data set names no files.", nameof(spec));
@@ -40,6 +43,10 @@ public static class OwnFiles
             Splits = files.FixSplit
                 ? [new PredefinedSplitManifest { Name = DataFiles.SplitName, Train = "train", Validation = files.Validation is null ? null : "validation", Test = "test" }]
                 : [],
+            // A catalogue and its judgements: the judgements' distinct query texts are the queries.
+            Search = files.IsSearch
+                ? new SearchManifest { Catalogue = DataFiles.CatalogueKey, Judgements = [DataFiles.JudgementsKey], QueriesFromJudgements = true }
+                : null,
         };
     }
 
@@ -73,7 +80,7 @@ public static class OwnFiles
     {
         var format = spec.Format;
         var (names, line) = format.Header ? Header(path, format) : (format.ColumnNames!, 0L);
-        var roles = spec.Columns.Mapped().ToList();
+        var roles = spec.Columns.MappedIn(name).ToList();
         foreach (var (_, column, key) in roles.Where(r => !names.Contains(r.Column)))
         {
             var hint = names.Count == 1 && CommonDelimiters.FirstOrDefault(d => d != format.Delimiter && names[0].Contains(d)) is { } other
@@ -82,7 +89,13 @@ public static class OwnFiles
             throw new DataFileException(Path.GetFileName(path), line, null,
                 $"no column '{column}' (named by the data set's \"columns\".\"{key}\"); the file's columns are: {string.Join(", ", names)}{hint}");
         }
-        return Delimited(name, file, spec.Columns.Label is null ? TableRole.Interactions : TableRole.Records, format,
+        var role = name switch
+        {
+            DataFiles.CatalogueKey => TableRole.Items,
+            DataFiles.JudgementsKey => TableRole.Records,
+            _ => spec.Columns.Label is null ? TableRole.Interactions : TableRole.Records,
+        };
+        return Delimited(name, file, role, format,
             names.Select(n => Column(n, roles.FirstOrDefault(r => r.Column == n).Role, spec.RatingScale)).ToList());
     }
 
@@ -106,10 +119,19 @@ public static class OwnFiles
 
     private static string Visible(string delimiter) => delimiter.Replace("\t", "\\t");
 
-    /// <summary>A column typed by its role: ids and labels are required text, ratings required numbers, numeric features optional numbers.</summary>
+    /// <summary>
+    /// A column typed by its role: ids and labels are required text, ratings required numbers, numeric features optional
+    /// numbers; a search catalogue's id and title and a judgement's query, product and relevance (a number ≥ 0) are required.
+    /// </summary>
     private static ColumnManifest Column(string name, string? role, RatingScale? scale) => role switch
     {
-        "user" or "item" => new() { Name = name, Role = role, Required = true },
+        "user" or "item" or "title" or "query" => new() { Name = name, Role = role, Required = true },
+        "product" => new() { Name = name, Role = "item", Required = true },
+        "relevance" => new() { Name = name, Type = ColumnType.Float, Role = role, Required = true, Min = 0 },
+        "popularity" => new() { Name = name, Type = ColumnType.Float, Role = role, Min = 0 },
+        "description" or "category" => new() { Name = name, Role = role },
+        "attributes" => new() { Name = name, Role = "attribute" },
+        "intent" => new() { Name = name, Role = "label" },
         "rating" => new() { Name = name, Type = ColumnType.Float, Role = role, Required = true, Min = scale?.Min, Max = scale?.Max },
         "timestamp" => new() { Name = name, Type = ColumnType.DateTime, Role = role },
         "label" => new() { Name = name, Role = role, Required = true, Allowed = ["0", "1"] },

@@ -160,6 +160,8 @@ public sealed record SearchManifest
     /// <summary>Click logs (query, item, position, clicked) from which judgements are derived.</summary>
     public IReadOnlyList<string> Clicks { get; init; } = [];
     public bool QueriesFromCatalogue { get; init; }
+    /// <summary>The (first) judgement table's distinct query texts are the queries, its label column their intent (own files).</summary>
+    public bool QueriesFromJudgements { get; init; }
     public double GroupGrade { get; init; } = 2;
     public double CategoryGrade { get; init; } = 1;
     /// <summary>The analyser BM25 uses by default: english, chinese or standard.</summary>

@@ -64,14 +64,20 @@ public sealed class ProductCatalogue
             throw new ExperimentsException($"Catalogue table '{table.Name}': the popularity column '{popularity.Name}' must be numeric (type float or int64 in the manifest).");
         var attributes = table.Columns.Where(c => c.Manifest.Role is "attribute" or "brand").ToList();
         var rows = new List<int>();
+        var lines = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var r = 0; r < table.RowCount; r++)
         {
             var problem = Text(id, r).Length == 0 ? (id.Name, "missing value: every product needs an id")
+                : lines.TryGetValue(Text(id, r), out var first) ? (id.Name, $"duplicate product id '{Text(id, r)}': it is already on line {first}; catalogue ids must be unique")
                 : Text(title, r).Length == 0 ? (title.Name, "missing value: every product needs a title")
                 : popularity?.Numbers is { } p && !(p[r] >= 0) ? (popularity.Name, $"popularity must be a number ≥ 0, not '{(double.IsNaN(p[r]) ? "" : p[r].ToString(CultureInfo.InvariantCulture))}'")
                 : default;
             if (problem.Item1 is not null) checks.BadRow(table.Source, table.SourceLines[r], problem.Item1, problem.Item2);
-            else rows.Add(r);
+            else
+            {
+                rows.Add(r);
+                lines[Text(id, r)] = table.SourceLines[r];
+            }
         }
         string[] Column(TableColumn? c) => rows.Select(r => c is null ? "" : Text(c, r)).ToArray();
         return new ProductCatalogue(Column(id), Column(title), description is null ? null : Column(description), Column(category),

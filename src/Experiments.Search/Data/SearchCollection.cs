@@ -32,6 +32,11 @@ public sealed record SearchCollection(ProductCatalogue? Catalogue, IReadOnlyList
             throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"judgement source '{source}' of '{dataset.Name}'", source, manifest.JudgementSources.ToList()));
         if (source == SearchManifest.CatalogueGroups)
             return Sample(FromCatalogueGroups(catalogue!, manifest), maxQueries, seed, checks);
+        if (manifest.QueriesFromJudgements && source is not null && catalogue is not null)
+        {
+            var (asked, listed) = ReadQueriesAndJudgements(dataset.Table(source), catalogue, checks);
+            return Judged(catalogue, asked, listed, $"graded judgements from '{source}' (its distinct query texts are the queries)", source, maxQueries, seed, checks);
+        }
         var queries = manifest.Queries is { } q ? ReadQueries(dataset.Table(q), checks)
             : throw new ExperimentsException($"Data set '{dataset.Name}' names no queries table in its search manifest.");
         if (source is null || catalogue is null)
@@ -50,11 +55,64 @@ public sealed record SearchCollection(ProductCatalogue? Catalogue, IReadOnlyList
             judgements = fit.Judgements;
             how = $"judgements derived from the clicks of '{source}' by the position-based click model (examination θ_p/θ_1: {string.Join(", ", fit.Examination.Take(10).Select(t => t.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
         }
+        return Judged(catalogue, queries, judgements, how, manifest.Queries!, maxQueries, seed, checks);
+    }
+
+    /// <summary>The collection of the queries that have a relevant product (a data check counts the others), sampled.</summary>
+    private static SearchCollection Judged(ProductCatalogue catalogue, IReadOnlyList<SearchQuery> queries, Judgements judgements, string how, string queriesTable, int maxQueries, int seed, DataCheckReport checks)
+    {
         var judged = Enumerable.Range(0, queries.Count).Where(i => judgements.CountAtLeast(i, double.Epsilon) > 0).ToList();
+        if (judged.Count == 0)
+            throw new ExperimentsException($"No query of {queriesTable} has a product with a grade above 0, so there is nothing to rank for; check the relevance column.");
         if (judged.Count < queries.Count)
-            checks.Note(manifest.Queries!, 0, "queries without a relevant product (left out)", $"{queries.Count - judged.Count} of {queries.Count:N0} queries have no product with a grade above 0");
+            checks.Note(queriesTable, 0, "queries without a relevant product (left out)", $"{queries.Count - judged.Count} of {queries.Count:N0} queries have no product with a grade above 0");
         var collection = new SearchCollection(catalogue, queries, judgements, $"{catalogue.Count:N0} products, {how}");
         return Sample(collection, maxQueries, seed, checks, judged);
+    }
+
+    /// <summary>
+    /// Queries and their graded judgements from one table (query text, product, relevance, optionally the query's
+    /// intent): rows with the same query text are one query (its id is the text). A product not in the catalogue, a
+    /// grade that is not a number ≥ 0, or an intent that differs from the query's earlier one is a bad row.
+    /// </summary>
+    private static (List<SearchQuery> Queries, ListedJudgements Judgements) ReadQueriesAndJudgements(Table table, ProductCatalogue catalogue, DataCheckReport checks)
+    {
+        var (query, product, grade) = (Column(table, "query"), Column(table, "item"), Column(table, "relevance"));
+        if (grade.Numbers is null) throw new ExperimentsException($"Judgements table '{table.Name}': the relevance column '{grade.Name}' must be numeric.");
+        var intent = table.WithRole("label");
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var intents = new List<(string? Intent, long Line)>();
+        var grades = new List<Dictionary<int, double>>();
+        for (var r = 0; r < table.RowCount; r++)
+        {
+            var (text, id, line) = (ProductCatalogue.Text(query, r).Trim(), ProductCatalogue.Text(product, r), table.SourceLines[r]);
+            var g = grade.Numbers[r];
+            if (text.Length == 0) { checks.BadRow(table.Source, line, query.Name, "missing value: every judgement needs a query"); continue; }
+            if (catalogue.IndexOf(id) is not { } p) { checks.BadRow(table.Source, line, product.Name, $"unknown product '{id}': it is not in the catalogue ({catalogue.Source})"); continue; }
+            if (!(g >= 0 && double.IsFinite(g))) { checks.BadRow(table.Source, line, grade.Name, $"a grade must be a number ≥ 0, not '{(double.IsNaN(g) ? "" : g)}'"); continue; }
+            var asked = intent is null ? null : ProductCatalogue.Text(intent, r) is { Length: > 0 } i ? i : null;
+            if (index.TryGetValue(text, out var q))
+            {
+                if (asked is not null && intents[q].Intent is { } earlier && earlier != asked)
+                {
+                    checks.BadRow(table.Source, line, intent!.Name, $"query '{text}' has intent '{earlier}' on line {intents[q].Line}, here '{asked}'; a query has one intent");
+                    continue;
+                }
+                if (intents[q].Intent is null && asked is not null) intents[q] = (asked, line);
+            }
+            else
+            {
+                index[text] = q = index.Count;
+                intents.Add((asked, line));
+                grades.Add([]);
+            }
+            if (grades[q].TryGetValue(p, out var before) && before != g)
+                checks.Note(table.Source, line, "conflicting judgements (highest kept)", $"query '{text}', product '{id}': {before} and {g}");
+            grades[q][p] = Math.Max(g, before);
+        }
+        if (index.Count == 0) throw new ExperimentsException($"Judgements table '{table.Name}' ({table.Source}) has no usable judgement.");
+        var queries = index.OrderBy(x => x.Value).Select(x => new SearchQuery(x.Key, x.Key, intents[x.Value].Intent)).ToList();
+        return (queries, new ListedJudgements(grades.ToArray()));
     }
 
     /// <summary>The same collection restricted to <paramref name="keep"/> (or a seeded sample of it), judgements re-indexed.</summary>

@@ -100,23 +100,25 @@ internal static class StoreCommands
         }));
         root.Subcommands.Add(compare);
 
-        var report = new Command("report", "Write a report from the store: of one run, a comparison of runs (--compare), or the trend of an experiment's runs (--trend).");
+        var report = new Command("report", "Write a report from the store: of one run, a comparison of runs (--compare), the trend of an experiment's runs (--trend), or a sweep (--sweep).");
         var reportRun = new Argument<long?>("RUN") { Description = "A run id (see `experiments list`).", Arity = ArgumentArity.ZeroOrOne };
         var format = new Option<string>("--format") { Description = "markdown (the default), html (one offline file with charts), json, or pdf (printed from the HTML by headless Chromium).", DefaultValueFactory = _ => "markdown" };
         format.AcceptOnlyFromAmong([.. ReportWriter.Formats]);
         var outDir = new Option<string?>("--out") { Description = "Folder to write to (default: the run's report folder, reports/run-N-UID; for --compare and --trend, reports/)." };
         var compareRuns = new Option<long[]>("--compare") { Description = "Two or more run ids to report side by side, with paired tests where they share a split.", AllowMultipleArgumentsPerToken = true };
         var trend = new Option<string?>("--trend") { Description = "An experiment's name: its runs over time, each metric with its interval, data fingerprint and commit." };
+        var sweepId = new Option<long?>("--sweep") { Description = "A sweep id (printed by `experiments sweep`): its trials, history with best-so-far, parameter importance, parallel coordinates and the refit's test result → sweep-ID.*" };
         report.Arguments.Add(reportRun);
-        report.With(CommonOptions.Store, format, outDir, compareRuns, trend, samples, CommonOptions.Json, CommonOptions.Quiet);
+        report.With(CommonOptions.Store, format, outDir, compareRuns, trend, sweepId, samples, CommonOptions.Json, CommonOptions.Quiet);
         report.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {
             var compared = parse.GetValue(compareRuns) ?? [];
             var trendOf = parse.GetValue(trend);
             var id = parse.GetValue(reportRun);
-            var asked = (id is not null ? 1 : 0) + (compared.Length > 0 ? 1 : 0) + (trendOf is not null ? 1 : 0);
+            var sweepOf = parse.GetValue(sweepId);
+            var asked = (id is not null ? 1 : 0) + (compared.Length > 0 ? 1 : 0) + (trendOf is not null ? 1 : 0) + (sweepOf is not null ? 1 : 0);
             if (asked != 1)
-                throw new Core.ExperimentsException("Name what to report: a RUN id, or --compare RUN RUN..., or --trend EXPERIMENT (one of the three).");
+                throw new Core.ExperimentsException("Name what to report: a RUN id, or --compare RUN RUN..., or --trend EXPERIMENT, or --sweep ID (one of the four).");
             if (compared.Length == 1)
                 throw new Core.ExperimentsException("--compare needs two or more run ids; for one run, name it without --compare.");
             using var store = OpenExisting(parse.GetValue(CommonOptions.Store)!);
@@ -127,7 +129,13 @@ internal static class StoreCommands
                 if (id is { } one)
                 {
                     var details = store.GetRun(one);
-                    path = ReportWriter.Write(details, chosen, parse.GetValue(outDir) ?? details.Run.ReportFolder ?? Path.Combine("reports", details.Run.ReportFolderName));
+                    path = ReportWriter.Write(details, chosen, parse.GetValue(outDir) ?? ReportFolder(details));
+                }
+                else if (sweepOf is { } sweep)
+                {
+                    var content = SweepReport.From(store, sweep, store);
+                    var folder = parse.GetValue(outDir) ?? (content.Sweep.RunId is { } owner ? ReportFolder(store.GetRun(owner)) : "reports");
+                    path = ReportWriter.WriteSweep(content, chosen, folder);
                 }
                 else if (compared.Length > 0)
                 {
@@ -146,7 +154,7 @@ internal static class StoreCommands
             {
                 throw new Core.ExperimentsException($"Cannot write the report ({e.Message}); pass --out DIR to write it elsewhere.");
             }
-            output.JsonResult(new { run = id, compare = compared, trend = trendOf, report = path });
+            output.JsonResult(new { run = id, compare = compared, trend = trendOf, sweep = sweepOf, report = path });
             output.Line($"Report: {Markup.Escape(path)}");
             return Task.FromResult(ExitCodes.Success);
         }));
@@ -168,6 +176,9 @@ internal static class StoreCommands
         }));
         root.Subcommands.Add(new Command("store", "Manage run stores.") { copy });
     }
+
+    /// <summary>The folder a run's reports go to by default: the one it recorded, else reports/run-N-UID.</summary>
+    private static string ReportFolder(RunDetails details) => details.Run.ReportFolder ?? Path.Combine("reports", details.Run.ReportFolderName);
 
     /// <summary>Reading commands open the store read-only when it cannot be written (a shared or archived store).</summary>
     private static RunStore OpenExisting(string store) => RunStores.OpenExisting(store);

@@ -53,7 +53,7 @@ public sealed class Chromium(string executable)
             start.ArgumentList.Add(argument);
         try
         {
-            using var process = Process.Start(start) ?? throw new ExperimentsException($"Chromium ({Executable}) could not be started.");
+            using var process = Start(start);
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             if (!process.WaitForExit(timeout))
@@ -68,6 +68,19 @@ public sealed class Chromium(string executable)
         finally
         {
             try { Directory.Delete(profile, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private Process Start(ProcessStartInfo start)
+    {
+        try
+        {
+            return Process.Start(start) ?? throw new ExperimentsException($"Chromium ({Executable}) could not be started.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // Not executable, a broken link, a missing interpreter: the run's results are kept; only this format is lost.
+            throw new ExperimentsException($"Chromium ({Executable}) could not be started: {e.Message}. Set EXPERIMENTS_CHROMIUM to a working Chromium or install one (Debian: apt-get install chromium).");
         }
     }
 }

@@ -55,7 +55,8 @@ public static class ReportCharts
             var error = Error.init<double, double>(null, null, Some(true), Some<IEnumerable<double>>(order.Select(i => errors[i]).ToArray()), null, null, null, null, null, null, null, null, null, null, null);
             chart = Chart.withXError(error).Invoke(chart);
         }
-        return Finish(chart, xTitle, "", height: Math.Max(260, 24 * names.Count + 90));
+        // Room on the left for the longest name (about 7 px a character), so that names are not cut.
+        return Finish(chart, xTitle, "", height: Math.Max(260, 24 * names.Count + 90), left: Math.Clamp(7 * names.Max(n => n.Length) + 20, 60, 260));
     }
 
     /// <summary>Lines, one per series (markers where a series is short).</summary>
@@ -90,6 +91,53 @@ public static class ReportCharts
         return Finish(chart, xTitle, yTitle, height: 300);
     }
 
+    /// <summary>
+    /// A sweep's history: each trial's value as a marker (one trace per status that has values, e.g. completed and
+    /// pruned), and the best value so far as a line over the trial numbers.
+    /// </summary>
+    public static GenericChart History(string yTitle, IReadOnlyList<Series> points, Series best)
+    {
+        var traces = points.Select(p => CSharpChart.Point<double, double, string>(p.X, p.Y, Name: p.Name, ShowLegend: true)).ToList();
+        traces.Add(CSharpChart.Line<double, double, string>(best.X, best.Y, Name: best.Name, ShowLegend: true, LineColor: Color.fromString("#1f2933")));
+        return Finish(CSharpChart.Combine(traces), "trial", yTitle);
+    }
+
+    /// <summary>An axis of a parallel-coordinates chart: its label and one value per line; for a choice, its values' labels at 0, 1, 2 ….</summary>
+    public sealed record Axis(string Label, IReadOnlyList<double> Values, IReadOnlyList<string>? Categories = null);
+
+    /// <summary>Parallel coordinates: one line per point across the axes, coloured by <paramref name="colour"/> (with its scale).</summary>
+    public static GenericChart ParallelCoordinates(IReadOnlyList<Axis> axes, IReadOnlyList<double> colour, string colourTitle, bool reverseScale)
+    {
+        var trace = new TraceDomain("parcoords");
+        trace.SetProperty("dimensions", axes.Select(a =>
+        {
+            var dimension = new Dictionary<string, object> { ["label"] = a.Label, ["values"] = a.Values.ToArray() };
+            if (a.Categories is { } categories)
+            {
+                dimension["tickvals"] = Enumerable.Range(0, categories.Count).ToArray();
+                dimension["ticktext"] = categories.ToArray();
+            }
+            return dimension;
+        }).ToArray());
+        trace.SetProperty("line", new Dictionary<string, object>
+        {
+            ["color"] = colour.ToArray(), ["colorscale"] = "Viridis", ["reversescale"] = reverseScale, ["showscale"] = true,
+            ["colorbar"] = new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = colourTitle } },
+        });
+        return Frame(GenericChart.ofTraceObject(true, trace), width: 1140, height: 420, top: 60, left: 110);
+    }
+
+    /// <summary>Points of one parameter against the objective: numeric values (on a log axis where the parameter is searched on one), or categories.</summary>
+    public static GenericChart Scatter(string xTitle, string yTitle, IReadOnlyList<double>? x, IReadOnlyList<string>? categories, IReadOnlyList<double> y,
+        IReadOnlyList<string> text, bool logX)
+    {
+        var chart = x is not null
+            ? CSharpChart.Point<double, double, string>(x, y, ShowLegend: false, MultiText: text.ToArray())
+            : CSharpChart.Point<string, double, string>(categories!, y, ShowLegend: false, MultiText: text.ToArray());
+        chart = Finish(chart, xTitle, yTitle);
+        return logX ? Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: xTitle, AxisType: StyleParam.AxisType.Log) : chart;
+    }
+
     /// <summary>Asymmetric error bars from each point's interval (none where a point has no interval).</summary>
     private static Error Whiskers(IReadOnlyList<double> values, IReadOnlyList<(double Lower, double Upper)?> intervals)
     {
@@ -113,13 +161,19 @@ public static class ReportCharts
         return Template.init<Trace>(layout, null);
     }
 
-    private static GenericChart Finish(GenericChart chart, string xTitle, string yTitle, int height = 380)
+    private static GenericChart Finish(GenericChart chart, string xTitle, string yTitle, int height = 380, int left = 60)
     {
-        chart = Chart.withTemplate(Look).Invoke(chart);
         chart = Plotly.NET.CSharp.GenericChartExtensions.WithXAxisStyle<double, double, string>(chart, TitleText: xTitle);
         chart = Plotly.NET.CSharp.GenericChartExtensions.WithYAxisStyle<double, double, string>(chart, TitleText: yTitle);
-        chart = Chart.withSize(Some(560), Some(height)).Invoke(chart);
-        chart = Chart.withMargin(Margin.init<int, int, int, int, int, bool>(Some(60), Some(20), Some(20), Some(60), null, null)).Invoke(chart);
+        return Frame(chart, 560, height, 20, left);
+    }
+
+    /// <summary>The look, size, margins and the full plotly.js reference, for every chart.</summary>
+    private static GenericChart Frame(GenericChart chart, int width, int height, int top, int left)
+    {
+        chart = Chart.withTemplate(Look).Invoke(chart);
+        chart = Chart.withSize(Some(width), Some(height)).Invoke(chart);
+        chart = Chart.withMargin(Margin.init<int, int, int, int, int, bool>(Some(left), Some(20), Some(top), Some(60), null, null)).Invoke(chart);
         return Chart.withDisplayOptions(DisplayOptions.init(null, null, null, null, null, null, Some(PlotlyJSReference.Full))).Invoke(chart);
     }
 

@@ -19,6 +19,10 @@ public static class ReportWriter
         return WriteDocument(format, folder, "report", () => RunReportDocument.Build(report), () => Json(report));
     }
 
+    /// <summary>Writes a sweep's report (sweep-ID.html, .md, .json or .pdf) into <paramref name="folder"/> and returns its path.</summary>
+    public static string WriteSweep(SweepReport report, string format, string folder) =>
+        WriteDocument(format, folder, $"sweep-{report.Sweep.Id}", () => SweepReportDocument.Build(report), () => JsonSerializer.Serialize(report, JsonOptions));
+
     /// <summary>
     /// Writes one report document: HTML (one offline file), Markdown (charts as links to the HTML file of the same
     /// name), JSON (<paramref name="json"/>: the structured content), or PDF (the HTML printed by headless Chromium).

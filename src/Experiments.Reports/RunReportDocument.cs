@@ -56,13 +56,7 @@ public static class RunReportDocument
             doc.Text(interval == "bootstrap"
                 ? $"Ranked by {report.Summary.Metric}{(report.Summary.LowerIsBetter ? " (lower is better)" : "")}. Brackets: percentile bootstrap confidence interval over the test units."
                 : $"Ranked by {report.Summary.Metric}. Brackets: mean ± one standard deviation over the splits.");
-            doc.Table("leaderboard", ["#", "model", "type", "split", .. report.Metrics, "fit (s)", "scoring (s)"], report.Leaderboard.Select(r => (IReadOnlyList<ReportDocument.Cell>)
-            [
-                r.Rank.ToString(CultureInfo.InvariantCulture), r.Model, r.ModelType, r.Split,
-                .. report.Metrics.Select(m => r.Metrics.TryGetValue(m, out var c) ? ReportDocument.Cell.Of(c) : new ReportDocument.Cell(r.Status == "finished" ? "—" : r.Status)),
-                ReportDocument.Cell.Of(r.FitSeconds, 2), ReportDocument.Cell.Of(r.EvaluateSeconds, 2),
-            ]));
-            foreach (var failed in report.Leaderboard.Where(r => r.Error is not null)) doc.Text($"{failed.Model}: {failed.Status}: {failed.Error}", warning: true);
+            Leaderboard(doc, "leaderboard", report.Metrics, report.Leaderboard);
         }
 
         ReportChartSections.Add(doc, report);
@@ -94,6 +88,18 @@ public static class RunReportDocument
         return doc;
     }
 
+    /// <summary>The leaderboard table (every metric with its interval, fit and scoring time), with each failure's error below it.</summary>
+    public static void Leaderboard(ReportDocument doc, string id, IReadOnlyList<string> metrics, IReadOnlyList<LeaderboardRow> rows)
+    {
+        doc.Table(id, ["#", "model", "type", "split", .. metrics, "fit (s)", "scoring (s)"], rows.Select(r => (IReadOnlyList<ReportDocument.Cell>)
+        [
+            r.Rank.ToString(CultureInfo.InvariantCulture), r.Model, r.ModelType, r.Split,
+            .. metrics.Select(m => r.Metrics.TryGetValue(m, out var c) ? ReportDocument.Cell.Of(c) : new ReportDocument.Cell(r.Status == "finished" ? "—" : r.Status)),
+            ReportDocument.Cell.Of(r.FitSeconds, 2), ReportDocument.Cell.Of(r.EvaluateSeconds, 2),
+        ]));
+        foreach (var failed in rows.Where(r => r.Error is not null)) doc.Text($"{failed.Model}: {failed.Status}: {failed.Error}", warning: true);
+    }
+
     /// <summary>The table of paired tests (difference, interval, p, Holm's p, test), as run reports and comparisons show it.</summary>
     public static void PairedTests(ReportDocument doc, IEnumerable<ComparisonRecord> comparisons) =>
         doc.Table("paired-tests", ["split", "metric", "model", "difference", "interval", "p-value", "Holm p", "test"], comparisons.Select(c => (IReadOnlyList<ReportDocument.Cell>)
@@ -123,9 +129,12 @@ public static class RunReportDocument
         try
         {
             using var json = System.Text.Json.JsonDocument.Parse(versions);
-            return json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                ? string.Join(", ", json.RootElement.EnumerateObject().Select(p => $"{p.Name} {p.Value}"))
-                : versions;
+            if (json.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object) return versions;
+            // The project's own assemblies share a version: one entry for them, the others one each.
+            var entries = json.RootElement.EnumerateObject().Select(p => (p.Name, Version: p.Value.ToString())).ToList();
+            var own = entries.Where(e => e.Name.StartsWith("Experiments.", StringComparison.Ordinal)).GroupBy(e => e.Version)
+                .Select(g => $"Experiments {g.Key} ({string.Join(", ", g.Select(e => e.Name["Experiments.".Length..]))})");
+            return string.Join(", ", entries.Where(e => !e.Name.StartsWith("Experiments.", StringComparison.Ordinal)).Select(e => $"{e.Name} {e.Version}").Concat(own));
         }
         catch (System.Text.Json.JsonException)
         {
@@ -137,5 +146,5 @@ public static class RunReportDocument
 
     public static string Stamp(DateTime t) => t.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
-    private static string Duration(TimeSpan t) => t.TotalSeconds < 120 ? $"{t.TotalSeconds:F1} s" : t.TotalMinutes < 120 ? $"{t.TotalMinutes:F1} min" : $"{t.TotalHours:F1} h";
+    public static string Duration(TimeSpan t) => t.TotalSeconds < 120 ? $"{t.TotalSeconds:F1} s" : t.TotalMinutes < 120 ? $"{t.TotalMinutes:F1} min" : $"{t.TotalHours:F1} h";
 }

@@ -44,7 +44,13 @@ internal sealed class ClassificationTask : IExperimentTask
         [.. new[] { spec.Columns.User, spec.Columns.Item }.OfType<string>(), .. spec.Columns.Categorical], spec.Columns.Text);
 
     /// <summary><paramref name="TestRows"/>: the test rows' positions in their labelled table, which name them in paired tests.</summary>
-    private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, int[] TestRows, IReadOnlyDictionary<string, TextEmbedding> Encoders) : TaskSplit(Name);
+    /// <summary>
+    /// One split. The decision threshold is chosen on <see cref="Validation"/>'s predictions; with <see cref="ThresholdTrain"/>
+    /// (a sweep's refit, whose training rows include the validation rows), by a model of the same options fitted on those
+    /// rows only, so the threshold is never chosen on rows the evaluated model was trained on.
+    /// </summary>
+    private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, int[] TestRows, IReadOnlyDictionary<string, TextEmbedding> Encoders,
+        ClickLog? ThresholdTrain = null) : TaskSplit(Name);
 
     public IEnumerable<TaskSplit> Splits()
     {
@@ -91,13 +97,15 @@ internal sealed class ClassificationTask : IExperimentTask
         var (train, validation, test) = (split.Train, split.Validation, split.Test);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
-        var fitted = CtrTrainer.Fit(train, CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => split.Encoders[name]), cancel);
+        var options = CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => split.Encoders[name]);
+        var fitted = CtrTrainer.Fit(train, options, cancel);
         var fitSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name})");
         var probabilities = fitted.Predict(test);
+        var chooser = split.ThresholdTrain is { } rows && validation is not null && definition.Evaluation.ThresholdRule != "fixed" ? CtrTrainer.Fit(rows, options, cancel) : fitted;
         var result = ClassificationEvaluator.EvaluateBinary(test.Labels, probabilities, definition.Metrics, definition.Evaluation, definition.Seed,
-            validation is null ? null : (validation.Labels, fitted.Predict(validation)));
+            validation is null ? null : (validation.Labels, chooser.Predict(validation)));
         cancel.ThrowIfCancellationRequested();
         // What the report draws goes to the store, and ML.NET's per-slot importance beside the report (not for a sweep's trials).
         var curves = trial.TrialId is { } trialId ? WriteDetails(model, split, fitted, result, probabilities, trialId, cancel) : null;
@@ -149,12 +157,14 @@ internal sealed class ClassificationTask : IExperimentTask
     {
         var split = (Split)taskSplit;
         var known = split.Validation is null ? split.Train : ClickLog.Concatenate(split.Train, split.Validation);
-        // The refit keeps the validation rows for the decision threshold (they are training rows now, too).
-        var refit = split with { Train = known };
+        // The refit trains on the validation rows too: its threshold comes from a model fitted on the training rows alone.
+        var refit = split with { Train = known, ThresholdTrain = split.Train };
+        // A trial's threshold follows the definition's rule on the rows it is scored on (tuning rows, never test),
+        // so the sweep tunes the metrics the refit reports rather than those at the fixed threshold.
         if (sweep.Objective == SweepSpec.KFold)
             return (RowSplitter.KFold(known.Count, sweep.Folds, _run.Definition.Seed)
-                .Select(f => (TaskSplit)new Split($"{split.Name}/{f.Name}", known.Subset(f.Train), null, known.Subset(f.Test), f.Test, split.Encoders)).ToList(), refit);
+                .Select(f => (TaskSplit)new Split($"{split.Name}/{f.Name}", known.Subset(f.Train), known.Subset(f.Test), known.Subset(f.Test), f.Test, split.Encoders)).ToList(), refit);
         var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation rows to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
-        return ([new Split($"{split.Name}/validation", split.Train, null, validation, Enumerable.Range(0, validation.Count).ToArray(), split.Encoders)], refit);
+        return ([new Split($"{split.Name}/validation", split.Train, validation, validation, Enumerable.Range(0, validation.Count).ToArray(), split.Encoders)], refit);
     }
 }

@@ -73,7 +73,7 @@ public sealed partial class ExperimentRunner
             Observer = sweepOptions.Progress,
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
-        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = definition.Models.Count > 1 ? SweepSpaces.ModelChoice : null });
+        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null });
 
         var run = StartRun(definition, options, cancel);
         RunStatus status;

@@ -40,41 +40,72 @@ internal sealed class HybridTask : IExperimentTask
         _side = ItemSide.Load(dataset, _spec, _data.Users, _data.Items);
     }
 
-    /// <summary>One split: its test phase, the rows scored, and the stages fitted so far (shared by the trials of the split).</summary>
-    private sealed record Split(string Name, string Unit, Phase Phase, Interactions Test, Interactions? Validation, Dictionary<string, object> Fitted) : TaskSplit(Name);
+    /// <summary>One split: the split's parts, its test phase, the rows scored, and the stages fitted so far (shared by the trials of the split).</summary>
+    private sealed record Split(InteractionSplit Data, Phase Phase, Interactions Test, StageCache Fitted) : TaskSplit(Data.Name)
+    {
+        public string Unit => Data.Unit;
+        public Interactions? Validation => Data.Validation;
+    }
 
     public IEnumerable<TaskSplit> Splits()
     {
         var definition = _run.Definition;
-        var method = definition.Split.Method;
-        _run.Observer.Stage($"Splitting {_data.Count:N0} interactions ({method}, by {definition.Split.Unit})");
+        _run.Observer.Stage($"Splitting {_data.Count:N0} interactions ({definition.Split.Method}, by {definition.Split.Unit})");
         foreach (var split in InteractionSplits.Split(_data, definition.Split, definition.Seed, _dataset.PredefinedSplit))
-        {
-            var (test, foldIn) = (split.Test, (Interactions?)null);
-            if (method == "cold-start-users")
-            {
-                (foldIn, test) = LabelPart.FoldInRows(split.Test, _spec.FoldIn);
-                if (test.Count == 0) throw new ExperimentsException($"Every test user of split '{split.Name}' has at most foldIn = {_spec.FoldIn} interactions, so none is left to test; lower hybrid.foldIn.");
-            }
-            bool[]? candidates = null;
-            if (method == "cold-start-items" && _spec.ColdItemCandidates == HybridSpec.Unseen)
-            {
-                candidates = Enumerable.Repeat(true, _data.Items.Count).ToArray();
-                foreach (var item in split.Train.Item) candidates[item] = false;
-            }
-            var vectors = Embed(split.Train, split.Name);
-            yield return new Split(split.Name, split.Unit, new Phase("test", split.Train, foldIn, candidates, vectors, _side), test, split.Validation, []);
-        }
+            yield return Prepare(split);
     }
 
-    // The two stages share fitted retrievers across models, which a sweep's independent trials would refit each time.
-    public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit split, SweepSpec sweep) =>
-        throw new ExperimentsException("Sweeps of the hybrid task are not available yet: sweep its retrievers in a ranking definition, and its re-ranker's parameters by hand.");
+    /// <summary>
+    /// The test phase of a split's parts, as the split method reads them: cold-start users' first interactions become
+    /// their history, cold-start items are the only candidates, and the item texts are embedded from the training rows.
+    /// </summary>
+    private Split Prepare(InteractionSplit split)
+    {
+        var method = _run.Definition.Split.Method;
+        var (test, foldIn) = (split.Test, (Interactions?)null);
+        if (method == "cold-start-users")
+        {
+            (foldIn, test) = LabelPart.FoldInRows(split.Test, _spec.FoldIn);
+            if (test.Count == 0) throw new ExperimentsException($"Every test user of split '{split.Name}' has at most foldIn = {_spec.FoldIn} interactions, so none is left to test; lower hybrid.foldIn.");
+        }
+        bool[]? candidates = null;
+        if (method == "cold-start-items" && _spec.ColdItemCandidates == HybridSpec.Unseen)
+        {
+            candidates = Enumerable.Repeat(true, _data.Items.Count).ToArray();
+            foreach (var item in split.Train.Item) candidates[item] = false;
+        }
+        var vectors = Embed(split.Train, split.Name);
+        return new Split(split, new Phase("test", split.Train, foldIn, candidates, vectors, _side), test, new StageCache());
+    }
+
+    /// <summary>
+    /// A sweep tunes the two-stage models on the validation part (or on folds of training + validation) with the
+    /// retrievers fixed: each tuning part fits its retrievers and label phase once, and every trial shares them, so a
+    /// trial costs its re-ranker and ranking only. The best configuration is refitted on training + validation.
+    /// </summary>
+    public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit taskSplit, SweepSpec sweep)
+    {
+        var split = ((Split)taskSplit).Data;
+        var known = split.Validation is null ? split.Train : Interactions.Concatenate(split.Train, split.Validation);
+        var refit = split.Validation is null ? (Split)taskSplit : Prepare(split with { Train = known, Validation = null });
+        var method = _run.Definition.Split.Method;
+        if (sweep.Objective == SweepSpec.KFold)
+        {
+            // Folds cut rows at random: for cold-start splits they would not hold new users or items out.
+            if (method is "cold-start-items" or "cold-start-users")
+                throw new ExperimentsException($"A hybrid sweep on split '{method}' scores trials on a validation part of new {(method == "cold-start-items" ? "items" : "users")}: set split.validationFraction and sweep objective 'validation' (k-fold folds would not hold them out).");
+            var folds = InteractionSplits.Split(known, new SplitSpec { Method = "k-fold", Folds = sweep.Folds, Unit = split.Unit }, _run.Definition.Seed, _dataset.PredefinedSplit);
+            return (folds.Select(f => (TaskSplit)Prepare(f with { Name = $"{split.Name}/{f.Name}" })).ToList(), refit);
+        }
+        var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation part to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
+        return ([Prepare(new InteractionSplit($"{split.Name}/validation", split.Train, null, validation, split.Unit))], refit);
+    }
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)
     {
         var split = (Split)taskSplit;
-        var (definition, observer, cancel) = (_run.Definition, _run.Observer, _run.Cancel);
+        // A sweep's trial brings its own seed (the re-ranker's), silent observer and token; the retrievers keep the run's.
+        var (definition, observer, cancel) = (trial.Run.Definition, trial.Run.Observer, trial.Run.Cancel);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
         IRecommenderModel served;
@@ -83,7 +114,7 @@ internal sealed class HybridTask : IExperimentTask
         if (HybridCatalog.IsTwoStage(model.Type))
         {
             var options = HybridCatalog.Options(model.Parameters, definition.Seed);
-            var (reranker, labels) = Learn(split, model, options);
+            var (reranker, labels) = Learn(split, model, options, trial);
             extra.AddRange([Value("label-users", labels.Users), Value("label-rows", labels.Rows), Value("label-positives", labels.Positives), Value("label-candidate-recall", labels.CandidateRecall, options.Depth)]);
             observer.Stage($"Ranking with {model.Name} ({split.Name})");
             var retrievers = options.Retrievers.Select(name => Retriever(split, split.Phase, name, options.ColdItems, split.Validation)).ToList();
@@ -120,19 +151,18 @@ internal sealed class HybridTask : IExperimentTask
     /// the way the split cuts train from test; the retrievers are fitted on the fit part only (shared by two-stage
     /// models with the same label fraction).
     /// </summary>
-    private (HybridReranker, LabelStatistics) Learn(Split split, ModelSpec model, TwoStageOptions options)
+    private (HybridReranker, LabelStatistics) Learn(Split split, ModelSpec model, TwoStageOptions options, TrialScope trial)
     {
         var definition = _run.Definition;
         var key = $"labels:{options.LabelFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        if (!split.Fitted.TryGetValue(key, out var cached))
+        var (phase, labels) = split.Fitted.Get(key, () =>
         {
             var part = LabelPart.Carve(split.Phase.Train, definition.Split.Method, options.LabelFraction, _spec.FoldIn, definition.Seed);
-            cached = split.Fitted[key] = (new Phase(key, part.Fit, part.FoldIn, part.Candidates, Embed(part.Fit, $"{split.Name}, label part"), _side), part.Labels);
-        }
-        var (phase, labels) = ((Phase, Interactions))cached;
-        _run.Observer.Stage($"Learning the re-ranker of {model.Name} ({split.Name}: {phase.Train.Count:N0} fit rows, {labels.Count:N0} label rows)");
+            return (new Phase(key, part.Fit, part.FoldIn, part.Candidates, Embed(part.Fit, $"{split.Name}, label part"), _side), part.Labels);
+        });
+        trial.Run.Observer.Stage($"Learning the re-ranker of {model.Name} ({split.Name}: {phase.Train.Count:N0} fit rows, {labels.Count:N0} label rows)");
         var retrievers = options.Retrievers.Select(name => Retriever(split, phase, name, options.ColdItems, null)).ToList();
-        return TwoStage.Learn(retrievers, phase, RecommenderEvaluator.RelevantItems(labels, definition.Evaluation), options, definition.Seed, _run.Cancel);
+        return TwoStage.Learn(retrievers, phase, RecommenderEvaluator.RelevantItems(labels, definition.Evaluation), options, trial.Run.Definition.Seed, trial.Run.Cancel);
     }
 
     private Retriever Retriever(Split split, Phase phase, string name, ColdItemMapOptions coldItems, Interactions? validation)
@@ -141,16 +171,13 @@ internal sealed class HybridTask : IExperimentTask
         return new Retriever(name, Stages.Serve(SingleStage(split, phase, spec, validation), spec, phase, coldItems));
     }
 
-    /// <summary>A single stage fitted on the phase's training rows, once per split and phase.</summary>
-    private IRecommenderModel SingleStage(Split split, Phase phase, ModelSpec model, Interactions? validation)
-    {
-        var key = $"{phase.Name}:{model.Name}";
-        if (split.Fitted.TryGetValue(key, out var fitted)) return (IRecommenderModel)fitted;
-        _run.Observer.Stage($"Fitting stage {model.Name} ({split.Name}, {phase.Name})");
-        var result = Stages.Fit(model, phase, validation, _run.Definition.Seed, _run.Cancel);
-        split.Fitted[key] = result;
-        return result;
-    }
+    /// <summary>A single stage fitted on the phase's training rows, once per split and phase (with the run's seed, whichever trial asks first).</summary>
+    private IRecommenderModel SingleStage(Split split, Phase phase, ModelSpec model, Interactions? validation) =>
+        split.Fitted.Get($"{phase.Name}:{model.Name}", () =>
+        {
+            _run.Observer.Stage($"Fitting stage {model.Name} ({split.Name}, {phase.Name})");
+            return Stages.Fit(model, phase, validation, _run.Definition.Seed, _run.Cancel);
+        });
 
     private float[][] Embed(Interactions train, string what)
     {
@@ -175,4 +202,24 @@ internal sealed class HybridTask : IExperimentTask
     }
 
     private static MetricValue Value(string name, double value, int? k = null) => new(name, k, value, null, null, 0);
+
+    /// <summary>
+    /// The stages fitted in one split, by key: each built once even when a sweep's trials ask at the same time (the
+    /// others wait for it); a build that fails or is cancelled is not kept, so the next trial builds it again.
+    /// </summary>
+    private sealed class StageCache
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<object>> _built = new();
+
+        public T Get<T>(string key, Func<T> build) where T : notnull
+        {
+            var entry = _built.GetOrAdd(key, _ => new Lazy<object>(() => build(), LazyThreadSafetyMode.ExecutionAndPublication));
+            try { return (T)entry.Value; }
+            catch
+            {
+                _built.TryRemove(new KeyValuePair<string, Lazy<object>>(key, entry));
+                throw;
+            }
+        }
+    }
 }

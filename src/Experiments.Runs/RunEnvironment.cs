@@ -11,18 +11,30 @@ public static class RunEnvironment
     public static string Machine =>
         $"{Environment.MachineName} ({RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.OSArchitecture}, {Environment.ProcessorCount} cores, .NET {Environment.Version})";
 
-    /// <summary>Versions of the runtime and of the assemblies a run depends on, as JSON.</summary>
+    /// <summary>
+    /// Versions of the runtime and of the assemblies a run can use (ours, ML.NET's, SQLite's, TorchSharp's), as JSON:
+    /// those loaded, and those our assemblies reference — a package is listed even when the run has not loaded it
+    /// yet (ML.NET's trainers load with the first model that uses them, after the run is recorded).
+    /// </summary>
     public static string PackageVersions()
     {
+        static bool Tracked(string? name) => name is not null && (name.StartsWith("Experiments", StringComparison.Ordinal) || name.StartsWith("Microsoft.ML", StringComparison.Ordinal)
+            || name.StartsWith("Microsoft.Data.Sqlite", StringComparison.Ordinal) || name.StartsWith("TorchSharp", StringComparison.Ordinal));
         var versions = new SortedDictionary<string, string>(StringComparer.Ordinal) { [".NET"] = Environment.Version.ToString() };
-        foreach (var assembly in AppDomain.CurrentDomain.GetAssemblies())
+        var pending = new Queue<Assembly>(AppDomain.CurrentDomain.GetAssemblies().Append(typeof(RunEnvironment).Assembly));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryDequeue(out var assembly))
         {
             var name = assembly.GetName().Name;
-            if (name is null || !(name.StartsWith("Experiments", StringComparison.Ordinal) || name.StartsWith("Microsoft.ML", StringComparison.Ordinal)
-                                  || name.StartsWith("Microsoft.Data.Sqlite", StringComparison.Ordinal) || name.StartsWith("TorchSharp", StringComparison.Ordinal)))
-                continue;
+            if (!Tracked(name) || !seen.Add(name!)) continue;
             var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
-            versions[name] = (informational ?? assembly.GetName().Version?.ToString() ?? "?").Split('+')[0];
+            versions[name!] = (informational ?? assembly.GetName().Version?.ToString() ?? "?").Split('+')[0];
+            if (!name!.StartsWith("Experiments", StringComparison.Ordinal)) continue;
+            foreach (var reference in assembly.GetReferencedAssemblies().Where(r => Tracked(r.Name) && !seen.Contains(r.Name!)))
+            {
+                try { pending.Enqueue(Assembly.Load(reference)); }
+                catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException) { } // not deployed with this program: not used
+            }
         }
         return JsonSerializer.Serialize(versions);
     }

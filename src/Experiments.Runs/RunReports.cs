@@ -2,6 +2,7 @@ using System.Text.Json;
 using Experiments.Core;
 using Experiments.Reports;
 using Experiments.Store;
+using Experiments.Sweeps;
 
 namespace Experiments.Runs;
 
@@ -35,28 +36,40 @@ public static class RunReports
     /// </summary>
     public static (IReadOnlyList<string> Written, string? Error) Write(IRunStore store, long runId)
     {
-        var details = store.GetRun(runId);
-        var folder = details.Run.ReportFolder ?? Path.GetFullPath(Path.Combine("reports", details.Run.ReportFolderName));
+        var run = store.GetRun(runId).Run;
+        var folder = run.ReportFolder ?? Path.GetFullPath(Path.Combine("reports", run.ReportFolderName));
+        var formats = Formats(run.Definition);
         var written = new List<string>();
         var failed = new List<(string Format, string Error)>();
-        // Each format on its own: a PDF without Chromium still leaves the HTML, Markdown and JSON reports.
-        foreach (var format in Formats(details.Run.Definition))
+        void Each(string kind, Func<string, string> write)
         {
-            try
+            // Each format on its own: a PDF without Chromium still leaves the HTML, Markdown and JSON reports.
+            foreach (var format in formats)
             {
-                var path = ReportWriter.Write(details, format, folder);
-                written.Add(path);
-                if (!store.IsReadOnly) RunArtifacts.Record(store, runId, null, $"report-{format}", path);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExperimentsException)
-            {
-                failed.Add((format, e.Message));
+                try
+                {
+                    var path = write(format);
+                    written.Add(path);
+                    if (!store.IsReadOnly) RunArtifacts.Record(store, runId, null, $"{kind}-{format}", path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ExperimentsException)
+                {
+                    failed.Add((format, e.Message));
+                }
             }
         }
+        // A sweep's run (the refit) gets the sweep's report beside its own, written first so that the run's report lists it among the artifacts.
+        if (store is ISweepStorage sweeps && sweeps.ListSweeps(int.MaxValue).FirstOrDefault(s => s.RunId == runId) is { } sweep)
+        {
+            SweepReport? content = null;
+            Each("sweep-report", format => ReportWriter.WriteSweep(content ??= SweepReport.From(sweeps, sweep.Id, store), format, folder));
+        }
+        var details = store.GetRun(runId);
+        Each("report", format => ReportWriter.Write(details, format, folder));
         if (failed.Count == 0) return (written, null);
-        var formats = string.Join(", ", failed.Select(f => f.Format));
-        return (written, $"The {formats} report of run {runId} could not be written to {folder} ({string.Join("; ", failed.Select(f => f.Error).Distinct())}). " +
-                         $"Its results are stored in {store.Location}; write the report with `experiments report {runId} --store {store.Location} --out DIR --format FORMAT` ({formats}).");
+        var failedFormats = string.Join(", ", failed.Select(f => f.Format).Distinct());
+        return (written, $"The {failedFormats} report of run {runId} could not be written to {folder} ({string.Join("; ", failed.Select(f => f.Error).Distinct())}). " +
+                         $"Its results are stored in {store.Location}; write the report with `experiments report {runId} --store {store.Location} --out DIR --format FORMAT` ({failedFormats}).");
     }
 
     /// <summary>Writes the reports, telling <paramref name="warn"/> when they cannot be written.</summary>

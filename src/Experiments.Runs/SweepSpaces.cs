@@ -1,4 +1,5 @@
 using Experiments.Core.Definitions;
+using Experiments.Hybrid;
 using Experiments.Sweeps;
 
 namespace Experiments.Runs;
@@ -64,9 +65,13 @@ public static class SweepSpaces
             "\"depth\":{ \"int\":[20, 200], \"log\":true, \"lowCost\":50 }, \"dense\":{ \"choice\":[false, true] }",
         ["text-knn"] = "\"weighted\":{ \"choice\":[false, true] }",
         ["recent-popular"] = "\"halfLife\":{ \"float\":[0.01, 10], \"log\":true, \"lowCost\":0.1 }",
+        // Two-stage: retriever depth, the re-ranker's boosting and the feature groups. The label fraction is not searched:
+        // each value is a label phase whose retrievers are fitted anew, where every other choice reuses the fitted stages.
         ["two-stage"] = "\"depth\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, " +
-                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"learningRate\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.05 }, " +
-                        "\"labelFraction\":{ \"float\":[0.05, 0.5], \"lowCost\":0.2 }",
+                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"minLeaf\":{ \"int\":[5, 500], \"log\":true, \"lowCost\":20 }, " +
+                        "\"learningRate\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.05 }, " +
+                        "\"textFeatures\":{ \"choice\":[true, false] }, \"popularityFeatures\":{ \"choice\":[true, false] }, \"userFeatures\":{ \"choice\":[true, false] }, " +
+                        "\"attributeFeatures\":{ \"choice\":[true, false] }, \"clickFeatures\":{ \"choice\":[true, false] }",
         ["intent-tfidf"] = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
         ["intent-encoder"] = Encoder + ", \"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
     };
@@ -108,14 +113,24 @@ public static class SweepSpaces
         return SearchSpace.Create(parameters);
     }
 
-    /// <summary>The sweep's space: the one model's, or a choice among the models (by name) with each model's space under its value.</summary>
+    /// <summary>
+    /// The models a sweep tunes: in task hybrid its two-stage models, each one pipeline of fixed retrievers (the
+    /// definition's other models, shared by every trial) and a re-ranker; in the other tasks every model.
+    /// </summary>
+    public static IReadOnlyList<ModelSpec> Swept(ExperimentDefinition definition) =>
+        definition.Task == HybridCatalog.Task && definition.Models.Where(m => HybridCatalog.IsTwoStage(m.Type)).ToList() is { Count: > 0 } twoStage
+            ? twoStage
+            : definition.Models;
+
+    /// <summary>The sweep's space: the one swept model's, or a choice among the swept models (by name) with each model's space under its value.</summary>
     public static SearchSpace For(ExperimentDefinition definition, IReadOnlyList<ModelDescriptor> catalog)
     {
         var sweep = definition.Sweep ?? throw new Core.ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block.");
         ModelDescriptor Descriptor(ModelSpec m) => catalog.First(d => d.Type == m.Type);
-        if (definition.Models.Count == 1) return ForModel(definition.Models[0], Descriptor(definition.Models[0]), sweep);
-        var parameters = new List<SearchParameter> { new ChoiceParameter(ModelChoice, definition.Models.Select(m => (object)m.Name).ToList()) };
-        foreach (var model in definition.Models)
+        var swept = Swept(definition);
+        if (swept.Count == 1) return ForModel(swept[0], Descriptor(swept[0]), sweep);
+        var parameters = new List<SearchParameter> { new ChoiceParameter(ModelChoice, swept.Select(m => (object)m.Name).ToList()) };
+        foreach (var model in swept)
         {
             var prefix = $"{ModelChoice}.{model.Name}.";
             parameters.AddRange(ForModel(model, Descriptor(model), sweep).Parameters.Select(p => p with
@@ -130,9 +145,10 @@ public static class SweepSpaces
     /// <summary>The model entry a trial's parameters stand for: the entry's fixed parameters and the trial's.</summary>
     public static ModelSpec ModelOf(ExperimentDefinition definition, ParameterSet parameters)
     {
-        var (model, own) = definition.Models.Count == 1
-            ? (definition.Models[0], parameters)
-            : (definition.Models.First(m => m.Name == parameters.Text(ModelChoice)) is var chosen ? (chosen, parameters.Within($"{ModelChoice}.{chosen.Name}")) : default);
+        var swept = Swept(definition);
+        var (model, own) = swept.Count == 1
+            ? (swept[0], parameters)
+            : (swept.First(m => m.Name == parameters.Text(ModelChoice)) is var chosen ? (chosen, parameters.Within($"{ModelChoice}.{chosen.Name}")) : default);
         var merged = new Dictionary<string, object>(model.Parameters);
         foreach (var (name, value) in own) merged[name] = value;
         return model with { Parameters = merged };

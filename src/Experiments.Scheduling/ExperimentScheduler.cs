@@ -55,7 +55,9 @@ public sealed class ExperimentScheduler : IAsyncDisposable
             q.ConfigureScheduler(o =>
             {
                 o.InstanceName = SchedulerName;
+                // Quartz's default id is one constant ("NON_CLUSTERED"): clustered nodes without --node would all share it.
                 if (node is not null) o.InstanceId = node;
+                else if (store.IsPostgres) o.GenerateInstanceId = true;
                 // A schedule added by another process is seen within this time.
                 o.IdleWaitTime = TimeSpan.FromSeconds(2);
                 // Stopping the node cancels its runs and waits for them to record what finished ('cancelled').

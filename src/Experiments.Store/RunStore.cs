@@ -79,7 +79,7 @@ public abstract partial class RunStore : IRunStore
         using var process = Process.GetCurrentProcess();
         return (long)Scalar(t, """
             INSERT INTO runs(experiment_id, status, definition, definition_hash, source, dataset, seed, git_commit, git_dirty, package_versions, machine, host, pid, process_started_at, started_at, uid, reports_root)
-            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $dirty, $packages, $machine, $host, $pid, $processStarted, $now, lower(hex(randomblob(4))), $reports)
+            VALUES ($experiment, 'running', $definition, $hash, $source, $dataset, $seed, $git, $dirty, $packages, $machine, $host, $pid, $processStarted, $now, lower(hex(randomblob(8))), $reports)
             RETURNING id
             """,
             ("$experiment", experimentId), ("$definition", start.Definition), ("$hash", start.DefinitionHash), ("$source", start.Source),

@@ -28,9 +28,17 @@ public static class LocalPackages
     /// </summary>
     public static IReadOnlyDictionary<string, string> NuGetEnvironment { get; private set; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The notebooks' work folder for this test run (EXPERIMENTS_NOTEBOOKS_DIR, which NotebookFolders reads): a fresh
+    /// one, so test runs in other worktrees or processes never share a run store; removed at the end.
+    /// </summary>
+    public static string WorkFolder { get; } = Path.Combine(Path.GetTempPath(), $"experiments-notebooks-{Environment.ProcessId}-{Guid.NewGuid():N}");
+
     [AssemblyInitialize]
     public static void Prepare(TestContext _)
     {
+        Directory.CreateDirectory(WorkFolder);
+        Environment.SetEnvironmentVariable("EXPERIMENTS_NOTEBOOKS_DIR", WorkFolder);
         EnsurePacked();
         var own = Path.Combine(RepositoryRoot, "artifacts", "nuget-packages");
         Directory.CreateDirectory(own);
@@ -43,6 +51,12 @@ public static class LocalPackages
         NuGetEnvironment = environment;
         // The kernel restores in child processes, which inherit these.
         foreach (var (name, value) in environment) Environment.SetEnvironmentVariable(name, value);
+    }
+
+    [AssemblyCleanup]
+    public static void Clean()
+    {
+        try { Directory.Delete(WorkFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Packs the libraries (from the Release build, without building) when a package is missing or older than its library.</summary>

@@ -40,15 +40,21 @@ public static class NotebookRunner
 {
     private static readonly KernelInfoCollection Kernels = [new Microsoft.DotNet.Interactive.Documents.KernelInfo("csharp", languageName: "C#", aliases: ["c#", "C#"])];
 
-    static NotebookRunner()
+    /// <summary>
+    /// The formatters as a fresh kernel process has them, with what a browser front end (VS Code, Jupyter) asks of
+    /// them: notebooks run one after another in this process, and one notebook's formatters must not show another's
+    /// values.
+    /// </summary>
+    private static void ResetFormatters()
     {
-        // What a browser front end (VS Code, Jupyter) asks of the formatters.
+        Formatter.ResetToDefault();
         Formatter.DefaultMimeType = HtmlFormatter.MimeType;
         Formatter.SetPreferredMimeTypesFor(typeof(string), PlainTextFormatter.MimeType);
     }
 
     public static async Task<NotebookRun> RunAsync(string path, TimeSpan timeout)
     {
+        ResetFormatters();
         var document = Notebook.Parse(await File.ReadAllTextAsync(path), Kernels);
         // Relative paths in a notebook (its #i package folder among them) are relative to its folder, as in VS Code.
         Directory.SetCurrentDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -81,8 +87,32 @@ public static class NotebookRunner
         return new NotebookRun(path, document, cells);
     }
 
-    /// <summary>Writes the outputs of a run back into its notebook (only when asked: CI never does).</summary>
-    public static void WriteOutputs(NotebookRun run) => File.WriteAllText(run.Path, run.Document.ToJupyterJson() + "\n");
+    /// <summary>
+    /// Writes the outputs of a run back into its notebook (only when asked: CI never does). Every chart of the run
+    /// carries plotly.js (3.6 MB); the file keeps it in its first chart only, and the later charts, which wait for
+    /// <c>window.Plotly</c>, draw from that one (a notebook's outputs share one page in VS Code and Jupyter).
+    /// </summary>
+    public static void WriteOutputs(NotebookRun run)
+    {
+        var carried = false;
+        foreach (var output in run.Document.Elements.SelectMany(e => e.Outputs))
+        {
+            var data = output switch { DisplayElement d => d.Data, ReturnValueElement r => r.Data, _ => null };
+            if (data is null || !data.TryGetValue("text/html", out var value) || value?.ToString() is not { } html) continue;
+            var library = InlinePlotly.Match(html);
+            if (!library.Success) continue;
+            if (carried) data["text/html"] = html.Remove(library.Index, library.Length).Insert(library.Index, SharedPlotly);
+            carried = true;
+        }
+        File.WriteAllText(run.Path, run.Document.ToJupyterJson() + "\n");
+    }
+
+    /// <summary>What a written notebook's later charts hold in place of plotly.js.</summary>
+    public const string SharedPlotly = "<script type=\"text/javascript\">/* plotly.js: inline in this notebook's first chart */</script>";
+
+    /// <summary>The script of a chart's output that carries plotly.js (Experiments.Interactive marks it).</summary>
+    public static readonly System.Text.RegularExpressions.Regex InlinePlotly =
+        new(@"<script type=""text/javascript"">/\* experiments: plotly\.js inline \*/(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline);
 
     private static CompositeKernel CreateKernel()
     {

@@ -97,6 +97,10 @@ public static class SweepDefinition
 
         var models = root["models"]!.Items;
         var byName = models.Select((m, i) => (Name: (m["name"] ?? m["type"]!).Text!, Index: i)).GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First().Index);
+        // Task hybrid sweeps its two-stage models only (SweepSpaces.Swept): their retrievers are fixed stages.
+        var twoStage = root["task"]?.Text == "hybrid"
+            ? models.Where(m => m["type"]!.Text == "two-stage").Select(m => (m["name"] ?? m["type"]!).Text!).ToList()
+            : [];
         if (sweep["space"] is not { } spaces) return;
         foreach (var entry in spaces.Properties)
         {
@@ -107,6 +111,11 @@ public static class SweepDefinition
                 continue;
             }
             var model = models[index];
+            if (twoStage.Count > 0 && !twoStage.Contains(entry.Name))
+            {
+                errors.Add(new(path, entry.Line, entry.Column, $"'{entry.Name}' is a retriever: a hybrid sweep tunes the two-stage models ({string.Join(", ", twoStage)}) with their retrievers fixed; fix its parameters in models[{index}], or tune it in a ranking definition"));
+                continue;
+            }
             var descriptor = vocabulary.Models.First(m => m.Type == model["type"]!.Text);
             errors.AddRange(sweeps.CheckSpace(entry.Value, path, descriptor));
             foreach (var parameter in entry.Value.Properties)

@@ -46,11 +46,13 @@ public static class Fanova
     private static IEnumerable<ParameterImportance> Scope(SpaceEncoding encoding, IReadOnlyList<TrialResult> trials, List<Dimension> dims, string? scope, int seed)
     {
         if (trials.Count < 2 || dims.Count == 0) return [];
-        var categories = dims.Select(d => d.Kind == DimensionKind.Categorical ? d.Levels : 0).ToArray();
+        // A choice with more values than a split can hold is measured on its coordinate: its cells have equal width, so the
+        // uniform measure on [0, 1] is the uniform measure on its values.
+        var categories = dims.Select(d => d.Kind == DimensionKind.Categorical && d.Levels <= RegressionForest.MaxCategories ? d.Levels : 0).ToArray();
         var x = trials.Select(t =>
         {
             var u = encoding.Encode(t.Parameters);
-            return dims.Select(d => d.Kind == DimensionKind.Categorical ? d.CellOf(u[d.Index]) : (double)u[d.Index]).ToArray();
+            return dims.Select((d, j) => categories[j] > 0 ? d.CellOf(u[d.Index]) : (double)u[d.Index]).ToArray();
         }).ToList();
         var y = trials.Select(t => t.Loss!.Value).ToList();
         var forest = RegressionForest.Fit(x, y, categories, Forest, new SweepRandom(seed));

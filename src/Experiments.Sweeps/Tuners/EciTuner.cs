@@ -105,6 +105,8 @@ public sealed class EciTuner : ITuner
         public double Eci(double globalBest, double cheapestFirstCost)
         {
             if (Trials == 0) return cheapestFirstCost * RelativeCost;
+            // Only failures so far: no speed of improvement to extrapolate (∞/∞ would make every weight NaN); the cost spent is the estimate.
+            if (double.IsPositiveInfinity(Best)) return Math.Max(_total, 1e-10);
             var eci = Math.Max(_total - _costAtBest, _costAtBest - _costAtBestOld);
             var gap = Best - globalBest;
             if (gap > 0)
@@ -114,7 +116,6 @@ public sealed class EciTuner : ITuner
                 var speed = deltaLoss / Math.Max(deltaCost, 1e-10);
                 if (speed > 0) eci = Math.Max(eci, 2 * gap / speed);
             }
-            if (double.IsPositiveInfinity(Best)) eci = Math.Max(eci, _total); // only failures so far
             return Math.Max(eci, 1e-10);
         }
     }

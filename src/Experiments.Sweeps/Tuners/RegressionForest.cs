@@ -55,10 +55,13 @@ internal sealed class RegressionTree
 /// <summary>
 /// A random forest for regression on the encoded parameters: the SMAC tuner's surrogate (mean and spread of the
 /// trees' predictions) and the basis of fANOVA importance. Features are numeric (an inactive parameter imputed as −1,
-/// outside [0, 1]) or categorical with up to 64 categories (inactive is one more category).
+/// outside [0, 1]) or categorical with up to <see cref="MaxCategories"/> categories (inactive is one more category).
 /// </summary>
 internal sealed class RegressionForest
 {
+    /// <summary>A split's left categories are one 64-bit mask; a choice with more values is given to the forest as its numeric coordinate.</summary>
+    public const int MaxCategories = 64;
+
     private RegressionForest(List<RegressionTree> trees, int[] categories)
     {
         Trees = trees;
@@ -71,7 +74,7 @@ internal sealed class RegressionForest
 
     public static RegressionForest Fit(IReadOnlyList<double[]> x, IReadOnlyList<double> y, int[] categories, ForestSettings settings, SweepRandom random)
     {
-        if (categories.Any(c => c > 64)) throw new ArgumentException("A categorical feature may have at most 64 categories.");
+        if (categories.Any(c => c > MaxCategories)) throw new ArgumentException($"A categorical feature may have at most {MaxCategories} categories.");
         var trees = new List<RegressionTree>();
         var n = x.Count;
         for (var t = 0; t < settings.Trees; t++)

@@ -153,7 +153,10 @@ public sealed class SmacTuner : ITuner
 internal static class SurrogateFeatures
 {
     public static int[] Categories(SpaceEncoding encoding) =>
-        encoding.Dimensions.Select(d => d.Kind == DimensionKind.Categorical ? d.Levels + 1 : 0).ToArray();
+        encoding.Dimensions.Select(d => ByCategory(d) ? d.Levels + 1 : 0).ToArray();
+
+    // A choice with more values than a split can hold goes in as its coordinate (equal-width cells, split in the choice's order).
+    private static bool ByCategory(Dimension d) => d.Kind == DimensionKind.Categorical && d.Levels + 1 <= RegressionForest.MaxCategories;
 
     public static double[] Of(SpaceEncoding encoding, double[] u)
     {
@@ -161,7 +164,7 @@ internal static class SurrogateFeatures
         foreach (var d in encoding.Dimensions)
         {
             var v = u[d.Index];
-            features[d.Index] = d.Kind == DimensionKind.Categorical
+            features[d.Index] = ByCategory(d)
                 ? double.IsNaN(v) ? d.Levels : d.CellOf(v)
                 : double.IsNaN(v) ? -1 : v;
         }

@@ -54,7 +54,17 @@ public sealed class CliTests
 
         var report = CliProcess.Run(work.Path, "report", "2", "--store", "runs.db", "--format", "json", "--out", "out");
         Assert.AreEqual(0, report.ExitCode, report.Error);
-        Assert.AreEqual(2, JsonDocument.Parse(File.ReadAllText(Path.Combine(work.Path, "out", "report.json"))).RootElement.GetProperty("run").GetProperty("id").GetInt32());
+        var reported = JsonDocument.Parse(File.ReadAllText(Path.Combine(work.Path, "out", "report.json"))).RootElement.GetProperty("run");
+        Assert.AreEqual(2, reported.GetProperty("id").GetInt32());
+
+        // The packages the run can use are recorded with the versions Directory.Packages.props pins, although these
+        // models (most popular, item-kNN) never load ML.NET or TorchSharp.
+        using var versions = JsonDocument.Parse(reported.GetProperty("packageVersions").GetString()!);
+        var props = File.ReadAllText(Path.Combine(CliProcess.RepositoryRoot, "Directory.Packages.props"));
+        // (MLContext's assembly is Microsoft.ML.Data, of the Microsoft.ML package.)
+        foreach (var (package, assembly) in new[] { ("Microsoft.ML", "Microsoft.ML.Data"), ("TorchSharp", "TorchSharp"), ("Microsoft.Data.Sqlite", "Microsoft.Data.Sqlite") })
+            Assert.AreEqual(System.Text.RegularExpressions.Regex.Match(props, $"Include=\"{package}\" Version=\"([^\"]+)\"").Groups[1].Value,
+                versions.RootElement.GetProperty(assembly).GetString(), package);
     }
 
     [TestMethod]

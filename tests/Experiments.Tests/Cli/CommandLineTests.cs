@@ -97,7 +97,7 @@ public sealed class CommandLineTests
         // The folder is run-N-UID, the run's uid as `show` prints it.
         using var store = SqliteRunStore.OpenExisting(Path.Combine(work.Path, "a.db"));
         var run = store.GetRun(1).Run;
-        StringAssert.Matches(run.Uid!, new Regex("^[0-9a-f]{8}$"));
+        StringAssert.Matches(run.Uid!, new Regex("^[0-9a-f]{16}$"));
         Assert.IsTrue(Directory.Exists(Path.Combine(work.Path, "reports", $"run-1-{run.Uid}")));
         StringAssert.Contains(CliProcess.Run(work.Path, "show", "1", "--store", "a.db").Output, $"run-1-{run.Uid}");
     }

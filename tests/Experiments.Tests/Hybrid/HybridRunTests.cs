@@ -1,7 +1,12 @@
 using Experiments.Core;
+using Experiments.Core.Data;
 using Experiments.Core.Definitions;
+using Experiments.Datasets;
+using Experiments.Datasets.Splitting;
+using Experiments.Recommenders;
 using Experiments.Runs;
 using Experiments.Store;
+using Experiments.Sweeps;
 
 namespace Experiments.Tests.Hybrid;
 
@@ -91,5 +96,83 @@ public sealed class HybridRunTests
             .WithHybrid(h => h with { FoldIn = 3 });
         var error = Assert.ThrowsExactly<DefinitionException>(() => builder.Build(Platform.Vocabulary));
         StringAssert.Contains(error.Message, "\"hybrid\" belongs to task 'hybrid', not 'ranking'");
+    }
+
+    private static string SweepDefinition(string space) => $$"""
+        {
+          "name": "hybrid-sweep",
+          "task": "hybrid",
+          "dataset": { "name": "demo-shop", "table": "events", "options": { "users": 300, "items": 150, "seed": 3 } },
+          "split": { "method": "temporal", "testFraction": 0.2, "validationFraction": 0.2 },
+          "models": [
+            { "name": "ease", "type": "ease", "parameters": { "lambda": 50 } },
+            { "type": "text-knn" },
+            { "name": "ease-alone", "type": "two-stage", "parameters": { "retrievers": "ease", "reranker": "fusion" } },
+            { "name": "hybrid", "type": "two-stage", "parameters": { "retrievers": "ease,text-knn", "trees": 20, "minLeaf": 5 } }
+          ],
+          "metrics": ["ndcg@10", "recall@10"],
+          "evaluation": { "bootstrapSamples": 20 },
+          "sweep": { "tuner": "random", "trials": 5, "defaultSpaces": false, "space": {{space}} },
+          "seed": 5
+        }
+        """;
+
+    /// <summary>NDCG@10 of EASE (λ 50) fitted on <paramref name="train"/>, computed here: each test user's top 10 unseen items by score (ties: lower index), binary gains.</summary>
+    private static double EaseNdcg(Interactions train, Interactions test)
+    {
+        var model = RecommenderCatalog.Create("ease", new Dictionary<string, object> { ["lambda"] = 50.0 }, 0).Fit(train);
+        var seen = UserItemMatrix.ByUser(train);
+        var scores = new float[train.Items.Count];
+        var values = new List<double>();
+        foreach (var user in Enumerable.Range(0, test.Count).GroupBy(r => test.User[r]))
+        {
+            var relevant = user.Select(r => test.Item[r]).ToHashSet();
+            model.ScoreItems(user.Key, scores);
+            var history = seen.RowIndices(user.Key).ToArray().ToHashSet();
+            var top = Enumerable.Range(0, scores.Length).Where(i => !history.Contains(i)).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(10).ToArray();
+            var dcg = top.Select((item, rank) => relevant.Contains(item) ? 1 / Math.Log2(rank + 2) : 0).Sum();
+            var ideal = Enumerable.Range(0, Math.Min(10, relevant.Count)).Sum(rank => 1 / Math.Log2(rank + 2));
+            values.Add(dcg / ideal);
+        }
+        return values.Average();
+    }
+
+    [TestMethod]
+    public void A_hybrid_sweep_tunes_its_two_stage_models_on_validation_with_fixed_retrievers_and_stores_its_trials()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(SweepDefinition("""
+            { "ease-alone": { "depth": { "choice": [10, 20] } },
+              "hybrid": { "depth": { "choice": [10, 30] }, "textFeatures": { "choice": [true, false] }, "leaves": { "int": [4, 16] } } }
+            """), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status, outcome.Refit?.Error);
+        var trials = ((ISweepStorage)store).GetTrials(outcome.Sweep.SweepId);
+        Assert.HasCount(5, trials);
+        Assert.IsTrue(trials.All(t => t.Status == TrialStatus.Completed), string.Join("; ", trials.Select(t => t.Error)));
+        // Only the two-stage models are chosen between; the retrievers are fixed stages, never a trial's model.
+        var chosen = trials.Select(t => t.Parameters.Text(SweepSpaces.ModelChoice)).ToList();
+        Assert.IsTrue(chosen.All(c => c is "ease-alone" or "hybrid"), string.Join(", ", chosen));
+        Assert.IsTrue(chosen.Contains("ease-alone") && chosen.Contains("hybrid"), $"the seeded random tuner tries both: {string.Join(", ", chosen)}");
+
+        // Independently: EASE fused alone keeps EASE's order, so its trials score EASE's NDCG@10 on the validation part.
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        var split = InteractionSplits.Split(dataset.Interactions("events"), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
+        var expected = EaseNdcg(split.Train, split.Validation!);
+        foreach (var trial in trials.Where(t => t.Parameters.Text(SweepSpaces.ModelChoice) == "ease-alone"))
+            Assert.AreEqual(expected, trial.Metrics["ndcg@10"].Value, 1e-9, $"trial {trial.Number}");
+
+        // The best configuration is refitted on training + validation and tested once: the run's one trial.
+        var refit = store.GetRun(outcome.RunId).Trials.Single();
+        Assert.AreEqual(outcome.Sweep.Best!.Parameters.Text(SweepSpaces.ModelChoice), refit.ModelName);
+        Assert.IsTrue(refit.Metrics.Any(m => m.Label.StartsWith("candidate-recall.merged@", StringComparison.Ordinal)), "the refit records its stages");
+    }
+
+    [TestMethod]
+    public void A_hybrid_sweep_space_for_a_retriever_is_refused()
+    {
+        var error = Assert.ThrowsExactly<DefinitionException>(() => Platform.Reader.Read(SweepDefinition("""{ "ease": { "lambda": { "float": [1, 100] } } }"""), "sweep.json"));
+        StringAssert.Contains(error.Message, "'ease' is a retriever: a hybrid sweep tunes the two-stage models (ease-alone, hybrid)");
     }
 }

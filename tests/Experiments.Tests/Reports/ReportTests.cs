@@ -58,7 +58,16 @@ public sealed partial class ReportTests
         window.addEventListener('load', function () { setTimeout(function () {
           var drawn = [];
           document.querySelectorAll('figure.chart').forEach(function (f) {
-            drawn.push(f.querySelectorAll('.js-plotly-plot .trace path[d]:not([d=""]), .js-plotly-plot .hm image').length);
+            // SVG marks, heatmap images, and WebGL canvases (parallel coordinates) with painted pixels.
+            var painted = 0;
+            f.querySelectorAll('.js-plotly-plot canvas').forEach(function (c) {
+              if (!c.width || !c.height) return;
+              var copy = document.createElement('canvas'); copy.width = c.width; copy.height = c.height;
+              var context = copy.getContext('2d'); context.drawImage(c, 0, 0);
+              var pixels = context.getImageData(0, 0, c.width, c.height).data;
+              for (var i = 3; i < pixels.length; i += 4) if (pixels[i]) { painted++; return; }
+            });
+            drawn.push(f.querySelectorAll('.js-plotly-plot .trace path[d]:not([d=""]), .js-plotly-plot .hm image').length + painted);
           });
           var requests = performance.getEntriesByType('resource').map(function (r) { return r.name; });
           document.body.setAttribute('data-probe', JSON.stringify({ errors: window.__errors, drawn: drawn, requests: requests, figures: document.querySelectorAll('figure.chart').length }));
@@ -136,6 +145,17 @@ public sealed partial class ReportTests
             values[(reader.GetString(0), reader.IsDBNull(2) ? reader.GetString(1) : $"{reader.GetString(1)}@{reader.GetInt32(2)}")] =
                 (reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.IsDBNull(5) ? null : reader.GetDouble(5));
         return values;
+    }
+
+    [TestMethod]
+    public void A_chromium_that_cannot_start_is_a_clear_error_not_a_crash()
+    {
+        using var folder = new TempFolder();
+        // A file that exists but is not executable (what a wrong EXPERIMENTS_CHROMIUM often names).
+        var broken = new Chromium(folder.File("chromium", "not a program"));
+        var error = Assert.ThrowsExactly<ExperimentsException>(() => broken.PrintToPdf(folder.File("r.html", "<html></html>"), Path.Combine(folder.Path, "r.pdf")));
+        StringAssert.Contains(error.Message, "could not be started");
+        StringAssert.Contains(error.Message, "EXPERIMENTS_CHROMIUM");
     }
 
     [TestMethod]

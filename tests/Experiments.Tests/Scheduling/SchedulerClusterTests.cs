@@ -43,4 +43,14 @@ public sealed class SchedulerClusterTests
         }
         CollectionAssert.IsSubsetOf(nodes.ToList(), new[] { "node-a", "node-b" });
     }
+
+    [TestMethod]
+    public async Task A_clustered_node_without_a_name_gets_an_id_of_its_own()
+    {
+        using var postgres = PostgresServer.Start();
+        await using var scheduler = await Experiments.Scheduling.ExperimentScheduler.OpenAsync(Experiments.Scheduling.ScheduleStore.Parse(postgres.Uri));
+        // Quartz's fixed default would be shared by every unnamed node; a generated id starts with the host name.
+        Assert.AreNotEqual("NON_CLUSTERED", scheduler.Node);
+        Assert.StartsWith(System.Net.Dns.GetHostName(), scheduler.Node);
+    }
 }

@@ -163,5 +163,13 @@ public sealed class SchedulerProcessTests
         }
         Cli(folder.Path, "schedule", "remove", "weekly");
         Assert.AreEqual(0, Json(folder.Path, "schedule", "list").GetArrayLength());
+
+        // The run store option: a relative file is kept as an absolute path, a PostgreSQL URL as written (not as a file name).
+        const string url = "postgres://runner:secret@db.example:5433/experiments";
+        Cli(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1", "--name", "to-postgres", "--store", url);
+        Cli(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1", "--name", "to-file", "--store", "other.db");
+        var stores = Json(folder.Path, "schedule", "list").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("entry").GetProperty("store").GetString());
+        Assert.AreEqual(url, stores["to-postgres"]);
+        Assert.AreEqual(Path.Combine(folder.Path, "other.db"), stores["to-file"]);
     }
 }

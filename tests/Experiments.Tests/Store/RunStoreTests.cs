@@ -54,8 +54,8 @@ public sealed class RunStoreTests
             CollectionAssert.AreEqual(new[] { "u1", "u2" }, values.Users.ToArray());
             CollectionAssert.AreEqual(new[] { 0.5, 1e-300 }, values.Values["ndcg@10"]);
             Assert.AreEqual(new ComparisonRecord("stratified", "ndcg@10", "pop", "knn", 0.125, -0.25, 0.5, 0.03, 2, "permutation", 0.06, 999, true), details.Comparisons.Single());
-            Assert.AreEqual(8, details.Run.Uid!.Length, "an 8-hex-digit uid names the report folder");
-            StringAssert.Matches(details.Run.Uid, new System.Text.RegularExpressions.Regex("^[0-9a-f]{8}$"));
+            Assert.AreEqual(16, details.Run.Uid!.Length, "a 16-hex-digit uid (64 random bits: no collision in any real store) names the report folder");
+            StringAssert.Matches(details.Run.Uid, new System.Text.RegularExpressions.Regex("^[0-9a-f]{16}$"));
         }
     }
 

@@ -123,6 +123,37 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_classification_refit_chooses_its_threshold_on_validation_rows_it_was_not_trained_on()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read("""
+            {
+              "name": "sweep-threshold", "task": "classification",
+              "dataset": { "name": "demo-shop", "table": "clicks", "options": { "users": 200, "items": 150, "seed": 3 } },
+              "split": { "method": "stratified", "testFraction": 0.2, "validationFraction": 0.2 },
+              "models": [ { "type": "logistic-regression" } ],
+              "metrics": ["auc", "f1"],
+              "evaluation": { "bootstrapSamples": 0, "thresholdRule": "max-f1" },
+              "sweep": { "tuner": "grid", "defaultSpaces": false, "space": { "logistic-regression": { "l2": { "choice": [0.01, 10] } } } },
+              "seed": 4
+            }
+            """, "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+
+        // Independently: the same stratified split, the best configuration fitted on the training rows only, max-F1 on validation.
+        var log = Experiments.Ctr.ClickLog.From(new DatasetLoader().Open(DatasetRequest.From(definition.Dataset)).Table("clicks"));
+        var cut = RowSplitter.Stratified(log.Labels.Select(l => l ? 1 : 0).ToArray(), 0.2, 0.2, definition.Seed);
+        var (train, validation) = (log.Subset(cut.Train), log.Subset(cut.Validation));
+        var best = Own(outcome.Sweep.Best!.Parameters);
+        var model = Experiments.Ctr.CtrTrainer.Fit(train, Experiments.Ctr.CtrCatalog.Options("logistic-regression", best, definition.Seed, _ => throw new InvalidOperationException()), CancellationToken.None);
+        var expected = Experiments.Evaluation.Classification.BinaryMetrics.MaxF1Threshold(validation.Labels, model.Predict(validation));
+        var refit = store.GetRun(outcome.RunId).Trials.Single();
+        Assert.AreEqual(expected, refit.Metrics.Single(m => m.Name == "threshold").Value, 1e-9);
+    }
+
+    [TestMethod]
     public void Budgets_of_wall_time_end_the_sweep_and_the_best_so_far_is_refitted()
     {
         using var folder = new TempFolder();

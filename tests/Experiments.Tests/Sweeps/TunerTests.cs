@@ -144,6 +144,27 @@ public sealed class TunerTests
     }
 
     [TestMethod]
+    public void Eci_keeps_choosing_among_all_trainers_when_one_has_only_failed()
+    {
+        var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("a", s => s.Float("x", 0, 1)).Option("broken", s => s.Float("y", 0, 1)).Option("b", s => s.Float("z", 0, 1))).Build();
+        var eci = new EciTuner(space, "trainer", 3, (sub, seed) => new RandomTuner(sub, seed));
+        TrialResult R(int n, string trainer, TrialStatus status, double? loss) => new()
+        {
+            Number = n, Parameters = new ParameterSet([new("trainer", trainer)]), Seed = 0, Status = status, Value = loss, Loss = loss, Cost = 1,
+        };
+        eci.Update(R(0, "a", TrialStatus.Completed, 0.5));
+        eci.Update(R(1, "broken", TrialStatus.Failed, null));
+        eci.Update(R(2, "b", TrialStatus.Completed, 0.6));
+        var costs = eci.EstimatedCosts();
+        // broken: nothing to extrapolate, so the cost it has used (1 trial × cost 1) is its estimate.
+        Assert.AreEqual(1.0, costs["broken"], 1e-12);
+        // b: gap 0.1, speed |0.6| / 1 (its first result): max(1 − 1, 1 − 0) = 1 vs 2 × 0.1 / 0.6 = 0.333: 1.
+        Assert.AreEqual(1.0, costs["b"], 1e-12);
+        var picks = Enumerable.Range(0, 300).Select(_ => eci.Propose(new SweepHistory(0, [], []))!.Text("trainer")).ToList();
+        foreach (var t in new[] { "a", "b", "broken" }) Assert.IsTrue(picks.Count(p => p == t) > 50, $"{t} chosen {picks.Count(p => p == t)} times of 300");
+    }
+
+    [TestMethod]
     public void Eci_spends_most_trials_on_the_trainer_that_improves_cheaply()
     {
         var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("good", s => s.Float("x", 0, 1)).Option("poor", s => s.Float("z", 0, 1))).Build();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
+using Experiments.Datasets;
 using Experiments.Store;
 using Experiments.Sweeps;
 
@@ -70,6 +71,9 @@ public sealed partial class ExperimentRunner
     private static readonly ConcurrentDictionary<string, Lazy<PreparedSweep>> Prepared = new(StringComparer.Ordinal);
     private static readonly Lazy<SqliteRunStore> Scratch = new(OpenScratch);
 
+    /// <summary>A worker fetches a data set it lacks by its checksums, or fails the trial saying which and where.</summary>
+    private static readonly IDatasetLoader WorkerLoader = new Datasets.Download.FetchingDatasetLoader(new DatasetLoader(), new HttpClient { Timeout = TimeSpan.FromMinutes(30) });
+
     /// <summary>
     /// The objective a worker runs for a definition's sweep trial (<see cref="RemoteWork.SweepTrialObjective"/>): the
     /// same scoring as a local sweep's trial (<see cref="Score"/>) on the same tuning parts, so a trial gives the same
@@ -105,7 +109,7 @@ public sealed partial class ExperimentRunner
         var definition = work.Read();
         var spec = definition.Sweep ?? throw new ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block; the cluster was sent a sweep trial of it.");
         var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
-        var runner = new ExperimentRunner(Scratch.Value);
+        var runner = new ExperimentRunner(Scratch.Value, WorkerLoader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
         var task = runner.OpenTask(run, options);
         var splits = task.Splits().GetEnumerator();
@@ -123,7 +127,7 @@ public sealed partial class ExperimentRunner
     {
         var work = RemoteWork.FromJson(payload);
         using var store = RunStores.Open(work.Store ?? throw new ExperimentsException("The cluster sent a run without the store to record it in."));
-        var outcome = new ExperimentRunner(store).Run(work.Read(), work.Options(workerDataDirectory), context.Cancellation);
+        var outcome = new ExperimentRunner(store, WorkerLoader).Run(work.Read(), work.Options(workerDataDirectory), context.Cancellation);
         return TrialOutcome.Of("run", outcome.RunId);
     };
 

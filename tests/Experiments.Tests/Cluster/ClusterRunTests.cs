@@ -31,13 +31,16 @@ public sealed class ClusterRunTests
     private static TempFolder _home = null!;
     private static ClusterWorker[] _workers = [];
 
+    private static string EmptyData => Path.Combine(_home.Path, "empty-data");
+
     [ClassInitialize]
     public static void StartWorkers(TestContext _)
     {
         _cluster = SharedPostgres.Require().NewSchema();
         _home = new TempFolder();
-        // The first worker offers one GPU (told, as none is here), the second none.
-        _workers = [new ClusterWorker(_home.Path, _cluster, "--gpus", "1"), new ClusterWorker(_home.Path, _cluster)];
+        // The first worker offers one GPU (told, as none is here), the second none; the second reads an empty data directory.
+        Directory.CreateDirectory(EmptyData);
+        _workers = [new ClusterWorker(_home.Path, _cluster, "--gpus", "1"), new ClusterWorker(_home.Path, _cluster, "--data-dir", EmptyData)];
         using var client = Experiments.Cluster.Cluster.ConnectAsync(_cluster).GetAwaiter().GetResult();
         Experiments.Cluster.ClusterSweeps.WaitForWorkersAsync(client, 2, TimeSpan.FromSeconds(90)).GetAwaiter().GetResult();
     }
@@ -133,6 +136,22 @@ public sealed class ClusterRunTests
         Assert.AreEqual(6, result.Trials.Count(t => t.Status == TrialStatus.Completed));
         // All on the worker that has the GPU, although the other one had free slots.
         Assert.IsTrue(result.Trials.All(t => t.Metrics["worker"].Value == _workers[0].Process.Id), string.Join(", ", result.Trials.Select(t => t.Metrics["worker"].Value)));
+    }
+
+    [TestMethod]
+    public void A_worker_without_the_data_set_that_cannot_fetch_it_fails_the_run_naming_the_data_set_and_the_directory()
+    {
+        using var folder = new TempFolder();
+        // A registered data set with no download address (it is derived by hand), absent from the data directory the
+        // workers read: the submitter's --data-dir for the first worker, the second's own.
+        var file = folder.File("missing.json", Definition.Replace("cluster-sweep", "cluster-missing").Replace("""  "sweep": { "tuner": "tpe", "trials": 8 },""", "")
+            .Replace("""{ "name": "demo-shop", "table": "ratings", "options": { "users": 200, "items": 120, "seed": 3 } }""", """{ "name": "movielens-latest-small-80-20" }"""));
+        var cli = CliProcess.Run(folder.Path, "run", file, "--cluster", _cluster, "--data-dir", EmptyData, "--reports", Path.Combine(folder.Path, "reports"));
+        Assert.AreEqual(2, cli.ExitCode, Describe(_workers, cli));
+        StringAssert.Contains(cli.Error, "no data set 'movielens-latest-small-80-20' in " + EmptyData);
+        StringAssert.Contains(cli.Error, "cannot be downloaded automatically");
+        using var store = RunStores.Open(_cluster);
+        Assert.AreEqual(RunStatus.Failed, store.ListRuns(experiment: "cluster-missing").Single().Status, "the run is recorded as failed");
     }
 
     [TestMethod]

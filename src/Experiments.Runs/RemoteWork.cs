@@ -97,7 +97,8 @@ public sealed partial class ExperimentRunner
             throw;
         }
         sweep.LastUsed = Environment.TickCount64;
-        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context);
+        // Trials on workers report no intermediate values yet: a definition's pruner acts on local sweeps only.
+        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, pruned: null);
     }
 
     private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory)

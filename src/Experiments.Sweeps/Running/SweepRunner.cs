@@ -93,7 +93,6 @@ public sealed class SweepRunner(ISweepStorage storage)
         Compare("parallelism", record.Parallelism, now.Parallelism);
         if (differences.Count > 0)
             throw new ExperimentsException($"Sweep {sweepId} ('{record.Name}') cannot be resumed with these settings: {string.Join("; ", differences)}. Resume it as it was, or start a new sweep.");
-        storage.ResumeSweep(sweepId);
         var stored = new Dictionary<int, TrialResult>();
         foreach (var trial in storage.GetTrials(sweepId).Where(t => t.Status.IsFinal()))
         {
@@ -101,6 +100,8 @@ public sealed class SweepRunner(ISweepStorage storage)
                 ?? throw new ExperimentsException($"Sweep {sweepId}'s trial {trial.Number} has parameters ({trial.Parameters}) that do not fit the space.");
             stored[trial.Number] = trial with { Parameters = parameters };
         }
+        // Only a sweep that can be resumed is marked running in this process (a refused one stays as it was).
+        storage.ResumeSweep(sweepId);
         return await Drive(sweepId, settings, tuner, executor, stored, cancel).ConfigureAwait(false);
     }
 
@@ -194,6 +195,13 @@ public sealed class SweepRunner(ISweepStorage storage)
                 }
                 number++;
             }
+            if (failure is not null) budget.Cancel();
+            // The last trials still running: a failure while they end (a store write) fails the sweep like one above.
+            while (running.Count > 0)
+            {
+                await Task.WhenAny(running.Values).ConfigureAwait(false);
+                await Harvest(wait: false).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -202,12 +210,6 @@ public sealed class SweepRunner(ISweepStorage storage)
             try { await Task.WhenAll(running.Values).ConfigureAwait(false); } catch (Exception) { /* their results are stored as they end */ }
             storage.FinishSweep(sweepId, "failed", e.Message);
             throw;
-        }
-        if (failure is not null) budget.Cancel();
-        while (running.Count > 0)
-        {
-            await Task.WhenAny(running.Values).ConfigureAwait(false);
-            await Harvest(wait: false).ConfigureAwait(false);
         }
         var trials = results.Where(r => r is not null).Select(r => r!).ToList();
         failure ??= trials.Count > 0 && trials.All(t => t.Status is TrialStatus.Failed or TrialStatus.TimedOut or TrialStatus.OutOfMemory) ? FailureMessage(trials) : null;

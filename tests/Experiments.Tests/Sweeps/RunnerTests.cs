@@ -24,6 +24,35 @@ public sealed class RunnerTests
 
     private static List<ParameterSet> Proposals(SweepResult result) => result.Trials.OrderBy(t => t.Number).Select(t => t.Parameters).ToList();
 
+    /// <summary>A store whose write of one trial's result fails (a full disk, a lost connection).</summary>
+    private sealed class FailingWrite(ISweepStorage inner, int failing) : ISweepStorage
+    {
+        public string Location => inner.Location;
+        public long CreateSweep(SweepStart start) => inner.CreateSweep(start);
+        public SweepRecord GetSweep(long sweepId) => inner.GetSweep(sweepId);
+        public IReadOnlyList<SweepRecord> ListSweeps(int limit = 50) => inner.ListSweeps(limit);
+        public void ResumeSweep(long sweepId) => inner.ResumeSweep(sweepId);
+        public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => inner.TrialStarted(sweepId, number, seed, parameters);
+        public void TrialFinished(long sweepId, TrialResult result)
+        {
+            if (result.Number == failing) throw new IOException("disk full");
+            inner.TrialFinished(sweepId, result);
+        }
+        public IReadOnlyList<TrialResult> GetTrials(long sweepId) => inner.GetTrials(sweepId);
+        public void FinishSweep(long sweepId, string status, string? error) => inner.FinishSweep(sweepId, status, error);
+    }
+
+    [TestMethod]
+    public void A_store_failure_while_the_last_trials_end_marks_the_sweep_failed()
+    {
+        var memory = new InMemorySweepStorage();
+        // Trial 3 of 4 is still running when the budget is reached: its write fails while the runner waits for it.
+        var error = Assert.ThrowsExactly<IOException>(() => new SweepRunner(new FailingWrite(memory, failing: 3)).Run(Settings(4), new RandomTuner(Branin.Space, 0), Evaluate(_ => 50)));
+        Assert.AreEqual("disk full", error.Message);
+        var sweep = memory.ListSweeps().Single();
+        Assert.AreEqual(("failed", "disk full"), (sweep.Status, sweep.Error));
+    }
+
     [TestMethod]
     public void With_two_trials_at_once_the_proposals_do_not_depend_on_which_finishes_first()
     {

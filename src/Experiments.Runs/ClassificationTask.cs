@@ -43,9 +43,9 @@ internal sealed class ClassificationTask : IExperimentTask
     private static ClickLogSchema? SchemaOf(DatasetSpec spec) => spec.Files is null ? null : new ClickLogSchema(spec.Columns.Label!, spec.Columns.Numeric,
         [.. new[] { spec.Columns.User, spec.Columns.Item }.OfType<string>(), .. spec.Columns.Categorical], spec.Columns.Text);
 
-    /// <summary><paramref name="TestRows"/>: the test rows' positions in their labelled table, which name them in paired tests.</summary>
     /// <summary>
-    /// One split. The decision threshold is chosen on <see cref="Validation"/>'s predictions; with <see cref="ThresholdTrain"/>
+    /// One split. <paramref name="TestRows"/>: the test rows' positions in their labelled table, which name them in paired
+    /// tests. The decision threshold is chosen on <see cref="Validation"/>'s predictions; with <see cref="ThresholdTrain"/>
     /// (a sweep's refit, whose training rows include the validation rows), by a model of the same options fitted on those
     /// rows only, so the threshold is never chosen on rows the evaluated model was trained on.
     /// </summary>

@@ -39,8 +39,7 @@ internal static class ScheduleCommands
             var expression = CronSchedule.Parse(parse.GetValue(cron)!, parse.GetValue(zone));
             var here = Directory.GetCurrentDirectory();
             string? Full(string? p) => p is null ? null : Path.GetFullPath(p, here);
-            var runStore = parse.GetValue(store) is { } given && Experiments.Store.PostgresConnection.IsConnectionString(given) ? given : Full(parse.GetValue(store));
-            var entry = new ScheduleEntry(path, here, runStore, Full(parse.GetValue(reports)), Full(parse.GetValue(CommonOptions.DataDir)));
+            var entry = new ScheduleEntry(path, here, parse.GetValue(store) is { } given ? Experiments.Store.RunStores.Resolve(given, here) : null, Full(parse.GetValue(reports)), Full(parse.GetValue(CommonOptions.DataDir)));
             await using var scheduler = await ExperimentScheduler.OpenAsync(ScheduleStore.Resolve(parse.GetValue(Schedules)), cancel: cancel);
             var info = await scheduler.AddAsync(parse.GetValue(scheduleName) ?? definition.Name, expression, entry,
                 parse.GetValue(misfire) == "skip" ? MissedFiring.Skip : MissedFiring.RunOnce, parse.GetValue(misfireAfter) is { } after ? Duration(after, "--misfire-after") : null,

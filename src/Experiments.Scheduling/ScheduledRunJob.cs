@@ -34,8 +34,7 @@ internal sealed class ScheduledRunJob(SchedulerLog log) : IJob
             return;
         }
         var named = schedule.Store ?? definition.Output.Store;
-        // A PostgreSQL store is a connection string; a SQLite file resolves against the schedule's folder.
-        var store = PostgresConnection.IsConnectionString(named) ? named : Path.GetFullPath(named, schedule.WorkingDirectory);
+        var store = RunStores.Resolve(named, schedule.WorkingDirectory);
         var reports = Path.GetFullPath(schedule.Reports ?? definition.Output.Reports, schedule.WorkingDirectory);
         log.Line($"{name}: firing for {context.ScheduledFireTimeUtc:u} — running {definition.Name} into {store}");
         RunOutcome outcome;

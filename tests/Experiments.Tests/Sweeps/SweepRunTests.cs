@@ -77,6 +77,7 @@ public sealed class SweepRunTests
         Assert.IsNotNull(testRmse.Lower, "the refit is evaluated with intervals");
         var stored = store.GetSweep(sweep.SweepId);
         Assert.AreEqual((outcome.RunId, "finished", 6), (stored.RunId, stored.Status, stored.Trials));
+        Assert.AreEqual("on validation", Experiments.Reports.SweepReport.From(store, sweep.SweepId, store).Sweep.ScoredOn);
         Assert.IsTrue(outcome.Reports.Count > 0);
     }
 
@@ -93,6 +94,10 @@ public sealed class SweepRunTests
         foreach (var trial in outcome.Sweep.Trials)
             Assert.AreEqual(folds.Average(f => BiasRmse(f.Train, f.Test, Own(trial.Parameters))), trial.Value!.Value, 1e-5, $"trial {trial.Number}: the mean of the folds' RMSE");
         Assert.AreEqual(BiasRmse(split.Train, split.Test, Own(outcome.Sweep.Best!.Parameters)), store.GetRun(outcome.RunId).Trials.Single().Metrics.Single(m => m.Name == "rmse").Value, 1e-5);
+        // The sweep's report says what the trials' values are.
+        var report = Experiments.Reports.SweepReport.From(store, outcome.Sweep.SweepId, store);
+        Assert.AreEqual("the mean over 3 folds", report.Sweep.ScoredOn);
+        StringAssert.Contains(report.Headline, "(the mean over 3 folds)");
     }
 
     [TestMethod]

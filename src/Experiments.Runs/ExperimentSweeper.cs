@@ -13,6 +13,8 @@ public sealed record SweepRunOptions
 {
     /// <summary>Continue this stored sweep (stopped or killed) instead of starting one.</summary>
     public long? Resume { get; init; }
+    /// <summary>Resume a sweep that a shared store marks running on another machine (whose process this one cannot see).</summary>
+    public bool TakeOver { get; init; }
     /// <summary>Overrides the sweep block's parallelism.</summary>
     public int? Parallelism { get; init; }
     /// <summary>Overrides the sweep block's trial budget.</summary>
@@ -84,10 +86,8 @@ public sealed partial class ExperimentRunner
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
         var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null });
 
-        // A resumed sweep goes on in the run that started it, which then holds its refit (one run, one result).
-        var run = sweepOptions.Resume is { } resumed && storage.GetSweep(resumed).RunId is { } sweepRun
-            ? ResumeRun(sweepRun, definition, options, cancel)
-            : StartRun(definition, options, cancel);
+        var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
+        var (run, fingerprint) = sweepOptions.Resume is { } resumed ? Reopen(resumed, storage, sweeper, settings, tuner, definition, options, sweepOptions.TakeOver, cancel) : (StartRun(definition, options, cancel), null);
         RunStatus status;
         string? error = null;
         SweepResult result;
@@ -95,13 +95,12 @@ public sealed partial class ExperimentRunner
         var disposables = new List<IDisposable>();
         try
         {
-            var task = OpenTask(run, options);
+            var task = OpenTask(run, options, fingerprint);
             // The task's splits stay open (a search split's cached components) until the refit is done.
             var splits = task.Splits().GetEnumerator();
             disposables.Add(splits);
             if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
             var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
-            var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             var work = RemoteWork.Of(definition with { Sweep = spec }, options);
@@ -112,7 +111,7 @@ public sealed partial class ExperimentRunner
                 : new InProcessExecutor(Objective);
             if (executor is IDisposable disposable) disposables.Add(disposable);
             if (sweepOptions.Resume is { } resume) sweepOptions.Started?.Invoke(resume);
-            result = (sweepOptions.Resume is { } id ? sweeper.ResumeAsync(id, settings, tuner, executor, cancel) : sweeper.RunAsync(settings, tuner, executor, cancel)).GetAwaiter().GetResult();
+            result = (sweepOptions.Resume is { } id ? sweeper.ResumeAsync(id, settings, tuner, executor, cancel, sweepOptions.TakeOver) : sweeper.RunAsync(settings, tuner, executor, cancel)).GetAwaiter().GetResult();
             if (result.Stop == SweepStop.Cancelled || result.Best is not { } best)
                 (status, error) = NotRefitted(result, settings.WallTime);
             else
@@ -169,6 +168,22 @@ public sealed partial class ExperimentRunner
     }
 
     /// <summary>
+    /// Checks that stored sweep <paramref name="sweepId"/> can go on — its settings, a run without a refit yet — before
+    /// touching anything (a refused resume leaves the sweep, its run and their messages as they were), then reopens the
+    /// run that started it, which will hold its refit (one run, one result); with the data fingerprint it must match.
+    /// </summary>
+    private (RunScope Run, string? Fingerprint) Reopen(long sweepId, ISweepStorage storage, SweepRunner sweeper, SweepSettings settings, ITuner tuner,
+        ExperimentDefinition definition, RunOptions options, bool takeOver, CancellationToken cancel)
+    {
+        sweeper.CheckResumable(sweepId, settings, tuner);
+        if (storage.GetSweep(sweepId).RunId is not { } runId) return (StartRun(definition, options, cancel), null);
+        var stored = store.GetRun(runId);
+        if (stored.Trials.Count > 0)
+            throw new ExperimentsException($"Sweep {sweepId} has finished: run {runId} holds the refit of its best configuration. A finished sweep is not resumed; start a new sweep (with more trials: --trials).");
+        return (ResumeRun(runId, definition, options, takeOver, cancel), stored.Run.DataFingerprint);
+    }
+
+    /// <summary>
     /// One trial: the configuration fitted on each tuning part (the validation split, or each fold) with the trial's
     /// seed and token, no artifacts; the metrics are those of the one part (with intervals), or the folds' means. With a
     /// pruner (<paramref name="pruned"/>: the objective metric) and one validation part, iterative trainers report
@@ -214,7 +229,7 @@ public sealed partial class ExperimentRunner
 
         public SweepRecord GetSweep(long sweepId) => inner.GetSweep(sweepId);
         public IReadOnlyList<SweepRecord> ListSweeps(int limit = 50) => inner.ListSweeps(limit);
-        public void ResumeSweep(long sweepId) => inner.ResumeSweep(sweepId);
+        public void ResumeSweep(long sweepId, bool takeOver = false) => inner.ResumeSweep(sweepId, takeOver);
         public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => inner.TrialStarted(sweepId, number, seed, parameters);
         public void TrialFinished(long sweepId, SweepTrial result) => inner.TrialFinished(sweepId, result);
         public IReadOnlyList<SweepTrial> GetTrials(long sweepId) => inner.GetTrials(sweepId);

@@ -224,6 +224,58 @@ public sealed class SweepRunTests
         Assert.IsTrue(store.GetTrials(outcome.Sweep.SweepId).Count(t => t.Status == TrialStatus.Completed) >= 3);
     }
 
+    [TestMethod]
+    public void A_resume_is_checked_before_it_touches_the_run_and_records_the_runs_data_once()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "runs.db");
+        using var store = SqliteRunStore.Open(db);
+        const string sweep = """{ "tuner": "random", "trials": 8, "parallelism": 1 }""";
+        var definition = Platform.Reader.Read(Ratings(sweep), "sweep.json");
+        var options = new RunOptions { ReportDirectory = folder.Path };
+        using var stop = new CancellationTokenSource();
+        var stopped = new ExperimentRunner(store).Sweep(definition, options, new SweepRunOptions { Progress = new StopAfter(3, stop) }, stop.Token);
+        var (runId, sweepId) = (stopped.RunId, stopped.Sweep.SweepId);
+        var before = store.GetRun(runId);
+        Assert.AreEqual(RunStatus.Cancelled, before.Run.Status);
+        Assert.IsNotEmpty(before.Profile, "the run's data profile");
+        var completed = store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed);
+        SweepOutcome Resume(ExperimentDefinition d, SweepRunOptions o) => new ExperimentRunner(store).Sweep(d, options, o with { Resume = sweepId });
+
+        // Refused for other settings: the run keeps its status and message.
+        var tuner = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions { Tuner = "tpe" }));
+        StringAssert.Contains(tuner.Message, "cannot be resumed with these settings");
+        var refused = store.GetRun(runId);
+        Assert.AreEqual((before.Run.Status, before.Run.Error), (refused.Run.Status, refused.Run.Error));
+        // Other data (here, generated with other options): the run fails saying so; the sweep's trials are untouched.
+        var otherData = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(Platform.Reader.Read(Ratings(sweep, users: 301), "sweep.json"), new SweepRunOptions()));
+        StringAssert.Contains(otherData.Message, "changed since it began");
+        Assert.AreEqual(("cancelled", completed), (store.GetSweep(sweepId).Status, store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed)));
+
+        // Marked running on another machine of a shared store: refused unless taken over.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE sweeps SET status = 'running', host = 'elsewhere', pid = 4242 WHERE id = {sweepId}; " +
+                                  $"UPDATE runs SET status = 'running', host = 'elsewhere', pid = 4242 WHERE id = {runId}";
+            command.ExecuteNonQuery();
+        }
+        var elsewhere = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions()));
+        StringAssert.Contains(elsewhere.Message, "marked running on elsewhere (process 4242)");
+        var resumed = Resume(definition, new SweepRunOptions { TakeOver = true });
+        Assert.AreEqual((RunStatus.Finished, runId, 8), (resumed.Status, resumed.RunId, resumed.Sweep.Trials.Count));
+        var after = store.GetRun(runId);
+        Assert.AreEqual(before.Profile.Count, after.Profile.Count, "the resumed run's data profile is recorded once");
+        Assert.AreEqual(before.DataIssues.Count, after.DataIssues.Count, "and its data checks");
+        Assert.HasCount(1, after.Trials, "the refit");
+
+        // A finished sweep (its refit done) is not resumed: it would add a second refit to its run.
+        var finished = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions { Trials = 12 }));
+        StringAssert.Contains(finished.Message, "has finished");
+        Assert.HasCount(1, store.GetRun(runId).Trials);
+    }
+
     private sealed class StopAfter(int trials, CancellationTokenSource stop) : ISweepObserver
     {
         private int _finished;

@@ -43,7 +43,7 @@ internal static class SweepCommands
                         $"{(spec.Maximizes(definition.Metrics) ? "maximising" : "minimising")} {spec.MetricOf(definition.Metrics)} on {(spec.Objective == Core.Definitions.SweepSpec.KFold ? $"{spec.Folds} folds" : "the validation part")}");
             var sweepOptions = new SweepRunOptions
             {
-                Resume = parse.GetValue(resume), TakeOver = parse.GetValue(takeOver), Parallelism = parallelism,
+                Resume = parse.GetValue(resume), TakeOver = parse.GetValue(takeOver), Parallelism = parallelism, TrialProcess = ThisProgram,
                 Remote = client is null ? null : payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.SweepTrialObjective, payload, RemoteWork.FromJson(payload).NeedsGpu), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
                 Progress = new TrialLines(output, spec.MetricOf(definition.Metrics).ToString(), parse.GetValue(trials) ?? spec.Trials),
                 Started = id => output.Line($"sweep [bold]{id}[/] in {Markup.Escape(store.Location)} (after a stop: experiments sweep {Markup.Escape(path)} --resume {id})"),
@@ -95,7 +95,20 @@ internal static class SweepCommands
             };
         }));
         root.Subcommands.Add(sweep);
+
+        // The child a memory-limited sweep starts for each trial (ExperimentRunner.RunTrialProcess); not for people.
+        var work = new Argument<string>("WORK");
+        var scratch = new Argument<string>("SCRATCH-STORE");
+        var child = new Command(TrialCommand, "Run one sweep trial given on standard input (started by `experiments sweep` for a memory-limited sweep).") { work, scratch };
+        child.Hidden = true;
+        child.SetAction(parse => ExperimentRunner.RunTrialProcess(parse.GetValue(work)!, parse.GetValue(scratch)!));
+        root.Subcommands.Add(child);
     }
+
+    private const string TrialCommand = "sweep-trial";
+
+    /// <summary>This program, started as a sweep's child trial.</summary>
+    private static TrialProcess ThisProgram => TrialProcess.Dotnet(typeof(SweepCommands).Assembly.Location, TrialCommand);
 
     /// <summary>One line per finished trial: its status, value, the best so far and its parameters.</summary>
     private sealed class TrialLines(Output output, string metric, int budget) : ISweepObserver

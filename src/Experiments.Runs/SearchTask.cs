@@ -77,12 +77,13 @@ internal sealed class SearchTask : IExperimentTask
         var options = new SearchEvaluationOptions(SearchMetrics.ParseGain(_spec.Gain), _spec.RelevanceThreshold, definition.Evaluation.BootstrapSamples, definition.Evaluation.ConfidenceLevel);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name}, {split.Train.Length:N0} training queries)");
-        split.Components.TakeReusedSeconds();
-        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, split.Components, definition.Seed)
+        // The model's parts stay alive through its evaluation (a parallel trial may otherwise let them go).
+        using var parts = split.Components.Take();
+        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, parts, definition.Seed)
         {
             Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = trial.Run.Cancel,
         });
-        var fitSeconds = clock.Elapsed.TotalSeconds + split.Components.TakeReusedSeconds();
+        var fitSeconds = clock.Elapsed.TotalSeconds + parts.ReusedSeconds;
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name}, {split.Test.Length:N0} test queries)");
         SearchEvaluation evaluation;

@@ -88,7 +88,7 @@ public static class SweepDefinition
         new("trials", new IntegerShape("Trials in all (a resumed sweep counts the stored ones).", 1, 1_000_000, 20)),
         new("wallTimeSeconds", new NumberShape("Stop starting trials after this long (trials still running are cancelled and run again on resume).", 0, ExclusiveMin: true)),
         new("trialTimeoutSeconds", new NumberShape("A trial running longer is stopped and recorded as timed-out.", 0, ExclusiveMin: true)),
-        new("trialMemoryMb", new IntegerShape("A trial whose growth of the process's resident memory passes this many MiB is stopped and recorded as out-of-memory (needs parallelism 1).", 1, 10_000_000)),
+        new("trialMemoryMb", new IntegerShape("A trial whose memory passes this many MiB is killed and recorded as out-of-memory: each trial then runs in a child process of its own (the whole process's resident set is limited), at any parallelism. See docs/sweeps.md.", 1, 10_000_000)),
         new("parallelism", new IntegerShape("Trials at once. Default: the cores divided by the threads one trial of the models uses (LightGBM and the factorisation models use every core, so 1).", 1, 1024)),
         new("seed", new IntegerShape("Seeds the tuner and the trials. Default: the definition's seed.", 0, int.MaxValue)),
         new("objective", new StringShape("Where trials are scored: the split's validation part, or k-fold cross-validation over training + validation. The test part is used once, by the refit of the best configuration.", SweepSpec.Objectives, SweepSpec.Validation)),
@@ -156,8 +156,6 @@ public static class SweepDefinition
             Error("$.sweep.folds", folds, "\"folds\" belongs to objective 'k-fold'");
         if (sweep["pruner"] is { } pruner && pruner["type"]?.Text == PrunerSpec.Hyperband && pruner["maxResource"] is { } max && max.Number < (pruner["minResource"]?.Number ?? 1))
             Error("$.sweep.pruner.maxResource", max, $"Hyperband's maxResource ({max.Number}) must be at least its minResource ({pruner["minResource"]?.Number ?? 1})");
-        if (sweep["trialMemoryMb"] is { } memory && sweep["parallelism"] is { Number: > 1 })
-            Error("$.sweep.trialMemoryMb", memory, "a per-trial memory limit needs \"parallelism\": 1: trials run in this process and share its memory");
 
         var models = root["models"]!.Items;
         var byName = models.Select((m, i) => (Name: (m["name"] ?? m["type"]!).Text!, Index: i)).GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First().Index);

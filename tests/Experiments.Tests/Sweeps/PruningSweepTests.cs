@@ -14,7 +14,7 @@ namespace Experiments.Tests.Sweeps;
 public sealed class PruningSweepTests
 {
     // ALS at rank 4 for 8 iterations; λ 0.05 fits, λ 40 shrinks every factor towards 0: worse validation RMSE at each iteration.
-    private static string Definition(string pruner = """{ "type": "median", "startupTrials": 1 }""") => Template.Replace("PRUNER", pruner);
+    private static string Definition(string pruner = """{ "type": "median", "startupTrials": 1 }""", string limits = "") => Template.Replace("PRUNER", pruner).Replace("LIMITS", limits);
 
     private const string Template = """
         {
@@ -26,7 +26,7 @@ public sealed class PruningSweepTests
           "metrics": ["rmse"],
           "evaluation": { "bootstrapSamples": 0 },
           "sweep": { "tuner": "grid", "trials": 2, "parallelism": 1, "defaultSpaces": false, "space": { "mf": { "lambda": { "choice": [0.05, 40] } } },
-                     "pruner": PRUNER },
+                     "pruner": PRUNER LIMITS },
           "seed": 5
         }
         """;
@@ -50,6 +50,25 @@ public sealed class PruningSweepTests
         using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
         var definition = Platform.Reader.Read(Definition(), "pruned.json");
         var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        AssertPrunedAsTheTrainerSays(definition, outcome, store);
+    }
+
+    [TestMethod]
+    public void Trials_in_child_processes_report_their_curve_and_are_pruned_the_same_way()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        // A memory limit puts each trial in a child process: the CLI's own trial command, started through a shell that counts the starts.
+        var definition = Platform.Reader.Read(Definition(limits: """, "trialMemoryMb": 2000"""), "pruned.json");
+        var starts = Path.Combine(folder.Path, "starts.log");
+        var child = new TrialProcess("/bin/sh", ["-c", $"echo started >> '{starts}'; exec dotnet '{CliProcess.Dll}' sweep-trial \"$@\"", "sh"]);
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }, new SweepRunOptions { TrialProcess = child });
+        Assert.HasCount(2, File.ReadAllLines(starts), "one child process per trial");
+        AssertPrunedAsTheTrainerSays(definition, outcome, store);
+    }
+
+    private static void AssertPrunedAsTheTrainerSays(ExperimentDefinition definition, SweepOutcome outcome, SqliteRunStore store)
+    {
         var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
         var split = InteractionSplits.Split(dataset.Interactions("ratings"), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
 

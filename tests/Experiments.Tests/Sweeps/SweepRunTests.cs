@@ -176,6 +176,43 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_wall_time_budget_that_ends_the_sweep_before_any_trial_completes_says_so_not_that_the_user_stopped_it()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        // One ALS trial of 1,000 sweeps takes far longer than the 1 s budget; the budget cancels it (the trainer checks its token).
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 5, "parallelism": 1, "wallTimeSeconds": 1, "defaultSpaces": false, "space": { "mf": { "lambda": { "float": [0.01, 0.1] } } } }""",
+            models: """[ { "type": "matrix-factorization", "name": "mf", "parameters": { "solver": "als", "rank": 32, "iterations": 1000, "threads": 1, "earlyStoppingRounds": 0 } } ]"""), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual((SweepStop.WallTime, RunStatus.Cancelled), (outcome.Sweep.Stop, outcome.Status));
+        Assert.IsNull(outcome.Sweep.Best);
+        var error = store.GetRun(outcome.RunId).Run.Error!;
+        StringAssert.Contains(error, "reached its wall-time budget of 1 s after 1 trial(s) with none completed (1 cancelled)");
+        Assert.IsFalse(error.Contains("by the user"), error);
+    }
+
+    [TestMethod]
+    public void A_sweep_that_ends_with_every_trial_pruned_or_failed_fails_its_run_saying_why()
+    {
+        var space = new SearchSpaceBuilder().Float("x", 0, 1).Build();
+        TrialResult Trial(int n, TrialStatus status, string? error = null) => new()
+        {
+            Number = n, Parameters = ParameterSet.Empty, Seed = n, Status = status, Value = status == TrialStatus.Pruned ? 1 : null,
+            ErrorType = error is null ? null : "InvalidOperationException", Error = error,
+        };
+        SweepResult Result(SweepStop stop, params TrialResult[] trials) => new(7, stop, space, new SweepObjective("rmse"), trials, TimeSpan.FromSeconds(3));
+
+        var (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.TrialBudget, Trial(0, TrialStatus.Pruned), Trial(1, TrialStatus.Pruned)), null);
+        Assert.AreEqual(RunStatus.Failed, status);
+        StringAssert.Contains(message, "Sweep 7 ended after 2 trial(s), every one pruned");
+        (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.TrialBudget, Trial(0, TrialStatus.Pruned), Trial(1, TrialStatus.Failed, "broken")), null);
+        Assert.AreEqual(RunStatus.Failed, status);
+        StringAssert.Contains(message, "ended after 2 trial(s) with none completed (1 pruned, 1 failed), so there is nothing to refit; trial 1: InvalidOperationException: broken");
+        (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.Cancelled, Trial(0, TrialStatus.Cancelled)), null);
+        Assert.AreEqual((RunStatus.Cancelled, "Sweep 7 stopped by the user after 1 trial(s); resume it with --resume 7."), (status, message));
+    }
+
+    [TestMethod]
     public void A_stopped_sweep_keeps_its_trials_and_best_so_far_and_tests_nothing()
     {
         using var folder = new TempFolder();

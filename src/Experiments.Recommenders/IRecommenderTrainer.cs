@@ -32,3 +32,13 @@ public interface IIterationReporter
 {
     event Action<int, double, double>? IterationFinished;
 }
+
+/// <summary>
+/// A trainer that shows its model after each iteration (an ALS sweep, a BPR epoch), so that a caller can score it as
+/// training goes — a sweep's pruner watching a ranking metric. The model shares the trainer's arrays: it is valid only
+/// during the call (training goes on in them afterwards) and must not be changed. A handler that throws stops the fit.
+/// </summary>
+public interface IIterationModels
+{
+    event Action<int, IRecommenderModel>? IterationFitted;
+}

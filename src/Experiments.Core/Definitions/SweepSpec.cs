@@ -102,7 +102,7 @@ public static class SweepDefinition
 
     private static TaggedObjectShape Pruner()
     {
-        PropertyShape Type() => new("type", new StringShape("How trials are stopped early from the values iterative trainers report per epoch or round (matrix factorisation and SVD++ report validation RMSE per iteration).", PrunerSpec.Types, PrunerSpec.None), Required: true);
+        PropertyShape Type() => new("type", new StringShape("How trials are stopped early from the values iterative trainers report per epoch or round (matrix factorisation and SVD++ report validation RMSE per iteration, implicit ALS and BPR the ranking objective per iteration, LightGBM and FastTree the objective at rungs of rounds).", PrunerSpec.Types, PrunerSpec.None), Required: true);
         PropertyShape Eta(int fallback) => new("reductionFactor", new IntegerShape("Successive halving's η: a rung keeps the best 1/η of the trials that reached it.", 2, 100, fallback));
         PropertyShape MinResource(string text) => new("minResource", new IntegerShape(text, 1, int.MaxValue));
         return new TaggedObjectShape("Pruning of unpromising trials (Optuna's pruners).", "type", new Dictionary<string, ObjectShape>

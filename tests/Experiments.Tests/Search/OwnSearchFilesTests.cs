@@ -265,14 +265,21 @@ public sealed class OwnSearchFilesTests
         return SearchCollection.Load(dataset, dataset.Manifest.Search!, null, 0, 42);
     }
 
+    /// <summary>A ';'-separated Windows-1252 catalogue of two products and tab-separated UTF-8 judgements; returns Windows-1252.</summary>
+    private static Encoding WriteOwnFormatFiles(TempFolder folder, params string[] judgements)
+    {
+        var cp1252 = CodePagesEncodingProvider.Instance.GetEncoding(1252)!;
+        Directory.CreateDirectory(Path.Combine(folder.Path, "data"));
+        Write(folder, "data/products.csv", cp1252, "sku;name", "P1;Café € mug", "P2;Tasse à thé");
+        Write(folder, "data/judgements.tsv", Encoding.UTF8, ["q\tsku\tgrade", .. judgements]);
+        return cp1252;
+    }
+
     [TestMethod]
     public void Each_file_may_have_its_own_format_a_windows_1252_catalogue_beside_tab_separated_utf8_judgements()
     {
         using var folder = new TempFolder();
-        var cp1252 = CodePagesEncodingProvider.Instance.GetEncoding(1252)!;
-        Directory.CreateDirectory(Path.Combine(folder.Path, "data"));
-        Write(folder, "data/products.csv", cp1252, "sku;name", "P1;Café € mug", "P2;Tasse à thé");
-        Write(folder, "data/judgements.tsv", Encoding.UTF8, "q\tsku\tgrade", "café mug\tP1\t2", "tasse, thé\tP2\t1");
+        var cp1252 = WriteOwnFormatFiles(folder, "café mug\tP1\t2", "tasse, thé\tP2\t1");
         var collection = LoadDefinition(Definition(OwnFormats), folder);
         CollectionAssert.AreEqual(new[] { "Café € mug", "Tasse à thé" }, collection.Catalogue!.Titles, "';' splits the catalogue, read as Windows-1252");
         CollectionAssert.AreEqual(new[] { "café mug", "tasse, thé" }, collection.Queries.Select(q => q.Text).ToArray(), "tabs split the judgements; the comma is text");
@@ -310,10 +317,7 @@ public sealed class OwnSearchFilesTests
     public void Bad_rows_and_wrong_formats_of_own_format_files_are_named_by_file_line_and_field()
     {
         using var folder = new TempFolder();
-        var cp1252 = CodePagesEncodingProvider.Instance.GetEncoding(1252)!;
-        Directory.CreateDirectory(Path.Combine(folder.Path, "data"));
-        Write(folder, "data/products.csv", cp1252, "sku;name", "P1;Café € mug", "P2;Tasse à thé");
-        Write(folder, "data/judgements.tsv", Encoding.UTF8, "q\tsku\tgrade", "café mug\tP1\t2", "thé\tP2\thigh");
+        var cp1252 = WriteOwnFormatFiles(folder, "café mug\tP1\t2", "thé\tP2\thigh");
         StringAssert.StartsWith(Assert.Throws<ExperimentsException>(() => LoadDefinition(Definition(OwnFormats), folder)).Message,
             "judgements.tsv, line 3, field 'grade': not a number: 'high'");
         Write(folder, "data/judgements.tsv", Encoding.UTF8, "q\tsku\tgrade", "café mug\tP9\t2");

@@ -108,20 +108,7 @@ public sealed class SearchDefinitionTests
         // 机, which the shorter phone-case title 木耳手机壳 has too (BM25 by formula 1.13, the earphones 0.92), so the
         // earphones come second: MRR@10 = 1/2. The same for 手表 (watch) and the phone watch strap 手机表带.
         using var folder = new TempFolder();
-        var manifest = Experiments.Datasets.Manifests.DatasetRegistry.Parse("""
-            {
-              "name": "zh-shop", "title": "t", "description": "d", "licence": "l", "folder": "zh-shop",
-              "tables": [
-                { "name": "catalogue", "file": "catalogue.csv", "role": "records", "header": true,
-                  "columns": [ { "name": "id", "role": "item" }, { "name": "title", "role": "title" } ] },
-                { "name": "queries", "file": "queries.csv", "role": "records", "header": true,
-                  "columns": [ { "name": "qid", "role": "id" }, { "name": "text", "role": "text" } ] },
-                { "name": "grades", "file": "grades.csv", "role": "records", "header": true,
-                  "columns": [ { "name": "qid", "role": "query" }, { "name": "id", "role": "item" }, { "name": "grade", "type": "float", "role": "relevance" } ] }
-              ],
-              "search": { "catalogue": "catalogue", "queries": "queries", "judgements": ["grades"], "language": "chinese" }
-            }
-            """, "zh-shop.json");
+        var manifest = SearchDataTests.Manifest("zh-shop", language: "chinese");
         folder.File("zh-shop/catalogue.csv", "id,title\nE1,无线蓝牙运动耳机\nC1,木耳手机壳\nW1,智能运动防水手表\nS1,手机表带\n");
         folder.File("zh-shop/queries.csv", "qid,text\nq1,耳机\nq2,手表\n");
         folder.File("zh-shop/grades.csv", "qid,id,grade\nq1,E1,1\nq2,W1,1\n");

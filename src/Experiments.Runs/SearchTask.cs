@@ -30,9 +30,12 @@ internal sealed class SearchTask : IExperimentTask
         var definition = run.Definition;
         var manifest = dataset.Manifest.Search ?? throw new ExperimentsException($"Data set '{dataset.Name}' has no search collection (no \"search\" block in its manifest).");
         _spec = definition.Search ?? new SearchSpec();
-        _language = manifest.Language;
+        _language = LanguageOf(_spec, manifest);
         _collection = SearchCollection.Load(dataset, manifest, _spec.Judgements, _spec.MaxQueries, definition.Seed);
     }
+
+    /// <summary>The analyser language: the definition's search.language, else the data set's.</summary>
+    public static string LanguageOf(SearchSpec? spec, SearchManifest manifest) => spec?.Language ?? manifest.Language;
 
     /// <summary>What a definition may ask of a data set's search collection (null when it has none).</summary>
     public static SearchDescriptor? Describe(DatasetManifest manifest) => manifest.Search is not { } search ? null : new SearchDescriptor(

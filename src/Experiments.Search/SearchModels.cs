@@ -27,8 +27,8 @@ public sealed record SearchFitContext(SearchCollection Collection, int[] Train, 
 {
     /// <summary>NDCG gains the evaluation uses (the re-ranker optimises the same).</summary>
     public Gain Gain { get; init; } = Gain.Exponential;
-    /// <summary>The collection's analyser language, used when a model does not set "language".</summary>
-    public string Language { get; init; } = "english";
+    /// <summary>The collection's analyser language (the definition's search.language, else the data set's), used when a model does not set "language".</summary>
+    public string Language { get; init; } = Core.Definitions.SearchSpec.English;
     public Action<string>? Notice { get; init; }
     /// <summary>(component, share done) while an encoder trains.</summary>
     public Action<string, double>? Progress { get; init; }

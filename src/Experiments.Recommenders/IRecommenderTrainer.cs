@@ -40,5 +40,8 @@ public interface IIterationReporter
 /// </summary>
 public interface IIterationModels
 {
+    /// <summary>The iterations a fit runs.</summary>
+    int Iterations { get; }
+
     event Action<int, IRecommenderModel>? IterationFitted;
 }

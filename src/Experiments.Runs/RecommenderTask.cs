@@ -79,11 +79,16 @@ internal sealed class RecommenderTask : IExperimentTask
         }
         else if (trial.Report is { } ranked && MetricName.Parse(ranked.Metric) is { K: not null } metric && trainer is IIterationModels iterative)
         {
-            // Implicit ALS and BPR in a pruned sweep on a ranking metric: after each iteration their model is scored on
-            // the sweep's validation users (this split's test part) exactly as the trial's evaluation scores the last one.
+            // Implicit ALS and BPR in a pruned sweep on a ranking metric: after each iteration (or every reportEvery) their
+            // model is scored on the sweep's validation users (this split's test part) as the trial's evaluation scores the last one.
             var pointOnly = definition.Evaluation with { BootstrapSamples = 0 };
-            iterative.IterationFitted += (iteration, current) => ranked.Trial.ReportOrStop(iteration,
-                RecommenderEvaluator.Evaluate(current, split.Train, split.Test, [metric], pointOnly, definition.Seed, _similarity, cancel: cancel, validation: split.Validation).Values[0].Value);
+            var every = definition.Sweep?.Pruner.ReportEvery ?? 1;
+            iterative.IterationFitted += (iteration, current) =>
+            {
+                if (iteration % every != 0 && iteration != iterative.Iterations) return;
+                ranked.Trial.ReportOrStop(iteration,
+                    RecommenderEvaluator.Evaluate(current, split.Train, split.Test, [metric], pointOnly, definition.Seed, _similarity, cancel: cancel, validation: split.Validation).Values[0].Value);
+            };
         }
         var fitted = trainer is IValidatedTrainer validated && watched is not null
             ? validated.Fit(split.Train, watched, cancel)

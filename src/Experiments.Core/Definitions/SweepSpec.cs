@@ -71,6 +71,8 @@ public sealed record PrunerSpec
     public long? MaxResource { get; init; }
     public int? ReductionFactor { get; init; }
     public int MinEarlyStoppingRate { get; init; }
+    /// <summary>Trainers whose value costs an evaluation of the validation part (implicit ALS, BPR) report every this many iterations, and after their last.</summary>
+    public int ReportEvery { get; init; } = 1;
 }
 
 /// <summary>What the composition root lends definitions for sweeps: the tuner names and the check of a model's search space.</summary>
@@ -105,6 +107,7 @@ public static class SweepDefinition
         PropertyShape Type() => new("type", new StringShape("How trials are stopped early from the values iterative trainers report per epoch or round (matrix factorisation and SVD++ report validation RMSE per iteration, implicit ALS and BPR the ranking objective per iteration, LightGBM and FastTree the objective at rungs of rounds).", PrunerSpec.Types, PrunerSpec.None), Required: true);
         PropertyShape Eta(int fallback) => new("reductionFactor", new IntegerShape("Successive halving's η: a rung keeps the best 1/η of the trials that reached it.", 2, 100, fallback));
         PropertyShape MinResource(string text) => new("minResource", new IntegerShape(text, 1, int.MaxValue));
+        PropertyShape ReportEvery() => new("reportEvery", new IntegerShape("Implicit ALS and BPR, whose value costs an evaluation of the validation users: report every this many iterations (and after the last).", 1, int.MaxValue, 1));
         return new TaggedObjectShape("Pruning of unpromising trials (Optuna's pruners).", "type", new Dictionary<string, ObjectShape>
         {
             [PrunerSpec.None] = new("No pruning: every trial runs to its end.", [Type()]),
@@ -115,6 +118,7 @@ public static class SweepDefinition
                 new("warmupSteps", new IntegerShape("No pruning before this step of a trial.", 0, int.MaxValue, 0)),
                 new("intervalSteps", new IntegerShape("Check every this many steps.", 1, int.MaxValue, 1)),
                 new("minTrials", new IntegerShape("Prune only when at least this many completed trials reported at the step.", 1, 1_000_000, 1)),
+                ReportEvery(),
             ]),
             [PrunerSpec.Asha] = new("Asynchronous successive halving: rung k at step minResource·η^(rate+k); a trial goes on past a rung only among the best 1/η there.",
             [
@@ -122,6 +126,7 @@ public static class SweepDefinition
                 MinResource("The first rung's step. Default: the completed trials' largest step / 100."),
                 Eta(4),
                 new("minEarlyStoppingRate", new IntegerShape("Skips the first rungs: the first is at minResource·η^rate.", 0, 100, 0)),
+                ReportEvery(),
             ]),
             [PrunerSpec.Hyperband] = new("Hyperband: successive-halving brackets of different aggressiveness, each trial in one (seeded).",
             [
@@ -129,6 +134,7 @@ public static class SweepDefinition
                 MinResource("The first rung's step (default 1)."),
                 new("maxResource", new IntegerShape("The largest step a trial reaches (its iterations or rounds).", 1, int.MaxValue), Required: true),
                 Eta(3),
+                ReportEvery(),
             ]),
         });
     }
@@ -219,6 +225,7 @@ public static class SweepDefinition
             MaxResource = p["maxResource"] is { } max ? (long)max.Number : null,
             ReductionFactor = p["reductionFactor"] is { } eta ? (int)eta.Number : type switch { PrunerSpec.Asha => 4, PrunerSpec.Hyperband => 3, _ => null },
             MinEarlyStoppingRate = (int)(p["minEarlyStoppingRate"]?.Number ?? 0),
+            ReportEvery = (int)(p["reportEvery"]?.Number ?? 1),
         };
     }
 
@@ -265,6 +272,8 @@ public static class SweepDefinition
         if (p.MaxResource is { } maxResource) w.WriteNumber("maxResource", maxResource);
         if (p.ReductionFactor is { } eta) w.WriteNumber("reductionFactor", eta);
         if (p.Type == PrunerSpec.Asha) w.WriteNumber("minEarlyStoppingRate", p.MinEarlyStoppingRate);
+        // Written only when set, so the canonical form (and hash) of earlier pruned definitions is unchanged.
+        if (p.ReportEvery != 1) w.WriteNumber("reportEvery", p.ReportEvery);
         w.WriteEndObject();
     }
 }

@@ -33,6 +33,8 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer, IItera
 {
     public BprOptions Options { get; } = options;
 
+    public int Iterations => Options.NumberOfIterations;
+
     public event Action<int, IRecommenderModel>? IterationFitted;
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default)

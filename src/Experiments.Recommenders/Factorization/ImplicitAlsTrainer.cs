@@ -32,6 +32,8 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions options) : IRecommende
 {
     public ImplicitAlsOptions Options { get; } = options;
 
+    public int Iterations => Options.NumberOfIterations;
+
     public event Action<int, IRecommenderModel>? IterationFitted;
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default) => FitFactors(train, cancel);

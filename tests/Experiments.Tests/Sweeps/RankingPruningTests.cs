@@ -94,4 +94,25 @@ public sealed class RankingPruningTests
         Assert.AreEqual(same.Value, first.Value);
         CollectionAssert.AreEquivalent(same.Metrics.Select(m => (m.Key, m.Value.Value)).ToList(), first.Metrics.Select(m => (m.Key, m.Value.Value)).ToList());
     }
+
+    [TestMethod]
+    public void With_reportEvery_the_trainer_reports_every_nth_iteration_and_after_its_last()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Definition("bpr", "\"rank\": 8, \"lambda\": 0.01", """{ "learningRate": { "choice": [0.00001, 0.05] } }""",
+            """{ "type": "asha", "minResource": 4, "reportEvery": 4 }"""), "every.json");
+        Assert.AreEqual(4, definition.Sweep!.Pruner.ReportEvery);
+        StringAssert.Contains(DefinitionWriter.ToJson(definition), "\"reportEvery\": 4");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        var split = InteractionSplits.Split(dataset.Interactions(definition.Dataset.Table), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
+
+        // The first trial has nothing to be compared with: it reports after iterations 4 and 6 (its last) and completes.
+        var first = store.GetTrials(outcome.Sweep.SweepId).Single(t => t.Number == 0);
+        Assert.AreEqual(TrialStatus.Completed, first.Status);
+        CollectionAssert.AreEqual(new long[] { 4, 6 }, first.Intermediate.Select(v => v.Step).ToList());
+        Assert.AreEqual(Refit(definition, split, first, 4), first.Intermediate[0].Value, 1e-12);
+        Assert.AreEqual(Refit(definition, split, first, 6), first.Intermediate[1].Value, 1e-12);
+    }
 }

@@ -13,6 +13,12 @@ public interface IRecommenderTrainer
 public interface IValidatedTrainer : IRecommenderTrainer
 {
     IRecommenderModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default);
+
+    /// <summary>
+    /// Whether <see cref="Fit(Interactions, Interactions?, CancellationToken)"/> keeps the iteration that does best on
+    /// the validation rows (early stopping on): rows given to it are then chosen on, and must not be rows a model is scored on.
+    /// </summary>
+    bool StopsEarly { get; }
 }
 
 /// <summary>

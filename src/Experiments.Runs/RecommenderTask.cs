@@ -69,13 +69,19 @@ internal sealed class RecommenderTask : IExperimentTask
         var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
         var training = TrainingCurves.Listen(trainer);
         // Validation rows, when the split has them, go to trainers that can use them (early stopping). In a pruned
-        // sweep on RMSE, the iterative rating trainers watch the sweep's validation rows (this split's test part) and
-        // report their RMSE after each iteration, which the pruner may stop.
+        // sweep on RMSE, the iterative rating trainers report a validation RMSE after each iteration, which the pruner
+        // may stop. One that stops early does so as in an unpruned trial, on its own seeded share of the training pairs,
+        // and reports that share's RMSE (its refit on every training pair reports none): choosing the iteration on the
+        // rows the trial is scored on (this split's test part) would flatter the trial. With early stopping off
+        // nothing is chosen, so it watches those rows.
         var watched = split.Validation;
-        if (trial.Report is { Metric: "rmse" } report && split.Validation is null && trainer is IValidatedTrainer and IIterationReporter reporter)
+        if (trial.Report is { Metric: "rmse" } report && split.Validation is null && trainer is IValidatedTrainer validatedTrainer and IIterationReporter reporter)
         {
-            watched = split.Test;
-            reporter.IterationFinished += (iteration, _, validationRmse) => report.Trial.ReportOrStop(iteration, validationRmse);
+            if (!validatedTrainer.StopsEarly) watched = split.Test;
+            reporter.IterationFinished += (iteration, _, validationRmse) =>
+            {
+                if (double.IsFinite(validationRmse)) report.Trial.ReportOrStop(iteration, validationRmse);
+            };
         }
         else if (trial.Report is { } ranked && MetricName.Parse(ranked.Metric) is { K: not null } metric && trainer is IIterationModels iterative)
         {

@@ -96,6 +96,34 @@ public sealed class PruningSweepTests
     }
 
     [TestMethod]
+    public void A_pruned_trial_that_stops_early_chooses_its_iteration_on_training_pairs_not_on_the_rows_it_is_scored_on()
+    {
+        using var folder = new TempFolder();
+        // Early stopping on (3 rounds, the default), 20 iterations: the trainer holds out its own share of the training pairs.
+        string Stopping(string pruner) => Definition(pruner).Replace("\"earlyStoppingRounds\": 0", "\"earlyStoppingRounds\": 3").Replace("\"iterations\": 8", "\"iterations\": 20")
+            .Replace("[0.05, 40]", "[0.05]").Replace("\"trials\": 2", "\"trials\": 1");
+        using var pruned = SqliteRunStore.Open(Path.Combine(folder.Path, "pruned.db"));
+        var definition = Platform.Reader.Read(Stopping("""{ "type": "median", "startupTrials": 1 }"""), "pruned.json");
+        var trial = new ExperimentRunner(pruned).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }).Sweep.Trials.Single();
+        using var plain = SqliteRunStore.Open(Path.Combine(folder.Path, "plain.db"));
+        var unpruned = new ExperimentRunner(plain).Sweep(Platform.Reader.Read(Stopping("""{ "type": "none" }"""), "plain.json"), new RunOptions { ReportDirectory = folder.Path }).Sweep.Trials.Single();
+        // The same model as without a pruner, so the same value on the validation rows.
+        Assert.AreEqual(unpruned.Value!.Value, trial.Value!.Value, 1e-12);
+
+        // Independently: the trainer's own curve on its held-out share (fitted as the trial was: on the training part, no validation rows given).
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        var split = InteractionSplits.Split(dataset.Interactions("ratings"), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
+        var parameters = new Dictionary<string, object>(definition.Models[0].Parameters) { ["lambda"] = 0.05 };
+        var trainer = RecommenderCatalog.Create("matrix-factorization", parameters, trial.Seed);
+        var heldOut = new List<double>();
+        ((IIterationReporter)trainer).IterationFinished += (_, _, validation) => { if (double.IsFinite(validation)) heldOut.Add(validation); };
+        var model = ((IValidatedTrainer)trainer).Fit(split.Train, null);
+        CollectionAssert.AreEqual(heldOut, trial.Intermediate.Select(v => v.Value).ToList(), "the intermediate values are the held-out share's RMSE");
+        var scored = Math.Sqrt(Enumerable.Range(0, split.Validation!.Count).Average(r => Math.Pow(model.PredictRating(split.Validation.User[r], split.Validation.Item[r]) - split.Validation.Rating[r], 2)));
+        Assert.AreEqual(scored, trial.Value!.Value, 1e-6, "the trial's value is that model's RMSE on the validation rows");
+    }
+
+    [TestMethod]
     public void Without_a_pruner_no_trial_is_pruned_and_a_malformed_pruner_is_an_error_at_its_path()
     {
         using var folder = new TempFolder();

@@ -115,7 +115,8 @@ internal sealed class HybridTask : IExperimentTask
         {
             var options = HybridCatalog.Options(model.Parameters, definition.Seed);
             var (reranker, labels) = Learn(split, model, options, trial);
-            extra.AddRange([Value("label-users", labels.Users), Value("label-rows", labels.Rows), Value("label-positives", labels.Positives), Value("label-candidate-recall", labels.CandidateRecall, options.Depth)]);
+            extra.AddRange([Value("label-users", labels.Users), Value("label-rows", labels.Rows), Value("label-positives", labels.Positives), Value("label-candidate-recall", labels.CandidateRecall, options.Depth),
+                Value("label-seconds.candidates", labels.CandidateSeconds), Value("label-seconds.features", labels.FeatureSeconds), Value("label-seconds.fit", labels.FitSeconds)]);
             observer.Stage($"Ranking with {model.Name} ({split.Name})");
             var retrievers = options.Retrievers.Select(name => Retriever(split, split.Phase, name, options.ColdItems, split.Validation)).ToList();
             var relevant = RecommenderEvaluator.RelevantItems(split.Test, definition.Evaluation);

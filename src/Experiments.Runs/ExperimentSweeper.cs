@@ -75,7 +75,11 @@ public sealed partial class ExperimentRunner
             Pruner = PrunerOf(spec.Pruner, seed),
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
-        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null });
+        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions
+        {
+            TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null,
+            Portfolio = SweepSpaces.PortfolioOf(definition, space),
+        });
 
         // A resumed sweep goes on in the run that started it, which then holds its refit (one run, one result).
         var run = sweepOptions.Resume is { } resumed && storage.GetSweep(resumed).RunId is { } sweepRun

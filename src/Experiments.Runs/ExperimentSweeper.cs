@@ -78,7 +78,7 @@ public sealed partial class ExperimentRunner
         var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions
         {
             TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null,
-            Portfolio = SweepSpaces.PortfolioOf(definition, space),
+            Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
         });
 
         // A resumed sweep goes on in the run that started it, which then holds its refit (one run, one result).

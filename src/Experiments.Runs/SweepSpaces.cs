@@ -78,8 +78,8 @@ public static class SweepSpaces
     };
 
     /// <summary>
-    /// Zero-shot starts: configurations known to be good for a model kind, which the model-based and cost-frugal tuners
-    /// try first (<see cref="TunerOptions.Portfolio"/>). Gradient-boosted trees: the library's own defaults (LightGBM:
+    /// Zero-shot starts: configurations known to be good for a model kind, tried first when a sweep asks for them
+    /// (<c>"zeroShot": true</c>, <see cref="TunerOptions.Portfolio"/>). Gradient-boosted trees: the library's own defaults (LightGBM:
     /// 100 rounds, 31 leaves, 20 rows per leaf, rate 0.1; ML.NET's FastTree: 100, 20, 10, 0.2), and for LightGBM the one
     /// configuration of FLAML's zero-shot binary-classification portfolio (flaml/default/lgbm/binary.json, learned on
     /// OpenML data sets) of moderate cost — its others take thousands of rounds or leaves at rates tied to those.

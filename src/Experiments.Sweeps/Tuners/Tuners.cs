@@ -5,10 +5,7 @@ namespace Experiments.Sweeps.Tuners;
 /// <summary>What a named tuner needs besides the space and the seed.</summary>
 public sealed record TunerOptions
 {
-    /// <summary>
-    /// Configurations tried first (a zero-shot portfolio for the model kind). Random and grid search ignore it: they
-    /// are the uninformed baseline and the exhaustive search.
-    /// </summary>
+    /// <summary>Configurations tried first (a zero-shot portfolio for the model kind).</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, object>> Portfolio { get; init; } = [];
     /// <summary>A top-level choice among trainers: chosen by estimated cost for improvement, each value searched by the named tuner.</summary>
     public string? TrainerChoice { get; init; }
@@ -42,6 +39,6 @@ public static class TunerCatalog
         var tuner = options.TrainerChoice is { } choice
             ? new EciTuner(space, choice, seed, Single, options.TrainerRelativeCost)
             : Single(space, seed);
-        return options.Portfolio.Count > 0 && name is not ("random" or "grid") ? new PortfolioTuner(space, options.Portfolio, tuner) : tuner;
+        return options.Portfolio.Count > 0 ? new PortfolioTuner(space, options.Portfolio, tuner) : tuner;
     }
 }

@@ -84,7 +84,11 @@ public sealed partial class ExperimentRunner
             Pruner = PrunerOf(spec.Pruner, seed),
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
-        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null });
+        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions
+        {
+            TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null,
+            Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
+        });
 
         var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
         var (run, fingerprint) = sweepOptions.Resume is { } resumed ? Reopen(resumed, storage, sweeper, settings, tuner, definition, options, sweepOptions.TakeOver, cancel) : (StartRun(definition, options, cancel), null);

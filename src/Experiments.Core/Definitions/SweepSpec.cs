@@ -36,6 +36,8 @@ public sealed record SweepSpec
     public int Folds { get; init; } = 3;
     /// <summary>Start from each model's default space (the catalogue's); false: only the spaces given here.</summary>
     public bool DefaultSpaces { get; init; } = true;
+    /// <summary>Try the swept model kind's known-good configurations first (its zero-shot portfolio), then tune.</summary>
+    public bool ZeroShot { get; init; }
     /// <summary>Model name → its space as JSON (parameters that override or extend the default space).</summary>
     public IReadOnlyDictionary<string, string> Spaces { get; init; } = new Dictionary<string, string>();
     /// <summary>How trials of iterative trainers are stopped early from the values they report per epoch or round.</summary>
@@ -96,6 +98,7 @@ public static class SweepDefinition
         new("objective", new StringShape("Where trials are scored: the split's validation part, or k-fold cross-validation over training + validation. The test part is used once, by the refit of the best configuration.", SweepSpec.Objectives, SweepSpec.Validation)),
         new("folds", new IntegerShape("Objective 'k-fold': the number of folds.", 2, 20, 3)),
         new("defaultSpaces", new BooleanShape("Start from each model's default search space; false searches only the parameters given under \"space\".", true)),
+        new("zeroShot", new BooleanShape("Try the model kind's known-good configurations first (its zero-shot portfolio: for LightGBM and FastTree the libraries' defaults, for LightGBM also FLAML's), then tune. Off by default: on small data sets these costlier configurations can do worse than the low-cost start.", false)),
         new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\":{ \"rank\":{ \"int\":[8, 256], \"log\":true } } }.",
             new MapShape("A model's search space: parameter → { \"float\":[min, max] } | { \"int\":[min, max] } | { \"choice\":[...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
                 new AnyShape("A search-space entry.")))),
@@ -207,6 +210,7 @@ public static class SweepDefinition
         Objective = sweep["objective"]?.Text ?? SweepSpec.Validation,
         Folds = (int)(sweep["folds"]?.Number ?? 3),
         DefaultSpaces = sweep["defaultSpaces"]?.Kind != JsonKind.False,
+        ZeroShot = sweep["zeroShot"]?.Kind == JsonKind.True,
         Spaces = sweep["space"]?.Properties.ToDictionary(p => p.Name, p => p.Value.ToJson()) ?? new Dictionary<string, string>(),
         Pruner = sweep["pruner"] is { } pruner ? BindPruner(pruner) : new PrunerSpec(),
     };
@@ -245,6 +249,8 @@ public static class SweepDefinition
         w.WriteString("objective", s.Objective);
         if (s.Objective == SweepSpec.KFold) w.WriteNumber("folds", s.Folds);
         w.WriteBoolean("defaultSpaces", s.DefaultSpaces);
+        // Written only when on, so the canonical form (and hash) of definitions without it is unchanged.
+        if (s.ZeroShot) w.WriteBoolean("zeroShot", true);
         w.WriteStartObject("space");
         foreach (var (model, space) in s.Spaces.OrderBy(p => p.Key, StringComparer.Ordinal))
         {

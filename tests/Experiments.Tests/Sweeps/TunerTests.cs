@@ -121,6 +121,22 @@ public sealed class TunerTests
     }
 
     [TestMethod]
+    public void Blendsearch_searches_from_a_better_portfolio_result_not_from_its_low_cost_point()
+    {
+        // The low-cost start (−1, −1) has value 1.69; the portfolio's (0.2, −0.4) has 0.02.
+        var portfolio = new IReadOnlyDictionary<string, object>[] { new Dictionary<string, object> { ["x"] = 0.2, ["y"] = -0.4 } };
+        ITuner Tuner(int seed) => TunerCatalog.Create("blendsearch", Bowl, seed, new TunerOptions { Portfolio = portfolio });
+        var found = Minimise(Tuner(5), BowlValue, 12);
+        Assert.AreEqual(new ParameterSet([new("x", 0.2), new("y", -0.4)]), found[0].Parameters, "the portfolio first");
+        Assert.IsFalse(found.Any(r => r.Parameters.Equals(Bowl.StartPoint)), "the local search waiting at the low-cost point is dropped");
+        // The next proposal is the local search's first move from the portfolio's point: one initial step, 0.1·√2 in the
+        // [0, 1] encoding (where the square's side 2 is 1).
+        var moved = Math.Sqrt(Math.Pow((found[1].Parameters.Number("x") - 0.2) / 2, 2) + Math.Pow((found[1].Parameters.Number("y") + 0.4) / 2, 2));
+        Assert.AreEqual(0.1 * Math.Sqrt(2), moved, 1e-9);
+        CollectionAssert.AreEqual(found.Select(r => r.Parameters).ToList(), Minimise(Tuner(5), BowlValue, 12).Select(r => r.Parameters).ToList(), "same seed, same proposals");
+    }
+
+    [TestMethod]
     public void Eci_computes_FLAMLs_estimated_cost_for_improvement()
     {
         var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("cheap", s => s.Float("x", 0, 1)).Option("costly", s => s.Float("z", 0, 1))).Build();

@@ -133,12 +133,6 @@ public sealed class OwnClickFilesTests
         Assert.AreEqual((0.75, 0.25), (Math.Round(collection.Judgements!.Grade(0, 0), 4), Math.Round(collection.Judgements.Grade(0, 1), 4)));
     }
 
-    private static List<string> Errors(string json, TempFolder folder)
-    {
-        var e = Assert.ThrowsExactly<DefinitionException>(() => Platform.Reader.Read(json, "own.json", folder.Path));
-        return e.Errors.Select(x => $"{x.Path}: {x.Message}").ToList();
-    }
-
     [TestMethod]
     public void Definitions_give_judgements_or_clicks_with_the_click_log_columns()
     {
@@ -147,15 +141,15 @@ public sealed class OwnClickFilesTests
         folder.File("data/clicks.tsv", "q\tsku\tpos\tclick\nx\tP1\t1\t1\n");
         folder.File("data/judgements.tsv", "q\tsku\tgrade\nx\tP1\t1\n");
         CollectionAssert.AreEqual(new[] { "$.dataset.files.clicks: give \"judgements\" (graded: query, product, relevance) or \"clicks\" (a click log: query, product, position, clicked, from which judgements are derived), not both" },
-            Errors(Definition(Dataset.Replace("\"clicks\": \"data/clicks.tsv\"", "\"judgements\": \"data/judgements.tsv\", \"clicks\": \"data/clicks.tsv\"")), folder));
+            OwnSearchFilesTests.Errors(Definition(Dataset.Replace("\"clicks\": \"data/clicks.tsv\"", "\"judgements\": \"data/judgements.tsv\", \"clicks\": \"data/clicks.tsv\"")), folder));
         CollectionAssert.AreEqual(new[] { "$.dataset.files: task 'search' needs \"judgements\" (query, product, relevance) or \"clicks\" (query, product, position, clicked) beside \"catalogue\": neither is given" },
-            Errors(Definition(Dataset.Replace(", \"clicks\": \"data/clicks.tsv\"", "")), folder));
+            OwnSearchFilesTests.Errors(Definition(Dataset.Replace(", \"clicks\": \"data/clicks.tsv\"", "")), folder));
         CollectionAssert.AreEqual(new[] { "$.dataset.columns: task 'search' on own files needs column \"clicked\": the click log's click, 0 or 1" },
-            Errors(Definition(Dataset.Replace(", \"clicked\": \"click\"", "")), folder));
+            OwnSearchFilesTests.Errors(Definition(Dataset.Replace(", \"clicked\": \"click\"", "")), folder));
         CollectionAssert.AreEqual(new[] { "$.dataset.columns.relevance: \"relevance\" is a column of a judgements file, but the files give a click log; a click log has columns query, product, position, clicked" },
-            Errors(Definition(Dataset.Replace("\"clicked\": \"click\"", "\"clicked\": \"click\", \"relevance\": \"grade\"")), folder));
+            OwnSearchFilesTests.Errors(Definition(Dataset.Replace("\"clicked\": \"click\"", "\"clicked\": \"click\", \"relevance\": \"grade\"")), folder));
         CollectionAssert.AreEqual(new[] { "$.dataset.columns.position: \"position\" is a column of a click log (\"files\": { \"clicks\": … }), but the files give judgements; a judgements file has columns query, product, relevance, intent" },
-            Errors(Definition(Dataset.Replace("\"clicks\": \"data/clicks.tsv\"", "\"judgements\": \"data/judgements.tsv\"").Replace(", \"clicked\": \"click\"", ", \"relevance\": \"grade\"")), folder));
+            OwnSearchFilesTests.Errors(Definition(Dataset.Replace("\"clicks\": \"data/clicks.tsv\"", "\"judgements\": \"data/judgements.tsv\"").Replace(", \"clicked\": \"click\"", ", \"relevance\": \"grade\"")), folder));
         var built = ExperimentBuilder.Create("own-clicks").ForTask("search")
             .OnFiles(DataFiles.SearchClicks("data/products.csv", "data/clicks.tsv"), Columns with { Position = "pos", Clicked = "click" }, new FileFormat { Delimiter = "\t" }, folder.Path)
             .Split("random", testFraction: 0.5).AddModel("bm25").WithMetrics("mrr@10").Build(Platform.Vocabulary);

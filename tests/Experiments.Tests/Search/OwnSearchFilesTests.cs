@@ -153,7 +153,8 @@ public sealed class OwnSearchFilesTests
           "columns": { "item": "sku", "title": "name", "query": "q", "relevance": "grade" } }
         """;
 
-    private static List<string> Errors(string json, TempFolder folder)
+    /// <summary>The errors that reading <paramref name="json"/> from <paramref name="folder"/> reports, as "path: message".</summary>
+    internal static List<string> Errors(string json, TempFolder folder)
     {
         var e = Assert.ThrowsExactly<DefinitionException>(() => Platform.Reader.Read(json, "own.json", folder.Path));
         return e.Errors.Select(x => $"{x.Path}: {x.Message}").ToList();

@@ -62,8 +62,11 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
 
 public sealed partial class ExperimentRunner
 {
-    /// <summary>A definition's sweep made ready on a worker: its data loaded and split once, shared by every trial the worker runs of it.</summary>
-    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning)
+    /// <summary>
+    /// A definition's sweep made ready on a worker: its data loaded and split once, shared by every trial the worker runs
+    /// of it; with a pruner, the metric its trials report after each step (null without).
+    /// </summary>
+    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning, string? Reported)
     {
         public long LastUsed = Environment.TickCount64;
     }
@@ -97,8 +100,8 @@ public sealed partial class ExperimentRunner
             throw;
         }
         sweep.LastUsed = Environment.TickCount64;
-        // Trials on workers report no intermediate values yet: a definition's pruner acts on local sweeps only.
-        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, pruned: null);
+        // Intermediate values go to the coordinator and on to the submitter's pruner, whose verdict comes back (ClusterTrialExecutor).
+        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
     }
 
     private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory)
@@ -117,7 +120,7 @@ public sealed partial class ExperimentRunner
         if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
         var (tuning, _) = task.ForSweep(splits.Current, spec);
         Scratch.Value.FinishRun(run.RunId, RunStatus.Finished, null);
-        return new PreparedSweep(run, task, tuning);
+        return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString());
     }
 
     /// <summary>

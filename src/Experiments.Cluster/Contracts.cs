@@ -79,13 +79,15 @@ public sealed record WorkerStatus(
 [GenerateSerializer, Immutable]
 public sealed record RunningTrial([property: Id(0)] string Sweep, [property: Id(1)] int Number, [property: Id(2)] string Worker, [property: Id(3)] int Attempt, [property: Id(4)] DateTime Since);
 
+/// <summary>The cluster now: its workers, trials waiting and running, counts, and the process the coordinator lives in (a worker's).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ClusterStatus(
     [property: Id(0)] List<WorkerStatus> Workers,
     [property: Id(1)] int Queued,
     [property: Id(2)] List<RunningTrial> Running,
     [property: Id(3)] int Finished,
-    [property: Id(4)] int Reassigned);
+    [property: Id(4)] int Reassigned,
+    [property: Id(5)] int? CoordinatorPid = null);
 
 /// <summary>The coordinator's answer to a worker's intermediate value.</summary>
 [GenerateSerializer]

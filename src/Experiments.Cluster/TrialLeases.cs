@@ -202,5 +202,5 @@ internal sealed class CoordinatorGrain : Grain, ICoordinatorGrain
     public Task<Lease> Heartbeat(WorkerReport report) => Task.FromResult(_leases.Heartbeat(report));
     public Task<ReportAnswer> Report(string worker, string sweep, int number, long step, double value) => Task.FromResult(_leases.Report(worker, sweep, number, step, value));
     public Task<bool> Complete(string worker, string sweep, int number, TrialJobOutcome outcome) => Task.FromResult(_leases.Complete(worker, sweep, number, outcome));
-    public Task<ClusterStatus> Status() => Task.FromResult(_leases.Status());
+    public Task<ClusterStatus> Status() => Task.FromResult(_leases.Status() with { CoordinatorPid = Environment.ProcessId });
 }

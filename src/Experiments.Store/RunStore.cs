@@ -166,8 +166,12 @@ public abstract partial class RunStore : IRunStore
     public void RecordProfile(long runId, IEnumerable<ProfileRecord> profile) => Write(t =>
     {
         foreach (var p in profile)
+        {
+            Exec(t, "DELETE FROM data_profile WHERE run_id = $run AND coalesce(split_name, '') = coalesce(CAST($split AS TEXT), '') AND name = $name",
+                ("$run", runId), ("$split", p.Split), ("$name", p.Name));
             Exec(t, "INSERT INTO data_profile(run_id, split_name, name, value) VALUES ($run, $split, $name, $value)",
                 ("$run", runId), ("$split", p.Split), ("$name", p.Name), ("$value", p.Value));
+        }
     });
 
     /// <summary>A curve's columns as stored: JSON numbers, which round-trip doubles exactly.</summary>
@@ -189,13 +193,13 @@ public abstract partial class RunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
-    public void ResumeRun(long runId) => Write(t =>
+    public void ResumeRun(long runId, bool handedOver = false) => Write(t =>
     {
         using (var command = Command(t, "SELECT status, host, pid, process_started_at FROM runs WHERE id = $id", ("$id", runId)))
         using (var reader = command.ExecuteReader())
         {
             if (!reader.Read()) throw new ExperimentsException($"There is no run {runId} in {Location}.");
-            if (reader.GetString(0) == "running" && reader.GetString(1) == Environment.MachineName && reader.GetInt64(2) != Environment.ProcessId
+            if (!handedOver && reader.GetString(0) == "running" && reader.GetString(1) == Environment.MachineName && reader.GetInt64(2) != Environment.ProcessId
                 && IsAlive(reader.GetInt64(2), reader.GetString(3)))
                 throw new ExperimentsException($"Run {runId} is still running in process {reader.GetInt64(2)}; stop it before resuming it.");
         }

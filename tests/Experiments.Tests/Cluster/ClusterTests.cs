@@ -21,6 +21,83 @@ public sealed class ClusterTests
         }
     }
 
+    [TestMethod]
+    public void A_run_whose_worker_is_killed_mid_run_goes_on_in_the_same_run_on_the_other_worker()
+    {
+        var cluster = SharedPostgres.Require().NewSchema();
+        using var folder = new TempFolder();
+        // Four models one after another, each a few seconds here: the worker is killed after the first is stored.
+        var file = folder.File("run.json", """
+            {
+              "name": "cluster-rerun",
+              "task": "rating",
+              "dataset": { "name": "demo-shop", "table": "ratings", "options": { "users": 1500, "items": 400, "seed": 3 } },
+              "split": { "method": "random", "testFraction": 0.2 },
+              "models": [ { "type": "bias" },
+                          { "name": "mf-8", "type": "matrix-factorization", "parameters": { "solver": "als", "rank": 8, "iterations": 30, "threads": 1 } },
+                          { "name": "mf-16", "type": "matrix-factorization", "parameters": { "solver": "als", "rank": 16, "iterations": 30, "threads": 1 } },
+                          { "name": "global", "type": "global-mean" } ],
+              "metrics": ["rmse", "mae"],
+              "evaluation": { "bootstrapSamples": 200 },
+              "seed": 5
+            }
+            """);
+        var workers = Enumerable.Range(0, 2).Select(_ => new ClusterWorker(folder.Path, cluster)).ToList();
+        try
+        {
+            using (var client = Experiments.Cluster.Cluster.ConnectAsync(cluster).GetAwaiter().GetResult())
+                ClusterSweeps.WaitForWorkersAsync(client, 2, TimeSpan.FromSeconds(90)).GetAwaiter().GetResult();
+            using var submitter = System.Diagnostics.Process.Start(CliProcess.StartInfo(folder.Path, "run", file, "--cluster", cluster, "--reports", Path.Combine(folder.Path, "reports")))!;
+            var output = submitter.StandardOutput.ReadToEndAsync();
+            var error = submitter.StandardError.ReadToEndAsync();
+
+            // Kill the worker that runs it once its first trial is stored.
+            using var store = RunStores.Open(cluster);
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            int finishedAtKill;
+            while (true)
+            {
+                if (store.ListRuns(experiment: "cluster-rerun").SingleOrDefault() is { } started && store.GetRun(started.Id).Trials.Count(t => t.Status == "finished") is var finished and > 0)
+                {
+                    var victim = workers.Single(w => w.Log.Any(l => l.Contains("#0 started", StringComparison.Ordinal)));
+                    victim.Process.Kill();
+                    finishedAtKill = finished;
+                    break;
+                }
+                Assert.IsTrue(DateTime.UtcNow < deadline && !submitter.HasExited, $"the run did not get going: {string.Join(" | ", workers.SelectMany(w => w.Log))}");
+                Thread.Sleep(20);
+            }
+            Assert.IsTrue(submitter.WaitForExit(TimeSpan.FromMinutes(4)), "the submitter did not finish");
+            Assert.AreEqual(0, submitter.ExitCode, $"{output.Result} {error.Result} | workers: {string.Join(" | ", workers.SelectMany(w => w.Log))}");
+            Assert.IsLessThan(4, finishedAtKill, "the worker was killed mid-run");
+
+            var runs = store.ListRuns(experiment: "cluster-rerun");
+            Assert.HasCount(1, runs, "one run in the store for the one submitted");
+            var details = store.GetRun(runs[0].Id);
+            Assert.AreEqual(RunStatus.Finished, details.Run.Status, details.Run.Error);
+            var finishedTrials = details.Trials.Where(t => t.Status == "finished").ToList();
+            CollectionAssert.AreEquivalent(new[] { "bias", "mf-8", "mf-16", "global" }, finishedTrials.Select(t => t.ModelName).ToList(), "each model finished once");
+            Assert.IsTrue(details.Trials.Where(t => t.Status != "finished").All(t => t.Status == "killed"), "only the trial in flight at the kill is left, marked killed");
+            Assert.IsLessThanOrEqualTo(1, details.Trials.Count(t => t.Status == "killed"));
+            Assert.IsTrue(details.Profile.GroupBy(p => (p.Split, p.Name)).All(g => g.Count() == 1), "the data profile once, though both attempts recorded it");
+            StringAssert.Contains(output.Result, $"Run {runs[0].Id} ");
+
+            // The same definition on this machine: every model's metrics as the two attempts recorded them.
+            using var local = SqliteRunStore.Open(Path.Combine(folder.Path, "local.db"));
+            var reference = new Experiments.Runs.ExperimentRunner(local).Run(Experiments.Runs.Platform.Reader.ReadFile(file), new Experiments.Runs.RunOptions { ReportDirectory = Path.Combine(folder.Path, "local-reports") });
+            foreach (var expected in local.GetRun(reference.RunId).Trials)
+                foreach (var metric in expected.Metrics)
+                    Assert.AreEqual(metric.Value, finishedTrials.Single(t => t.ModelName == expected.ModelName).Metrics.Single(m => m.Label == metric.Label && m.Split == metric.Split).Value, 1e-12, $"{expected.ModelName} {metric.Label}");
+            var localDetails = local.GetRun(reference.RunId);
+            Assert.AreEqual(localDetails.Comparisons.Count, details.Comparisons.Count, "the comparisons once");
+            Assert.AreEqual(localDetails.Profile.Count, details.Profile.Count);
+        }
+        finally
+        {
+            foreach (var w in workers) w.Dispose();
+        }
+    }
+
     private static void Signal(string signal, int pid)
     {
         using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;

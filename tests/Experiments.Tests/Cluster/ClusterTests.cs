@@ -143,18 +143,29 @@ public sealed class ClusterTests
                 // A worker that runs trials right now (not the one holding the coordinator, whose state would go with
                 // it) is frozen (SIGSTOP: it sends nothing more); once what it sent has arrived, the trials the
                 // coordinator still has it running are exactly those it will never finish, and it is killed (SIGKILL).
+                // A worker that is this client's gateway cannot be asked through while frozen: it is let go at once
+                // (well within its lease) and another is chosen.
                 var coordinator = Experiments.Cluster.Cluster.CoordinatorOf(client);
+                var gateways = new HashSet<int>();
                 while (killedPid is null)
                 {
                     var status = await coordinator.Status();
-                    if (status.Workers.FirstOrDefault(w => w.Running.Count > 0 && w.Report.Pid != status.CoordinatorPid) is not { } victim)
+                    if (status.Workers.FirstOrDefault(w => w.Running.Count > 0 && w.Report.Pid != status.CoordinatorPid && !gateways.Contains(w.Report.Pid)) is not { } victim)
                     {
                         await Task.Delay(50);
                         continue;
                     }
                     Signal("STOP", victim.Report.Pid);
                     await Task.Delay(500);
-                    var frozen = (await coordinator.Status()).Workers.Single(w => w.Report.Worker == victim.Report.Worker);
+                    var read = coordinator.Status();
+                    if (await Task.WhenAny(read, Task.Delay(1500)) != read)
+                    {
+                        Signal("CONT", victim.Report.Pid);
+                        gateways.Add(victim.Report.Pid);
+                        try { await read; } catch (TimeoutException) { }
+                        continue;
+                    }
+                    var frozen = (await read).Workers.Single(w => w.Report.Worker == victim.Report.Worker);
                     if (frozen.Running.Count == 0)
                     {
                         Signal("CONT", victim.Report.Pid);

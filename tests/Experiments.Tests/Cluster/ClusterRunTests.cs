@@ -90,22 +90,9 @@ public sealed class ClusterRunTests
     [TestMethod]
     public void A_definitions_pruner_stops_trials_on_the_workers_from_the_values_they_report()
     {
-        // ALS at rank 4 for 8 iterations; λ 40 is worse than λ 0.05 at every iteration (PruningSweepTests), so the median
-        // rule, with the first trial complete, prunes the second at its first report.
-        const string pruned = """
-            {
-              "name": "cluster-pruned",
-              "task": "rating",
-              "dataset": { "name": "demo-shop", "table": "ratings", "options": { "users": 300, "items": 200, "seed": 3 } },
-              "split": { "method": "random", "testFraction": 0.2, "validationFraction": 0.2 },
-              "models": [ { "type": "matrix-factorization", "name": "mf", "parameters": { "solver": "als", "rank": 4, "iterations": 8, "threads": 1, "earlyStoppingRounds": 0 } } ],
-              "metrics": ["rmse"],
-              "evaluation": { "bootstrapSamples": 0 },
-              "sweep": { "tuner": "grid", "trials": 2, "parallelism": 1, "defaultSpaces": false, "space": { "mf": { "lambda": { "choice": [0.05, 40] } } },
-                         "pruner": { "type": "median", "startupTrials": 1 } },
-              "seed": 5
-            }
-            """;
+        // PruningSweepTests' sweep: ALS at rank 4 for 8 iterations, λ 40 worse than λ 0.05 at every iteration, so the
+        // median rule, with the first trial complete, prunes the second at its first report.
+        var pruned = Experiments.Tests.Sweeps.PruningSweepTests.Definition().Replace("pruned-sweep", "cluster-pruned");
         using var folder = new TempFolder();
         var file = folder.File("pruned.json", pruned);
         var cli = CliProcess.Run(folder.Path, "sweep", file, "--cluster", _cluster, "--reports", Path.Combine(folder.Path, "reports"), "--quiet");

@@ -166,8 +166,12 @@ public abstract partial class RunStore : IRunStore
     public void RecordProfile(long runId, IEnumerable<ProfileRecord> profile) => Write(t =>
     {
         foreach (var p in profile)
+        {
+            Exec(t, "DELETE FROM data_profile WHERE run_id = $run AND coalesce(split_name, '') = coalesce(CAST($split AS TEXT), '') AND name = $name",
+                ("$run", runId), ("$split", p.Split), ("$name", p.Name));
             Exec(t, "INSERT INTO data_profile(run_id, split_name, name, value) VALUES ($run, $split, $name, $value)",
                 ("$run", runId), ("$split", p.Split), ("$name", p.Name), ("$value", p.Value));
+        }
     });
 
     /// <summary>A curve's columns as stored: JSON numbers, which round-trip doubles exactly.</summary>
@@ -189,9 +193,10 @@ public abstract partial class RunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
-    public void ResumeRun(long runId, bool takeOver = false) => Write(t =>
+    public void ResumeRun(long runId, bool takeOver = false, bool handedOver = false) => Write(t =>
     {
-        TakeOver(t, "runs", runId, "Run", takeOver);
+        TakeOver(t, "runs", runId, "Run", takeOver, handedOver);
+        if (handedOver) return;
         // Its data is loaded again by the resumed session, which records its checks and profile anew.
         Exec(t, "DELETE FROM data_issues WHERE run_id = $id", ("$id", runId));
         Exec(t, "DELETE FROM data_profile WHERE run_id = $id", ("$id", runId));
@@ -201,14 +206,15 @@ public abstract partial class RunStore : IRunStore
     /// Marks a run or sweep (<paramref name="table"/>) as running in this process. Refused while the process that ran it
     /// is alive on this machine, and while it is marked running on another machine (whose processes cannot be seen from
     /// here) unless <paramref name="takeOver"/>: two sessions driving one sweep would overwrite each other's trials.
+    /// Not checked when the holder handed it over (<paramref name="handedOver"/>).
     /// </summary>
-    private void TakeOver(DbTransaction t, string table, long id, string what, bool takeOver)
+    private void TakeOver(DbTransaction t, string table, long id, string what, bool takeOver, bool handedOver = false)
     {
         using (var command = Command(t, $"SELECT status, host, pid, process_started_at FROM {table} WHERE id = $id", ("$id", id)))
         using (var reader = command.ExecuteReader())
         {
             if (!reader.Read()) throw new ExperimentsException($"There is no {what.ToLowerInvariant()} {id} in {Location}.");
-            if (reader.GetString(0) == "running")
+            if (!handedOver && reader.GetString(0) == "running")
             {
                 var (host, pid) = (reader.GetString(1), reader.GetInt64(2));
                 if (host == Environment.MachineName && pid != Environment.ProcessId && IsAlive(pid, reader.GetString(3)))

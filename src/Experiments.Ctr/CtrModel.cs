@@ -138,7 +138,9 @@ public sealed class CtrModel
     /// <summary>A model of the fitted featurising-and-training chain; with <paramref name="servingPosition"/> the saved chain fixes the position first.</summary>
     internal static CtrModel Create(MLContext ml, ITransformer fitted, IDataView input, float? servingPosition)
     {
-        var steps = ((IEnumerable<ITransformer>)fitted).ToList();
+        // ML.NET's Append nests chains; flat steps let the serving chain drop its first step and importance its last.
+        static IEnumerable<ITransformer> Flat(ITransformer t) => t is IEnumerable<ITransformer> chain ? chain.SelectMany(Flat) : [t];
+        var steps = Flat(fitted).ToList();
         if (servingPosition is { } position) steps.Insert(0, ClickFeatures.FixPosition(ml, position).Fit(input));
         return new CtrModel(ml, steps.ToArray(), input.Schema, servingPosition is not null);
     }

@@ -209,8 +209,9 @@ public sealed class CtrModel
         var order = Enumerable.Range(0, log.Count).ToArray();
         new Random(seed).Shuffle(order);
         var sample = rows >= log.Count ? log : log.Subset(order[..rows]);
-        var features = featurize.Transform(Input(sample));
         var ml = new MLContext(seed);
+        // Featurised once into memory: ML.NET's importance re-reads the rows once per slot and permutation.
+        var features = ml.Data.Cache(featurize.Transform(Input(sample)));
         var importance = CtrTrainer.Cancellable(ml, cancel, () => ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations));
         var names = default(VBuffer<ReadOnlyMemory<char>>);
         var column = features.Schema[predictor.FeatureColumnName];

@@ -85,10 +85,12 @@ public sealed class RareValuesTransformer : IPersistentTransformer<RareValuesTra
     {
         var getter = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[_column]);
         var other = Other.AsMemory();
+        // Looked up by span: no string per row (importance re-reads the rows many times).
+        var kept = _kept.GetAlternateLookup<ReadOnlySpan<char>>();
         return (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) =>
         {
             getter(ref value);
-            if (!_kept.Contains(value.ToString())) value = other;
+            if (!kept.Contains(value.Span)) value = other;
         });
     });
 

@@ -354,25 +354,21 @@ public abstract partial class RunStore : IRunStore
         return runs;
     }
 
-    private Dictionary<string, string> Parameters(long trialId)
+    private Dictionary<string, string> Parameters(long trialId) => NamedValues("parameters", trialId);
+
+    // A store read without being migrated (read-only) may predate the facts table: its trials have none then.
+    private Dictionary<string, string> Facts(long trialId) => _version < FactsVersion ? [] : NamedValues("trial_facts", trialId);
+
+    /// <summary>A trial's rows of a (trial_id, name, value) table.</summary>
+    private Dictionary<string, string> NamedValues(string table, long trialId)
     {
         var result = new Dictionary<string, string>();
-        using var command = Command(null, "SELECT name, value FROM parameters WHERE trial_id = $id ORDER BY name", ("$id", trialId));
+        using var command = Command(null, $"SELECT name, value FROM {table} WHERE trial_id = $id ORDER BY name", ("$id", trialId));
         using var reader = command.ExecuteReader();
         while (reader.Read()) result[reader.GetString(0)] = reader.GetString(1);
         return result;
     }
 
-    // A store read without being migrated (read-only) may predate the facts table: its trials have none then.
-    private Dictionary<string, string> Facts(long trialId)
-    {
-        var result = new Dictionary<string, string>();
-        if (_version < FactsVersion) return result;
-        using var command = Command(null, "SELECT name, value FROM trial_facts WHERE trial_id = $id ORDER BY name", ("$id", trialId));
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) result[reader.GetString(0)] = reader.GetString(1);
-        return result;
-    }
 
     private List<MetricRecord> Metrics(string where, long id)
     {

@@ -19,12 +19,13 @@ internal static class SweepCommands
         var resume = new Option<long?>("--resume") { Description = "Continue stored sweep ID (stopped or killed) with the same definition: its finished trials are kept and replayed into the tuner." };
         var storeOverride = new Option<string?>("--store") { Description = "The run store: a SQLite file or postgres://… (default: the cluster's PostgreSQL with --cluster, else the definition's output.store)." };
         var parallel = new Option<int?>("--parallel") { Description = "Trials at once (default: the sweep block's parallelism, else the cores divided by the threads one trial of the models uses)." };
+        var takeOver = new Option<bool>("--take-over") { Description = "With --resume: continue a sweep that a shared store marks running on another machine, when its process there no longer runs." };
         var trials = new Option<int?>("--trials") { Description = "Trials in all (overrides the sweep block's \"trials\"; a resumed sweep counts its stored trials)." };
         var tuner = new Option<string?>("--tuner") { Description = $"Overrides the sweep block's tuner: {string.Join(", ", Experiments.Sweeps.Tuners.TunerCatalog.Names)}." };
         var seed = new Option<int?>("--seed") { Description = "Overrides the sweep block's seed (of the tuner and the trials)." };
         var reports = new Option<string?>("--reports") { Description = "Folder for reports (default: the definition's output.reports)." };
         var sweep = new Command("sweep", "Tune an experiment's models: trials scored on validation data (or k folds), the best configuration refitted on training + validation and evaluated once on the test part, saved as a run.") { file };
-        sweep.With(resume, storeOverride, parallel, trials, tuner, seed, reports, ClusterCommands.SubmitOption, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
+        sweep.With(resume, takeOver, storeOverride, parallel, trials, tuner, seed, reports, ClusterCommands.SubmitOption, CommonOptions.DataDir, CommonOptions.Quiet, CommonOptions.Json);
         sweep.SetAction((parse, cancel) => CommonOptions.Guarded(parse, async output =>
         {
             var path = parse.GetValue(file)!;
@@ -42,7 +43,7 @@ internal static class SweepCommands
                         $"{(spec.Maximizes(definition.Metrics) ? "maximising" : "minimising")} {spec.MetricOf(definition.Metrics)} on {(spec.Objective == Core.Definitions.SweepSpec.KFold ? $"{spec.Folds} folds" : "the validation part")}");
             var sweepOptions = new SweepRunOptions
             {
-                Resume = parse.GetValue(resume), Parallelism = parallelism,
+                Resume = parse.GetValue(resume), TakeOver = parse.GetValue(takeOver), Parallelism = parallelism, TrialProcess = ThisProgram,
                 Remote = client is null ? null : payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.SweepTrialObjective, payload, RemoteWork.FromJson(payload).NeedsGpu), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
                 Progress = new TrialLines(output, spec.MetricOf(definition.Metrics).ToString(), parse.GetValue(trials) ?? spec.Trials),
                 Started = id => output.Line($"sweep [bold]{id}[/] in {Markup.Escape(store.Location)} (after a stop: experiments sweep {Markup.Escape(path)} --resume {id})"),
@@ -50,7 +51,8 @@ internal static class SweepCommands
             var outcome = await Task.Run(() => runner.Sweep(definition, options, sweepOptions, cancel), CancellationToken.None);
             var result = outcome.Sweep;
             var leaderboard = result.Leaderboard(10);
-            var importance = result.Importance(definition.Seed);
+            // Seeded as the sweep's report is: with the sweep's stored seed (the block's or --seed).
+            var importance = result.Importance(((Experiments.Sweeps.ISweepStorage)store).GetSweep(result.SweepId).Seed);
             var details = store.GetRun(outcome.RunId);
             output.JsonResult(new
             {
@@ -93,7 +95,20 @@ internal static class SweepCommands
             };
         }));
         root.Subcommands.Add(sweep);
+
+        // The child a memory-limited sweep starts for each trial (ExperimentRunner.RunTrialProcess); not for people.
+        var work = new Argument<string>("WORK");
+        var scratch = new Argument<string>("SCRATCH-STORE");
+        var child = new Command(TrialCommand, "Run one sweep trial given on standard input (started by `experiments sweep` for a memory-limited sweep).") { work, scratch };
+        child.Hidden = true;
+        child.SetAction(parse => ExperimentRunner.RunTrialProcess(parse.GetValue(work)!, parse.GetValue(scratch)!));
+        root.Subcommands.Add(child);
     }
+
+    private const string TrialCommand = "sweep-trial";
+
+    /// <summary>This program, started as a sweep's child trial.</summary>
+    private static TrialProcess ThisProgram => TrialProcess.Dotnet(typeof(SweepCommands).Assembly.Location, TrialCommand);
 
     /// <summary>One line per finished trial: its status, value, the best so far and its parameters.</summary>
     private sealed class TrialLines(Output output, string metric, int budget) : ISweepObserver

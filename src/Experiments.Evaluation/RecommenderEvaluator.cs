@@ -88,7 +88,7 @@ public static class RecommenderEvaluator
         var maxK = metrics.Max(m => m.K!.Value);
         var perUser = metrics.Select(_ => new double[testUsers.Length]).ToArray();
         var covered = metrics.Select(m => m.Name == "coverage" ? new bool[itemCount] : null).ToArray();
-        // The lists go as deep as the curves; each metric still reads only its own top K (ties go to the lower index, so
+        // The lists go as deep as the curves; each metric still reads only its own top K (ties go in TopK's fixed tie order, so
         // a list's first K items are the same at any depth).
         var curves = new CutoffCurves(testUsers.Length, spec.GradedRelevance, popularity, maxK);
         var done = 0;

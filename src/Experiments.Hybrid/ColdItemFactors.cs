@@ -2,6 +2,7 @@ using Experiments.Core;
 using Experiments.Core.Models;
 using Experiments.Recommenders;
 using Experiments.Recommenders.Linear;
+using Experiments.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -122,6 +123,8 @@ public static class ColdItemFactors
         var t = targets[0].Length;
         var mean = Enumerable.Range(0, t).Select(c => targets.Average(y => y[c])).ToArray();
         var scale = Enumerable.Range(0, t).Select(c => Math.Sqrt(targets.Average(y => (y[c] - mean[c]) * (y[c] - mean[c]))) is var s and > 1e-12 ? s : 1).ToArray();
+        // This may be the process's first TorchSharp call: load the native library the platform's way (docs/text.md).
+        TorchNative.EnsureLoaded();
         using var scope = NewDisposeScope();
         manual_seed(options.Seed);
         var d = known[0].Length;

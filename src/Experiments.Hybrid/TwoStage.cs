@@ -5,8 +5,11 @@ using Experiments.Core.Models;
 
 namespace Experiments.Hybrid;
 
-/// <summary>What the re-ranker learned from: label users, candidate rows, relevant rows, and the merge's recall of the label items.</summary>
-public sealed record LabelStatistics(int Users, int Rows, int Positives, double CandidateRecall);
+/// <summary>
+/// What the re-ranker learned from: label users, candidate rows, relevant rows, the merge's recall of the label items,
+/// and the seconds the label phase's candidate generation, feature building and re-ranker fit took.
+/// </summary>
+public sealed record LabelStatistics(int Users, int Rows, int Positives, double CandidateRecall, double CandidateSeconds, double FeatureSeconds, double FitSeconds);
 
 /// <summary>
 /// The two-stage ranking of some users: their merged candidates with features, the re-ranker's score of each, the
@@ -72,14 +75,19 @@ public static class TwoStage
             users = users[..options.MaxLabelUsers];
             Array.Sort(users);
         }
+        var clock = Stopwatch.StartNew();
         var candidates = CandidateGeneration.Generate(retrievers, users, phase.Train.Items.Count, options.Depth, phase.History(), cancel);
+        var candidateSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
         var table = CandidateFeatures.Build(candidates, retrievers.Select(r => r.Name).ToList(), options.Features, FeatureContext.Build(phase.Train, phase.FoldIn, phase.Vectors, phase.Side), cancel);
+        var featureSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
         var labels = new bool[table.Rows];
         for (var r = 0; r < labels.Length; r++) labels[r] = relevant[table.Users[r]]!.ContainsKey(table.Items[r]);
         var found = labels.Count(l => l);
         var total = users.Sum(u => relevant[u]!.Count);
         var reranker = HybridReranker.Fit(table, labels, options.Reranker, cancel);
-        return (reranker, new LabelStatistics(users.Length, table.Rows, found, (double)found / total));
+        return (reranker, new LabelStatistics(users.Length, table.Rows, found, (double)found / total, candidateSeconds, featureSeconds, clock.Elapsed.TotalSeconds));
     }
 
     /// <param name="exclude">Items each user already had (training, validation and fold-in rows): never candidates.</param>

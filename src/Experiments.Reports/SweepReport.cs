@@ -2,14 +2,16 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Experiments.Core;
+using Experiments.Core.Definitions;
 using Experiments.Store;
 using Experiments.Sweeps;
 
 namespace Experiments.Reports;
 
 /// <summary>What identifies a sweep and how it ran, as the store records it.</summary>
+/// <param name="ScoredOn">What a trial's value is: "on validation", "the mean over k folds" (from the run's definition).</param>
 public sealed record SweepFacts(long Id, string Name, string Status, string Tuner, string? Pruner, string Metric, string Direction, int Seed, int Parallelism,
-    DateTime CreatedAt, DateTime? EndedAt, string? Error, long? RunId);
+    DateTime CreatedAt, DateTime? EndedAt, string? Error, long? RunId, string ScoredOn);
 
 /// <summary>
 /// One trial as stored: its parameters (only the active ones), its objective value and other metrics, time, memory and
@@ -50,9 +52,11 @@ public sealed record SweepReport(
             t.Parameters.ToDictionary(p => p.Key, p => p.Value), t.Metrics, t.Intermediate.Count, t.Seconds, t.PeakMemoryBytes, t.ErrorType, t.Error, t.StartedAt, t.EndedAt);
         var rows = ranked.Concat(trials.Where(t => !rank.ContainsKey(t.Number)).OrderBy(t => t.Number)).Select(Row).ToList();
         var counts = trials.GroupBy(t => t.Status.Name()).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
-        var refit = sweep.RunId is { } runId && runs is not null ? RefitOf(runs.GetRun(runId)) : null;
+        var run = sweep.RunId is { } runId && runs is not null ? runs.GetRun(runId) : null;
+        var refit = run is null ? null : RefitOf(run);
         var facts = new SweepFacts(sweep.Id, sweep.Name, sweep.Status, sweep.Tuner, sweep.Pruner, sweep.Objective.Metric,
-            sweep.Objective.Direction.ToString().ToLowerInvariant(), sweep.Seed, sweep.Parallelism, sweep.CreatedAt, sweep.EndedAt, sweep.Error, sweep.RunId);
+            sweep.Objective.Direction.ToString().ToLowerInvariant(), sweep.Seed, sweep.Parallelism, sweep.CreatedAt, sweep.EndedAt, sweep.Error, sweep.RunId,
+            ScoredOn(run?.Run.Definition));
         var best = rows.FirstOrDefault(r => r.Rank == 1);
         using var spaceJson = JsonDocument.Parse(sweep.Space);
         return new SweepReport(facts, spaceJson.RootElement.Clone(), space.Parameters.Where(p => p is not FixedParameter).Select(p => p.Name).ToList(), counts,
@@ -60,6 +64,16 @@ public sealed record SweepReport(
         {
             Result = result,
         };
+    }
+
+    /// <summary>The sweep block's objective in the run's stored definition; without the run, both readings.</summary>
+    private static string ScoredOn(string? definition)
+    {
+        if (definition is null) return "on validation, or the mean over k folds";
+        using var json = JsonDocument.Parse(definition);
+        if (json.RootElement.TryGetProperty("sweep", out var sweep) && sweep.TryGetProperty("objective", out var objective) && objective.GetString() == SweepSpec.KFold)
+            return $"the mean over {(sweep.TryGetProperty("folds", out var folds) ? folds.GetInt32() : new SweepSpec().Folds)} folds";
+        return "on validation";
     }
 
     private static SweepRefit RefitOf(RunDetails run)
@@ -73,7 +87,7 @@ public sealed record SweepReport(
         var tally = string.Join(", ", counts.Select(c => $"{c.Value} {c.Key}"));
         if (best is null) return $"No trial of {total} completed ({(total == 0 ? "none ran" : tally)}): the sweep has no best configuration.";
         var parameters = string.Join(", ", best.Parameters.Select(p => $"{p.Key} = {Format(p.Value)}"));
-        var text = $"Best of {total} trials ({tally}): trial {best.Number}, {sweep.Metric} {MetricCell.Number(best.Value!.Value)} on validation, with {parameters}.";
+        var text = $"Best of {total} trials ({tally}): trial {best.Number}, {sweep.Metric} {MetricCell.Number(best.Value!.Value)} ({sweep.ScoredOn}), with {parameters}.";
         var tested = refit?.Rows.FirstOrDefault(r => r.Metrics.ContainsKey(sweep.Metric));
         if (tested is not null)
             text += $" Refitted on training + validation, it scores {sweep.Metric} {ReportDocument.Cell.Of(tested.Metrics[sweep.Metric]).Full} on the test part (run {refit!.RunId}).";

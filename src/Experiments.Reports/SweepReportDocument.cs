@@ -31,7 +31,7 @@ public static class SweepReportDocument
         doc.Heading("What was swept");
         doc.Table("sweep-facts", ["fact", "value"], new List<IReadOnlyList<ReportDocument.Cell>>
         {
-            Row("objective", $"{(minimise ? "minimise" : "maximise")} {sweep.Metric} (on validation data, or the mean over k folds)"),
+            Row("objective", $"{(minimise ? "minimise" : "maximise")} {sweep.Metric} ({sweep.ScoredOn})"),
             Row("trials", string.Join(", ", report.StatusCounts.Select(c => $"{c.Value} {c.Key}"))),
             Row("tuner", sweep.Tuner),
             Row("pruner", sweep.Pruner ?? "none"),
@@ -146,7 +146,7 @@ public static class SweepReportDocument
         var others = report.Trials.Where(t => t.Rank is null).ToList();
         var metrics = report.Trials.SelectMany(t => t.Metrics.Keys).Where(m => m != metric).Distinct().Order(StringComparer.Ordinal).ToList();
         doc.Heading("Trials");
-        doc.Text($"Completed trials ranked by {metric} on validation ({(report.Sweep.Direction == "minimize" ? "lowest" : "highest")} first), with every metric the trials recorded (brackets: the interval where the evaluation gives one)." +
+        doc.Text($"Completed trials ranked by {metric} ({report.Sweep.ScoredOn}; {(report.Sweep.Direction == "minimize" ? "lowest" : "highest")} first), with every metric the trials recorded (brackets: the interval where the evaluation gives one)." +
                  (completed.Count > MaxTableRows ? $" The best {MaxTableRows} of {completed.Count} are shown; the JSON report (experiments report --sweep {report.Sweep.Id} --format json) has every trial." : ""));
         doc.Table("trials", ["#", "trial", metric, .. metrics, .. report.Parameters, "seconds"], completed.Take(MaxTableRows).Select(t => (IReadOnlyList<ReportDocument.Cell>)
         [

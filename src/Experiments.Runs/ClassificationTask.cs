@@ -98,7 +98,9 @@ internal sealed class ClassificationTask : IExperimentTask
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
         var options = CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => split.Encoders[name]);
-        var fitted = CtrTrainer.Fit(train, options, cancel);
+        var fitted = trial.Report is { } report && options.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree && validation is not null
+            ? FitInRungs(train, validation, test, options, report, definition, cancel)
+            : CtrTrainer.Fit(train, options, cancel);
         var fitSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name})");
@@ -115,6 +117,27 @@ internal sealed class ClassificationTask : IExperimentTask
         // The chosen decision threshold is kept beside the metrics, so tables and reports show it per model.
         return new TrialMeasurement(fitSeconds, evaluateSeconds, result.Values, result.Protocol, units,
             [new MetricValue("threshold", null, result.Threshold!.Value, null, null, test.Count)], curves);
+    }
+
+    /// <summary>
+    /// Boosted trees in a pruned sweep: ML.NET offers no per-round callback and no continued training, so the trees
+    /// are fitted afresh with each rung's number of rounds (<see cref="IntermediateReport.Rungs"/>), scored on the rows
+    /// the trial is scored on (the sweep's validation rows; threshold from <paramref name="validation"/>, as the trial's
+    /// evaluation does), and reported; a pruned trial stops there. The last rung is the configuration's own fit,
+    /// identical to an unpruned trial's.
+    /// </summary>
+    private static CtrModel FitInRungs(ClickLog train, ClickLog validation, ClickLog scored, CtrOptions options, IntermediateReport report, ExperimentDefinition definition, CancellationToken cancel)
+    {
+        var metric = MetricName.Parse(report.Metric);
+        var pointOnly = definition.Evaluation with { BootstrapSamples = 0 };
+        CtrModel? fitted = null;
+        foreach (var rounds in IntermediateReport.Rungs(definition.Sweep?.Pruner ?? new PrunerSpec(), options.NumberOfIterations))
+        {
+            fitted = CtrTrainer.Fit(train, options with { NumberOfIterations = rounds }, cancel);
+            var value = ClassificationEvaluator.EvaluateBinary(scored.Labels, fitted.Predict(scored), [metric], pointOnly, definition.Seed, (validation.Labels, fitted.Predict(validation))).Values[0].Value;
+            report.Trial.ReportOrStop(rounds, value);
+        }
+        return fitted!;
     }
 
     private List<CurveRecord> WriteDetails(ModelSpec model, Split split, CtrModel fitted, ClassificationResult result, double[] probabilities, long trialId, CancellationToken cancel)

@@ -101,10 +101,10 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     }
 
     /// <summary>Reopens stored run <paramref name="runId"/> (a resumed sweep's) in this process, its report folder kept.</summary>
-    private RunScope ResumeRun(long runId, ExperimentDefinition definition, RunOptions options, CancellationToken cancel)
+    private RunScope ResumeRun(long runId, ExperimentDefinition definition, RunOptions options, bool takeOver, CancellationToken cancel)
     {
         RunReports.SettleAbandoned(store, options.Observer.Warning);
-        store.ResumeRun(runId);
+        store.ResumeRun(runId, takeOver);
         return Scope(runId, definition, options, cancel);
     }
 
@@ -114,8 +114,11 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         return new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, options.Observer, cancel);
     }
 
-    /// <summary>Loads the data (checked, its fingerprint and problems recorded) and the task that fits models on it.</summary>
-    private IExperimentTask OpenTask(RunScope run, RunOptions options)
+    /// <summary>
+    /// Loads the data (checked, its fingerprint and problems recorded) and the task that fits models on it. A resumed
+    /// run's data must be what it was (<paramref name="resumedFingerprint"/>): its stored trials were scored on it.
+    /// </summary>
+    private IExperimentTask OpenTask(RunScope run, RunOptions options, string? resumedFingerprint = null)
     {
         var definition = run.Definition;
         run.Observer.Stage($"Loading {definition.Dataset.Name}");
@@ -127,6 +130,10 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             MetricCatalog.Hybrid => new HybridTask(run, dataset),
             _ => new RecommenderTask(run, dataset),
         };
+        // The fingerprint is complete once the task has read its tables.
+        if (resumedFingerprint is not null && resumedFingerprint != dataset.Fingerprint)
+            throw new ExperimentsException($"The data of run {run.RunId} changed since it began (fingerprint {resumedFingerprint[..12]}…, now {dataset.Fingerprint[..12]}…): " +
+                                           "its stored trials were scored on the old data. Restore that data to resume it, or start anew.");
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(run.RunId, dataset, run.Observer);
         return task;

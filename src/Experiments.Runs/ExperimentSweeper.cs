@@ -13,6 +13,8 @@ public sealed record SweepRunOptions
 {
     /// <summary>Continue this stored sweep (stopped or killed) instead of starting one.</summary>
     public long? Resume { get; init; }
+    /// <summary>Resume a sweep that a shared store marks running on another machine (whose process this one cannot see).</summary>
+    public bool TakeOver { get; init; }
     /// <summary>Overrides the sweep block's parallelism.</summary>
     public int? Parallelism { get; init; }
     /// <summary>Overrides the sweep block's trial budget.</summary>
@@ -30,6 +32,12 @@ public sealed record SweepRunOptions
     /// the executor that runs them. Null: in this process. The tuner, the store and the refit stay here either way.
     /// </summary>
     public Func<string, ITrialExecutor>? Remote { get; init; }
+    /// <summary>
+    /// How to start a trial in a process of its own (<c>experiments sweep</c> gives itself). With it, a sweep with a
+    /// per-trial memory limit runs every trial in a child process, killed past the limit, at any parallelism; without
+    /// it, such a sweep runs one trial at a time in this process, the limit checked on its growth and cooperative.
+    /// </summary>
+    public TrialProcess? TrialProcess { get; init; }
 }
 
 /// <summary>
@@ -69,18 +77,21 @@ public sealed partial class ExperimentRunner
             WallTime = spec.WallTimeSeconds is { } wall ? TimeSpan.FromSeconds(wall) : null,
             TrialTimeout = spec.TrialTimeoutSeconds is { } timeout ? TimeSpan.FromSeconds(timeout) : null,
             TrialMemoryLimitBytes = spec.TrialMemoryMegabytes * 1024 * 1024,
-            Parallelism = sweepOptions.Parallelism ?? spec.Parallelism ?? (spec.TrialMemoryMegabytes is null ? null : 1),
+            // Trials in one process share its memory: a memory limit without child processes holds for one trial at a time.
+            Parallelism = sweepOptions.Parallelism ?? spec.Parallelism ?? (spec.TrialMemoryMegabytes is null || sweepOptions.TrialProcess is not null ? null : 1),
             ThreadsPerTrial = ThreadsPerTrial(definition),
             Observer = sweepOptions.Progress,
             Pruner = PrunerOf(spec.Pruner, seed),
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
-        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions { TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null });
+        var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions
+        {
+            TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null,
+            Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
+        });
 
-        // A resumed sweep goes on in the run that started it, which then holds its refit (one run, one result).
-        var run = sweepOptions.Resume is { } resumed && storage.GetSweep(resumed).RunId is { } sweepRun
-            ? ResumeRun(sweepRun, definition, options, cancel)
-            : StartRun(definition, options, cancel);
+        var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
+        var (run, fingerprint) = sweepOptions.Resume is { } resumed ? Reopen(resumed, storage, sweeper, settings, tuner, definition, options, sweepOptions.TakeOver, cancel) : (StartRun(definition, options, cancel), null);
         RunStatus status;
         string? error = null;
         SweepResult result;
@@ -88,20 +99,25 @@ public sealed partial class ExperimentRunner
         var disposables = new List<IDisposable>();
         try
         {
-            var task = OpenTask(run, options);
+            var task = OpenTask(run, options, fingerprint);
             // The task's splits stay open (a search split's cached components) until the refit is done.
             var splits = task.Splits().GetEnumerator();
             disposables.Add(splits);
             if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
             var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
-            var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
-            var executor = sweepOptions.Remote is { } remote ? remote(RemoteWork.Of(definition with { Sweep = spec }, options).ToJson()) : new InProcessExecutor(Objective);
+            var work = RemoteWork.Of(definition with { Sweep = spec }, options);
+            ITrialExecutor executor = sweepOptions.Remote is { } remote ? remote(work.ToJson())
+                : settings.TrialMemoryLimitBytes is not null && sweepOptions.TrialProcess is { } child ? new ChildTrialExecutor(child, work)
+                : settings.TrialMemoryLimitBytes is not null && settings.EffectiveParallelism > 1
+                    ? throw new ExperimentsException($"A per-trial memory limit with {settings.EffectiveParallelism} trials at once needs each trial in a process of its own: run it with `experiments sweep`, give SweepRunOptions.TrialProcess, or set the parallelism to 1.")
+                : new InProcessExecutor(Objective);
+            if (executor is IDisposable disposable) disposables.Add(disposable);
             if (sweepOptions.Resume is { } resume) sweepOptions.Started?.Invoke(resume);
-            result = (sweepOptions.Resume is { } id ? sweeper.ResumeAsync(id, settings, tuner, executor, cancel) : sweeper.RunAsync(settings, tuner, executor, cancel)).GetAwaiter().GetResult();
+            result = (sweepOptions.Resume is { } id ? sweeper.ResumeAsync(id, settings, tuner, executor, cancel, sweepOptions.TakeOver) : sweeper.RunAsync(settings, tuner, executor, cancel)).GetAwaiter().GetResult();
             if (result.Stop == SweepStop.Cancelled || result.Best is not { } best)
-                (status, error) = (RunStatus.Cancelled, $"Sweep {result.SweepId} stopped by the user after {result.Trials.Count} trial(s); resume it with --resume {result.SweepId}.");
+                (status, error) = NotRefitted(result, settings.WallTime);
             else
             {
                 run.Observer.Stage($"Refitting the best configuration (trial {best.Number}) on training + validation; testing it once");
@@ -130,6 +146,45 @@ public sealed partial class ExperimentRunner
         store.FinishRun(run.RunId, status, error);
         var (reports, reportError) = RunReports.Write(store, run.RunId);
         return new SweepOutcome(run.RunId, result, refit, status, reports, reportError);
+    }
+
+    /// <summary>
+    /// Why a sweep has no refit, from how it stopped: by the user (resumable), at its wall-time budget before any trial
+    /// completed (resumable), or at its end with no completed trial (every one pruned, or pruned and failed: the run fails).
+    /// </summary>
+    internal static (RunStatus Status, string Message) NotRefitted(SweepResult result, TimeSpan? wallTime)
+    {
+        var id = result.SweepId;
+        var count = $"{result.Trials.Count} trial(s)";
+        var statuses = string.Join(", ", result.Trials.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.Name()}"));
+        var none = result.Trials.Count == 0 ? "" : $" ({statuses})";
+        var firstError = result.Trials.FirstOrDefault(t => t.Error is not null) is { } failed ? $"; trial {failed.Number}: {(failed.ErrorType is null ? "" : failed.ErrorType + ": ")}{failed.Error}" : "";
+        return result.Stop switch
+        {
+            SweepStop.Cancelled => (RunStatus.Cancelled, $"Sweep {id} stopped by the user after {count}; resume it with --resume {id}."),
+            SweepStop.WallTime => (RunStatus.Cancelled,
+                $"Sweep {id} reached its wall-time budget{(wallTime is { } w ? $" of {w.TotalSeconds:0.###} s" : "")} after {count} with none completed{none}, so there is nothing to refit; " +
+                $"raise wallTimeSeconds, or resume it with --resume {id} (its trials so far are kept)."),
+            _ when result.Trials.Count > 0 && result.Trials.All(t => t.Status == TrialStatus.Pruned) => (RunStatus.Failed,
+                $"Sweep {id} ended after {count}, every one pruned, so there is no completed trial to refit; let the pruner see more before it stops trials (startupTrials, warmupSteps, minResource)."),
+            _ => (RunStatus.Failed, $"Sweep {id} ended after {count} with none completed{none}, so there is nothing to refit{firstError}."),
+        };
+    }
+
+    /// <summary>
+    /// Checks that stored sweep <paramref name="sweepId"/> can go on — its settings, a run without a refit yet — before
+    /// touching anything (a refused resume leaves the sweep, its run and their messages as they were), then reopens the
+    /// run that started it, which will hold its refit (one run, one result); with the data fingerprint it must match.
+    /// </summary>
+    private (RunScope Run, string? Fingerprint) Reopen(long sweepId, ISweepStorage storage, SweepRunner sweeper, SweepSettings settings, ITuner tuner,
+        ExperimentDefinition definition, RunOptions options, bool takeOver, CancellationToken cancel)
+    {
+        sweeper.CheckResumable(sweepId, settings, tuner);
+        if (storage.GetSweep(sweepId).RunId is not { } runId) return (StartRun(definition, options, cancel), null);
+        var stored = store.GetRun(runId);
+        if (stored.Trials.Count > 0)
+            throw new ExperimentsException($"Sweep {sweepId} has finished: run {runId} holds the refit of its best configuration. A finished sweep is not resumed; start a new sweep (with more trials: --trials).");
+        return (ResumeRun(runId, definition, options, takeOver, cancel), stored.Run.DataFingerprint);
     }
 
     /// <summary>
@@ -178,7 +233,7 @@ public sealed partial class ExperimentRunner
 
         public SweepRecord GetSweep(long sweepId) => inner.GetSweep(sweepId);
         public IReadOnlyList<SweepRecord> ListSweeps(int limit = 50) => inner.ListSweeps(limit);
-        public void ResumeSweep(long sweepId) => inner.ResumeSweep(sweepId);
+        public void ResumeSweep(long sweepId, bool takeOver = false) => inner.ResumeSweep(sweepId, takeOver);
         public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => inner.TrialStarted(sweepId, number, seed, parameters);
         public void TrialFinished(long sweepId, SweepTrial result) => inner.TrialFinished(sweepId, result);
         public IReadOnlyList<SweepTrial> GetTrials(long sweepId) => inner.GetTrials(sweepId);

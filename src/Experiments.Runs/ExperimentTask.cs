@@ -42,7 +42,29 @@ internal sealed record TrialScope(RunScope Run, long? TrialId, IntermediateRepor
 /// Where an iterative trainer of a sweep trial reports the sweep's objective <see cref="Metric"/> on the validation
 /// part after each epoch or round; <see cref="TrialContext.ReportOrStop"/> throws when the pruner stops the trial.
 /// </summary>
-internal sealed record IntermediateReport(string Metric, Sweeps.TrialContext Trial);
+internal sealed record IntermediateReport(string Metric, Sweeps.TrialContext Trial)
+{
+    /// <summary>
+    /// The steps at which a trainer that cannot be watched round by round (ML.NET's boosted trees: no per-round
+    /// callback, no continued training) fits and reports: minResource·η^k (the pruner's rungs; η 3 and minResource 1
+    /// where it has none), from the first step the pruner can act on, then <paramref name="total"/> itself.
+    /// </summary>
+    public static IReadOnlyList<int> Rungs(PrunerSpec pruner, int total)
+    {
+        var (first, eta) = (Math.Max(1, pruner.MinResource ?? 1), pruner.ReductionFactor ?? 3);
+        var from = pruner.Type switch
+        {
+            PrunerSpec.Asha => first * Math.Pow(eta, pruner.MinEarlyStoppingRate),
+            PrunerSpec.Median => Math.Max(1, pruner.WarmupSteps),
+            _ => 1,
+        };
+        var rungs = new List<int>();
+        for (double step = first; step < total; step *= eta)
+            if (step >= from) rungs.Add((int)step);
+        rungs.Add(total);
+        return rungs;
+    }
+}
 
 /// <summary>
 /// What a trial measured: timings, the metric values on the test part, the protocol that produced them, each unit's

@@ -27,6 +27,7 @@ internal sealed class HybridTask : IExperimentTask
     private readonly Interactions _data;
     private readonly HybridSpec _spec;
     private readonly ItemSide _side;
+    private EmbeddedTexts? _tfidf;
 
     public HybridTask(RunScope run, Dataset dataset)
     {
@@ -115,7 +116,8 @@ internal sealed class HybridTask : IExperimentTask
         {
             var options = HybridCatalog.Options(model.Parameters, definition.Seed);
             var (reranker, labels) = Learn(split, model, options, trial);
-            extra.AddRange([Value("label-users", labels.Users), Value("label-rows", labels.Rows), Value("label-positives", labels.Positives), Value("label-candidate-recall", labels.CandidateRecall, options.Depth)]);
+            extra.AddRange([Value("label-users", labels.Users), Value("label-rows", labels.Rows), Value("label-positives", labels.Positives), Value("label-candidate-recall", labels.CandidateRecall, options.Depth),
+                Value("label-seconds.candidates", labels.CandidateSeconds), Value("label-seconds.features", labels.FeatureSeconds), Value("label-seconds.fit", labels.FitSeconds)]);
             observer.Stage($"Ranking with {model.Name} ({split.Name})");
             var retrievers = options.Retrievers.Select(name => Retriever(split, split.Phase, name, options.ColdItems, split.Validation)).ToList();
             var relevant = RecommenderEvaluator.RelevantItems(split.Test, definition.Evaluation);
@@ -181,9 +183,17 @@ internal sealed class HybridTask : IExperimentTask
 
     private float[][] Embed(Interactions train, string what)
     {
+        var texts = _side.Texts(train);
+        // TF-IDF vectors depend on the texts alone (the encoder's also on the training pairs): a phase whose texts are
+        // the same (no tags of its own training pairs to add) reuses them rather than fitting the pipeline again.
+        if (_spec.Embedder == HybridSpec.Tfidf && _tfidf is { } known && ReferenceEquals(known.Texts, texts)) return known.Vectors;
         _run.Observer.Stage($"Embedding item texts ({_spec.Embedder}, {what})");
-        return ItemVectors.Embed(_side.Texts(train), train, _spec, _run.Definition.Seed, _run.Observer.Warning, f => _run.Observer.Progress("item encoder", f), _run.Cancel);
+        var vectors = ItemVectors.Embed(texts, train, _spec, _run.Definition.Seed, _run.Observer.Warning, f => _run.Observer.Progress("item encoder", f), _run.Cancel);
+        if (_spec.Embedder == HybridSpec.Tfidf) _tfidf = new EmbeddedTexts(texts, vectors);
+        return vectors;
     }
+
+    private sealed record EmbeddedTexts(string[] Texts, float[][] Vectors);
 
     /// <summary>Per stage on the test users: each retriever's and the merge's candidate recall@N, the re-ranker's AUC on the candidates, and each step's seconds per 1,000 users.</summary>
     private static IEnumerable<MetricValue> StageValues(TwoStageRanking ranking, Dictionary<int, double>?[] relevant, TwoStageOptions options)

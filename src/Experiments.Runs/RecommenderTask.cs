@@ -70,13 +70,32 @@ internal sealed class RecommenderTask : IExperimentTask
         var trainer = RecommenderCatalog.Create(model.Type, model.Parameters, definition.Seed);
         var training = TrainingCurves.Listen(trainer);
         // Validation rows, when the split has them, go to trainers that can use them (early stopping). In a pruned
-        // sweep on RMSE, the iterative rating trainers watch the sweep's validation rows (this split's test part) and
-        // report their RMSE after each iteration, which the pruner may stop.
+        // sweep on RMSE, the iterative rating trainers report a validation RMSE after each iteration, which the pruner
+        // may stop. One that stops early does so as in an unpruned trial, on its own seeded share of the training pairs,
+        // and reports that share's RMSE (its refit on every training pair reports none): choosing the iteration on the
+        // rows the trial is scored on (this split's test part) would flatter the trial. With early stopping off
+        // nothing is chosen, so it watches those rows.
         var watched = split.Validation;
-        if (trial.Report is { Metric: "rmse" } report && split.Validation is null && trainer is IValidatedTrainer and IIterationReporter reporter)
+        if (trial.Report is { Metric: "rmse" } report && split.Validation is null && trainer is IValidatedTrainer validatedTrainer and IIterationReporter reporter)
         {
-            watched = split.Test;
-            reporter.IterationFinished += (iteration, _, validationRmse) => report.Trial.ReportOrStop(iteration, validationRmse);
+            if (!validatedTrainer.StopsEarly) watched = split.Test;
+            reporter.IterationFinished += (iteration, _, validationRmse) =>
+            {
+                if (double.IsFinite(validationRmse)) report.Trial.ReportOrStop(iteration, validationRmse);
+            };
+        }
+        else if (trial.Report is { } ranked && MetricName.Parse(ranked.Metric) is { K: not null } metric && trainer is IIterationModels iterative)
+        {
+            // Implicit ALS and BPR in a pruned sweep on a ranking metric: after each iteration (or every reportEvery) their
+            // model is scored on the sweep's validation users (this split's test part) as the trial's evaluation scores the last one.
+            var pointOnly = definition.Evaluation with { BootstrapSamples = 0 };
+            var every = definition.Sweep?.Pruner.ReportEvery ?? 1;
+            iterative.IterationFitted += (iteration, current) =>
+            {
+                if (iteration % every != 0 && iteration != iterative.Iterations) return;
+                ranked.Trial.ReportOrStop(iteration,
+                    RecommenderEvaluator.Evaluate(current, split.Train, split.Test, [metric], pointOnly, definition.Seed, _similarity, cancel: cancel, validation: split.Validation).Values[0].Value);
+            };
         }
         var fitted = trainer is IValidatedTrainer validated && watched is not null
             ? validated.Fit(split.Train, watched, cancel)

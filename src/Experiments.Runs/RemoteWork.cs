@@ -84,7 +84,7 @@ public sealed partial class ExperimentRunner
     {
         var work = RemoteWork.FromJson(payload);
         var key = $"{workerDataDirectory}\n{payload}";
-        var prepared = Prepared.GetOrAdd(key, _ => new Lazy<PreparedSweep>(() => Prepare(work, workerDataDirectory)));
+        var prepared = Prepared.GetOrAdd(key, _ => new Lazy<PreparedSweep>(() => Prepare(work, workerDataDirectory, Scratch.Value, WorkerLoader)));
         PreparedSweep sweep;
         try
         {
@@ -101,7 +101,8 @@ public sealed partial class ExperimentRunner
         return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, pruned: null);
     }
 
-    private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory)
+    /// <summary>The work's definition loaded and split for its sweep's trials, the task's records going to <paramref name="scratch"/>.</summary>
+    private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory, SqliteRunStore scratch, IDatasetLoader loader)
     {
         // A worker keeps the data of the two sweeps it served last; older ones are let go (a trial still running on
         // one keeps it alive until it ends).
@@ -110,13 +111,13 @@ public sealed partial class ExperimentRunner
         var definition = work.Read();
         var spec = definition.Sweep ?? throw new ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block; the cluster was sent a sweep trial of it.");
         var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
-        var runner = new ExperimentRunner(Scratch.Value, WorkerLoader);
+        var runner = new ExperimentRunner(scratch, loader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
         var task = runner.OpenTask(run, options);
         var splits = task.Splits().GetEnumerator();
         if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
         var (tuning, _) = task.ForSweep(splits.Current, spec);
-        Scratch.Value.FinishRun(run.RunId, RunStatus.Finished, null);
+        scratch.FinishRun(run.RunId, RunStatus.Finished, null);
         return new PreparedSweep(run, task, tuning);
     }
 

@@ -2,18 +2,35 @@ using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
 using Experiments.Ctr;
+using Experiments.Datasets.Splitting;
 using Experiments.Store;
 using Experiments.Text;
 
 namespace Experiments.Runs;
 
 /// <summary>
-/// The "encoders" of a classification definition: each is trained on one split's training rows (validated on its
-/// validation rows), saved beside the report in the Hugging Face layout, recorded as artifacts, and offered to the
-/// models as a text embedding.
+/// The "encoders" of a classification definition: each is trained on one split's training rows, saved beside the
+/// report in the Hugging Face layout, recorded as artifacts, and offered to the models as a text embedding. An encoder
+/// that stops early watches a share of its split's training rows held out of its training (<see cref="Watched"/>),
+/// never the validation rows, which choose the models' thresholds and score a sweep's trials: an epoch chosen on them
+/// would leak into the trials' scores. Without early stopping its validation score (reported, choosing nothing) is
+/// that of the validation rows.
 /// </summary>
 internal static class RunEncoders
 {
+    /// <summary>The share of the training rows an early-stopping encoder watches when the split has no validation fraction.</summary>
+    private const double HeldOutShare = 0.1;
+
+    /// <summary>The rows an encoder trains on and the rows its epochs are scored on (see the class summary).</summary>
+    internal static (ClickLog Train, ClickLog? Watched, string WatchedFrom) Watched(EncoderSpec spec, ExperimentDefinition definition, ClickLog train, ClickLog? validation)
+    {
+        var stops = spec.Parameters.TryGetValue("earlyStoppingRounds", out var rounds) && Convert.ToInt32(rounds, System.Globalization.CultureInfo.InvariantCulture) > 0;
+        if (!stops) return (train, validation, "validation rows");
+        var share = definition.Split.ValidationFraction > 0 ? definition.Split.ValidationFraction : HeldOutShare;
+        var carved = RowSplitter.Stratified(train.Labels.Select(l => l ? 1 : 0).ToArray(), 0, share, definition.Seed);
+        return (train.Subset(carved.Train), train.Subset(carved.Validation), "training rows held out of the encoder's training");
+    }
+
     public static Dictionary<string, TextEmbedding> Fit(IRunStore store, long runId, ExperimentDefinition definition, ClickLog train, ClickLog? validation, string split,
         string folder, IRunObserver observer, CancellationToken cancel)
     {
@@ -22,7 +39,8 @@ internal static class RunEncoders
         {
             cancel.ThrowIfCancellationRequested();
             observer.Stage($"Training encoder {spec.Name} ({split})");
-            var encoder = EncoderCatalog.Fit(spec.Checkpoint, Task(spec, train, validation), spec.Parameters, definition.Seed,
+            var (encoderTrain, watched, watchedFrom) = Watched(spec, definition, train, validation);
+            var encoder = EncoderCatalog.Fit(spec.Checkpoint, Task(spec, encoderTrain, watched), spec.Parameters, definition.Seed,
                 new Reporter<EpochReport>(r => observer.Stage($"Encoder {spec.Name} epoch {r.Epoch}: loss {r.TrainLoss:F3}{(r.ValidationScore is { } v ? $", validation {v:F3}" : "")}, {r.ExamplesPerSecond:F0} rows/s")),
                 observer.Warning, cancel, fraction => observer.Progress(spec.Name, fraction));
             var saved = Path.Combine(folder, "encoders", $"{RunArtifacts.FileName(spec.Name)}-{split}");
@@ -30,7 +48,8 @@ internal static class RunEncoders
             RunArtifacts.Record(store, runId, null, "encoder-checkpoint", Path.Combine(saved, "model.safetensors"));
             var history = Path.Combine(saved, "training.json");
             // The CPU thread count is recorded: libtorch's sums, and so the bits of the weights, depend on it.
-            File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, seed = definition.Seed, cpuThreads = encoder.Training.CpuThreads, epochs = encoder.History },
+            File.WriteAllText(history, JsonSerializer.Serialize(new { encoder = spec.Name, split, spec.Objective, spec.Checkpoint, seed = definition.Seed, cpuThreads = encoder.Training.CpuThreads,
+                trainingRows = encoderTrain.Count, validationRows = watched?.Count ?? 0, validationFrom = watchedFrom, epochs = encoder.History },
                 new JsonSerializerOptions { WriteIndented = true }));
             RunArtifacts.Record(store, runId, null, "encoder-training", history);
             store.RecordCurves(runId, TrainingCurves.Encoder(spec.Name, split, encoder.History));

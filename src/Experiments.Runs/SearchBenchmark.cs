@@ -82,7 +82,7 @@ public static class SearchBenchmark
         var sample = Enumerable.Range(0, collection.Queries.Count).Take(queries).ToArray();
         var speed = new List<SearchSpeed>();
         var clock = Stopwatch.StartNew();
-        using var bm25 = new Bm25Index(catalogue, new Bm25Options { Language = dataset.Manifest.Search!.Language });
+        using var bm25 = new Bm25Index(catalogue, new Bm25Options { Language = SearchTask.LanguageOf(definition.Search, dataset.Manifest.Search!) });
         var indexSeconds = clock.Elapsed.TotalSeconds;
         speed.Add(Timed("bm25 (Lucene.NET)", catalogue.Count, indexSeconds, sample, q => bm25.Search(collection.Queries[q].Text, 10, collection.Queries[q].Excluded)));
         var model = definition.Models.FirstOrDefault(m => m.Type is SearchCatalog.Dense or SearchCatalog.Hybrid or SearchCatalog.Reranker);

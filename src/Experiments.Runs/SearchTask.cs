@@ -30,9 +30,12 @@ internal sealed class SearchTask : IExperimentTask
         var definition = run.Definition;
         var manifest = dataset.Manifest.Search ?? throw new ExperimentsException($"Data set '{dataset.Name}' has no search collection (no \"search\" block in its manifest).");
         _spec = definition.Search ?? new SearchSpec();
-        _language = manifest.Language;
+        _language = LanguageOf(_spec, manifest);
         _collection = SearchCollection.Load(dataset, manifest, _spec.Judgements, _spec.MaxQueries, definition.Seed);
     }
+
+    /// <summary>The analyser language: the definition's search.language, else the data set's.</summary>
+    public static string LanguageOf(SearchSpec? spec, SearchManifest manifest) => spec?.Language ?? manifest.Language;
 
     /// <summary>What a definition may ask of a data set's search collection (null when it has none).</summary>
     public static SearchDescriptor? Describe(DatasetManifest manifest) => manifest.Search is not { } search ? null : new SearchDescriptor(
@@ -77,12 +80,13 @@ internal sealed class SearchTask : IExperimentTask
         var options = new SearchEvaluationOptions(SearchMetrics.ParseGain(_spec.Gain), _spec.RelevanceThreshold, definition.Evaluation.BootstrapSamples, definition.Evaluation.ConfidenceLevel);
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name}, {split.Train.Length:N0} training queries)");
-        split.Components.TakeReusedSeconds();
-        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, split.Components, definition.Seed)
+        // The model's parts stay alive through its evaluation (a parallel trial may otherwise let them go).
+        using var parts = split.Components.Take();
+        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, parts, definition.Seed)
         {
             Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = trial.Run.Cancel,
         });
-        var fitSeconds = clock.Elapsed.TotalSeconds + split.Components.TakeReusedSeconds();
+        var fitSeconds = clock.Elapsed.TotalSeconds + parts.ReusedSeconds;
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name}, {split.Test.Length:N0} test queries)");
         SearchEvaluation evaluation;

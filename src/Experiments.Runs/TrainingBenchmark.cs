@@ -48,7 +48,7 @@ public static class TrainingBenchmark
         {
             case "implicit-als":
                 var implicitTrainer = new ImplicitAlsTrainer(new ImplicitAlsOptions { ApproximationRank = o.Rank, NumberOfIterations = o.Iterations, Seed = o.Seed });
-                implicitTrainer.IterationFinished += _ => Tick();
+                implicitTrainer.IterationFitted += (_, _) => Tick();
                 last.Restart();
                 implicitTrainer.FitFactors(data, cancel);
                 break;

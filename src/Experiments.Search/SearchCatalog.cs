@@ -27,7 +27,7 @@ public static class SearchCatalog
 
     private static readonly ParameterSpec[] Bm25Parameters =
     [
-        new("language", ParameterKind.String, "english", "Analyser of titles, descriptions, attributes and queries: english (stop words, Porter stemming), chinese (SmartCn word segmentation) or standard. Default: the data set's.", Allowed: Bm25Index.Languages),
+        new("language", ParameterKind.String, "english", "Analyser of titles, descriptions, attributes and queries: english (stop words, Porter stemming), chinese (SmartCn word segmentation) or standard. Default: the definition's search.language, else the data set's.", Allowed: Bm25Index.Languages),
         new("k1", ParameterKind.Number, 1.2, "BM25 term-frequency saturation (Lucene's BM25Similarity k1).", 0, 3),
         new("b", ParameterKind.Number, 0.75, "BM25 length normalisation (0: none, 1: full).", 0, 1),
         new("titleBoost", ParameterKind.Number, 2.0, "Weight of a match in the title (0 leaves the field out).", 0, 20),

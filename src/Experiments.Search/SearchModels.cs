@@ -22,13 +22,13 @@ public interface IIntentModel : ISearchModel
     IIntentClassifier Classifier { get; }
 }
 
-/// <summary>What fitting a search model may use: the collection, the training queries, the split's shared components, and how to report.</summary>
-public sealed record SearchFitContext(SearchCollection Collection, int[] Train, SearchComponents Components, int Seed)
+/// <summary>What fitting a search model may use: the collection, the training queries, the split's shared components (held for this fit), and how to report.</summary>
+public sealed record SearchFitContext(SearchCollection Collection, int[] Train, SearchComponents.Lease Components, int Seed)
 {
     /// <summary>NDCG gains the evaluation uses (the re-ranker optimises the same).</summary>
     public Gain Gain { get; init; } = Gain.Exponential;
-    /// <summary>The collection's analyser language, used when a model does not set "language".</summary>
-    public string Language { get; init; } = "english";
+    /// <summary>The collection's analyser language (the definition's search.language, else the data set's), used when a model does not set "language".</summary>
+    public string Language { get; init; } = Core.Definitions.SearchSpec.English;
     public Action<string>? Notice { get; init; }
     /// <summary>(component, share done) while an encoder trains.</summary>
     public Action<string, double>? Progress { get; init; }
@@ -38,38 +38,102 @@ public sealed record SearchFitContext(SearchCollection Collection, int[] Train, 
 /// <summary>
 /// The parts several models of one split share — a BM25 index, a dense retriever, an intent classifier — built once per
 /// settings and training queries, and reused. A model's fit time includes the time its parts took to build, whether it
-/// built them or found them built, so fit times compare like with like.
+/// built them or found them built, so fit times compare like with like. A fit takes them through a <see cref="Lease"/>,
+/// which keeps them alive until its model is evaluated. Bounded: beyond <see cref="Capacity"/> parts, the least recently
+/// used part that no lease holds is let go (and disposed) — a sweep's trials each build parts of their own settings,
+/// which later trials and the refit rarely share, so without a bound the parts of every trial would stay until the
+/// refit. A part let go and needed again is built again (its time is the model's, as always).
 /// </summary>
-public sealed class SearchComponents : IDisposable
+public sealed class SearchComponents(int capacity = SearchComponents.DefaultCapacity) : IDisposable
 {
-    private readonly Dictionary<string, (object Part, double Seconds)> _parts = new(StringComparer.Ordinal);
+    /// <summary>Enough for the models of one run to share their parts (a hybrid or re-ranker reuses the lexical, dense and intent parts).</summary>
+    public const int DefaultCapacity = 8;
 
-    /// <summary>Seconds of parts that were reused since the last call (added to the current model's fit time).</summary>
-    public double TakeReusedSeconds()
+    private sealed class Entry(object part, double seconds)
     {
-        var seconds = _reused;
-        _reused = 0;
-        return seconds;
+        public object Part { get; } = part;
+        public double Seconds { get; } = seconds;
+        public int Holders;
+        public long LastUsed;
     }
 
-    private double _reused;
+    private readonly Dictionary<string, Entry> _parts = new(StringComparer.Ordinal);
+    private long _uses;
 
-    /// <summary>The part under <paramref name="key"/>, built once; safe from parallel trials (two may build the same part at once, one is kept).</summary>
-    public T Get<T>(string key, Func<T> build) where T : notnull
+    public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "At least one part.");
+
+    /// <summary>The parts kept now (those held by a lease may go beyond <see cref="Capacity"/> until it ends).</summary>
+    public int Count
     {
-        lock (_parts)
-            if (_parts.TryGetValue(key, out var found))
-            {
-                _reused += found.Seconds;
-                return (T)found.Part;
-            }
-        var clock = Stopwatch.StartNew();
-        var part = build();
-        lock (_parts)
+        get
         {
-            if (_parts.TryAdd(key, (part, clock.Elapsed.TotalSeconds))) return part;
-            (part as IDisposable)?.Dispose();
-            return (T)_parts[key].Part;
+            lock (_parts) return _parts.Count;
+        }
+    }
+
+    /// <summary>Parts for one fit and its evaluation: what it gets stays alive until the lease is disposed.</summary>
+    public Lease Take() => new(this);
+
+    /// <summary>One fit's hold on the shared parts; safe from parallel trials (two may build the same part at once, one is kept).</summary>
+    public sealed class Lease : IDisposable
+    {
+        private readonly SearchComponents _owner;
+        private readonly HashSet<Entry> _held = [];
+
+        internal Lease(SearchComponents owner) => _owner = owner;
+
+        /// <summary>Seconds the parts this lease found built had taken to build (added to the model's fit time).</summary>
+        public double ReusedSeconds { get; private set; }
+
+        /// <summary>The part under <paramref name="key"/>, built once while it is kept.</summary>
+        public T Get<T>(string key, Func<T> build) where T : notnull
+        {
+            var parts = _owner._parts;
+            lock (parts)
+                if (parts.TryGetValue(key, out var found))
+                {
+                    ReusedSeconds += found.Seconds;
+                    return (T)Hold(found).Part;
+                }
+            var clock = Stopwatch.StartNew();
+            var part = build();
+            lock (parts)
+            {
+                if (!parts.TryGetValue(key, out var entry))
+                    parts[key] = entry = new Entry(part, clock.Elapsed.TotalSeconds);
+                else
+                    (part as IDisposable)?.Dispose();
+                Hold(entry);
+                _owner.Trim();
+                return (T)entry.Part;
+            }
+        }
+
+        private Entry Hold(Entry entry)
+        {
+            entry.LastUsed = ++_owner._uses;
+            if (_held.Add(entry)) entry.Holders++;
+            return entry;
+        }
+
+        public void Dispose()
+        {
+            lock (_owner._parts)
+            {
+                foreach (var entry in _held) entry.Holders--;
+                _held.Clear();
+                _owner.Trim();
+            }
+        }
+    }
+
+    /// <summary>Lets the least recently used parts that no lease holds go, down to the capacity (called under the lock).</summary>
+    private void Trim()
+    {
+        while (_parts.Count > Capacity && _parts.Where(p => p.Value.Holders == 0).OrderBy(p => p.Value.LastUsed).Select(p => p.Key).FirstOrDefault() is { } idle)
+        {
+            (_parts[idle].Part as IDisposable)?.Dispose();
+            _parts.Remove(idle);
         }
     }
 
@@ -80,8 +144,11 @@ public sealed class SearchComponents : IDisposable
 
     public void Dispose()
     {
-        foreach (var (part, _) in _parts.Values) (part as IDisposable)?.Dispose();
-        _parts.Clear();
+        lock (_parts)
+        {
+            foreach (var entry in _parts.Values) (entry.Part as IDisposable)?.Dispose();
+            _parts.Clear();
+        }
     }
 }
 

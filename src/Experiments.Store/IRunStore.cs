@@ -33,9 +33,11 @@ public interface IRunStore : IDisposable
     void FinishRun(long runId, RunStatus status, string? error);
     /// <summary>
     /// Reopens a stopped or killed run in this process (a resumed sweep's run, which then holds its refit): running
-    /// again, its end and error cleared. A run still running in another live process is an error.
+    /// again, its end and error cleared, its data checks and profile cleared (the resumed session records them when it
+    /// loads the data). A run still running in another live process is an error; so is one marked running on another
+    /// machine, unless <paramref name="takeOver"/>.
     /// </summary>
-    void ResumeRun(long runId);
+    void ResumeRun(long runId, bool takeOver = false);
     /// <summary>The verdict of the definition's regression rule on a run (recorded once, after the run ends).</summary>
     void RecordRegression(long runId, RegressionCheckRecord check);
 

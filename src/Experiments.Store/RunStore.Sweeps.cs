@@ -53,21 +53,8 @@ public abstract partial class RunStore : ISweepStorage
         return sweeps;
     }
 
-    /// <summary>Takes the sweep over for this process; refuses while the process that ran it is still alive.</summary>
-    public void ResumeSweep(long sweepId) => Write(t =>
-    {
-        using (var command = Command(t, "SELECT status, host, pid, process_started_at FROM sweeps WHERE id = $id", ("$id", sweepId)))
-        using (var reader = command.ExecuteReader())
-        {
-            if (!reader.Read()) throw new ExperimentsException($"There is no sweep {sweepId} in {Location}.");
-            if (reader.GetString(0) == "running" && reader.GetString(1) == Environment.MachineName && reader.GetInt64(2) != Environment.ProcessId
-                && IsAlive(reader.GetInt64(2), reader.GetString(3)))
-                throw new ExperimentsException($"Sweep {sweepId} is still running in process {reader.GetInt64(2)}; stop it before resuming it.");
-        }
-        using var process = Process.GetCurrentProcess();
-        Exec(t, "UPDATE sweeps SET status = 'running', ended_at = NULL, error = NULL, host = $host, pid = $pid, process_started_at = $started WHERE id = $id",
-            ("$host", Environment.MachineName), ("$pid", Environment.ProcessId), ("$started", Stamp(process.StartTime.ToUniversalTime())), ("$id", sweepId));
-    });
+    /// <summary>Takes the sweep over for this process (see <see cref="TakeOver"/>).</summary>
+    public void ResumeSweep(long sweepId, bool takeOver = false) => Write(t => TakeOver(t, "sweeps", sweepId, "Sweep", takeOver));
 
     public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => Write(t =>
     {

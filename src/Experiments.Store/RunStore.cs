@@ -195,20 +195,38 @@ public abstract partial class RunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
-    public void ResumeRun(long runId) => Write(t =>
+    public void ResumeRun(long runId, bool takeOver = false) => Write(t =>
     {
-        using (var command = Command(t, "SELECT status, host, pid, process_started_at FROM runs WHERE id = $id", ("$id", runId)))
+        TakeOver(t, "runs", runId, "Run", takeOver);
+        // Its data is loaded again by the resumed session, which records its checks and profile anew.
+        Exec(t, "DELETE FROM data_issues WHERE run_id = $id", ("$id", runId));
+        Exec(t, "DELETE FROM data_profile WHERE run_id = $id", ("$id", runId));
+    });
+
+    /// <summary>
+    /// Marks a run or sweep (<paramref name="table"/>) as running in this process. Refused while the process that ran it
+    /// is alive on this machine, and while it is marked running on another machine (whose processes cannot be seen from
+    /// here) unless <paramref name="takeOver"/>: two sessions driving one sweep would overwrite each other's trials.
+    /// </summary>
+    private void TakeOver(DbTransaction t, string table, long id, string what, bool takeOver)
+    {
+        using (var command = Command(t, $"SELECT status, host, pid, process_started_at FROM {table} WHERE id = $id", ("$id", id)))
         using (var reader = command.ExecuteReader())
         {
-            if (!reader.Read()) throw new ExperimentsException($"There is no run {runId} in {Location}.");
-            if (reader.GetString(0) == "running" && reader.GetString(1) == Environment.MachineName && reader.GetInt64(2) != Environment.ProcessId
-                && IsAlive(reader.GetInt64(2), reader.GetString(3)))
-                throw new ExperimentsException($"Run {runId} is still running in process {reader.GetInt64(2)}; stop it before resuming it.");
+            if (!reader.Read()) throw new ExperimentsException($"There is no {what.ToLowerInvariant()} {id} in {Location}.");
+            if (reader.GetString(0) == "running")
+            {
+                var (host, pid) = (reader.GetString(1), reader.GetInt64(2));
+                if (host == Environment.MachineName && pid != Environment.ProcessId && IsAlive(pid, reader.GetString(3)))
+                    throw new ExperimentsException($"{what} {id} is still running in process {pid}; stop it before resuming it.");
+                if (host != Environment.MachineName && !takeOver)
+                    throw new ExperimentsException($"{what} {id} is marked running on {host} (process {pid}), which this machine cannot check. Resume it there, or, if it no longer runs there, resume it with --take-over.");
+            }
         }
         using var process = Process.GetCurrentProcess();
-        Exec(t, "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL, host = $host, pid = $pid, process_started_at = $started WHERE id = $id",
-            ("$host", Environment.MachineName), ("$pid", Environment.ProcessId), ("$started", Stamp(process.StartTime.ToUniversalTime())), ("$id", runId));
-    });
+        Exec(t, $"UPDATE {table} SET status = 'running', ended_at = NULL, error = NULL, host = $host, pid = $pid, process_started_at = $started WHERE id = $id",
+            ("$host", Environment.MachineName), ("$pid", Environment.ProcessId), ("$started", Stamp(process.StartTime.ToUniversalTime())), ("$id", id));
+    }
 
     public void RecordRegression(long runId, RegressionCheckRecord check) => Write(t =>
     {

@@ -7,6 +7,7 @@ using Experiments.Sweeps.Tuners;
 // trial MODE: one trial for ProcessTrialExecutor.
 //   report   — reports x at steps 1..5 (stops when pruned), returns loss = x
 //   allocate — touches `megabytes` MiB (holding more than 100 for 5 s)
+//   nonfinite — reports NaN at step 1 and −∞ at step 2, returns loss = +∞ and other = NaN in [−∞, +∞]
 //   sleep    — sleeps `seconds` (SIGTERM cancels it), returns 1
 //   fail     — throws InvalidOperationException("broken on purpose")
 //   crash    — exits with code 3 without a result
@@ -34,6 +35,14 @@ switch (args.FirstOrDefault())
                     }
                     if (blocks.Count > 100) Thread.Sleep(5000); // hold it long enough to be seen
                     return TrialOutcome.Of("loss", blocks.Count);
+                case "nonfinite":
+                    context.ReportOrStop(1, double.NaN);
+                    context.ReportOrStop(2, double.NegativeInfinity);
+                    return new TrialOutcome(new Dictionary<string, TrialMetric>
+                    {
+                        ["loss"] = new(double.PositiveInfinity),
+                        ["other"] = new(double.NaN, double.NegativeInfinity, double.PositiveInfinity),
+                    });
                 case "sleep":
                     Task.Delay(TimeSpan.FromSeconds(p.Number("seconds")), context.Cancellation).Wait(context.Cancellation);
                     return TrialOutcome.Of("loss", 1);

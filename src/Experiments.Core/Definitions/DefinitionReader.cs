@@ -188,27 +188,34 @@ public sealed class DefinitionReader
             Error("$.dataset.files.table", table, $"\"table\" is one file that the split cuts, \"train\" / \"validation\" / \"test\" fix the split themselves: give one or the other, not both (line {other.Line} has one of the latter)");
         else if (table is null && (train is null || test is null))
             Error("$.dataset.files", files, $"train and test files come together: \"{(train is null ? "train" : "test")}\" is missing");
+        var format = dataset["format"];
+        CheckFormat(format, null, "$.dataset.format", dataset, errors);
+        // The files that read their column names from the shared format's list (no header line, no list of their own).
+        var sharedNames = new List<string>();
+        var unnamed = new HashSet<string>();
         foreach (var property in files.Properties)
         {
-            var resolved = Path.GetFullPath(property.Value.Text!, baseDirectory);
+            var at = $"$.dataset.files.{property.Name}";
+            var own = property.Value.Kind == JsonKind.Object ? property.Value["format"] : null;
+            if (own is not null) CheckFormat(own, format, $"{at}.format", own, errors);
+            if ((own?["header"] ?? format?["header"])?.Kind == JsonKind.False && own?["columnNames"] is null)
+            {
+                sharedNames.Add(property.Name);
+                // Said once, where "header": false is written.
+                var (where, whereAt) = own?["header"] is not null ? (own, $"{at}.format") : (format!, "$.dataset.format");
+                if (format?["columnNames"] is null && unnamed.Add(whereAt))
+                    Error(whereAt, where, "files without a header (\"header\": false) need \"columnNames\": the names of their columns in order");
+            }
+            var path = FilePath(property.Value);
+            if (property.Value.Kind == JsonKind.Object) at += ".path";
+            var resolved = Path.GetFullPath(path.Text!, baseDirectory);
             if (Directory.Exists(resolved))
-                Error($"$.dataset.files.{property.Name}", property.Value, $"'{property.Value.Text}' is a folder, not a file (resolved to {resolved})");
+                Error(at, path, $"'{path.Text}' is a folder, not a file (resolved to {resolved})");
             else if (!File.Exists(resolved))
-                Error($"$.dataset.files.{property.Name}", property.Value, $"no such file: {resolved}" +
-                    (Path.IsPathRooted(property.Value.Text!) ? "" : $" (relative paths resolve against {baseDirectory}, the definition's folder)"));
+                Error(at, path, $"no such file: {resolved}" +
+                    (Path.IsPathRooted(path.Text!) ? "" : $" (relative paths resolve against {baseDirectory}, the definition's folder)"));
         }
-
-        var format = dataset["format"];
-        var header = format?["header"]?.Kind != JsonKind.False;
-        var names = format?["columnNames"];
-        if (!header && names is null)
-            Error("$.dataset.format", format!, "files without a header (\"header\": false) need \"columnNames\": the names of their columns in order");
-        if (header && names is not null)
-            Error("$.dataset.format.columnNames", names, "\"columnNames\" names the columns of files without a header line; with \"header\": true the names come from the header (set \"header\": false, or remove \"columnNames\")");
-        var delimiter = format?["delimiter"];
-        var quote = format?["quote"]?.Text ?? "\"";
-        if (delimiter?.Text is { } d && (d.Contains('\n') || d.Contains('\r') || (quote != FileFormat.NoQuote && d.Contains(quote))))
-            Error("$.dataset.format.delimiter", delimiter, $"the delimiter must not contain a line break or the quote character ({quote})");
+        var names = sharedNames.Count > 0 ? format?["columnNames"] : null;
 
         var columns = dataset["columns"]!;
         // Each file's columns have one role each; a search catalogue and its judgements are two files with their own columns.
@@ -230,7 +237,7 @@ public sealed class DefinitionReader
         }
         if (task == "search")
         {
-            CrossCheckSearchColumns(root, columns, errors);
+            CrossCheckSearchColumns(root, columns, sharedNames, errors);
             return;
         }
         foreach (var role in ColumnRoles.CatalogueRoles.Where(r => r != "item").Concat(ColumnRoles.JudgementRoles).Where(r => columns[r] is not null))
@@ -274,13 +281,31 @@ public sealed class DefinitionReader
     }
 
     /// <summary>
+    /// A file format's own rules: only files without a header line may have column names; the delimiter holds no line
+    /// break and not the quote. A file's own format (<paramref name="shared"/> given) inherits what it leaves out.
+    /// </summary>
+    private static void CheckFormat(JsonTree? format, JsonTree? shared, string at, JsonTree where, List<DefinitionError> errors)
+    {
+        void Error(string path, JsonTree node, string message) => errors.Add(new(path, node.Line, node.Column, message));
+        var header = (format?["header"] ?? shared?["header"])?.Kind != JsonKind.False;
+        if (header && format?["columnNames"] is { } unused)
+            Error($"{at}.columnNames", unused, "\"columnNames\" names the columns of files without a header line; with \"header\": true the names come from the header (set \"header\": false, or remove \"columnNames\")");
+        var delimiter = format?["delimiter"] ?? shared?["delimiter"];
+        var quote = (format?["quote"] ?? shared?["quote"])?.Text ?? "\"";
+        // A file's own format re-checks the pair only when it changes one of them.
+        if ((shared is null || format?["delimiter"] is not null || format?["quote"] is not null)
+            && delimiter?.Text is { } d && (d.Contains('\n') || d.Contains('\r') || (quote != FileFormat.NoQuote && d.Contains(quote))))
+            Error(format?["delimiter"] is null ? at : $"{at}.delimiter", format?["delimiter"] ?? format ?? where, $"the delimiter must not contain a line break or the quote character ({quote})");
+    }
+
+    /// <summary>
     /// Search on own files: the catalogue's id and title and the judgements' query and relevance columns are named, no
     /// column of another task is, and the models, judgement source and split suit what the files hold.
     /// </summary>
-    private static void CrossCheckSearchColumns(JsonTree root, JsonTree columns, List<DefinitionError> errors)
+    private static void CrossCheckSearchColumns(JsonTree root, JsonTree columns, IReadOnlyList<string> sharedNames, List<DefinitionError> errors)
     {
-        if (root["dataset"]!["format"]?["header"] is { Kind: JsonKind.False } header)
-            errors.Add(new("$.dataset.format.header", header.Line, header.Column, "a catalogue and its judgements have different columns, so each file names its own on a header line; \"header\": false with one \"columnNames\" list cannot describe both"));
+        if (sharedNames.Count == 2 && root["dataset"]!["format"]?["header"] is { Kind: JsonKind.False } header)
+            errors.Add(new("$.dataset.format.header", header.Line, header.Column, "a catalogue and its judgements have different columns, so one \"columnNames\" list cannot describe both; give each file its own header line, or its own \"format\": { \"header\": false, \"columnNames\": [ … ] }"));
         foreach (var role in new[] { "item", "title", "query", "relevance" }.Where(r => columns[r] is null))
             errors.Add(new("$.dataset.columns", columns.Line, columns.Column, $"task 'search' on own files needs column \"{role}\": {role switch
             {
@@ -494,6 +519,7 @@ public sealed class DefinitionReader
                 MaxQueries = (int)(search["maxQueries"]?.Number ?? 0),
                 Gain = search["gain"]?.Text ?? SearchSpec.Exponential,
                 RelevanceThreshold = search["relevanceThreshold"]?.Number,
+                Language = search["language"]?.Text,
             } : null,
             Hybrid = root["hybrid"] is { } hybrid ? new HybridSpec
             {
@@ -529,8 +555,8 @@ public sealed class DefinitionReader
 
     private static DatasetSpec BindDataset(JsonTree dataset, string baseDirectory)
     {
-        var files = BindFiles(dataset["files"]);
-        var format = dataset["format"];
+        var format = BindFormat(dataset["format"], new FileFormat());
+        var files = BindFiles(dataset["files"], format);
         var columns = dataset["columns"];
         IReadOnlyList<string> Names(string role) => columns?[role]?.Items.Select(c => c.Text!).ToList() ?? [];
         return new DatasetSpec
@@ -545,14 +571,7 @@ public sealed class DefinitionReader
                 ? new ClicksFromRatings(clicks["positiveRating"]?.Number ?? 4, (int)(clicks["negativesPerPositive"]?.Number ?? 1))
                 : null,
             Files = files,
-            Format = format is null ? new FileFormat() : new FileFormat
-            {
-                Delimiter = format["delimiter"]?.Text ?? ",",
-                Header = format["header"]?.Kind != JsonKind.False,
-                ColumnNames = format["columnNames"]?.Items.Select(c => c.Text!).ToList(),
-                Quote = format["quote"]?.Text ?? "\"",
-                Encoding = format["encoding"]?.Text ?? "utf-8",
-            },
+            Format = format,
             Columns = columns is null ? new ColumnRoles() : new ColumnRoles
             {
                 User = columns["user"]?.Text,
@@ -578,15 +597,44 @@ public sealed class DefinitionReader
         };
     }
 
-    private static DataFiles? BindFiles(JsonTree? files) => files is null ? null : new DataFiles
+    /// <summary>The files' paths, and the formats of those written differently, each over the shared <paramref name="format"/>.</summary>
+    private static DataFiles? BindFiles(JsonTree? files, FileFormat format)
     {
-        Table = files["table"]?.Text,
-        Train = files["train"]?.Text,
-        Validation = files["validation"]?.Text,
-        Test = files["test"]?.Text,
-        Catalogue = files[DataFiles.CatalogueKey]?.Text,
-        Judgements = files[DataFiles.JudgementsKey]?.Text,
-    };
+        if (files is null) return null;
+        string? PathOf(string key) => files[key] is { } entry ? FilePath(entry).Text : null;
+        return new DataFiles
+        {
+            Table = PathOf("table"),
+            Train = PathOf("train"),
+            Validation = PathOf("validation"),
+            Test = PathOf("test"),
+            Catalogue = PathOf(DataFiles.CatalogueKey),
+            Judgements = PathOf(DataFiles.JudgementsKey),
+            Formats = files.Properties.Where(p => p.Value.Kind == JsonKind.Object && p.Value["format"] is not null)
+                .ToDictionary(p => p.Name, p => BindFormat(p.Value["format"], format)),
+        };
+    }
+
+    /// <summary>A file entry's path: the entry itself, or its "path".</summary>
+    private static JsonTree FilePath(JsonTree entry) => entry.Kind == JsonKind.Object ? entry["path"]! : entry;
+
+    /// <summary>
+    /// A format whose unset properties come from <paramref name="fallback"/>; column names are inherited only by a file
+    /// that has no header line either.
+    /// </summary>
+    private static FileFormat BindFormat(JsonTree? format, FileFormat fallback)
+    {
+        if (format is null) return fallback;
+        var header = format["header"] is { } h ? h.Kind == JsonKind.True : fallback.Header;
+        return new FileFormat
+        {
+            Delimiter = format["delimiter"]?.Text ?? fallback.Delimiter,
+            Header = header,
+            ColumnNames = format["columnNames"]?.Items.Select(c => c.Text!).ToList() ?? (header ? null : fallback.ColumnNames),
+            Quote = format["quote"]?.Text ?? fallback.Quote,
+            Encoding = format["encoding"]?.Text ?? fallback.Encoding,
+        };
+    }
 
     private static object Value(JsonTree node) => node.Kind switch
     {

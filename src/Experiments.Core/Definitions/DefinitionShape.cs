@@ -82,7 +82,13 @@ public static class DefinitionShape
 
     private static ObjectShape OwnFiles()
     {
-        static StringShape File(string what) => new($"{what}: a path relative to the definition's folder, or absolute.");
+        static StringOrObjectShape File(string what) => new($"{what}: a path relative to the definition's folder (or absolute), or {{ \"path\": …, \"format\": {{ … }} }} for a file written differently from the others.",
+            new StringShape($"{what}: a path relative to the definition's folder, or absolute."),
+            new ObjectShape($"{what}, written in a format of its own.",
+            [
+                new("path", new StringShape("A path relative to the definition's folder, or absolute."), Required: true),
+                new("format", Format("How this file is written; what it leaves out comes from the data set's \"format\" (columnNames only while \"header\" stays false).")),
+            ]));
         static StringShape Column(string what) => new($"{what}: a column name.");
         static ArrayShape Columns(string what) => new(what, new StringShape("A column name."), UniqueItems: true);
         return new ObjectShape("Your own delimited files: one table (the definition's split cuts it), train and test files with an optional validation file (no split runs), or for task 'search' a product catalogue and judgements (split by query).",
@@ -97,14 +103,7 @@ public static class DefinitionShape
                 new("judgements", File("Task 'search': graded judgements, one row per query and product (columns query, product or item, relevance and optionally intent)")),
             ]), Required: true),
             new("name", new StringShape("A label for the data in results and the run store; default: the table's (or training file's) name without extension.")),
-            new("format", new ObjectShape("How the files are written (all alike).",
-            [
-                new("delimiter", new StringShape("Field separator, e.g. \",\", \"\\t\", \";\", \"|\".", Default: ",", Whitespace: true)),
-                new("header", new BooleanShape("The first line names the columns; without it, give \"columnNames\".", true)),
-                new("columnNames", new ArrayShape("The column names in order, for files without a header line.", new StringShape("A column name."), MinItems: 1, UniqueItems: true)),
-                new("quote", new StringShape("Quote character of quoted fields (which may hold delimiters and line breaks; a doubled quote is one quote), or \"none\".", FileFormat.Quotes, "\"")),
-                new("encoding", new StringShape("Text encoding; bytes that are not valid UTF-8 are an error naming their line.", FileFormat.Encodings, "utf-8")),
-            ])),
+            new("format", Format("How the files are written: all of them, except what a file's own \"format\" says.")),
             new("columns", new ObjectShape("Which column plays which role, by name; columns not named are ignored.",
             [
                 new("user", Column("The user id (ranking, rating; a categorical feature in classification)")),
@@ -136,6 +135,15 @@ public static class DefinitionShape
         ]);
     }
 
+    private static ObjectShape Format(string description) => new(description,
+    [
+        new("delimiter", new StringShape("Field separator, e.g. \",\", \"\\t\", \";\", \"|\".", Default: ",", Whitespace: true)),
+        new("header", new BooleanShape("The first line names the columns; without it, give \"columnNames\".", true)),
+        new("columnNames", new ArrayShape("The column names in order, for files without a header line.", new StringShape("A column name."), MinItems: 1, UniqueItems: true)),
+        new("quote", new StringShape("Quote character of quoted fields (which may hold delimiters and line breaks; a doubled quote is one quote), or \"none\".", FileFormat.Quotes, "\"")),
+        new("encoding", new StringShape("Text encoding; bytes that are not valid UTF-8 are an error naming their line.", FileFormat.Encodings, "utf-8")),
+    ]);
+
     private static PropertyShape BadRows() =>
         new("badRows", new StringShape("What to do with a malformed row: stop with an error, or skip it and count it.", ["fail", "skip"], "fail"));
 
@@ -156,6 +164,7 @@ public static class DefinitionShape
         new("maxQueries", new IntegerShape("Keep a seeded sample of at most this many queries (0: all).", 0, 10_000_000, 0)),
         new("gain", new StringShape("NDCG gain of a grade g: 'exponential' (2^g − 1) or 'linear' (g).", [SearchSpec.Exponential, SearchSpec.Linear], SearchSpec.Exponential)),
         new("relevanceThreshold", new NumberShape("Precision, recall and MRR count a product relevant when its grade is at least this. Default: any grade above 0.")),
+        new("language", new StringShape("Analyser of product texts and queries for BM25 (and the re-ranker's term overlap): 'english' (stop words, Porter stemming), 'chinese' (SmartCn word segmentation) or 'standard' (Unicode words, lower-cased). Default: the data set's (english for your own files); a model's \"language\" parameter overrides it.", SearchSpec.Languages)),
     ]);
 
     private static ObjectShape Hybrid(DefinitionVocabulary vocabulary) => new("Task 'hybrid': what items' text and attributes are, the text embedder, and cold start. The stages are the models (docs/hybrid.md).",

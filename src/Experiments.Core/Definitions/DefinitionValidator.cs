@@ -85,6 +85,11 @@ public static class DefinitionValidator
                     Fail($"missing required property '{other.Tag}' or '{e.Key}': '{other.Tag}' names a registered data set (allowed: {string.Join(", ", other.Variants.Keys)}), '{e.Key}' names your own files");
                 else Check(node, e.Otherwise, path, errors);
                 return;
+            case StringOrObjectShape either:
+                if (node.Kind == JsonKind.String) Check(node, either.Text, path, errors);
+                else if (node.Kind == JsonKind.Object) CheckObject(node, either.Object, path, errors, Fail);
+                else Fail(Expected($"a string or an object ({string.Join(", ", either.Object.Properties.Select(p => p.Name))})", node));
+                return;
             case MapShape map:
                 if (node.Kind != JsonKind.Object) { Fail(Expected("an object", node)); return; }
                 var keys = new HashSet<string>();

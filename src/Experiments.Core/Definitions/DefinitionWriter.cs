@@ -95,6 +95,7 @@ public static class DefinitionWriter
                 w.WriteNumber("maxQueries", search.MaxQueries);
                 w.WriteString("gain", search.Gain);
                 if (search.RelevanceThreshold is { } relevance) w.WriteNumber("relevanceThreshold", relevance);
+                if (search.Language is not null) w.WriteString("language", search.Language);
                 w.WriteEndObject();
             }
             // Written only when present, so that definitions of other tasks keep their earlier hash.
@@ -178,16 +179,18 @@ public static class DefinitionWriter
     private static void WriteFiles(Utf8JsonWriter w, DatasetSpec dataset)
     {
         w.WriteStartObject("files");
-        foreach (var (key, path) in dataset.Files!.Named()) w.WriteString(key, path);
+        foreach (var (key, path) in dataset.Files!.Named())
+            // A file of the shared format stays a plain path, so definitions without own formats keep their hash.
+            if (dataset.Files.Formats.TryGetValue(key, out var own))
+            {
+                w.WriteStartObject(key);
+                w.WriteString("path", path);
+                WriteFormat(w, own);
+                w.WriteEndObject();
+            }
+            else w.WriteString(key, path);
         w.WriteEndObject();
-        var format = dataset.Format;
-        w.WriteStartObject("format");
-        w.WriteString("delimiter", format.Delimiter);
-        w.WriteBoolean("header", format.Header);
-        if (format.ColumnNames is { } names) WriteStrings(w, "columnNames", names);
-        w.WriteString("quote", format.Quote);
-        w.WriteString("encoding", format.Encoding);
-        w.WriteEndObject();
+        WriteFormat(w, dataset.Format);
         var columns = dataset.Columns;
         w.WriteStartObject("columns");
         foreach (var (role, column, _) in columns.Mapped().Where(m => m.Key == m.Role)) w.WriteString(role, column);
@@ -201,6 +204,17 @@ public static class DefinitionWriter
             w.WriteNumber("max", scale.Max);
             w.WriteEndObject();
         }
+    }
+
+    private static void WriteFormat(Utf8JsonWriter w, FileFormat format)
+    {
+        w.WriteStartObject("format");
+        w.WriteString("delimiter", format.Delimiter);
+        w.WriteBoolean("header", format.Header);
+        if (format.ColumnNames is { } names) WriteStrings(w, "columnNames", names);
+        w.WriteString("quote", format.Quote);
+        w.WriteString("encoding", format.Encoding);
+        w.WriteEndObject();
     }
 
     private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)

@@ -46,7 +46,9 @@ public sealed class ExperimentBuilder
     /// cuts, or <c>DataFiles.Split("train.csv", "test.csv")</c>, which fix the split (then <c>.Split("predefined",
     /// validationFraction: 0.1)</c> may carve validation rows from the training file), or for task "search"
     /// <c>DataFiles.Search("products.csv", "judgements.csv")</c> (columns item, title, query, relevance, …; the split
-    /// cuts the queries). Relative paths resolve against
+    /// cuts the queries). <paramref name="format"/> is how the files are written; a file written differently has its own,
+    /// e.g. <c>DataFiles.Search(…).WithFormat("catalogue", new FileFormat { Delimiter = ";", Encoding = "windows-1252" })</c>.
+    /// Relative paths resolve against
     /// <paramref name="baseDirectory"/> (default: the working directory when the definition is built). The files are
     /// checked by <see cref="Build"/> like those of a definition file, and loaded by the same checked reader.
     /// </summary>

@@ -50,7 +50,7 @@ public sealed record DatasetSpec
     public IReadOnlyDictionary<string, double> Options { get; init; } = new Dictionary<string, double>();
     /// <summary>The user's own files instead of a registered data set; null for a registered one.</summary>
     public DataFiles? Files { get; init; }
-    /// <summary>Own files: how they are written.</summary>
+    /// <summary>Own files: how they are written (each file that has no format of its own in <see cref="DataFiles.Formats"/>).</summary>
     public FileFormat Format { get; init; } = new();
     /// <summary>Own files: which column plays which role.</summary>
     public ColumnRoles Columns { get; init; } = new();
@@ -61,6 +61,9 @@ public sealed record DatasetSpec
     /// in code. Not part of the definition's text, so the same definition hashes the same wherever it lies.
     /// </summary>
     public string? BaseDirectory { get; init; }
+
+    /// <summary>How the own file under <paramref name="key"/> (table, train, …, catalogue, judgements) is written: its own format, else the shared one.</summary>
+    public FileFormat FormatOf(string key) => Files?.Formats.GetValueOrDefault(key) ?? Format;
 
     /// <summary>The absolute path of an own file as written in the definition.</summary>
     public string ResolvePath(string path) => Path.GetFullPath(path, BaseDirectory ?? Directory.GetCurrentDirectory());
@@ -84,6 +87,13 @@ public sealed record DataFiles
     public string? Catalogue { get; init; }
     /// <summary>Task "search": graded judgements, one row per (query, product, relevance).</summary>
     public string? Judgements { get; init; }
+    /// <summary>Files written differently from the others, by key (e.g. a Windows-1252 catalogue beside UTF-8 judgements); the rest use the data set's format.</summary>
+    public IReadOnlyDictionary<string, FileFormat> Formats { get; init; } = new Dictionary<string, FileFormat>();
+
+    /// <summary>These files with the one under <paramref name="key"/> written in <paramref name="format"/>.</summary>
+    public DataFiles WithFormat(string key, FileFormat format) => Named().Any(f => f.Key == key)
+        ? this with { Formats = new Dictionary<string, FileFormat>(Formats) { [key] = format } }
+        : throw new ArgumentException($"No file '{key}' among these files ({string.Join(", ", Named().Select(f => f.Key))}).", nameof(key));
 
     public static DataFiles Single(string table) => new() { Table = table };
 
@@ -282,13 +292,16 @@ public sealed record EvaluationSpec
 
 /// <summary>
 /// Task "search": the judgement source (a judgement table, a click log, or the catalogue's groups; default: the data
-/// set's first), a seeded cap on the number of queries, the NDCG gain and the grade from which a product counts as
-/// relevant for precision, recall and MRR.
+/// set's first), a seeded cap on the number of queries, the NDCG gain, the grade from which a product counts as
+/// relevant for precision, recall and MRR, and the text analyser's language.
 /// </summary>
 public sealed record SearchSpec
 {
     public const string Exponential = "exponential";
     public const string Linear = "linear";
+    public const string English = "english";
+    /// <summary>The analysers BM25 has: english (stop words, Porter stemming), chinese (SmartCn word segmentation), standard (Unicode words).</summary>
+    public static readonly IReadOnlyList<string> Languages = [English, "chinese", "standard"];
 
     public string? Judgements { get; init; }
     /// <summary>Keep a seeded sample of at most this many queries; 0 keeps all.</summary>
@@ -297,6 +310,8 @@ public sealed record SearchSpec
     public string Gain { get; init; } = Exponential;
     /// <summary>Null: any grade above 0 is relevant.</summary>
     public double? RelevanceThreshold { get; init; }
+    /// <summary>The analyser of product texts and queries (one of <see cref="Languages"/>); null: the data set's (english for own files). A model's "language" parameter overrides it.</summary>
+    public string? Language { get; init; }
 }
 
 /// <summary>

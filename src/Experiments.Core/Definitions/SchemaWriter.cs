@@ -106,6 +106,12 @@ public static class SchemaWriter
                 w.WritePropertyName("additionalProperties");
                 WriteShape(w, map.Values);
                 break;
+            case StringOrObjectShape either:
+                w.WriteStartArray("oneOf");
+                WriteShape(w, either.Text);
+                WriteShape(w, either.Object);
+                w.WriteEndArray();
+                break;
             case AnyShape:
                 break;
             case EitherShape e:

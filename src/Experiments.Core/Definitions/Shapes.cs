@@ -40,6 +40,9 @@ public sealed record TaggedObjectShape(string Description, string Tag, IReadOnly
 /// </summary>
 public sealed record EitherShape(string Description, string Key, ObjectShape WithKey, Shape Otherwise) : Shape(Description);
 
+/// <summary>A string, or an object for when more than the string is needed: a file is its path, or its path with a format of its own.</summary>
+public sealed record StringOrObjectShape(string Description, StringShape Text, ObjectShape Object) : Shape(Description);
+
 /// <summary>A metric written as <c>name</c> or <c>name@K</c>.</summary>
 public sealed record MetricShape(string Description, IReadOnlyList<MetricDescriptor> Metrics) : Shape(Description)
 {

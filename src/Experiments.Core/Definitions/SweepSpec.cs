@@ -36,6 +36,8 @@ public sealed record SweepSpec
     public int Folds { get; init; } = 3;
     /// <summary>Start from each model's default space (the catalogue's); false: only the spaces given here.</summary>
     public bool DefaultSpaces { get; init; } = true;
+    /// <summary>Try the swept model kind's known-good configurations first (its zero-shot portfolio), then tune.</summary>
+    public bool ZeroShot { get; init; }
     /// <summary>Model name → its space as JSON (parameters that override or extend the default space).</summary>
     public IReadOnlyDictionary<string, string> Spaces { get; init; } = new Dictionary<string, string>();
     /// <summary>How trials of iterative trainers are stopped early from the values they report per epoch or round.</summary>
@@ -71,6 +73,8 @@ public sealed record PrunerSpec
     public long? MaxResource { get; init; }
     public int? ReductionFactor { get; init; }
     public int MinEarlyStoppingRate { get; init; }
+    /// <summary>Trainers whose value costs an evaluation of the validation part (implicit ALS, BPR) report every this many iterations, and after their last.</summary>
+    public int ReportEvery { get; init; } = 1;
 }
 
 /// <summary>What the composition root lends definitions for sweeps: the tuner names and the check of a model's search space.</summary>
@@ -88,12 +92,13 @@ public static class SweepDefinition
         new("trials", new IntegerShape("Trials in all (a resumed sweep counts the stored ones).", 1, 1_000_000, 20)),
         new("wallTimeSeconds", new NumberShape("Stop starting trials after this long (trials still running are cancelled and run again on resume).", 0, ExclusiveMin: true)),
         new("trialTimeoutSeconds", new NumberShape("A trial running longer is stopped and recorded as timed-out.", 0, ExclusiveMin: true)),
-        new("trialMemoryMb", new IntegerShape("A trial whose growth of the process's resident memory passes this many MiB is stopped and recorded as out-of-memory (needs parallelism 1).", 1, 10_000_000)),
+        new("trialMemoryMb", new IntegerShape("A trial whose memory passes this many MiB is killed and recorded as out-of-memory: each trial then runs in a child process of its own (the whole process's resident set is limited), at any parallelism. See docs/sweeps.md.", 1, 10_000_000)),
         new("parallelism", new IntegerShape("Trials at once. Default: the cores divided by the threads one trial of the models uses (LightGBM and the factorisation models use every core, so 1).", 1, 1024)),
         new("seed", new IntegerShape("Seeds the tuner and the trials. Default: the definition's seed.", 0, int.MaxValue)),
         new("objective", new StringShape("Where trials are scored: the split's validation part, or k-fold cross-validation over training + validation. The test part is used once, by the refit of the best configuration.", SweepSpec.Objectives, SweepSpec.Validation)),
         new("folds", new IntegerShape("Objective 'k-fold': the number of folds.", 2, 20, 3)),
         new("defaultSpaces", new BooleanShape("Start from each model's default search space; false searches only the parameters given under \"space\".", true)),
+        new("zeroShot", new BooleanShape("Try the model kind's known-good configurations first (its zero-shot portfolio: for LightGBM and FastTree the libraries' defaults, for LightGBM also FLAML's), then tune. Off by default: on small data sets these costlier configurations can do worse than the low-cost start.", false)),
         new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\":{ \"rank\":{ \"int\":[8, 256], \"log\":true } } }.",
             new MapShape("A model's search space: parameter → { \"float\":[min, max] } | { \"int\":[min, max] } | { \"choice\":[...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
                 new AnyShape("A search-space entry.")))),
@@ -102,9 +107,10 @@ public static class SweepDefinition
 
     private static TaggedObjectShape Pruner()
     {
-        PropertyShape Type() => new("type", new StringShape("How trials are stopped early from the values iterative trainers report per epoch or round (matrix factorisation and SVD++ report validation RMSE per iteration).", PrunerSpec.Types, PrunerSpec.None), Required: true);
+        PropertyShape Type() => new("type", new StringShape("How trials are stopped early from the values iterative trainers report per epoch or round (matrix factorisation and SVD++ report validation RMSE per iteration, implicit ALS and BPR the ranking objective per iteration, LightGBM and FastTree the objective at rungs of rounds).", PrunerSpec.Types, PrunerSpec.None), Required: true);
         PropertyShape Eta(int fallback) => new("reductionFactor", new IntegerShape("Successive halving's η: a rung keeps the best 1/η of the trials that reached it.", 2, 100, fallback));
         PropertyShape MinResource(string text) => new("minResource", new IntegerShape(text, 1, int.MaxValue));
+        PropertyShape ReportEvery() => new("reportEvery", new IntegerShape("Implicit ALS and BPR, whose value costs an evaluation of the validation users: report every this many iterations (and after the last).", 1, int.MaxValue, 1));
         return new TaggedObjectShape("Pruning of unpromising trials (Optuna's pruners).", "type", new Dictionary<string, ObjectShape>
         {
             [PrunerSpec.None] = new("No pruning: every trial runs to its end.", [Type()]),
@@ -115,6 +121,7 @@ public static class SweepDefinition
                 new("warmupSteps", new IntegerShape("No pruning before this step of a trial.", 0, int.MaxValue, 0)),
                 new("intervalSteps", new IntegerShape("Check every this many steps.", 1, int.MaxValue, 1)),
                 new("minTrials", new IntegerShape("Prune only when at least this many completed trials reported at the step.", 1, 1_000_000, 1)),
+                ReportEvery(),
             ]),
             [PrunerSpec.Asha] = new("Asynchronous successive halving: rung k at step minResource·η^(rate+k); a trial goes on past a rung only among the best 1/η there.",
             [
@@ -122,6 +129,7 @@ public static class SweepDefinition
                 MinResource("The first rung's step. Default: the completed trials' largest step / 100."),
                 Eta(4),
                 new("minEarlyStoppingRate", new IntegerShape("Skips the first rungs: the first is at minResource·η^rate.", 0, 100, 0)),
+                ReportEvery(),
             ]),
             [PrunerSpec.Hyperband] = new("Hyperband: successive-halving brackets of different aggressiveness, each trial in one (seeded).",
             [
@@ -129,6 +137,7 @@ public static class SweepDefinition
                 MinResource("The first rung's step (default 1)."),
                 new("maxResource", new IntegerShape("The largest step a trial reaches (its iterations or rounds).", 1, int.MaxValue), Required: true),
                 Eta(3),
+                ReportEvery(),
             ]),
         });
     }
@@ -156,8 +165,6 @@ public static class SweepDefinition
             Error("$.sweep.folds", folds, "\"folds\" belongs to objective 'k-fold'");
         if (sweep["pruner"] is { } pruner && pruner["type"]?.Text == PrunerSpec.Hyperband && pruner["maxResource"] is { } max && max.Number < (pruner["minResource"]?.Number ?? 1))
             Error("$.sweep.pruner.maxResource", max, $"Hyperband's maxResource ({max.Number}) must be at least its minResource ({pruner["minResource"]?.Number ?? 1})");
-        if (sweep["trialMemoryMb"] is { } memory && sweep["parallelism"] is { Number: > 1 })
-            Error("$.sweep.trialMemoryMb", memory, "a per-trial memory limit needs \"parallelism\": 1: trials run in this process and share its memory");
 
         var models = root["models"]!.Items;
         var byName = models.Select((m, i) => (Name: (m["name"] ?? m["type"]!).Text!, Index: i)).GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First().Index);
@@ -203,6 +210,7 @@ public static class SweepDefinition
         Objective = sweep["objective"]?.Text ?? SweepSpec.Validation,
         Folds = (int)(sweep["folds"]?.Number ?? 3),
         DefaultSpaces = sweep["defaultSpaces"]?.Kind != JsonKind.False,
+        ZeroShot = sweep["zeroShot"]?.Kind == JsonKind.True,
         Spaces = sweep["space"]?.Properties.ToDictionary(p => p.Name, p => p.Value.ToJson()) ?? new Dictionary<string, string>(),
         Pruner = sweep["pruner"] is { } pruner ? BindPruner(pruner) : new PrunerSpec(),
     };
@@ -221,6 +229,7 @@ public static class SweepDefinition
             MaxResource = p["maxResource"] is { } max ? (long)max.Number : null,
             ReductionFactor = p["reductionFactor"] is { } eta ? (int)eta.Number : type switch { PrunerSpec.Asha => 4, PrunerSpec.Hyperband => 3, _ => null },
             MinEarlyStoppingRate = (int)(p["minEarlyStoppingRate"]?.Number ?? 0),
+            ReportEvery = (int)(p["reportEvery"]?.Number ?? 1),
         };
     }
 
@@ -240,6 +249,8 @@ public static class SweepDefinition
         w.WriteString("objective", s.Objective);
         if (s.Objective == SweepSpec.KFold) w.WriteNumber("folds", s.Folds);
         w.WriteBoolean("defaultSpaces", s.DefaultSpaces);
+        // Written only when on, so the canonical form (and hash) of definitions without it is unchanged.
+        if (s.ZeroShot) w.WriteBoolean("zeroShot", true);
         w.WriteStartObject("space");
         foreach (var (model, space) in s.Spaces.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -267,6 +278,8 @@ public static class SweepDefinition
         if (p.MaxResource is { } maxResource) w.WriteNumber("maxResource", maxResource);
         if (p.ReductionFactor is { } eta) w.WriteNumber("reductionFactor", eta);
         if (p.Type == PrunerSpec.Asha) w.WriteNumber("minEarlyStoppingRate", p.MinEarlyStoppingRate);
+        // Written only when set, so the canonical form (and hash) of earlier pruned definitions is unchanged.
+        if (p.ReportEvery != 1) w.WriteNumber("reportEvery", p.ReportEvery);
         w.WriteEndObject();
     }
 }

@@ -5,8 +5,8 @@ public static class TopK
 {
     /// <summary>
     /// Writes the indices of the K highest finite scores into <paramref name="result"/>, best first, and returns how many
-    /// were written (fewer than K when fewer items are candidates). Ties go to the lower index, so results are deterministic.
-    /// Items scored negative infinity are not candidates.
+    /// were written (fewer than K when fewer items are candidates). Items scored negative infinity are not candidates.
+    /// Ties go in <see cref="TieOrder"/>: deterministic, and unrelated to where an item first appears in the data.
     /// </summary>
     public static int Select(ReadOnlySpan<float> scores, Span<int> result)
     {
@@ -39,7 +39,26 @@ public static class TopK
         return size;
     }
 
-    private static bool Better(int a, int b, ReadOnlySpan<float> scores) => scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    /// <summary>
+    /// The rank of an index among tied scores (lower first): a fixed bijective 32-bit hash of the index (its XOR with
+    /// 0x9E3779B9 through MurmurHash3's finaliser), so every index has its own key and the order is a fixed
+    /// pseudo-random permutation. Item indices follow first appearance in the data (in MovieLens ratings.csv, sorted by
+    /// user, the first user's famous films come first); breaking ties by index handed a model that cannot tell items
+    /// apart — popularity among items without training rows — that file order as if it were a ranking.
+    /// </summary>
+    public static uint TieOrder(int index)
+    {
+        var x = (uint)index ^ 0x9E3779B9u;
+        x ^= x >> 16;
+        x *= 0x85EBCA6Bu;
+        x ^= x >> 13;
+        x *= 0xC2B2AE35u;
+        x ^= x >> 16;
+        return x;
+    }
+
+    private static bool Better(int a, int b, ReadOnlySpan<float> scores) =>
+        scores[a] > scores[b] || (scores[a] == scores[b] && TieOrder(a) < TieOrder(b));
 
     private static void SiftUp(Span<int> heap, int i, ReadOnlySpan<float> scores)
     {

@@ -10,16 +10,19 @@ namespace Experiments.Datasets.Download;
 /// </summary>
 public sealed class FetchingDatasetLoader(DatasetLoader inner, HttpClient http) : IDatasetLoader
 {
-    private static readonly object FetchGate = new();
+    /// <summary>One fetch of a data set at a time in this process; other data sets (and present ones) do not wait for it.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> FetchGates = new(StringComparer.Ordinal);
 
     public Dataset Open(DatasetRequest request)
     {
         if (request.OwnFiles is null && inner.Registry.Get(request.Name) is { Synthetic: false } manifest && !(manifest.Folder is { } own && Path.IsPathRooted(own)))
-            lock (FetchGate)
-            {
-                var locations = request.DataDirectory is { } named ? [new DataLocation(Path.GetFullPath(named), "named")] : DataDirectory.Resolve();
-                if (DatasetLoader.Locate(manifest, locations) is null)
+        {
+            var locations = request.DataDirectory is { } named ? [new DataLocation(Path.GetFullPath(named), "named")] : DataDirectory.Resolve();
+            if (DatasetLoader.Locate(manifest, locations) is null)
+                lock (FetchGates.GetOrAdd(manifest.Name, _ => new object()))
                 {
+                    // Another trial may have fetched it while this one waited.
+                    if (DatasetLoader.Locate(manifest, locations) is not null) return inner.Open(request);
                     // Into the named directory, else the first that is not the project's shared one (as `datasets pull`).
                     var target = locations.First(l => !l.Origin.StartsWith("shared", StringComparison.Ordinal)).Path;
                     try
@@ -32,7 +35,7 @@ public sealed class FetchingDatasetLoader(DatasetLoader inner, HttpClient http) 
                                                        "Put it in the shared data directory the workers read (worker --data-dir), or pull it there with `experiments datasets pull`.", e);
                     }
                 }
-            }
+        }
         return inner.Open(request);
     }
 }

@@ -78,7 +78,7 @@ public static class OwnFiles
 
     private static TableManifest Table(string name, string path, string file, DatasetSpec spec)
     {
-        var format = spec.Format;
+        var format = spec.FormatOf(name);
         var (names, line) = format.Header ? Header(path, format) : (format.ColumnNames!, 0L);
         var roles = spec.Columns.MappedIn(name).ToList();
         foreach (var (_, column, key) in roles.Where(r => !names.Contains(r.Column)))

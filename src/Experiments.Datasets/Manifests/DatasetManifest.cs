@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Experiments.Core.Definitions;
 
 namespace Experiments.Datasets.Manifests;
 
@@ -164,8 +165,8 @@ public sealed record SearchManifest
     public bool QueriesFromJudgements { get; init; }
     public double GroupGrade { get; init; } = 2;
     public double CategoryGrade { get; init; } = 1;
-    /// <summary>The analyser BM25 uses by default: english, chinese or standard.</summary>
-    public string Language { get; init; } = "english";
+    /// <summary>The analyser BM25 uses by default (one of <see cref="SearchSpec.Languages"/>); a definition's search.language overrides it.</summary>
+    public string Language { get; init; } = SearchSpec.English;
 
     /// <summary>The judgement sources a definition may choose, the default first.</summary>
     public IReadOnlyList<string> JudgementSources => [.. Judgements, .. Clicks, .. QueriesFromCatalogue ? new[] { CatalogueGroups } : []];

@@ -96,8 +96,11 @@ public sealed class DatasetRegistry
     {
         try
         {
-            return JsonSerializer.Deserialize<DatasetManifest>(json, JsonOptions)
-                   ?? throw new ExperimentsException($"{source}: the manifest is empty.");
+            var manifest = JsonSerializer.Deserialize<DatasetManifest>(json, JsonOptions)
+                           ?? throw new ExperimentsException($"{source}: the manifest is empty.");
+            if (manifest.Search is { } search && !SearchSpec.Languages.Contains(search.Language))
+                throw new ExperimentsException($"{source}: search.language: {DefinitionValidator.UnknownValue($"language '{search.Language}'", search.Language, SearchSpec.Languages)}");
+            return manifest;
         }
         catch (JsonException e)
         {

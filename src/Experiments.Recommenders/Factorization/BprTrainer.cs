@@ -29,9 +29,13 @@ public sealed record BprOptions : SeededOptions
 /// touches (λ‖Θ‖² per step). Where Cornac skips a draw whose j the user has interacted with, j is drawn again, so every
 /// step has j uniform over the user's non-interacted items, as in the paper. Single-threaded: identical results under a seed.
 /// </summary>
-public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
+public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer, IIterationModels
 {
     public BprOptions Options { get; } = options;
+
+    public int Iterations => Options.NumberOfIterations;
+
+    public event Action<int, IRecommenderModel>? IterationFitted;
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default)
     {
@@ -82,6 +86,7 @@ public sealed class BprTrainer(BprOptions options) : IRecommenderTrainer
             if (!finite || !AllFinite(p) || !AllFinite(q) || !AllFinite(b))
                 throw FactorizationMath.Diverged(new("bpr", $"Lower learningRate (now {Options.LearningRate:G}), e.g. tenfold, or raise lambda (now {Options.Lambda:G})."),
                     epoch + 1, "its scores x̂_uij became infinite or NaN (the factors overflowed)");
+            IterationFitted?.Invoke(epoch + 1, new LatentFactorModel(k, p, q, itemBias: b));
         }
         return new LatentFactorModel(k, p, q, itemBias: b);
     }

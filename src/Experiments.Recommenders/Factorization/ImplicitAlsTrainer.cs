@@ -28,11 +28,13 @@ public sealed record ImplicitAlsOptions : SeededOptions
 /// (YᵀY + Yᵀ(C_u − I)Y + λI) x_u = Yᵀ C_u p_u are solved approximately by a few conjugate-gradient steps
 /// (Takács et al. 2011), using YᵀY once per half-iteration, so the cost grows with the interactions, not users × items.
 /// </summary>
-public sealed class ImplicitAlsTrainer(ImplicitAlsOptions options) : IRecommenderTrainer
+public sealed class ImplicitAlsTrainer(ImplicitAlsOptions options) : IRecommenderTrainer, IIterationModels
 {
     public ImplicitAlsOptions Options { get; } = options;
 
-    public event Action<int>? IterationFinished;
+    public int Iterations => Options.NumberOfIterations;
+
+    public event Action<int, IRecommenderModel>? IterationFitted;
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default) => FitFactors(train, cancel);
 
@@ -52,7 +54,7 @@ public sealed class ImplicitAlsTrainer(ImplicitAlsOptions options) : IRecommende
         {
             Solve(byUser, x, y, cancel);
             Solve(byItem, y, x, cancel);
-            IterationFinished?.Invoke(iteration);
+            IterationFitted?.Invoke(iteration, new LatentFactorModel(k, x, y));
         }
         return new LatentFactorModel(k, x, y);
     }

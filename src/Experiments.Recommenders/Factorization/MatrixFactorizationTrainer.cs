@@ -29,6 +29,8 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
 
     IRecommenderModel IValidatedTrainer.Fit(Interactions train, Interactions? validation, CancellationToken cancel) => Fit(train, validation, cancel);
 
+    public bool StopsEarly => Options.EarlyStoppingRounds > 0;
+
     /// <summary>
     /// Fits on <paramref name="train"/>, stopping early on <paramref name="validation"/> when given, otherwise on a
     /// seeded share of the training pairs (then refitted on all of them; see <see cref="MatrixFactorizationOptions.EarlyStoppingRounds"/>).

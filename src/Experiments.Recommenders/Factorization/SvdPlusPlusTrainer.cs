@@ -48,6 +48,8 @@ public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedT
 
     IRecommenderModel IValidatedTrainer.Fit(Interactions train, Interactions? validation, CancellationToken cancel) => Fit(train, validation, cancel);
 
+    public bool StopsEarly => Options.EarlyStoppingRounds > 0;
+
     /// <summary>Fits with early stopping as <see cref="MatrixFactorizationTrainer.Fit(Interactions, Interactions?, CancellationToken)"/> does.</summary>
     public LatentFactorModel Fit(Interactions train, Interactions? validation, CancellationToken cancel = default)
     {

@@ -26,7 +26,7 @@ public sealed record Bm25Options
     public double AttributesBoost { get; init; } = 1;
     public double CategoryBoost { get; init; } = 0.5;
     /// <summary>english (stop words, possessives, Porter stemming), chinese (SmartCn word segmentation) or standard (Unicode words, lower-cased).</summary>
-    public string Language { get; init; } = "english";
+    public string Language { get; init; } = Core.Definitions.SearchSpec.English;
 }
 
 /// <summary>
@@ -38,7 +38,7 @@ public sealed record Bm25Options
 /// </summary>
 public sealed class Bm25Index : IDisposable
 {
-    public static readonly IReadOnlyList<string> Languages = ["english", "chinese", "standard"];
+    public static IReadOnlyList<string> Languages => Core.Definitions.SearchSpec.Languages;
     public static readonly IReadOnlyList<string> Fields = ["title", "description", "attributes", "category"];
     private const string Ordinal = "ordinal";
     private const LuceneVersion Version = LuceneVersion.LUCENE_48;

@@ -14,7 +14,8 @@ namespace Experiments.Sweeps;
 /// which cancels its objective's token, then SIGKILL after the grace period. The peak memory recorded is the larger of
 /// the sampled VmHWM and the child's own final VmHWM: the whole process's peak resident set, runtime included.
 /// The protocol is JSON lines: the trial on the child's standard input; lines starting <c>@@sweep </c> on its output
-/// carry reports (answered with whether to prune), the result or the error; other output is ignored.
+/// carry reports (answered with whether to prune), the result or the error; other output is ignored. Numbers that JSON
+/// cannot hold (NaN, ±∞: a diverged fit, an empty evaluation) travel as the strings "NaN", "Infinity" and "-Infinity".
 /// </summary>
 public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> arguments, string? workingDirectory = null,
     IReadOnlyDictionary<string, string>? environment = null) : ITrialExecutor
@@ -96,7 +97,7 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
                 var message = JsonNode.Parse(line[Marker.Length..]);
                 if (message?["report"] is { } r)
                 {
-                    var prune = report(r["step"]!.GetValue<long>(), r["value"]!.GetValue<double>());
+                    var prune = report(r["step"]!.GetValue<long>(), Wire.Read(r["value"])!.Value);
                     if (prune) watch.Pruned = true;
                     await process.StandardInput.WriteLineAsync(prune ? "{\"prune\":true}" : "{\"prune\":false}").ConfigureAwait(false);
                     await process.StandardInput.FlushAsync().ConfigureAwait(false);
@@ -120,7 +121,7 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
         if (result is not null && !watch.OverMemory && !watch.TimedOut)
         {
             var pruned = watch.Pruned || result["pruned"]?.GetValue<bool>() == true;
-            return new TrialExecution(pruned ? TrialStatus.Pruned : TrialStatus.Completed, Metrics(result["metrics"]), result["cost"]?.GetValue<double>(), watch.PeakMemory, null, null);
+            return new TrialExecution(pruned ? TrialStatus.Pruned : TrialStatus.Completed, Metrics(result["metrics"]), Wire.Read(result["cost"]), watch.PeakMemory, null, null);
         }
         var status = watch.Decide(true, false, error?["message"]?.GetValue<string>() ?? "");
         if (status == TrialStatus.Failed)
@@ -138,8 +139,26 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
         if (node is JsonObject o)
             foreach (var (name, value) in o)
                 if (value is not null)
-                    metrics[name] = new TrialMetric(value["value"]!.GetValue<double>(), value["lower"]?.GetValue<double>(), value["upper"]?.GetValue<double>());
+                    metrics[name] = new TrialMetric(Wire.Read(value["value"])!.Value, Wire.Read(value["lower"]), Wire.Read(value["upper"]));
         return metrics;
+    }
+
+    /// <summary>Doubles on the wire: finite ones as JSON numbers, NaN and ±∞ as their names (JSON has no literal for them).</summary>
+    internal static class Wire
+    {
+        public static JsonNode? Write(double? value) => value switch
+        {
+            null => null,
+            { } v when double.IsFinite(v) => JsonValue.Create(v),
+            { } v => JsonValue.Create(v.ToString(CultureInfo.InvariantCulture)),
+        };
+
+        public static double? Read(JsonNode? node) => node switch
+        {
+            null => null,
+            _ when node.GetValueKind() == JsonValueKind.String => double.Parse(node.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture),
+            _ => node.GetValue<double>(),
+        };
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
@@ -188,7 +207,7 @@ public static class ChildTrial
         {
             lock (gate)
             {
-                Send(new JsonObject { ["report"] = new JsonObject { ["step"] = step, ["value"] = value } });
+                Send(new JsonObject { ["report"] = new JsonObject { ["step"] = step, ["value"] = ProcessTrialExecutor.Wire.Write(value) } });
                 var answer = Console.In.ReadLine();
                 return answer is not null && JsonNode.Parse(answer)?["prune"]?.GetValue<bool>() == true;
             }
@@ -198,8 +217,8 @@ public static class ChildTrial
             var outcome = objective(context);
             var metrics = new JsonObject();
             foreach (var (name, m) in outcome.Metrics)
-                metrics[name] = new JsonObject { ["value"] = m.Value, ["lower"] = m.Lower, ["upper"] = m.Upper };
-            Send(new JsonObject { ["result"] = new JsonObject { ["metrics"] = metrics, ["cost"] = outcome.Cost, ["peakMemoryBytes"] = MemoryProbe.PeakResident(Environment.ProcessId) } });
+                metrics[name] = new JsonObject { ["value"] = ProcessTrialExecutor.Wire.Write(m.Value), ["lower"] = ProcessTrialExecutor.Wire.Write(m.Lower), ["upper"] = ProcessTrialExecutor.Wire.Write(m.Upper) };
+            Send(new JsonObject { ["result"] = new JsonObject { ["metrics"] = metrics, ["cost"] = ProcessTrialExecutor.Wire.Write(outcome.Cost), ["peakMemoryBytes"] = MemoryProbe.PeakResident(Environment.ProcessId) } });
             return 0;
         }
         catch (TrialPrunedException)

@@ -19,8 +19,11 @@ public interface ISweepStorage
     long CreateSweep(SweepStart start);
     SweepRecord GetSweep(long sweepId);
     IReadOnlyList<SweepRecord> ListSweeps(int limit = 50);
-    /// <summary>Marks the sweep as running in this process (again, when resumed).</summary>
-    void ResumeSweep(long sweepId);
+    /// <summary>
+    /// Marks the sweep as running in this process (again, when resumed). A store shared by machines refuses a sweep
+    /// marked running on another one unless <paramref name="takeOver"/>.
+    /// </summary>
+    void ResumeSweep(long sweepId, bool takeOver = false);
     void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters);
     /// <summary>Replaces whatever was stored for the trial's number.</summary>
     void TrialFinished(long sweepId, TrialResult result);
@@ -65,7 +68,7 @@ public sealed class InMemorySweepStorage : ISweepStorage
         lock (_gate) return _sweeps.Select(s => s.Record with { Trials = s.Trials.Count }).Reverse().Take(limit).ToList();
     }
 
-    public void ResumeSweep(long sweepId) => SetStatus(sweepId, "running", null, ended: false);
+    public void ResumeSweep(long sweepId, bool takeOver = false) => SetStatus(sweepId, "running", null, ended: false);
 
     public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters)
     {

@@ -71,14 +71,26 @@ public sealed class SweepRunner(ISweepStorage storage)
 
     /// <summary>
     /// Continues a stopped or killed sweep: the same space, tuner, pruner, objective, seed and parallelism are required
-    /// (parallelism left unset takes the stored one).
+    /// (parallelism left unset takes the stored one). A sweep marked running on another machine of a shared store is
+    /// refused unless <paramref name="takeOver"/>.
     /// </summary>
-    public async Task<SweepResult> ResumeAsync(long sweepId, SweepSettings settings, ITuner tuner, ITrialExecutor executor, CancellationToken cancel = default)
+    public async Task<SweepResult> ResumeAsync(long sweepId, SweepSettings settings, ITuner tuner, ITrialExecutor executor, CancellationToken cancel = default, bool takeOver = false)
+    {
+        var (resumed, stored) = CheckResumable(sweepId, settings, tuner);
+        Validate(resumed, executor);
+        // Only a sweep that can be resumed is marked running in this process (a refused one stays as it was).
+        storage.ResumeSweep(sweepId, takeOver);
+        return await Drive(sweepId, resumed, tuner, executor, stored, cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Checks, touching nothing, that stored sweep <paramref name="sweepId"/> can go on with these settings; returns them
+    /// (with the stored parallelism where none is set: proposals depend on it) and its finished trials, conformed to the space.
+    /// </summary>
+    public (SweepSettings Settings, Dictionary<int, TrialResult> Finished) CheckResumable(long sweepId, SweepSettings settings, ITuner tuner)
     {
         var record = storage.GetSweep(sweepId);
-        // Parallelism left to its default (the cores) takes the stored one: proposals depend on it.
         if (settings.Parallelism is null) settings = settings with { Parallelism = record.Parallelism };
-        Validate(settings, executor);
         var now = Start(settings, tuner);
         var differences = new List<string>();
         void Compare(string what, object? before, object? after)
@@ -100,9 +112,7 @@ public sealed class SweepRunner(ISweepStorage storage)
                 ?? throw new ExperimentsException($"Sweep {sweepId}'s trial {trial.Number} has parameters ({trial.Parameters}) that do not fit the space.");
             stored[trial.Number] = trial with { Parameters = parameters };
         }
-        // Only a sweep that can be resumed is marked running in this process (a refused one stays as it was).
-        storage.ResumeSweep(sweepId);
-        return await Drive(sweepId, settings, tuner, executor, stored, cancel).ConfigureAwait(false);
+        return (settings, stored);
     }
 
     private static SweepStart Start(SweepSettings settings, ITuner tuner) =>

@@ -85,6 +85,38 @@ public sealed class SearchSpace
         return new ParameterSet(entries);
     }
 
+    /// <summary>
+    /// The point of the space nearest to <paramref name="given"/> (a model kind's known-good configuration, written
+    /// without knowing the space a sweep narrows it to): numbers clamped into their range and onto their grid, a
+    /// choice's value the space does not offer, a fixed or inactive parameter and unknown names left to the start
+    /// point. Unlike <see cref="Complete"/>, nothing is an error.
+    /// </summary>
+    public ParameterSet Nearest(IReadOnlyDictionary<string, object> given)
+    {
+        var moved = new Dictionary<string, object>(StringComparer.Ordinal);
+        var chosen = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var parameter in Parameters)
+        {
+            if (!IsActive(parameter, chosen)) continue;
+            var value = given.TryGetValue(parameter.Name, out var v) ? Moved(parameter, ParameterValue.Normalize(v)) ?? parameter.StartValue : parameter.StartValue;
+            chosen[parameter.Name] = value;
+            moved[parameter.Name] = value;
+        }
+        return Complete(moved, "the nearest point");
+    }
+
+    private static object? Moved(SearchParameter parameter, object value) => parameter switch
+    {
+        FloatParameter f when ParameterValue.IsNumber(value) && !double.IsNaN(ParameterValue.ToDouble(value)) =>
+            f.Step is { } step
+                ? Math.Min(f.Min + Math.Round((Math.Clamp(ParameterValue.ToDouble(value), f.Min, f.Max) - f.Min) / step) * step, f.Max)
+                : Math.Clamp(ParameterValue.ToDouble(value), f.Min, f.Max),
+        IntegerParameter i when ParameterValue.IsNumber(value) && !double.IsNaN(ParameterValue.ToDouble(value)) =>
+            Math.Min(i.Min + (long)Math.Round((Math.Clamp(ParameterValue.ToDouble(value), i.Min, i.Max) - i.Min) / i.Step) * i.Step, i.Max - (i.Max - i.Min) % i.Step),
+        ChoiceParameter or FixedParameter => Canonical(parameter, value),
+        _ => null,
+    };
+
     /// <summary>The space's own form of <paramref name="value"/> if the parameter can take it (a choice's value, an integer as long), else null.</summary>
     public static object? Canonical(SearchParameter parameter, object value)
     {

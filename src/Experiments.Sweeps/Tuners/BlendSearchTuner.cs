@@ -119,7 +119,18 @@ public sealed class BlendSearchTuner : ITuner
             }
         var ok = result.Status == TrialStatus.Completed && result.HasLoss;
         if (ok) _bestLoss = Math.Min(_bestLoss, result.Loss!.Value);
-        if (!_owner.Remove(result.Number, out var thread)) return;
+        if (!_owner.Remove(result.Number, out var thread))
+        {
+            // A trial proposed by someone else (a portfolio entry) counts like a global proposal: it may start a local
+            // search there, which makes a local search still waiting at the low-cost point pointless (CFO alone skips
+            // its start point likewise).
+            if (ok && CreatesThread(result.Loss!.Value))
+            {
+                _locals.RemoveAll(t => t.Running == 0 && t.Local!.BestLoss is null);
+                AddLocal(result.Parameters, result.Loss!.Value);
+            }
+            return;
+        }
         thread.Running--;
         thread.Trials++;
         thread.Local?.Update(result);

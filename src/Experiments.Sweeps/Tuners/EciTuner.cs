@@ -6,8 +6,9 @@ namespace Experiments.Sweeps.Tuners;
 /// Chooses among the values of a choice — typically the trainer — by FLAML's estimated cost for improvement (ECI),
 /// each value searched by its own tuner over its own sub-space. Per value: ECI = max(cost since its best, cost between
 /// its last two bests); when its best trails the overall best, at least twice the gap over its speed of improvement;
-/// untried values get the cheapest first trial's cost times their relative cost. A value is drawn with probability
-/// proportional to 1/ECI. Costs are the trials' <see cref="TrialResult.Cost"/>: the sequence is reproducible when the
+/// untried values get the cheapest first trial's cost times their relative cost; a value whose trials have all failed
+/// gets the largest estimate of the others (or its own spending, if larger) times one plus its failures, so cheap
+/// failures do not draw the budget. A value is drawn with probability proportional to 1/ECI. Costs are the trials' <see cref="TrialResult.Cost"/>: the sequence is reproducible when the
 /// objective reports its own cost; with measured seconds it varies with timings (a resumed sweep still replays it).
 /// </summary>
 public sealed class EciTuner : ITuner
@@ -38,7 +39,12 @@ public sealed class EciTuner : ITuner
     {
         var globalBest = _arms.Min(a => a.Best);
         var firstCosts = _arms.Where(a => a.Trials > 0).Select(a => a.FirstCost).DefaultIfEmpty(1).Min();
-        return _arms.ToDictionary(a => a.Value, a => a.Eci(globalBest, firstCosts));
+        var estimates = _arms.Where(a => !a.OnlyFailed).ToDictionary(a => a.Value, a => a.Eci(globalBest, firstCosts));
+        // Only failures: no speed of improvement to extrapolate (∞/∞ would make every weight NaN), and what failing cost
+        // says nothing of what a success would (a failure is often an exception at the start of a fit).
+        var worst = estimates.Values.DefaultIfEmpty(firstCosts).Max();
+        foreach (var arm in _arms.Where(a => a.OnlyFailed)) estimates[arm.Value] = Math.Max(arm.Spent, worst) * (1 + arm.Trials);
+        return estimates;
     }
 
     public ParameterSet? Propose(SweepHistory history)
@@ -90,6 +96,9 @@ public sealed class EciTuner : ITuner
         private double _bestOld = double.PositiveInfinity;
         private double _total, _costAtBest, _costAtBestOld;
 
+        public bool OnlyFailed => Trials > 0 && double.IsPositiveInfinity(Best);
+        public double Spent => _total;
+
         public void Record(TrialResult result)
         {
             var cost = Math.Max(result.Cost, 1e-9);
@@ -105,8 +114,6 @@ public sealed class EciTuner : ITuner
         public double Eci(double globalBest, double cheapestFirstCost)
         {
             if (Trials == 0) return cheapestFirstCost * RelativeCost;
-            // Only failures so far: no speed of improvement to extrapolate (∞/∞ would make every weight NaN); the cost spent is the estimate.
-            if (double.IsPositiveInfinity(Best)) return Math.Max(_total, 1e-10);
             var eci = Math.Max(_total - _costAtBest, _costAtBest - _costAtBestOld);
             var gap = Best - globalBest;
             if (gap > 0)

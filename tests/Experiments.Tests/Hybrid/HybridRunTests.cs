@@ -1,6 +1,7 @@
 using Experiments.Core;
 using Experiments.Core.Data;
 using Experiments.Core.Definitions;
+using Experiments.Core.Models;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Recommenders;
@@ -117,7 +118,7 @@ public sealed class HybridRunTests
         }
         """;
 
-    /// <summary>NDCG@10 of EASE (λ 50) fitted on <paramref name="train"/>, computed here: each test user's top 10 unseen items by score (ties: lower index), binary gains.</summary>
+    /// <summary>NDCG@10 of EASE (λ 50) fitted on <paramref name="train"/>, computed here: each test user's top 10 unseen items by score (ties in TopK's tie order), binary gains.</summary>
     private static double EaseNdcg(Interactions train, Interactions test)
     {
         var model = RecommenderCatalog.Create("ease", new Dictionary<string, object> { ["lambda"] = 50.0 }, 0).Fit(train);
@@ -129,7 +130,7 @@ public sealed class HybridRunTests
             var relevant = user.Select(r => test.Item[r]).ToHashSet();
             model.ScoreItems(user.Key, scores);
             var history = seen.RowIndices(user.Key).ToArray().ToHashSet();
-            var top = Enumerable.Range(0, scores.Length).Where(i => !history.Contains(i)).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(10).ToArray();
+            var top = Enumerable.Range(0, scores.Length).Where(i => !history.Contains(i)).OrderByDescending(i => scores[i]).ThenBy(TopK.TieOrder).Take(10).ToArray();
             var dcg = top.Select((item, rank) => relevant.Contains(item) ? 1 / Math.Log2(rank + 2) : 0).Sum();
             var ideal = Enumerable.Range(0, Math.Min(10, relevant.Count)).Sum(rank => 1 / Math.Log2(rank + 2));
             values.Add(dcg / ideal);

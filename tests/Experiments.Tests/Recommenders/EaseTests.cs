@@ -1,5 +1,6 @@
 using Experiments.Core;
 using Experiments.Core.Data;
+using Experiments.Core.Models;
 using Experiments.Recommenders;
 using Experiments.Recommenders.Baselines;
 using Experiments.Tests.Evaluation;
@@ -146,9 +147,9 @@ public sealed class EaseTests
         var loaded = FittedRecommender.Load(path);
         for (var a = 0; a < seen.Length; a++)
         {
-            // Expected: the other modelled items by B[item, j], largest first (ties to the lower index, as TopK breaks them).
+            // Expected: the other modelled items by B[item, j], largest first (ties in TopK's tie order).
             var expected = Enumerable.Range(0, seen.Length).Where(c => c != a).Select(c => (Item: seen[c], Weight: b[a][c].GetDouble()))
-                .OrderByDescending(e => e.Weight).ThenBy(e => e.Item).Take(4).ToList();
+                .OrderByDescending(e => e.Weight).ThenBy(e => TopK.TieOrder(e.Item)).Take(4).ToList();
             var item = data.Items[seen[a]];
             var similar = fitted.SimilarItems(item, 4);
             Assert.HasCount(4, similar);

@@ -68,4 +68,39 @@ public sealed class Bm25Tests
         Assert.AreEqual(0, index.Search("蓝牙耳机", 3).Products[0]);
         Assert.AreEqual(2, index.Search("运动鞋", 3).Products[0]);
     }
+
+    [TestMethod]
+    public void SmartCn_words_are_scored_by_the_bm25_formula_and_english_characters_mislead()
+    {
+        // Wireless Bluetooth earphones; wood-ear-fungus phone case; earphones; sports shoes.
+        var catalogue = Catalogue(["无线蓝牙耳机", "木耳手机壳", "耳机", "运动鞋"]);
+        var options = new Bm25Options { Language = "chinese", K1 = 1.2, B = 0.75, TitleBoost = 1, AttributesBoost = 0, CategoryBoost = 0 };
+        using var chinese = new Bm25Index(catalogue, options);
+        // The words the scores below are computed from: SmartCn's, which differ from a reader's in two places that leave
+        // 耳机 where it is: its dictionary predates 蓝牙 (Bluetooth) and gives the two characters, and it reads the
+        // phone case as 木耳 / 手 / 机壳 (casing) rather than 木耳 / 手机 / 壳.
+        string[][] words = [["无线", "蓝", "牙", "耳机"], ["木耳", "手", "机壳"], ["耳机"], ["运动鞋"]];
+        for (var p = 0; p < words.Length; p++) Assert.AreEqual(string.Join(" / ", words[p]), string.Join(" / ", chinese.Terms(catalogue.Titles[p])), catalogue.Titles[p]);
+        string[] query = ["蓝", "牙", "耳机"];
+        CollectionAssert.AreEqual(query, chinese.Terms("蓝牙耳机").ToArray());
+
+        // BM25 over those words (Lucene: idf = ln(1 + (N − n + 0.5) / (n + 0.5)), average length over all products;
+        // the matching products' lengths 4 and 1 are stored exactly by the one-byte length norm).
+        var average = words.Average(w => w.Length);
+        double Idf(string term) => Math.Log(1 + (words.Length - words.Count(w => w.Contains(term)) + 0.5) / (words.Count(w => w.Contains(term)) + 0.5));
+        double Score(string[] terms, int product) => terms.Sum(t => words[product].Count(w => w == t) is var tf and > 0
+            ? Idf(t) * (1.2 + 1) * tf / (tf + 1.2 * (1 - 0.75 + 0.75 * words[product].Length / average)) : 0);
+        var hits = chinese.Search("蓝牙耳机", 10);
+        CollectionAssert.AreEqual(new[] { 0, 2 }, hits.Products, "the earphones, then the shorter title with 耳机 alone; the phone case shares no word");
+        Assert.AreEqual(Score(query, 0), hits.Scores[0], 1e-5);
+        Assert.AreEqual(Score(query, 2), hits.Scores[1], 1e-5);
+        CollectionAssert.AreEqual(new[] { 2, 0 }, chinese.Search("耳机", 10).Products);
+
+        // The English analyser cuts Chinese into single characters: 耳机 (earphones) becomes 耳 OR 机, which the phone
+        // case (木耳 + 手机) has too; with the same term frequencies the shorter title (5 characters against 6) scores
+        // higher, so the phone case outranks the wireless earphones.
+        using var english = new Bm25Index(catalogue, options with { Language = "english" });
+        CollectionAssert.AreEqual(new[] { "耳", "机" }, english.Terms("耳机").ToArray());
+        CollectionAssert.AreEqual(new[] { 2, 1, 0 }, english.Search("耳机", 10).Products);
+    }
 }

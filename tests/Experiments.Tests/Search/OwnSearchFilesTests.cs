@@ -185,7 +185,7 @@ public sealed class OwnSearchFilesTests
             Errors(Definition(Dataset, """[ { "type": "intent-tfidf" } ]"""), folder));
         CollectionAssert.AreEqual(new[] { "$.split.method: task 'search' splits by query: use random or k-fold, not 'temporal'" },
             Errors(Definition(Dataset, split: """{ "method": "temporal" }"""), folder));
-        CollectionAssert.AreEqual(new[] { "$.dataset.format.header: a catalogue and its judgements have different columns, so each file names its own on a header line; \"header\": false with one \"columnNames\" list cannot describe both" },
+        CollectionAssert.AreEqual(new[] { "$.dataset.format.header: a catalogue and its judgements have different columns, so one \"columnNames\" list cannot describe both; give each file its own header line, or its own \"format\": { \"header\": false, \"columnNames\": [ … ] }" },
             Errors(Definition(Dataset.Replace("\"delimiter\": \";\"", "\"delimiter\": \";\", \"header\": false, \"columnNames\": [\"sku\", \"name\", \"q\", \"grade\"]")), folder));
         // The same column name in the catalogue and the judgements is two columns of two files, not one column with two roles.
         Platform.Reader.Read(Definition(Dataset.Replace("\"q\"", "\"name\"")), "own.json", folder.Path);
@@ -249,5 +249,136 @@ public sealed class OwnSearchFilesTests
         var outcome = new ExperimentRunner(store).Run(definition, new RunOptions { ReportDirectory = Path.Combine(folder.Path, "reports") });
         Assert.AreEqual(RunStatus.Finished, outcome.Status, outcome.Error);
         Assert.AreEqual(1.0, outcome.Trials.Single().Metrics.Single().Value, 1e-12);
+    }
+
+    private const string OwnFormats = """
+        { "files": {
+            "catalogue": { "path": "data/products.csv", "format": { "delimiter": ";", "encoding": "windows-1252" } },
+            "judgements": { "path": "data/judgements.tsv", "format": { "delimiter": "\t" } } },
+          "columns": { "item": "sku", "title": "name", "query": "q", "relevance": "grade" } }
+        """;
+
+    private static SearchCollection LoadDefinition(string json, TempFolder folder)
+    {
+        var definition = Platform.Reader.Read(json, "own.json", folder.Path);
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        return SearchCollection.Load(dataset, dataset.Manifest.Search!, null, 0, 42);
+    }
+
+    /// <summary>A ';'-separated Windows-1252 catalogue of two products and tab-separated UTF-8 judgements; returns Windows-1252.</summary>
+    private static Encoding WriteOwnFormatFiles(TempFolder folder, params string[] judgements)
+    {
+        var cp1252 = CodePagesEncodingProvider.Instance.GetEncoding(1252)!;
+        Directory.CreateDirectory(Path.Combine(folder.Path, "data"));
+        Write(folder, "data/products.csv", cp1252, "sku;name", "P1;Café € mug", "P2;Tasse à thé");
+        Write(folder, "data/judgements.tsv", Encoding.UTF8, ["q\tsku\tgrade", .. judgements]);
+        return cp1252;
+    }
+
+    [TestMethod]
+    public void Each_file_may_have_its_own_format_a_windows_1252_catalogue_beside_tab_separated_utf8_judgements()
+    {
+        using var folder = new TempFolder();
+        var cp1252 = WriteOwnFormatFiles(folder, "café mug\tP1\t2", "tasse, thé\tP2\t1");
+        var collection = LoadDefinition(Definition(OwnFormats), folder);
+        CollectionAssert.AreEqual(new[] { "Café € mug", "Tasse à thé" }, collection.Catalogue!.Titles, "';' splits the catalogue, read as Windows-1252");
+        CollectionAssert.AreEqual(new[] { "café mug", "tasse, thé" }, collection.Queries.Select(q => q.Text).ToArray(), "tabs split the judgements; the comma is text");
+        Assert.AreEqual((2.0, 1.0), (collection.Judgements!.Grade(0, 0), collection.Judgements.Grade(1, 1)));
+
+        // A file's format inherits what it leaves out from the shared one: the shared tab and windows-1252, the judgements' own utf-8.
+        const string inherited = """
+            { "files": { "catalogue": "data/products.csv", "judgements": { "path": "data/judgements.tsv", "format": { "encoding": "utf-8" } } },
+              "format": { "delimiter": "\t", "encoding": "windows-1252" },
+              "columns": { "item": "sku", "title": "name", "query": "q", "relevance": "grade" } }
+            """;
+        Write(folder, "data/products.csv", cp1252, "sku\tname", "P1\tCafé € mug", "P2\tTasse à thé");
+        var shared = LoadDefinition(Definition(inherited), folder);
+        CollectionAssert.AreEqual(new[] { "Café € mug", "Tasse à thé" }, shared.Catalogue!.Titles);
+        CollectionAssert.AreEqual(new[] { "café mug", "tasse, thé" }, shared.Queries.Select(q => q.Text).ToArray());
+
+        // The formats survive the canonical form, and a builder's per-file format is the same definition.
+        var definition = Platform.Reader.Read(Definition(OwnFormats), "own.json", folder.Path);
+        var expected = new FileFormat { Delimiter = ";", Encoding = "windows-1252" };
+        Assert.AreEqual(expected, definition.Dataset.FormatOf(DataFiles.CatalogueKey));
+        Assert.AreEqual(new FileFormat { Delimiter = "\t" }, definition.Dataset.FormatOf(DataFiles.JudgementsKey));
+        var again = Platform.Reader.Read(DefinitionWriter.ToJson(definition), "again.json", folder.Path);
+        Assert.AreEqual(DefinitionWriter.Hash(definition), DefinitionWriter.Hash(again));
+        Assert.AreEqual(expected, again.Dataset.FormatOf(DataFiles.CatalogueKey));
+        var built = ExperimentBuilder.Create("own-search").ForTask("search")
+            .OnFiles(DataFiles.Search("data/products.csv", "data/judgements.tsv").WithFormat(DataFiles.CatalogueKey, expected).WithFormat(DataFiles.JudgementsKey, new FileFormat { Delimiter = "\t" }),
+                new ColumnRoles { Item = "sku", Title = "name", Query = "q", Relevance = "grade" }, baseDirectory: folder.Path)
+            .Split("random", testFraction: 0.5).AddModel("bm25").WithMetrics("ndcg@10", "mrr@10", "recall@10").WithEvaluation(e => e with { BootstrapSamples = 0 })
+            .Build(Platform.Vocabulary);
+        Assert.AreEqual(expected, built.Dataset.FormatOf(DataFiles.CatalogueKey));
+        Assert.Throws<ArgumentException>(() => DataFiles.Search("a.csv", "b.csv").WithFormat("table", expected));
+    }
+
+    [TestMethod]
+    public void Bad_rows_and_wrong_formats_of_own_format_files_are_named_by_file_line_and_field()
+    {
+        using var folder = new TempFolder();
+        var cp1252 = WriteOwnFormatFiles(folder, "café mug\tP1\t2", "thé\tP2\thigh");
+        StringAssert.StartsWith(Assert.Throws<ExperimentsException>(() => LoadDefinition(Definition(OwnFormats), folder)).Message,
+            "judgements.tsv, line 3, field 'grade': not a number: 'high'");
+        Write(folder, "data/judgements.tsv", Encoding.UTF8, "q\tsku\tgrade", "café mug\tP9\t2");
+        StringAssert.StartsWith(Assert.Throws<ExperimentsException>(() => LoadDefinition(Definition(OwnFormats), folder)).Message,
+            "judgements.tsv, line 2, field 'sku': unknown product 'P9'");
+        // Without its own encoding the catalogue is read as the shared default, UTF-8: its é (0xE9) is refused on line 2.
+        StringAssert.StartsWith(Assert.Throws<ExperimentsException>(() => LoadDefinition(Definition(OwnFormats.Replace(", \"encoding\": \"windows-1252\"", "")), folder)).Message,
+            "products.csv, line 2: not valid UTF-8 (bytes 0xE9");
+        // Read with the judgements' tab, the ';' catalogue is one column.
+        StringAssert.Contains(Assert.Throws<ExperimentsException>(() => LoadDefinition(Definition(OwnFormats.Replace("\"delimiter\": \";\", ", "\"delimiter\": \"\\t\", ")), folder)).Message,
+            "products.csv, line 1: no column 'sku'");
+
+        CollectionAssert.AreEqual(new[] { "$.dataset.files.catalogue: expected a string or an object (path, format), got integer (42)" },
+            Errors(Definition(OwnFormats.Replace("""{ "path": "data/products.csv", "format": { "delimiter": ";", "encoding": "windows-1252" } }""", "42")), folder));
+        CollectionAssert.AreEqual(new[] { "$.dataset.files.catalogue.fromat: unknown property 'fromat'; did you mean 'format'?; allowed: path, format" },
+            Errors(Definition(OwnFormats.Replace("\"format\": { \"delimiter\": \";\"", "\"fromat\": { \"delimiter\": \";\"")), folder));
+        CollectionAssert.AreEqual(new[] { "$.dataset.files.judgements.format.encoding: unknown value 'utf8'; did you mean 'utf-8'?; allowed: utf-8, latin1, windows-1252" },
+            Errors(Definition(OwnFormats.Replace("""{ "delimiter": "\t" }""", """{ "delimiter": "\t", "encoding": "utf8" }""")), folder));
+        CollectionAssert.AreEqual(new[] { $"$.dataset.files.judgements.path: no such file: {Path.Combine(folder.Path, "data", "judged.tsv")} (relative paths resolve against {folder.Path}, the definition's folder)" },
+            Errors(Definition(OwnFormats.Replace("data/judgements.tsv", "data/judged.tsv")), folder));
+        CollectionAssert.AreEqual(new[] { "$.dataset.files.judgements.format: files without a header (\"header\": false) need \"columnNames\": the names of their columns in order" },
+            Errors(Definition(OwnFormats.Replace("""{ "delimiter": "\t" }""", """{ "delimiter": "\t", "header": false }""")), folder));
+        CollectionAssert.AreEqual(new[] { "$.dataset.files.catalogue.format.delimiter: the delimiter must not contain a line break or the quote character (')" },
+            Errors(Definition(OwnFormats.Replace("\"delimiter\": \";\", \"encoding\"", "\"delimiter\": \"'\", \"quote\": \"'\", \"encoding\"")), folder));
+
+        // Each file with its own header-less column list is fine for search: two lists describe two files.
+        Write(folder, "data/products.csv", cp1252, "P1;Café € mug", "P2;Tasse à thé");
+        Write(folder, "data/judgements.tsv", Encoding.UTF8, "café mug\tP1\t2");
+        var headerless = OwnFormats
+            .Replace("\"encoding\": \"windows-1252\"", "\"encoding\": \"windows-1252\", \"header\": false, \"columnNames\": [\"sku\", \"name\"]")
+            .Replace("""{ "delimiter": "\t" }""", """{ "delimiter": "\t", "header": false, "columnNames": ["q", "sku", "grade"] }""");
+        var collection = LoadDefinition(Definition(headerless), folder);
+        Assert.AreEqual("Café € mug", collection.Catalogue!.Titles[0]);
+        Assert.AreEqual(2.0, collection.Judgements!.Grade(0, 0));
+    }
+
+    [TestMethod]
+    public void Search_language_chinese_segments_an_own_catalogue_where_english_ranks_a_look_alike_first()
+    {
+        using var folder = new TempFolder();
+        // Two queries, each a word whose characters also occur, in other words, in a shorter look-alike title: 耳机
+        // (earphones) in 木耳手机壳 (wood-ear-fungus phone case), 手表 (watch) in 手机表带 (phone watch strap).
+        // SmartCn finds the words, so each query retrieves only its product: MRR@10 = NDCG@10 = 1. The English analyser
+        // matches single characters, and the shorter look-alike (same term frequencies) ranks first: the product is
+        // second, MRR@10 = 1/2 and NDCG@10 = 1 / log2(3), whichever query is the test one.
+        Directory.CreateDirectory(Path.Combine(folder.Path, "data"));
+        Write(folder, "data/products.csv", Encoding.UTF8, "sku;name", "E1;无线蓝牙运动耳机", "C1;木耳手机壳", "W1;智能运动防水手表", "S1;手机表带");
+        Write(folder, "data/judgements.csv", Encoding.UTF8, "q;sku;grade", "耳机;E1;1", "手表;W1;1");
+        double Mrr(string search)
+        {
+            var json = Definition(Dataset, split: """{ "method": "random", "testFraction": 0.5 }""").Replace("\"evaluation\"", $"{search}\"evaluation\"");
+            var definition = Platform.Reader.Read(json, "own.json", folder.Path);
+            using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+            var outcome = new ExperimentRunner(store).Run(definition, new RunOptions { ReportDirectory = Path.Combine(folder.Path, "reports") });
+            Assert.AreEqual(RunStatus.Finished, outcome.Status, outcome.Error);
+            var metrics = outcome.Trials.Single().Metrics.ToDictionary(m => $"{m.Metric}@{m.K}", m => m.Value);
+            Assert.AreEqual(metrics["mrr@10"] == 1 ? 1 : 1 / Math.Log2(3), metrics["ndcg@10"], 1e-9);
+            return metrics["mrr@10"];
+        }
+        Assert.AreEqual(1.0, Mrr("\"search\": { \"language\": \"chinese\" }, "), 1e-12);
+        Assert.AreEqual(0.5, Mrr(""), 1e-12, "english is the default for own files");
+        Assert.AreEqual(0.5, Mrr("\"search\": { \"language\": \"english\" }, "), 1e-12);
     }
 }

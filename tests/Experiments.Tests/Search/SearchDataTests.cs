@@ -53,24 +53,27 @@ public sealed class SearchDataTests
         Assert.IsGreaterThan(rows.Where(r => r.Grade == 2).Average(r => Math.Log(1 + popularity[r.Item])), rows.Where(r => r.Grade == 3).Average(r => Math.Log(1 + popularity[r.Item])));
     }
 
+    /// <summary>A registered search collection: catalogue.csv (id, title), queries.csv (qid, text) and grades.csv (qid, id, grade) in folder <paramref name="name"/>.</summary>
+    internal static Experiments.Datasets.Manifests.DatasetManifest Manifest(string name, string language = "english") => Experiments.Datasets.Manifests.DatasetRegistry.Parse($$"""
+        {
+          "name": "{{name}}", "title": "t", "description": "d", "licence": "l", "folder": "{{name}}",
+          "tables": [
+            { "name": "catalogue", "file": "catalogue.csv", "role": "records", "header": true,
+              "columns": [ { "name": "id", "role": "item" }, { "name": "title", "role": "title" } ] },
+            { "name": "queries", "file": "queries.csv", "role": "records", "header": true,
+              "columns": [ { "name": "qid", "role": "id" }, { "name": "text", "role": "text" } ] },
+            { "name": "grades", "file": "grades.csv", "role": "records", "header": true,
+              "columns": [ { "name": "qid", "role": "query" }, { "name": "id", "role": "item" }, { "name": "grade", "type": "float", "role": "relevance" } ] }
+          ],
+          "search": { "catalogue": "catalogue", "queries": "queries", "judgements": ["grades"], "language": "{{language}}" }
+        }
+        """, $"{name}.json");
+
     [TestMethod]
     public void A_judgement_for_an_unknown_product_is_a_bad_row()
     {
         using var folder = new TempFolder();
-        var manifest = Experiments.Datasets.Manifests.DatasetRegistry.Parse("""
-            {
-              "name": "mine", "title": "t", "description": "d", "licence": "l", "folder": "mine",
-              "tables": [
-                { "name": "catalogue", "file": "catalogue.csv", "role": "records", "header": true,
-                  "columns": [ { "name": "id", "role": "item" }, { "name": "title", "role": "title" } ] },
-                { "name": "queries", "file": "queries.csv", "role": "records", "header": true,
-                  "columns": [ { "name": "qid", "role": "id" }, { "name": "text", "role": "text" } ] },
-                { "name": "grades", "file": "grades.csv", "role": "records", "header": true,
-                  "columns": [ { "name": "qid", "role": "query" }, { "name": "id", "role": "item" }, { "name": "grade", "type": "float", "role": "relevance" } ] }
-              ],
-              "search": { "catalogue": "catalogue", "queries": "queries", "judgements": ["grades"] }
-            }
-            """, "mine.json");
+        var manifest = Manifest("mine");
         folder.File("mine/catalogue.csv", "id,title\np1,red shoe\np2,blue hat\n");
         folder.File("mine/queries.csv", "qid,text\nq1,shoe\n");
         folder.File("mine/grades.csv", "qid,id,grade\nq1,p1,2\nq1,p9,1\n");

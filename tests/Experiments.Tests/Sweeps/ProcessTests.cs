@@ -39,6 +39,17 @@ public sealed class ProcessTests
     }
 
     [TestMethod]
+    public void NaN_and_infinite_values_cross_from_the_child_unchanged()
+    {
+        var space = new SearchSpaceBuilder().Fixed("k", 1).Build();
+        var trial = new SweepRunner(new InMemorySweepStorage()).RunAsync(Settings(space, 1), new RandomTuner(space, 0), Trial("nonfinite")).GetAwaiter().GetResult().Trials.Single();
+        Assert.AreEqual(TrialStatus.Completed, trial.Status, trial.Error);
+        Assert.AreEqual(double.PositiveInfinity, trial.Value);
+        CollectionAssert.AreEqual(new[] { new IntermediateValue(1, double.NaN), new IntermediateValue(2, double.NegativeInfinity) }, trial.Intermediate.ToList());
+        Assert.AreEqual(new TrialMetric(double.NaN, double.NegativeInfinity, double.PositiveInfinity), trial.Metrics["other"]);
+    }
+
+    [TestMethod]
     public void A_child_over_its_memory_limit_is_killed_and_recorded_out_of_memory()
     {
         var space = new SearchSpaceBuilder().Choice("megabytes", 400, 10).Build();

@@ -14,7 +14,7 @@ namespace Experiments.Tests.Sweeps;
 public sealed class PruningSweepTests
 {
     // ALS at rank 4 for 8 iterations; λ 0.05 fits, λ 40 shrinks every factor towards 0: worse validation RMSE at each iteration.
-    private static string Definition(string pruner = """{ "type": "median", "startupTrials": 1 }""") => Template.Replace("PRUNER", pruner);
+    private static string Definition(string pruner = """{ "type": "median", "startupTrials": 1 }""", string limits = "") => Template.Replace("PRUNER", pruner).Replace("LIMITS", limits);
 
     private const string Template = """
         {
@@ -26,7 +26,7 @@ public sealed class PruningSweepTests
           "metrics": ["rmse"],
           "evaluation": { "bootstrapSamples": 0 },
           "sweep": { "tuner": "grid", "trials": 2, "parallelism": 1, "defaultSpaces": false, "space": { "mf": { "lambda": { "choice": [0.05, 40] } } },
-                     "pruner": PRUNER },
+                     "pruner": PRUNER LIMITS },
           "seed": 5
         }
         """;
@@ -50,6 +50,25 @@ public sealed class PruningSweepTests
         using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
         var definition = Platform.Reader.Read(Definition(), "pruned.json");
         var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        AssertPrunedAsTheTrainerSays(definition, outcome, store);
+    }
+
+    [TestMethod]
+    public void Trials_in_child_processes_report_their_curve_and_are_pruned_the_same_way()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        // A memory limit puts each trial in a child process: the CLI's own trial command, started through a shell that counts the starts.
+        var definition = Platform.Reader.Read(Definition(limits: """, "trialMemoryMb": 2000"""), "pruned.json");
+        var starts = Path.Combine(folder.Path, "starts.log");
+        var child = new TrialProcess("/bin/sh", ["-c", $"echo started >> '{starts}'; exec dotnet '{CliProcess.Dll}' sweep-trial \"$@\"", "sh"]);
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }, new SweepRunOptions { TrialProcess = child });
+        Assert.HasCount(2, File.ReadAllLines(starts), "one child process per trial");
+        AssertPrunedAsTheTrainerSays(definition, outcome, store);
+    }
+
+    private static void AssertPrunedAsTheTrainerSays(ExperimentDefinition definition, SweepOutcome outcome, SqliteRunStore store)
+    {
         var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
         var split = InteractionSplits.Split(dataset.Interactions("ratings"), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
 
@@ -74,6 +93,34 @@ public sealed class PruningSweepTests
         Assert.AreEqual(0.05, Convert.ToDouble(outcome.Sweep.Best!.Parameters["lambda"]));
         Assert.AreEqual(RunStatus.Finished, outcome.Status);
         StringAssert.Contains(store.GetSweep(outcome.Sweep.SweepId).Pruner, "median");
+    }
+
+    [TestMethod]
+    public void A_pruned_trial_that_stops_early_chooses_its_iteration_on_training_pairs_not_on_the_rows_it_is_scored_on()
+    {
+        using var folder = new TempFolder();
+        // Early stopping on (3 rounds, the default), 20 iterations: the trainer holds out its own share of the training pairs.
+        string Stopping(string pruner) => Definition(pruner).Replace("\"earlyStoppingRounds\": 0", "\"earlyStoppingRounds\": 3").Replace("\"iterations\": 8", "\"iterations\": 20")
+            .Replace("[0.05, 40]", "[0.05]").Replace("\"trials\": 2", "\"trials\": 1");
+        using var pruned = SqliteRunStore.Open(Path.Combine(folder.Path, "pruned.db"));
+        var definition = Platform.Reader.Read(Stopping("""{ "type": "median", "startupTrials": 1 }"""), "pruned.json");
+        var trial = new ExperimentRunner(pruned).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }).Sweep.Trials.Single();
+        using var plain = SqliteRunStore.Open(Path.Combine(folder.Path, "plain.db"));
+        var unpruned = new ExperimentRunner(plain).Sweep(Platform.Reader.Read(Stopping("""{ "type": "none" }"""), "plain.json"), new RunOptions { ReportDirectory = folder.Path }).Sweep.Trials.Single();
+        // The same model as without a pruner, so the same value on the validation rows.
+        Assert.AreEqual(unpruned.Value!.Value, trial.Value!.Value, 1e-12);
+
+        // Independently: the trainer's own curve on its held-out share (fitted as the trial was: on the training part, no validation rows given).
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        var split = InteractionSplits.Split(dataset.Interactions("ratings"), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
+        var parameters = new Dictionary<string, object>(definition.Models[0].Parameters) { ["lambda"] = 0.05 };
+        var trainer = RecommenderCatalog.Create("matrix-factorization", parameters, trial.Seed);
+        var heldOut = new List<double>();
+        ((IIterationReporter)trainer).IterationFinished += (_, _, validation) => { if (double.IsFinite(validation)) heldOut.Add(validation); };
+        var model = ((IValidatedTrainer)trainer).Fit(split.Train, null);
+        CollectionAssert.AreEqual(heldOut, trial.Intermediate.Select(v => v.Value).ToList(), "the intermediate values are the held-out share's RMSE");
+        var scored = Math.Sqrt(Enumerable.Range(0, split.Validation!.Count).Average(r => Math.Pow(model.PredictRating(split.Validation.User[r], split.Validation.Item[r]) - split.Validation.Rating[r], 2)));
+        Assert.AreEqual(scored, trial.Value!.Value, 1e-6, "the trial's value is that model's RMSE on the validation rows");
     }
 
     [TestMethod]

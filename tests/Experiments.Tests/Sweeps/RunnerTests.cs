@@ -31,7 +31,7 @@ public sealed class RunnerTests
         public long CreateSweep(SweepStart start) => inner.CreateSweep(start);
         public SweepRecord GetSweep(long sweepId) => inner.GetSweep(sweepId);
         public IReadOnlyList<SweepRecord> ListSweeps(int limit = 50) => inner.ListSweeps(limit);
-        public void ResumeSweep(long sweepId) => inner.ResumeSweep(sweepId);
+        public void ResumeSweep(long sweepId, bool takeOver = false) => inner.ResumeSweep(sweepId, takeOver);
         public void TrialStarted(long sweepId, int number, int seed, ParameterSet parameters) => inner.TrialStarted(sweepId, number, seed, parameters);
         public void TrialFinished(long sweepId, TrialResult result)
         {

@@ -228,6 +228,22 @@ public sealed class SpaceTests
     }
 
     [TestMethod]
+    public void Nearest_moves_a_point_into_the_space()
+    {
+        var space = new SearchSpaceBuilder()
+            .Float("rate", 0, 1, step: 0.25).Integer("leaves", 4, 64, log: true, lowCost: 8).Choice("kind", "a", "b")
+            .Fixed("bits", 0L).Integer("rounds", 10, 20, step: 5)
+            .Build();
+        var given = new Dictionary<string, object> { ["rate"] = 0.6, ["leaves"] = 139L, ["kind"] = "z", ["bits"] = 16L, ["rounds"] = 13L, ["unknown"] = 1 };
+        // 0.6 → nearest multiple of 0.25: 0.5; 139 leaves → the bound 64; "z" is no choice → its start "a"; the fixed
+        // value stays; 13 → nearest step of 5 from 10: 15; unknown names are dropped.
+        Assert.AreEqual(new ParameterSet([new("rate", 0.5), new("leaves", 64L), new("kind", "a"), new("bits", 0L), new("rounds", 15L)]), space.Nearest(given));
+        Assert.AreEqual(new ParameterSet([new("rate", 0.0), new("leaves", 4L), new("kind", "b"), new("bits", 0L), new("rounds", 10L)]),
+            space.Nearest(new Dictionary<string, object> { ["rate"] = -3.0, ["leaves"] = 2L, ["kind"] = "b", ["rounds"] = 10L }), "below the range: the lower bound");
+        Assert.AreEqual(space.StartPoint, space.Nearest(new Dictionary<string, object>()), "nothing given: the start point");
+    }
+
+    [TestMethod]
     public void Complete_rejects_unknown_inactive_and_out_of_range_values()
     {
         var space = SpaceJson.Parse(Full, "space.json");

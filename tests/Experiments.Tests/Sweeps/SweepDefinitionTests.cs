@@ -106,8 +106,8 @@ public sealed class SweepDefinitionTests
         Assert.IsNotNull(Platform.Reader.Read(Definition("""{ "objective": "k-fold" }""", split: """{ "method": "random", "testFraction": 0.2 }"""), "s.json").Sweep);
         var kFold = Errors(Definition("""{ "objective": "k-fold" }""", split: """{ "method": "k-fold", "folds": 3 }"""));
         StringAssert.Contains(At(kFold, "$.split.method").Message, "test part");
-        var memory = Errors(Definition("""{ "trialMemoryMb": 100, "parallelism": 2 }"""));
-        StringAssert.Contains(At(memory, "$.sweep.trialMemoryMb").Message, "parallelism");
+        // A memory limit holds at any parallelism: each trial runs in a child process of its own.
+        Assert.AreEqual((100L, 2), (Platform.Reader.Read(Definition("""{ "trialMemoryMb": 100, "parallelism": 2 }"""), "s.json").Sweep!.TrialMemoryMegabytes, Platform.Reader.Read(Definition("""{ "trialMemoryMb": 100, "parallelism": 2 }"""), "s.json").Sweep!.Parallelism));
     }
 
     [TestMethod]
@@ -166,6 +166,30 @@ public sealed class SweepDefinitionTests
         Assert.IsNull(als.Find("learningRate"), "SGD's step size does not exist under ALS");
         var only = SweepSpaces.ForModel(Model([]), descriptor, sweep with { DefaultSpaces = false });
         CollectionAssert.AreEqual(new[] { "rank", "nonNegative" }, only.Parameters.Select(p => p.Name).ToArray());
+    }
+
+    [TestMethod]
+    public void A_zero_shot_sweep_tries_the_kinds_portfolio_moved_into_its_space()
+    {
+        var definition = Platform.Reader.ReadFile(Path.Combine(CliProcess.RepositoryRoot, "experiments", "benchmarks", "sweep-tuners-criteo-lightgbm.json"));
+        Assert.IsFalse(definition.Sweep!.ZeroShot, "off unless asked for");
+        Assert.IsFalse(DefinitionWriter.ToJson(definition).Contains("zeroShot", StringComparison.Ordinal), "the canonical form of a definition without it is unchanged");
+        var zeroShot = Platform.Reader.Read(DefinitionWriter.ToJson(definition with { Sweep = definition.Sweep with { ZeroShot = true } }), "canonical");
+        Assert.IsTrue(zeroShot.Sweep!.ZeroShot, "written and read back");
+
+        // The space: rounds 10–300 and leaves 4–64 (the file's), minLeaf, rate and the featuriser's choices (the default's); hashBits fixed at 0.
+        var space = SweepSpaces.For(definition, Platform.Vocabulary.Models);
+        var portfolio = SweepSpaces.PortfolioOf(definition, space);
+        ParameterSet Entry(long rounds, long leaves, long minLeaf, double rate) => space.Complete(
+            new Dictionary<string, object> { ["iterations"] = rounds, ["leaves"] = leaves, ["minLeaf"] = minLeaf, ["learningRate"] = rate }, "expected");
+        // LightGBM's defaults, then FLAML's configuration with its 139 leaves clamped to the space's 64; the rest at their start values.
+        CollectionAssert.AreEqual(new[] { Entry(100, 31, 20, 0.1), Entry(141, 64, 8, 0.048) }, portfolio.ToArray());
+        Assert.AreEqual((3L, true), (((ParameterSet)portfolio[0]).Integer("minCategoryCount"), (bool)portfolio[0]["logTransform"]));
+
+        var mf = Platform.Reader.Read(Definition("{}", models: """[ { "type": "matrix-factorization", "name": "mf" } ]"""), "s.json");
+        Assert.AreEqual(0, SweepSpaces.PortfolioOf(mf, SweepSpaces.For(mf, Platform.Vocabulary.Models)).Count, "a kind without a portfolio");
+        var two = Platform.Reader.Read(Definition("{}"), "s.json");
+        Assert.AreEqual(0, SweepSpaces.PortfolioOf(two, SweepSpaces.For(two, Platform.Vocabulary.Models)).Count, "several models: none");
     }
 
     [TestMethod]

@@ -77,6 +77,7 @@ public sealed class SweepRunTests
         Assert.IsNotNull(testRmse.Lower, "the refit is evaluated with intervals");
         var stored = store.GetSweep(sweep.SweepId);
         Assert.AreEqual((outcome.RunId, "finished", 6), (stored.RunId, stored.Status, stored.Trials));
+        Assert.AreEqual("on validation", Experiments.Reports.SweepReport.From(store, sweep.SweepId, store).Sweep.ScoredOn);
         Assert.IsTrue(outcome.Reports.Count > 0);
     }
 
@@ -93,6 +94,10 @@ public sealed class SweepRunTests
         foreach (var trial in outcome.Sweep.Trials)
             Assert.AreEqual(folds.Average(f => BiasRmse(f.Train, f.Test, Own(trial.Parameters))), trial.Value!.Value, 1e-5, $"trial {trial.Number}: the mean of the folds' RMSE");
         Assert.AreEqual(BiasRmse(split.Train, split.Test, Own(outcome.Sweep.Best!.Parameters)), store.GetRun(outcome.RunId).Trials.Single().Metrics.Single(m => m.Name == "rmse").Value, 1e-5);
+        // The sweep's report says what the trials' values are.
+        var report = Experiments.Reports.SweepReport.From(store, outcome.Sweep.SweepId, store);
+        Assert.AreEqual("the mean over 3 folds", report.Sweep.ScoredOn);
+        StringAssert.Contains(report.Headline, "(the mean over 3 folds)");
     }
 
     [TestMethod]
@@ -171,6 +176,43 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_wall_time_budget_that_ends_the_sweep_before_any_trial_completes_says_so_not_that_the_user_stopped_it()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        // One ALS trial of 1,000 sweeps takes far longer than the 1 s budget; the budget cancels it (the trainer checks its token).
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 5, "parallelism": 1, "wallTimeSeconds": 1, "defaultSpaces": false, "space": { "mf": { "lambda": { "float": [0.01, 0.1] } } } }""",
+            models: """[ { "type": "matrix-factorization", "name": "mf", "parameters": { "solver": "als", "rank": 32, "iterations": 1000, "threads": 1, "earlyStoppingRounds": 0 } } ]"""), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual((SweepStop.WallTime, RunStatus.Cancelled), (outcome.Sweep.Stop, outcome.Status));
+        Assert.IsNull(outcome.Sweep.Best);
+        var error = store.GetRun(outcome.RunId).Run.Error!;
+        StringAssert.Contains(error, "reached its wall-time budget of 1 s after 1 trial(s) with none completed (1 cancelled)");
+        Assert.IsFalse(error.Contains("by the user"), error);
+    }
+
+    [TestMethod]
+    public void A_sweep_that_ends_with_every_trial_pruned_or_failed_fails_its_run_saying_why()
+    {
+        var space = new SearchSpaceBuilder().Float("x", 0, 1).Build();
+        TrialResult Trial(int n, TrialStatus status, string? error = null) => new()
+        {
+            Number = n, Parameters = ParameterSet.Empty, Seed = n, Status = status, Value = status == TrialStatus.Pruned ? 1 : null,
+            ErrorType = error is null ? null : "InvalidOperationException", Error = error,
+        };
+        SweepResult Result(SweepStop stop, params TrialResult[] trials) => new(7, stop, space, new SweepObjective("rmse"), trials, TimeSpan.FromSeconds(3));
+
+        var (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.TrialBudget, Trial(0, TrialStatus.Pruned), Trial(1, TrialStatus.Pruned)), null);
+        Assert.AreEqual(RunStatus.Failed, status);
+        StringAssert.Contains(message, "Sweep 7 ended after 2 trial(s), every one pruned");
+        (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.TrialBudget, Trial(0, TrialStatus.Pruned), Trial(1, TrialStatus.Failed, "broken")), null);
+        Assert.AreEqual(RunStatus.Failed, status);
+        StringAssert.Contains(message, "ended after 2 trial(s) with none completed (1 pruned, 1 failed), so there is nothing to refit; trial 1: InvalidOperationException: broken");
+        (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.Cancelled, Trial(0, TrialStatus.Cancelled)), null);
+        Assert.AreEqual((RunStatus.Cancelled, "Sweep 7 stopped by the user after 1 trial(s); resume it with --resume 7."), (status, message));
+    }
+
+    [TestMethod]
     public void A_stopped_sweep_keeps_its_trials_and_best_so_far_and_tests_nothing()
     {
         using var folder = new TempFolder();
@@ -185,6 +227,58 @@ public sealed class SweepRunTests
         Assert.IsEmpty(store.GetRun(outcome.RunId).Trials, "the test part was not touched");
         Assert.AreEqual("cancelled", store.GetSweep(outcome.Sweep.SweepId).Status);
         Assert.IsTrue(store.GetTrials(outcome.Sweep.SweepId).Count(t => t.Status == TrialStatus.Completed) >= 3);
+    }
+
+    [TestMethod]
+    public void A_resume_is_checked_before_it_touches_the_run_and_records_the_runs_data_once()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "runs.db");
+        using var store = SqliteRunStore.Open(db);
+        const string sweep = """{ "tuner": "random", "trials": 8, "parallelism": 1 }""";
+        var definition = Platform.Reader.Read(Ratings(sweep), "sweep.json");
+        var options = new RunOptions { ReportDirectory = folder.Path };
+        using var stop = new CancellationTokenSource();
+        var stopped = new ExperimentRunner(store).Sweep(definition, options, new SweepRunOptions { Progress = new StopAfter(3, stop) }, stop.Token);
+        var (runId, sweepId) = (stopped.RunId, stopped.Sweep.SweepId);
+        var before = store.GetRun(runId);
+        Assert.AreEqual(RunStatus.Cancelled, before.Run.Status);
+        Assert.IsNotEmpty(before.Profile, "the run's data profile");
+        var completed = store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed);
+        SweepOutcome Resume(ExperimentDefinition d, SweepRunOptions o) => new ExperimentRunner(store).Sweep(d, options, o with { Resume = sweepId });
+
+        // Refused for other settings: the run keeps its status and message.
+        var tuner = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions { Tuner = "tpe" }));
+        StringAssert.Contains(tuner.Message, "cannot be resumed with these settings");
+        var refused = store.GetRun(runId);
+        Assert.AreEqual((before.Run.Status, before.Run.Error), (refused.Run.Status, refused.Run.Error));
+        // Other data (here, generated with other options): the run fails saying so; the sweep's trials are untouched.
+        var otherData = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(Platform.Reader.Read(Ratings(sweep, users: 301), "sweep.json"), new SweepRunOptions()));
+        StringAssert.Contains(otherData.Message, "changed since it began");
+        Assert.AreEqual(("cancelled", completed), (store.GetSweep(sweepId).Status, store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed)));
+
+        // Marked running on another machine of a shared store: refused unless taken over.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE sweeps SET status = 'running', host = 'elsewhere', pid = 4242 WHERE id = {sweepId}; " +
+                                  $"UPDATE runs SET status = 'running', host = 'elsewhere', pid = 4242 WHERE id = {runId}";
+            command.ExecuteNonQuery();
+        }
+        var elsewhere = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions()));
+        StringAssert.Contains(elsewhere.Message, "marked running on elsewhere (process 4242)");
+        var resumed = Resume(definition, new SweepRunOptions { TakeOver = true });
+        Assert.AreEqual((RunStatus.Finished, runId, 8), (resumed.Status, resumed.RunId, resumed.Sweep.Trials.Count));
+        var after = store.GetRun(runId);
+        Assert.AreEqual(before.Profile.Count, after.Profile.Count, "the resumed run's data profile is recorded once");
+        Assert.AreEqual(before.DataIssues.Count, after.DataIssues.Count, "and its data checks");
+        Assert.HasCount(1, after.Trials, "the refit");
+
+        // A finished sweep (its refit done) is not resumed: it would add a second refit to its run.
+        var finished = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions { Trials = 12 }));
+        StringAssert.Contains(finished.Message, "has finished");
+        Assert.HasCount(1, store.GetRun(runId).Trials);
     }
 
     private sealed class StopAfter(int trials, CancellationTokenSource stop) : ISweepObserver

@@ -114,6 +114,37 @@ public sealed class EncoderDefinitionTests
     }
 
     [TestMethod]
+    public void An_early_stopping_encoder_watches_training_rows_held_out_of_its_training_never_the_validation_rows()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        Dictionary<string, object> Watched(ExperimentDefinition definition)
+        {
+            var outcome = new ExperimentRunner(store).Run(definition, new RunOptions { ReportDirectory = folder.Path });
+            Assert.AreEqual(RunStatus.Finished, outcome.Status, outcome.Error);
+            var training = JsonDocument.Parse(File.ReadAllText(store.GetRun(outcome.RunId).Artifacts.Single(a => a.Kind == "encoder-training").Path)).RootElement;
+            return new() { ["train"] = training.GetProperty("trainingRows").GetInt32(), ["watched"] = training.GetProperty("validationRows").GetInt32(), ["from"] = training.GetProperty("validationFrom").GetString()! };
+        }
+        // The run's split, cut here: stratified by click, 20% test, 10% validation; an early-stopping encoder then holds out
+        // a stratified 10% (the split's validation fraction) of the training rows, seeded like the split.
+        var stopping = SmallRun(b => b.AddEncoder("qt", "contrastive", ["query", "title"], parameters: p => { Tiny(p); p["earlyStoppingRounds"] = 1L; }));
+        var log = ClickLog.From(DemoShop(200, 150).Table("clicks"));
+        var cut = Experiments.Datasets.Splitting.RowSplitter.Stratified(log.Labels.Select(l => l ? 1 : 0).ToArray(), 0.2, 0.1, stopping.Seed);
+        var trainLabels = cut.Train.Select(r => log.Labels[r] ? 1 : 0).ToArray();
+        var heldOut = Experiments.Datasets.Splitting.RowSplitter.Stratified(trainLabels, 0, 0.1, stopping.Seed).Validation.Length;
+        Assert.AreNotEqual(cut.Validation.Length, heldOut, "the crafting: the two parts differ in size, so the record tells them apart");
+
+        var early = Watched(stopping);
+        Assert.AreEqual(cut.Train.Length - heldOut, early["train"]);
+        Assert.AreEqual(heldOut, early["watched"]);
+        Assert.AreEqual("training rows held out of the encoder's training", early["from"]);
+        // Without early stopping nothing is chosen on the watched rows: the encoder trains on every training row and
+        // reports its score on the validation rows.
+        var plain = Watched(SmallRun(b => b.AddEncoder("qt", "contrastive", ["query", "title"], parameters: Tiny)));
+        Assert.AreEqual((cut.Train.Length, cut.Validation.Length, "validation rows"), ((int)plain["train"], (int)plain["watched"], (string)plain["from"]));
+    }
+
+    [TestMethod]
     public void A_checkpoint_is_used_as_it_is_or_fine_tuned_and_bad_columns_fail_clearly()
     {
         using var folder = new TempFolder();

@@ -190,6 +190,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             store.RecordMetrics(run.RunId, trialId, measured.Values.Concat(measured.Extra).Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name)));
             if (measured.Units is { } units) store.RecordUserValues(trialId, units);
             if (measured.Curves is { Count: > 0 } curves) store.RecordCurves(run.RunId, curves);
+            if (measured.Facts is { Count: > 0 } facts) store.RecordFacts(trialId, facts);
             store.FinishTrial(trialId, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Protocol, null);
             return (new TrialResult(trialId, model.Name, model.Type, split.Name, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Values, measured.Protocol, null), measured.Units);
         }

@@ -18,6 +18,8 @@ public interface IRunStore : IDisposable
     void RecordDataIssues(long runId, IEnumerable<DataIssueRecord> issues);
     long StartTrial(long runId, string modelName, string modelType, string split, IReadOnlyDictionary<string, string> parameters);
     void RecordMetrics(long runId, long? trialId, IEnumerable<MetricRecord> metrics);
+    /// <summary>Facts of the trial's fitted model beside its parameters (e.g. EASE's item cap, whether an MF fit is reproducible).</summary>
+    void RecordFacts(long trialId, IReadOnlyDictionary<string, string> facts);
     /// <summary>Per-user metric values of a trial, kept for paired tests between models and runs.</summary>
     void RecordUserValues(long trialId, UserValuesRecord values);
     UserValuesRecord? GetUserValues(long trialId);

@@ -107,6 +107,12 @@ public abstract partial class RunStore : IRunStore
         return trialId;
     });
 
+    public void RecordFacts(long trialId, IReadOnlyDictionary<string, string> facts) => Write(t =>
+    {
+        foreach (var (name, value) in facts)
+            Exec(t, "INSERT INTO trial_facts(trial_id, name, value) VALUES ($trial, $name, $value)", ("$trial", trialId), ("$name", name), ("$value", value));
+    });
+
     public void RecordMetrics(long runId, long? trialId, IEnumerable<MetricRecord> metrics) => Write(t =>
     {
         foreach (var m in metrics)
@@ -282,7 +288,7 @@ public abstract partial class RunStore : IRunStore
                     NullableDouble(reader, 7), NullableDouble(reader, 8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
                     new Dictionary<string, string>(), []));
         // PostgreSQL runs one command at a time on a connection: each trial's parameters and metrics once its reader is closed.
-        trials = trials.Select(t => t with { Parameters = Parameters(t.Id), Metrics = Metrics("trial_id = $id", t.Id) }).ToList();
+        trials = trials.Select(t => t with { Parameters = Parameters(t.Id), Metrics = Metrics("trial_id = $id", t.Id), Facts = Facts(t.Id) }).ToList();
         var issues = new List<DataIssueRecord>();
         using (var command = Command(null, "SELECT kind, count, example_file, example_line, example FROM data_issues WHERE run_id = $id ORDER BY rowid", ("$id", runId)))
         using (var reader = command.ExecuteReader())
@@ -305,8 +311,8 @@ public abstract partial class RunStore : IRunStore
         return new RunDetails(run, trials, issues, artifacts, comparisons, Curves(runId), Profile(runId), _version >= RegressionVersion ? Regression(runId) : null);
     });
 
-    /// <summary>The schema versions whose migrations added the curve and profile tables, and the regression tables.</summary>
-    private const int CurvesVersion = 6, RegressionVersion = 7;
+    /// <summary>The schema versions whose migrations added the curve and profile tables, the regression tables, and the trials' facts.</summary>
+    private const int CurvesVersion = 6, RegressionVersion = 7, FactsVersion = 8;
 
     // A store read without being migrated (read-only) may predate those tables: it has no curves then.
     private List<CurveRecord> Curves(long runId)
@@ -372,14 +378,21 @@ public abstract partial class RunStore : IRunStore
         return runs;
     }
 
-    private Dictionary<string, string> Parameters(long trialId)
+    private Dictionary<string, string> Parameters(long trialId) => NamedValues("parameters", trialId);
+
+    // A store read without being migrated (read-only) may predate the facts table: its trials have none then.
+    private Dictionary<string, string> Facts(long trialId) => _version < FactsVersion ? [] : NamedValues("trial_facts", trialId);
+
+    /// <summary>A trial's rows of a (trial_id, name, value) table.</summary>
+    private Dictionary<string, string> NamedValues(string table, long trialId)
     {
         var result = new Dictionary<string, string>();
-        using var command = Command(null, "SELECT name, value FROM parameters WHERE trial_id = $id ORDER BY name", ("$id", trialId));
+        using var command = Command(null, $"SELECT name, value FROM {table} WHERE trial_id = $id ORDER BY name", ("$id", trialId));
         using var reader = command.ExecuteReader();
         while (reader.Read()) result[reader.GetString(0)] = reader.GetString(1);
         return result;
     }
+
 
     private List<MetricRecord> Metrics(string where, long id)
     {

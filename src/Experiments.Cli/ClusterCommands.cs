@@ -73,7 +73,7 @@ internal static class ClusterCommands
                     new GpuCapacity(w.Report.Gpus, w.Report.GpuMemoryBytes).ToString(),
                     $"{(DateTime.UtcNow - w.LastSeen).TotalSeconds:F1} s ago");
             output.Write(table);
-            output.Line($"{state.Workers.Count} workers, {state.Workers.Sum(w => w.Report.Slots)} slots, {state.Workers.Sum(w => w.Report.Gpus)} GPUs; {state.Running.Count} trials running, {state.Queued} waiting, {state.Finished} finished, {state.Reassigned} re-run after a worker was lost.");
+            output.Line($"{state.Workers.Count} workers, {state.Workers.Sum(w => w.Report.Slots)} slots, {state.Workers.Sum(w => w.Report.Gpus)} GPUs; {state.Running.Count} trials running, {state.Queued} waiting, {state.Finished} finished, {state.Reassigned} re-run after a worker was lost; the coordinator lives in process {state.CoordinatorPid}.");
             return ExitCodes.Success;
         }));
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -43,7 +44,7 @@ public static class Cluster
             using (var create = new NpgsqlCommand(reader.ReadToEnd(), connection, transaction)) create.ExecuteNonQuery();
             transaction.Commit();
         }
-        catch (NpgsqlException e)
+        catch (Exception e) when (e is not ExperimentsException)
         {
             throw new ExperimentsException($"Cannot reach the cluster's database {target.Location}: {e.Message}", e);
         }
@@ -61,8 +62,7 @@ public static class Cluster
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         if (options.Log is { } log) builder.Logging.AddProvider(new LineLoggerProvider(log)).SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddHostedService<TrialWorker>();
+        builder.Services.AddHostedService(services => new TrialWorker(() => services.GetRequiredService<IGrainFactory>().GetGrain<ICoordinatorGrain>(Coordinator), options));
         builder.UseOrleans(silo =>
         {
             Clustering(silo, target.ConnectionString);
@@ -72,9 +72,23 @@ public static class Cluster
             silo.Configure<ClusterMembershipOptions>(o => { o.ProbeTimeout = TimeSpan.FromSeconds(2); o.NumMissedProbesLimit = 2; o.DefunctSiloExpiration = TimeSpan.FromMinutes(10); });
         });
         var host = builder.Build();
-        await host.StartAsync(cancel).ConfigureAwait(false);
-        return host;
+        try
+        {
+            await host.StartAsync(cancel).ConfigureAwait(false);
+            return host;
+        }
+        catch (Exception e)
+        {
+            host.Dispose();
+            if (e is OperationCanceledException) throw;
+            var ports = $"silo port {options.SiloPort?.ToString(CultureInfo.InvariantCulture) ?? "any free"}, gateway port {options.GatewayPort?.ToString(CultureInfo.InvariantCulture) ?? "any free"}";
+            throw new ExperimentsException($"The worker could not join the cluster at {target.Location} as {address} ({ports}): {Innermost(e).Message} "
+                + "Check that the database is reachable and that the ports are free (--port, --address).", e);
+        }
     }
+
+    /// <summary>The root cause of a start failure (Orleans wraps it, sometimes twice).</summary>
+    private static Exception Innermost(Exception e) => e is AggregateException { InnerExceptions: [var only] } ? Innermost(only) : e.InnerException is { } inner ? Innermost(inner) : e;
 
     /// <summary>Connects a client (a sweep's submitter, `cluster status`) to the cluster.</summary>
     public static async Task<IHost> ConnectAsync(string cluster, CancellationToken cancel = default)

@@ -22,7 +22,7 @@ public static class ClusterSweeps
 
     /// <summary>The executor of one sweep's trials on the cluster, keyed by the store and a new id so that two sweeps never mix.</summary>
     public static ClusterTrialExecutor Executor(IHost client, string store, string objective, string payload, bool needsGpu = false) =>
-        new(client, $"{store}/{Guid.NewGuid():N}", objective, payload, needsGpu);
+        new(Cluster.CoordinatorOf(client), $"{store}/{Guid.NewGuid():N}", objective, payload, needsGpu);
 
     /// <summary>The cluster's slots now: every worker's trials at once, a sweep's default parallelism.</summary>
     public static async Task<int> SlotsAsync(IHost client)

@@ -1,5 +1,4 @@
 using Experiments.Sweeps;
-using Microsoft.Extensions.Hosting;
 
 namespace Experiments.Cluster;
 
@@ -7,11 +6,12 @@ namespace Experiments.Cluster;
 /// Runs a sweep's trials on the cluster's workers: each trial is submitted to the coordinator grain and followed until
 /// its outcome arrives. The sweep itself — the tuner, the pruner, the store — stays with the submitter
 /// (<see cref="SweepRunner"/>), so tuners work unchanged and every trial is written once, by the submitter, however
-/// many times a dying worker made the cluster run it. Intermediate values reach the submitter's pruner; a trial it
-/// prunes is stopped on its worker. A coordinator that lost the trial (its silo died) gets it submitted again. Trials
+/// many times a dying worker made the cluster run it. Intermediate values reach the submitter's pruner once per step
+/// (a trial run again elsewhere reports its first steps again: they are not passed on twice); a trial it prunes is
+/// stopped on its worker, and is pruned even if its worker finished it before the stop arrived. A coordinator that lost the trial (its silo died) gets it submitted again. Trials
 /// that need a GPU (<paramref name="needsGpu"/>) go only to workers that have one.
 /// </summary>
-public sealed class ClusterTrialExecutor(IHost client, string sweep, string objective, string payload, bool needsGpu = false) : ITrialExecutor
+public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string sweep, string objective, string payload, bool needsGpu = false) : ITrialExecutor
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
@@ -20,10 +20,10 @@ public sealed class ClusterTrialExecutor(IHost client, string sweep, string obje
 
     public async Task<TrialExecution> ExecuteAsync(TrialRequest request, Func<long, double, bool> report, CancellationToken sweepCancellation)
     {
-        var coordinator = Cluster.CoordinatorOf(client);
         var job = new TrialJob(sweep, request.Number, request.Seed, request.Parameters.ToJson(), objective, payload,
             request.Limits.Timeout?.TotalSeconds, request.Limits.Grace.TotalSeconds, request.Limits.MemoryBytes, needsGpu);
-        var seen = 0;
+        // The last step passed to the pruner: a re-run's values start over, and only later steps are new.
+        var lastStep = long.MinValue;
         var pruned = false;
         var stopSent = false;
         var submitted = false;
@@ -46,21 +46,24 @@ public sealed class ClusterTrialExecutor(IHost client, string sweep, string obje
                 if (!progress.Known)
                 {
                     submitted = false;
-                    seen = 0;
                     continue;
                 }
-                if (progress.Intermediate.Count < seen) seen = 0; // run again elsewhere: its values start over
-                for (; seen < progress.Intermediate.Count; seen++)
-                    if (!pruned && report(progress.Intermediate[seen].Step, progress.Intermediate[seen].Value))
+                foreach (var (step, value) in progress.Intermediate)
+                {
+                    if (pruned || step <= lastStep) continue;
+                    lastStep = step;
+                    if (report(step, value))
                     {
                         pruned = true;
                         await coordinator.Stop(sweep, request.Number).ConfigureAwait(false);
                     }
+                }
                 if (progress.Outcome is { } outcome)
                 {
                     await coordinator.Forget(sweep, request.Number).ConfigureAwait(false);
                     var execution = outcome.ToExecution();
-                    if (pruned && execution.Status is TrialStatus.Cancelled or TrialStatus.Failed) execution = execution with { Status = TrialStatus.Pruned, ErrorType = null, Error = null };
+                    // As in a local sweep, a trial the pruner stopped is pruned, whether its worker stopped it or finished first.
+                    if (pruned && execution.Status is TrialStatus.Completed or TrialStatus.Cancelled or TrialStatus.Failed) execution = execution with { Status = TrialStatus.Pruned, ErrorType = null, Error = null };
                     if (sweepCancellation.IsCancellationRequested && execution.Status == TrialStatus.Failed && outcome.ErrorType is null) execution = execution with { Status = TrialStatus.Cancelled };
                     return execution;
                 }

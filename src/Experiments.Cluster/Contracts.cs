@@ -79,19 +79,37 @@ public sealed record WorkerStatus(
 [GenerateSerializer, Immutable]
 public sealed record RunningTrial([property: Id(0)] string Sweep, [property: Id(1)] int Number, [property: Id(2)] string Worker, [property: Id(3)] int Attempt, [property: Id(4)] DateTime Since);
 
+/// <summary>The cluster now: its workers, trials waiting and running, counts, and the process the coordinator lives in (a worker's).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ClusterStatus(
     [property: Id(0)] List<WorkerStatus> Workers,
     [property: Id(1)] int Queued,
     [property: Id(2)] List<RunningTrial> Running,
     [property: Id(3)] int Finished,
-    [property: Id(4)] int Reassigned);
+    [property: Id(4)] int Reassigned,
+    [property: Id(5)] int? CoordinatorPid = null);
+
+/// <summary>The coordinator's answer to a worker's intermediate value.</summary>
+[GenerateSerializer]
+public enum ReportAnswer
+{
+    /// <summary>Go on.</summary>
+    Continue,
+    /// <summary>Stop the trial (its pruner said so, or its sweep stopped) and report its outcome.</summary>
+    Stop,
+    /// <summary>
+    /// The worker no longer holds the trial (it was cancelled before, forgotten, or leased to another worker after this
+    /// one fell silent): abandon it without reporting an outcome.
+    /// </summary>
+    Lost,
+}
 
 /// <summary>
 /// The coordinator: a queue of submitted trials leased to workers by their free capacity. A worker's heartbeat
 /// (<see cref="Heartbeat"/>, several a second) renews the lease of every trial it runs; a worker silent for longer
-/// than the lease loses its trials, which go back to the queue for another worker. The first outcome of a trial wins,
-/// so a trial run twice (a worker presumed dead that was only slow) is still recorded once.
+/// than the lease loses its trials, which go back to the queue for another worker. Only the worker that holds a
+/// trial's lease may report on it and complete it, and a trial takes one outcome, so a trial run twice (a worker
+/// presumed dead that was only slow) is still recorded once.
 /// </summary>
 public interface ICoordinatorGrain : IGrainWithStringKey
 {
@@ -102,8 +120,12 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     /// <summary>The submitter has its outcome: forget the trial.</summary>
     Task Forget(string sweep, int number);
     Task<Lease> Heartbeat(WorkerReport report);
-    /// <summary>An intermediate value; true when the trial should stop (its pruner said so).</summary>
-    Task<bool> Report(string worker, string sweep, int number, long step, double value);
-    Task Complete(string worker, string sweep, int number, TrialJobOutcome outcome);
+    /// <summary>An intermediate value of a trial the worker runs: go on, stop, or abandon it (<see cref="ReportAnswer"/>).</summary>
+    Task<ReportAnswer> Report(string worker, string sweep, int number, long step, double value);
+    /// <summary>
+    /// A trial's outcome: true when the coordinator has it from this worker (now, or from an earlier attempt of the same
+    /// call); false when refused — the worker no longer holds the trial (re-leased, cancelled, or unknown).
+    /// </summary>
+    Task<bool> Complete(string worker, string sweep, int number, TrialJobOutcome outcome);
     Task<ClusterStatus> Status();
 }

@@ -9,22 +9,26 @@ namespace Experiments.Cluster;
 /// <summary>
 /// A worker's trial loop: every heartbeat it tells the coordinator its free slots, memory, GPUs and running trials, starts
 /// the trials it is leased (each through the sweep engine's <see cref="InProcessExecutor"/>, so time limits and
-/// pruning behave as in a local sweep), stops the ones the coordinator says to stop, and reports each outcome.
+/// pruning behave as in a local sweep), stops the ones the coordinator says to stop, and reports each outcome. A trial
+/// whose lease it lost (the coordinator answers <see cref="ReportAnswer.Lost"/>), or that it cannot report on, is
+/// abandoned unreported: the coordinator leases it again.
 /// </summary>
-internal sealed class TrialWorker(IGrainFactory grains, WorkerOptions options) : BackgroundService
+internal sealed class TrialWorker(Func<ICoordinatorGrain> coordinatorOf, WorkerOptions options) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
-    private readonly string _worker = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>The worker's name at the coordinator: host, process and a random suffix (a restarted process is another worker).</summary>
+    public string Name { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var coordinator = grains.GetGrain<ICoordinatorGrain>(Cluster.Coordinator);
+        var coordinator = coordinatorOf();
         var gpus = options.Gpus ?? GpuCapacity.Detect();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var lease = await coordinator.Heartbeat(new WorkerReport(_worker, Environment.MachineName, Environment.ProcessId, options.Slots, Environment.ProcessorCount,
+                var lease = await coordinator.Heartbeat(new WorkerReport(Name, Environment.MachineName, Environment.ProcessId, options.Slots, Environment.ProcessorCount,
                     AvailableMemory(), _running.Keys.ToList(), gpus.Count, gpus.MemoryBytes)).ConfigureAwait(false);
                 foreach (var key in lease.Stop)
                     if (_running.TryGetValue(key, out var stop)) await stop.CancelAsync().ConfigureAwait(false);
@@ -54,40 +58,58 @@ internal sealed class TrialWorker(IGrainFactory grains, WorkerOptions options) :
         options.Log?.Invoke($"trial {job.Key} started");
         _ = Task.Run(async () =>
         {
+            // Why this worker gives the trial up without reporting its outcome; null while it holds it.
+            string? abandoned = null;
+            bool Report(long step, double value)
+            {
+                try
+                {
+                    var answer = CoordinatorCalls.Report.CallAsync(() => coordinator.Report(Name, job.Sweep, job.Number, step, value), cancel.Token).GetAwaiter().GetResult();
+                    if (answer != ReportAnswer.Lost) return answer == ReportAnswer.Stop;
+                    abandoned = "the coordinator no longer leases it to this worker (cancelled, or given to another worker)";
+                }
+                catch (Exception e) when (!cancel.IsCancellationRequested)
+                {
+                    abandoned = $"error: its value at step {step} could not be reported after {CoordinatorCalls.Report.Attempts} attempts ({e.GetType().Name}: {e.Message})";
+                }
+                catch (Exception)
+                {
+                    return true; // stopping anyway
+                }
+                cancel.Cancel();
+                return true;
+            }
+
             TrialJobOutcome outcome;
             try
             {
                 var objective = ClusterObjectives.Resolve(job.Objective, job.Payload);
                 var request = new TrialRequest(job.Number, ParameterSet.FromJson(job.ParametersJson), job.Seed,
                     new TrialLimits(job.TimeoutSeconds is { } t ? TimeSpan.FromSeconds(t) : null, TimeSpan.FromSeconds(job.GraceSeconds), job.MemoryBytes));
-                var execution = await new InProcessExecutor(objective).ExecuteAsync(request,
-                    (step, value) => coordinator.Report(_worker, job.Sweep, job.Number, step, value).GetAwaiter().GetResult(), cancel.Token).ConfigureAwait(false);
-                outcome = TrialJobOutcome.From(execution, _worker);
+                var execution = await new InProcessExecutor(objective).ExecuteAsync(request, (step, value) => abandoned is not null || Report(step, value), cancel.Token).ConfigureAwait(false);
+                outcome = TrialJobOutcome.From(execution, Name);
             }
             catch (Exception e)
             {
-                outcome = new TrialJobOutcome(TrialStatus.Failed.Name(), [], null, null, e.GetType().Name, e.Message, _worker);
+                outcome = new TrialJobOutcome(TrialStatus.Failed.Name(), [], null, null, e.GetType().Name, e.Message, Name);
             }
-            // A trial stopped because this worker is shutting down is not reported: its lease lapses and another
-            // worker runs it. Any other outcome is reported until the coordinator has it (it may be moving meanwhile).
-            for (var attempt = 0; !(stopping.IsCancellationRequested && outcome.Status == TrialStatus.Cancelled.Name()); attempt++)
+            if (abandoned is not null) options.Log?.Invoke($"trial {job.Key} abandoned: {abandoned}; the coordinator leases it again");
+            // A trial stopped because this worker is shutting down is not reported either: its lease lapses and another worker runs it.
+            else if (!(stopping.IsCancellationRequested && outcome.Status == TrialStatus.Cancelled.Name()))
             {
                 try
                 {
-                    await coordinator.Complete(_worker, job.Sweep, job.Number, outcome).ConfigureAwait(false);
-                    break;
-                }
-                catch (Exception e) when (e is not OperationCanceledException && attempt < 30 && !stopping.IsCancellationRequested)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None).ConfigureAwait(false);
+                    var taken = await CoordinatorCalls.Complete.CallAsync(() => coordinator.Complete(Name, job.Sweep, job.Number, outcome), stopping).ConfigureAwait(false);
+                    options.Log?.Invoke(taken ? $"trial {job.Key} {outcome.Status}"
+                        : $"trial {job.Key} {outcome.Status}, refused: the coordinator no longer leases it to this worker (it ran elsewhere, or was cancelled)");
                 }
                 catch (Exception e)
                 {
-                    options.Log?.Invoke($"trial {job.Key}: its outcome could not be reported ({e.Message}); the coordinator will lease it again");
-                    break;
+                    options.Log?.Invoke(stopping.IsCancellationRequested
+                        ? $"trial {job.Key} {outcome.Status}, not reported: the worker is shutting down; the coordinator leases it again"
+                        : $"error: trial {job.Key} {outcome.Status}, but its outcome could not be reported after {CoordinatorCalls.Complete.Attempts} attempts ({e.GetType().Name}: {e.Message}); the coordinator leases it again");
                 }
             }
-            options.Log?.Invoke($"trial {job.Key} {outcome.Status}");
             _running.TryRemove(job.Key, out _);
             cancel.Dispose();
         }, CancellationToken.None);

@@ -1,9 +1,16 @@
-using System.Text.Json;
+using System.Globalization;
+using Experiments.Core;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace Experiments.Ctr;
 
-/// <summary>Text to vectors (one L2-normalised vector per text), e.g. a trained transformer encoder; named so a saved model can say which.</summary>
-public sealed record TextEmbedding(string Name, Func<IReadOnlyList<string>, float[][]> Embed);
+/// <summary>
+/// Text to vectors inside the click model's ML.NET pipeline, e.g. a trained transformer encoder through
+/// Experiments.Text's <c>EmbedText</c>: <see cref="Estimator"/> maps a text column (the second argument) to a vector
+/// column (the first). The fitted transformer is part of the saved pipeline, so a saveable embedder travels with the model.
+/// </summary>
+public sealed record TextEmbedding(string Name, Func<string, string, IEstimator<ITransformer>> Estimator);
 
 /// <summary>How raw click-log columns become model inputs.</summary>
 public sealed record CtrFeatureOptions
@@ -12,7 +19,7 @@ public sealed record CtrFeatureOptions
     public TextEmbedding? TextEmbedding { get; init; }
     /// <summary>A categorical value seen fewer times than this in training goes to its column's "other" bucket.</summary>
     public int MinCategoryCount { get; init; } = 3;
-    /// <summary>Pairs of categorical columns whose values are also crossed into one feature ("a=x|b=y").</summary>
+    /// <summary>Pairs of categorical columns whose values are also crossed into one feature ("x|y").</summary>
     public IReadOnlyList<(string A, string B)> Crosses { get; init; } = [];
     /// <summary>Numeric values go through sign(x)·log(1 + |x|) before normalisation (counts and prices are heavy-tailed).</summary>
     public bool LogTransform { get; init; } = true;
@@ -23,102 +30,87 @@ public sealed record CtrFeatureOptions
 }
 
 /// <summary>
-/// The fitted, data-dependent part of feature building: each categorical column's frequent values (from training
-/// data only). Rows become a columnar view: Label, N.* (numeric, NaN = missing), Position, C.* (categorical and
-/// crossed, rare values as "__other__"), T.* (text, or its embedding vector when <see cref="CtrFeatureOptions.TextEmbedding"/> is set).
+/// The click model's input and its featurisation, all of it as ML.NET estimators so that the fitted pipeline saves
+/// with <c>mlContext.Model.Save</c> and scores raw rows after <c>mlContext.Model.Load</c>. The input view of a click log
+/// has the columns Label, N.* (numeric, NaN = missing), Position, C.* (categorical) and T.* (text), values as logged.
 /// </summary>
-public sealed class CtrFeaturizer
+public static class ClickFeatures
 {
-    public const string Other = "__other__";
+    public const string Other = RareValuesTransformer.Other;
+    public const string Position = "Position";
 
-    private CtrFeaturizer(CtrFeatureOptions options, ClickLogSchema schema, Dictionary<string, HashSet<string>> vocabulary)
-    {
-        Options = options;
-        Schema = schema;
-        Vocabulary = vocabulary;
-    }
+    /// <summary>The raw rows of <paramref name="log"/> as the pipeline's input view.</summary>
+    public static IDataView Input(ClickLog log, CancellationToken cancel = default) => InputView(log, cancel);
 
-    public CtrFeatureOptions Options { get; }
-    public ClickLogSchema Schema { get; }
-    /// <summary>Kept values per categorical (and crossed) column.</summary>
-    public IReadOnlyDictionary<string, HashSet<string>> Vocabulary { get; }
-
-    public IReadOnlyList<string> CategoricalColumns => Schema.Categorical.Concat(Options.Crosses.Select(CrossName)).Select(c => "C." + c).ToList();
-    public IReadOnlyList<string> NumericColumns => Schema.Numeric.Select(c => "N." + c).ToList();
-    public IReadOnlyList<string> TextColumns => Schema.Text.Select(c => "T." + c).ToList();
-
-    public static CtrFeaturizer Fit(ClickLog train, CtrFeatureOptions options)
-    {
-        foreach (var (a, b) in options.Crosses)
-            if (!train.Schema.Categorical.Contains(a) || !train.Schema.Categorical.Contains(b))
-                throw new Core.ExperimentsException($"Cannot cross '{a}' with '{b}': both must be categorical columns; they are: {string.Join(", ", train.Schema.Categorical)}.");
-        var featurizer = new CtrFeaturizer(options, train.Schema, []);
-        var vocabulary = new Dictionary<string, HashSet<string>>();
-        foreach (var (name, values) in featurizer.RawCategorical(train))
-            vocabulary[name] = values.GroupBy(v => v).Where(g => g.Count() >= options.MinCategoryCount).Select(g => g.Key).ToHashSet();
-        return new CtrFeaturizer(options, train.Schema, vocabulary);
-    }
-
-    /// <summary>The model input for <paramref name="log"/>; with <paramref name="serving"/> the position is fixed at the serving value.</summary>
-    internal ColumnarDataView Transform(ClickLog log, bool serving, CancellationToken cancel = default)
+    internal static ColumnarDataView InputView(ClickLog log, CancellationToken cancel = default)
     {
         var columns = new List<(string, Array)> { ("Label", log.Labels) };
-        for (var c = 0; c < Schema.Numeric.Count; c++)
-            columns.Add(("N." + Schema.Numeric[c], Options.LogTransform ? log.Numeric[c].Select(Log).ToArray() : log.Numeric[c]));
-        if (log.Position is { } position)
-            columns.Add(("Position", serving ? Enumerable.Repeat(Options.ServingPosition, log.Count).ToArray() : position));
-        foreach (var (name, values) in RawCategorical(log))
-        {
-            var kept = Vocabulary[name];
-            columns.Add(("C." + name, values.Select(v => kept.Contains(v) ? v : Other).ToArray()));
-        }
-        for (var c = 0; c < Schema.Text.Count; c++)
-            columns.Add(("T." + Schema.Text[c], Options.TextEmbedding is { } embedding ? Embed(embedding, log.Text[c]) : log.Text[c]));
+        for (var c = 0; c < log.Schema.Numeric.Count; c++) columns.Add(("N." + log.Schema.Numeric[c], log.Numeric[c]));
+        if (log.Position is { } position) columns.Add((Position, position));
+        for (var c = 0; c < log.Schema.Categorical.Count; c++) columns.Add(("C." + log.Schema.Categorical[c], log.Categorical[c]));
+        for (var c = 0; c < log.Schema.Text.Count; c++) columns.Add(("T." + log.Schema.Text[c], log.Text[c]));
         return new ColumnarDataView(columns, cancel);
     }
 
-    private IEnumerable<(string Name, string[] Values)> RawCategorical(ClickLog log)
+    /// <summary>
+    /// The featurising estimators for <paramref name="schema"/>, and the columns they leave for the trainer (one per
+    /// field: the numeric block, each categorical or crossed column, each text column), each in ML.NET's own transforms:
+    /// <list type="bullet">
+    /// <item>numeric: the signed log as an <c>Expression</c> per column, the position beside them, then
+    /// <c>IndicateMissingValues</c>, mean <c>ReplaceMissingValues</c> and <c>NormalizeMeanVariance</c>;</item>
+    /// <item>crossed pairs: an <c>Expression</c> joining the raw values ("x|y");</item>
+    /// <item>categorical: rare and unseen values to the column's "other" bucket (<see cref="RareValuesEstimator"/>: ML.NET's
+    /// encoders cap a vocabulary by size and leave unseen values all-zero, but pool nothing), then <c>OneHotEncoding</c>
+    /// or <c>OneHotHashEncoding</c>;</item>
+    /// <item>text: <c>FeaturizeText</c>, or the options' text embedding.</item>
+    /// </list>
+    /// </summary>
+    public static (IEstimator<ITransformer> Estimator, IReadOnlyList<string> Fields) Estimator(MLContext ml, ClickLogSchema schema, CtrFeatureOptions options, bool hasPosition)
     {
-        for (var c = 0; c < Schema.Categorical.Count; c++) yield return (Schema.Categorical[c], log.Categorical[c]);
-        foreach (var (a, b) in Options.Crosses)
+        foreach (var (a, b) in options.Crosses)
+            if (!schema.Categorical.Contains(a) || !schema.Categorical.Contains(b))
+                throw new ExperimentsException($"Cannot cross '{a}' with '{b}': both must be categorical columns; they are: {string.Join(", ", schema.Categorical)}.");
+        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
+        var fields = new List<string>();
+        var numeric = schema.Numeric.Select(c => "N." + c).ToList();
+        if (options.LogTransform)
+            foreach (var column in numeric)
+                // sign() keeps NaN (missing), which the indicator and the imputation below see.
+                pipeline = pipeline.Append(ml.Transforms.Expression(column, "x => sign(x) * log(1 + abs(x))", column));
+        if (hasPosition) numeric.Add(Position);
+        if (numeric.Count > 0)
         {
-            var x = log.Categorical[Schema.Categorical.ToList().IndexOf(a)];
-            var y = log.Categorical[Schema.Categorical.ToList().IndexOf(b)];
-            yield return (CrossName((a, b)), x.Select((v, r) => $"{v}|{y[r]}").ToArray());
+            pipeline = pipeline
+                .Append(ml.Transforms.Concatenate("Numeric", numeric.ToArray()))
+                .Append(ml.Transforms.IndicateMissingValues("NumericMissing", "Numeric"))
+                .Append(ml.Transforms.Conversion.ConvertType("NumericMissing", outputKind: Microsoft.ML.Data.DataKind.Single))
+                .Append(ml.Transforms.ReplaceMissingValues("Numeric", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean))
+                .Append(ml.Transforms.NormalizeMeanVariance("Numeric"))
+                .Append(ml.Transforms.Concatenate("NumericField", "Numeric", "NumericMissing"));
+            fields.Add("NumericField");
         }
-    }
-
-    private static string CrossName((string A, string B) pair) => $"{pair.A}x{pair.B}";
-
-    private static float[][] Embed(TextEmbedding embedding, string[] texts)
-    {
-        var vectors = embedding.Embed(texts);
-        if (vectors.Length != texts.Length || vectors.Select(v => v.Length).Distinct().Count() > 1)
-            throw new Core.ExperimentsException($"Text embedding '{embedding.Name}' returned {vectors.Length} vectors of uneven or wrong count for {texts.Length} texts.");
-        return vectors;
-    }
-
-    private static float Log(float x) => float.IsNaN(x) ? x : MathF.Sign(x) * MathF.Log(1 + MathF.Abs(x));
-
-    public string ToJson() => JsonSerializer.Serialize(new Saved(Options.MinCategoryCount, Options.Crosses.Select(c => new[] { c.A, c.B }).ToList(), Options.LogTransform, Options.ServingPosition, Options.HashBits,
-        Schema, Vocabulary.ToDictionary(v => v.Key, v => v.Value.Order(StringComparer.Ordinal).ToList()), Options.TextEmbedding?.Name));
-
-    /// <summary>A saved featurizer; one whose text was embedded needs that embedding again (the vectors are not saved).</summary>
-    public static CtrFeaturizer FromJson(string json, TextEmbedding? textEmbedding = null)
-    {
-        var saved = JsonSerializer.Deserialize<Saved>(json) ?? throw new Core.ExperimentsException("The saved featurizer is empty.");
-        if (saved.TextEmbedding is { } name && textEmbedding?.Name != name)
-            throw new Core.ExperimentsException(textEmbedding is null
-                ? $"This click model embeds its text columns with '{name}'; load that encoder and pass it as the text embedding."
-                : $"This click model embeds its text columns with '{name}', not '{textEmbedding.Name}'.");
-        var options = new CtrFeatureOptions
+        foreach (var (a, b) in options.Crosses)
+            pipeline = pipeline.Append(ml.Transforms.Expression(CrossColumn(a, b), "(a, b) => concat(a, \"|\", b)", "C." + a, "C." + b));
+        foreach (var column in schema.Categorical.Select(c => "C." + c).Concat(options.Crosses.Select(p => CrossColumn(p.A, p.B))))
         {
-            MinCategoryCount = saved.MinCategoryCount, Crosses = saved.Crosses.Select(c => (c[0], c[1])).ToList(), LogTransform = saved.LogTransform,
-            ServingPosition = saved.ServingPosition, HashBits = saved.HashBits, TextEmbedding = saved.TextEmbedding is null ? null : textEmbedding,
-        };
-        return new CtrFeaturizer(options, saved.Schema, saved.Vocabulary.ToDictionary(v => v.Key, v => v.Value.ToHashSet()));
+            pipeline = pipeline.Append(new RareValuesEstimator(column, options.MinCategoryCount));
+            pipeline = options.HashBits > 0
+                ? pipeline.Append(ml.Transforms.Categorical.OneHotHashEncoding(column, numberOfBits: options.HashBits))
+                : pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(column));
+            fields.Add(column);
+        }
+        foreach (var column in schema.Text.Select(c => "T." + c))
+        {
+            pipeline = pipeline.Append(options.TextEmbedding is { } embedding ? embedding.Estimator(column, column) : ml.Transforms.Text.FeaturizeText(column));
+            fields.Add(column);
+        }
+        if (fields.Count == 0) throw new ExperimentsException("The click log has no feature columns.");
+        return (pipeline, fields);
     }
 
-    private sealed record Saved(int MinCategoryCount, List<string[]> Crosses, bool LogTransform, float ServingPosition, int HashBits, ClickLogSchema Schema, Dictionary<string, List<string>> Vocabulary,
-        string? TextEmbedding);
+    /// <summary>The position fixed at <paramref name="value"/> (serving): the first step of a saved click model whose log has positions.</summary>
+    internal static IEstimator<ITransformer> FixPosition(MLContext ml, float value) =>
+        ml.Transforms.Expression(Position, $"p => float({value.ToString("R", CultureInfo.InvariantCulture)})", Position);
+
+    private static string CrossColumn(string a, string b) => $"C.{a}x{b}";
 }

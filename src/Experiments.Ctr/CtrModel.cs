@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using Experiments.Core;
 using Experiments.MLNet;
 using Microsoft.ML;
@@ -44,11 +43,10 @@ public static class CtrTrainer
         if (train.Count == 0) throw new ExperimentsException("The training set is empty: there is nothing to fit.");
         if (train.Labels.All(l => l) || train.Labels.All(l => !l))
             throw new ExperimentsException($"The training set has only {(train.Labels[0] ? "clicks" : "non-clicks")}: a click model needs both.");
-        var featurizer = CtrFeaturizer.Fit(train, options.Features);
         var ml = new MLContext(options.Seed);
-        var data = featurizer.Transform(train, serving: false, cancel);
-        var model = Cancellable(ml, cancel, () => Pipeline(ml, featurizer, options, train.Position is not null, train.Count).Fit(data));
-        return new CtrModel(ml, featurizer, model, data.Schema);
+        var data = ClickFeatures.InputView(train, cancel);
+        var fitted = Cancellable(ml, cancel, () => Pipeline(ml, train.Schema, options, train.Position is not null, train.Count).Fit(data));
+        return CtrModel.Create(ml, fitted, data, train.Position is null ? null : options.Features.ServingPosition);
     }
 
     /// <summary>
@@ -69,36 +67,9 @@ public static class CtrTrainer
         }
     }
 
-    private static IEstimator<ITransformer> Pipeline(MLContext ml, CtrFeaturizer featurizer, CtrOptions options, bool hasPosition, int rows)
+    private static IEstimator<ITransformer> Pipeline(MLContext ml, ClickLogSchema schema, CtrOptions options, bool hasPosition, int rows)
     {
-        var numeric = featurizer.NumericColumns.ToList();
-        if (hasPosition) numeric.Add("Position");
-        IEstimator<ITransformer> pipeline = new EstimatorChain<ITransformer>();
-        var fields = new List<string>();
-        if (numeric.Count > 0)
-        {
-            pipeline = pipeline
-                .Append(ml.Transforms.Concatenate("Numeric", numeric.ToArray()))
-                .Append(ml.Transforms.IndicateMissingValues("NumericMissing", "Numeric"))
-                .Append(ml.Transforms.Conversion.ConvertType("NumericMissing", outputKind: DataKind.Single))
-                .Append(ml.Transforms.ReplaceMissingValues("Numeric", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean))
-                .Append(ml.Transforms.NormalizeMeanVariance("Numeric"))
-                .Append(ml.Transforms.Concatenate("NumericField", "Numeric", "NumericMissing"));
-            fields.Add("NumericField");
-        }
-        foreach (var column in featurizer.CategoricalColumns)
-        {
-            pipeline = featurizer.Options.HashBits > 0
-                ? pipeline.Append(ml.Transforms.Categorical.OneHotHashEncoding(column, numberOfBits: featurizer.Options.HashBits))
-                : pipeline.Append(ml.Transforms.Categorical.OneHotEncoding(column));
-            fields.Add(column);
-        }
-        foreach (var column in featurizer.TextColumns)
-        {
-            if (featurizer.Options.TextEmbedding is null) pipeline = pipeline.Append(ml.Transforms.Text.FeaturizeText(column));
-            fields.Add(column);
-        }
-        if (fields.Count == 0) throw new ExperimentsException("The click log has no feature columns.");
+        var (pipeline, fields) = ClickFeatures.Estimator(ml, schema, options.Features, hasPosition);
         if (options.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine)
             return pipeline.Append(ml.BinaryClassification.Trainers.FieldAwareFactorizationMachine(new FieldAwareFactorizationMachineTrainer.Options
             {
@@ -142,22 +113,43 @@ public static class CtrTrainer
     }
 }
 
-/// <summary>A fitted click model: featurizer + ML.NET transformer. Scores probabilities; saves to one zip file.</summary>
+/// <summary>
+/// A fitted click model: one ML.NET transformer chain from raw click-log rows (<see cref="ClickFeatures.Input"/>) to
+/// the click probability, featurisation included. When the log has display positions, the chain starts by fixing the
+/// position at the serving value; <see cref="Predict"/> with <c>serving: false</c> scores the rows at their own positions.
+/// Saves as ML.NET's own model zip (<c>mlContext.Model.Save</c>), which <c>mlContext.Model.Load</c> reads back in any
+/// MLContext and scores identically.
+/// </summary>
 public sealed class CtrModel
 {
     private readonly MLContext _ml;
-    private readonly ITransformer _model;
     private readonly DataViewSchema _inputSchema;
+    private readonly ITransformer[] _steps;
+    private readonly bool _fixesPosition;
 
-    internal CtrModel(MLContext ml, CtrFeaturizer featurizer, ITransformer model, DataViewSchema inputSchema)
+    private CtrModel(MLContext ml, ITransformer[] steps, DataViewSchema inputSchema, bool fixesPosition)
     {
         _ml = ml;
-        Featurizer = featurizer;
-        _model = model;
+        _steps = steps;
         _inputSchema = inputSchema;
+        _fixesPosition = fixesPosition;
     }
 
-    public CtrFeaturizer Featurizer { get; }
+    /// <summary>A model of the fitted featurising-and-training chain; with <paramref name="servingPosition"/> the saved chain fixes the position first.</summary>
+    internal static CtrModel Create(MLContext ml, ITransformer fitted, IDataView input, float? servingPosition)
+    {
+        // ML.NET's Append nests chains; flat steps let the serving chain drop its first step and importance its last.
+        static IEnumerable<ITransformer> Flat(ITransformer t) => t is IEnumerable<ITransformer> chain ? chain.SelectMany(Flat) : [t];
+        var steps = Flat(fitted).ToList();
+        if (servingPosition is { } position) steps.Insert(0, ClickFeatures.FixPosition(ml, position).Fit(input));
+        return new CtrModel(ml, steps.ToArray(), input.Schema, servingPosition is not null);
+    }
+
+    /// <summary>The whole chain, raw rows to probability at serving time: what <see cref="Save"/> writes.</summary>
+    public ITransformer Pipeline => new TransformerChain<ITransformer>(_steps);
+
+    /// <summary>The input columns the model reads (those of <see cref="ClickFeatures.Input"/> for the training log).</summary>
+    public DataViewSchema InputSchema => _inputSchema;
 
     /// <summary>Feature vectors wider than this get no per-slot importance (each slot costs one scoring of every row).</summary>
     public const int MaxImportanceSlots = 2000;
@@ -168,7 +160,8 @@ public sealed class CtrModel
     /// <summary>Click probabilities; by default at serving time (position fixed at the serving value).</summary>
     public double[] Predict(ClickLog log, bool serving = true)
     {
-        var scored = _model.Transform(Featurizer.Transform(log, serving));
+        var steps = serving || !_fixesPosition ? _steps : _steps[1..];
+        var scored = new TransformerChain<ITransformer>(steps).Transform(Input(log));
         var probability = scored.Schema["Probability"];
         var result = new double[log.Count];
         using var cursor = scored.GetRowCursor([probability]);
@@ -182,6 +175,21 @@ public sealed class CtrModel
         return result;
     }
 
+    /// <summary>The input view of <paramref name="log"/>; a clear error naming a column the model reads that the log lacks or holds as another type.</summary>
+    private IDataView Input(ClickLog log)
+    {
+        var view = ClickFeatures.Input(log);
+        foreach (var column in _inputSchema)
+        {
+            if (column.IsHidden || column.Name == "Label") continue;
+            var found = view.Schema.GetColumnOrNull(column.Name);
+            if (found is null || !found.Value.Type.Equals(column.Type))
+                throw new ExperimentsException($"The click model reads column '{column.Name[(column.Name.IndexOf('.') + 1)..]}' ({column.Type}), " +
+                                               $"which these rows {(found is null ? "lack" : $"hold as {found.Value.Type}")}; the rows have: {string.Join(", ", view.Schema.Select(c => c.Name))}.");
+        }
+        return view;
+    }
+
     /// <summary>
     /// ML.NET's own permutation feature importance (AUC drop per slot of the Features vector, on <paramref name="log"/>),
     /// for the trainers that read one Features column (not FFM, whose fields are separate columns): the slots are
@@ -193,17 +201,17 @@ public sealed class CtrModel
     public (IReadOnlyList<(string Slot, double AucDrop)> Slots, IReadOnlyList<(string Column, double AucDrop)> Columns)? MLNetPermutationImportance(ClickLog log, int permutations, int seed,
         CancellationToken cancel = default)
     {
-        // A fitted chain is a TransformerChain of its last transformer's type; any chain enumerates its transformers.
-        if (_model is not IEnumerable<ITransformer> chain || chain.LastOrDefault() is not ISingleFeaturePredictionTransformer<object> predictor) return null;
-        var featurize = new TransformerChain<ITransformer>(chain.SkipLast(1).ToArray());
-        var slotCount = (featurize.GetOutputSchema(Featurizer.Transform(log.Subset([0]), serving: true).Schema)[predictor.FeatureColumnName].Type as VectorDataViewType)?.Size ?? 0;
+        if (_steps[^1] is not ISingleFeaturePredictionTransformer<object> predictor) return null;
+        var featurize = new TransformerChain<ITransformer>(_steps[..^1]);
+        var slotCount = (featurize.GetOutputSchema(_inputSchema)[predictor.FeatureColumnName].Type as VectorDataViewType)?.Size ?? 0;
         if (slotCount > MaxImportanceSlots) return null;
         var rows = (int)Math.Min(log.Count, Math.Max(500, MaxImportanceScorings / Math.Max(1, slotCount)));
         var order = Enumerable.Range(0, log.Count).ToArray();
         new Random(seed).Shuffle(order);
         var sample = rows >= log.Count ? log : log.Subset(order[..rows]);
-        var features = featurize.Transform(Featurizer.Transform(sample, serving: true));
         var ml = new MLContext(seed);
+        // Featurised once into memory: ML.NET's importance re-reads the rows once per slot and permutation.
+        var features = ml.Data.Cache(featurize.Transform(Input(sample)));
         var importance = CtrTrainer.Cancellable(ml, cancel, () => ml.BinaryClassification.PermutationFeatureImportance(predictor, features, permutationCount: permutations));
         var names = default(VBuffer<ReadOnlyMemory<char>>);
         var column = features.Schema[predictor.FeatureColumnName];
@@ -226,37 +234,18 @@ public sealed class CtrModel
         return (slots.OrderByDescending(s => s.AucDrop).Take(25).ToList(), columns);
     }
 
-    /// <summary>Saves the featurizer and the ML.NET model in one zip; an existing file is an error unless <paramref name="overwrite"/>.</summary>
-    public void Save(string path, bool overwrite = false) => ModelFiles.Write(path, overwrite, stream =>
-    {
-        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-        using (var writer = new StreamWriter(zip.CreateEntry("featurizer.json").Open())) writer.Write(Featurizer.ToJson());
-        using var model = zip.CreateEntry("model.zip").Open();
-        _ml.Model.Save(_model, _inputSchema, model);
-    });
+    /// <summary>Saves <see cref="Pipeline"/> as ML.NET's model zip; an existing file is an error unless <paramref name="overwrite"/>.</summary>
+    public void Save(string path, bool overwrite = false) => _ml.Model.SaveFile(Pipeline, _inputSchema, path, overwrite);
 
-    /// <summary>Loads a saved click model; one trained on text embeddings needs the same embedding (<paramref name="textEmbedding"/>).</summary>
-    public static CtrModel Load(string path, TextEmbedding? textEmbedding = null)
+    /// <summary>Loads a saved click model in a fresh MLContext (a text embedding travels inside the file).</summary>
+    public static CtrModel Load(string path)
     {
-        if (!File.Exists(path)) throw new ExperimentsException($"{path}: no such model file.");
-        try
-        {
-            using var zip = ZipFile.OpenRead(path);
-            var featurizerEntry = zip.GetEntry("featurizer.json") ?? throw new ExperimentsException($"{path} is not a saved click model (no featurizer.json).");
-            var modelEntry = zip.GetEntry("model.zip") ?? throw new ExperimentsException($"{path} is not a saved click model (no model.zip).");
-            using var reader = new StreamReader(featurizerEntry.Open());
-            var featurizer = CtrFeaturizer.FromJson(reader.ReadToEnd(), textEmbedding);
-            var ml = new MLContext();
-            using var buffer = new MemoryStream();
-            using (var stream = modelEntry.Open()) stream.CopyTo(buffer);
-            buffer.Position = 0;
-            var model = ml.Model.Load(buffer, out var schema);
-            return new CtrModel(ml, featurizer, model, schema);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new ExperimentsException($"{path} is not a readable click model: {e.Message}");
-        }
+        var ml = new MLContext();
+        var model = ml.Model.LoadFile(path, out var schema);
+        if (model is not IEnumerable<ITransformer> chain || chain.LastOrDefault() is not IPredictionTransformer<object>)
+            throw new ExperimentsException($"{path} is an ML.NET model but not a click model (it does not end in a binary classifier).");
+        var steps = chain.ToArray();
+        return new CtrModel(ml, steps, schema, schema.GetColumnOrNull(ClickFeatures.Position) is not null);
     }
 }
 

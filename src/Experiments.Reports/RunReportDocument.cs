@@ -82,6 +82,15 @@ public static class RunReportDocument
             $"Rerun: experiments run {run.Source ?? "DEFINITION.json"} — the same definition, data fingerprint and seed give the same numbers.",
             $"Report again from the store: experiments report {run.Id} --format html|markdown|json|pdf",
         ]);
+        var unreproducible = report.Trials.Where(t => t.Facts.GetValueOrDefault("reproducible") == "false").Select(t => t.ModelName).Distinct().ToList();
+        if (unreproducible.Count > 0)
+            doc.Bullets([$"Not reproducible bit for bit (a parallel fit whose result depends on thread timing, asked for by the definition): {string.Join(", ", unreproducible)}."]);
+        if (report.Trials.Any(t => t.Facts.Count > 0))
+        {
+            doc.Heading("Model facts", 3);
+            doc.Text("What each fitted model reported of its fit beyond its parameters: e.g. the item cap EASE was asked for (none: the whole catalogue) and the items it modelled, and whether the fit is reproducible bit for bit.");
+            doc.Table("model-facts", ["model", "split", "fact", "value"], report.Trials.SelectMany(t => t.Facts.Select(f => (IReadOnlyList<ReportDocument.Cell>)[t.ModelName, t.Split, f.Key, f.Value])));
+        }
         if (report.Artifacts.Count > 0)
             doc.Table("artifacts", ["kind", "file", "SHA-256"], report.Artifacts.Select(a => (IReadOnlyList<ReportDocument.Cell>)[a.Kind, a.Path, a.Sha256 ?? "—"]));
         doc.Code("Definition", "json", System.Text.Json.JsonSerializer.Serialize(report.Definition, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));

@@ -44,27 +44,57 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     public RunOutcome Run(ExperimentDefinition definition, RunOptions? options = null, CancellationToken cancel = default)
     {
         options ??= new RunOptions();
-        var observer = options.Observer;
-        var run = StartRun(definition, options, cancel);
-        var runId = run.RunId;
+        return Execute(StartRun(definition, options, cancel), options, earlier: null);
+    }
+
+    /// <summary>
+    /// Records the start of a run that another process carries out (<see cref="Continue"/>: a cluster's worker), with
+    /// this process's commit, environment and report folder; returns its id.
+    /// </summary>
+    public long Prepare(ExperimentDefinition definition, RunOptions? options = null, CancellationToken cancel = default) =>
+        StartRun(definition, options ?? new RunOptions(), cancel).RunId;
+
+    /// <summary>
+    /// Carries out stored run <paramref name="runId"/> in this process: one <see cref="Prepare"/>d elsewhere, or one an
+    /// earlier attempt left unfinished when its process died. What that attempt finished (trials, comparisons, data
+    /// checks) is kept and not done again; a trial it left running is marked killed and run again. One run, however
+    /// many attempts.
+    /// </summary>
+    public RunOutcome Continue(long runId, ExperimentDefinition definition, RunOptions? options = null, CancellationToken cancel = default)
+    {
+        options ??= new RunOptions();
+        var run = ResumeRun(runId, definition, options, cancel, handedOver: true);
+        var earlier = store.GetRun(runId);
+        foreach (var stale in earlier.Trials.Where(t => t.Status == "running"))
+            store.FinishTrial(stale.Id, "killed", null, null, null, "the process running it ended; the run went on in another");
+        return Execute(run, options, earlier);
+    }
+
+    /// <summary>The run's work: every model on every split (but what <paramref name="earlier"/> finished), then its end, regression check and reports.</summary>
+    private RunOutcome Execute(RunScope run, RunOptions options, RunDetails? earlier)
+    {
+        var (definition, observer, cancel, runId) = (run.Definition, options.Observer, run.Cancel, run.RunId);
+        var kept = (earlier?.Trials ?? []).Where(t => t.Status is "finished" or "failed").GroupBy(t => (t.ModelName, t.Split)).ToDictionary(g => g.Key, g => g.First());
         var trials = new List<TrialResult>();
         RunStatus status;
         string? error;
         try
         {
-            var task = OpenTask(run, options);
+            var task = OpenTask(run, options, checksRecorded: earlier?.DataIssues.Count > 0);
             foreach (var split in task.Splits())
             {
                 var units = new Dictionary<string, UserValuesRecord>();
                 foreach (var model in definition.Models)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    var (result, values) = RunTrial(run, task, model, split);
+                    var (result, values) = kept.TryGetValue((model.Name, split.Name), out var done)
+                        ? (ResultOf(done), done.Status == "finished" ? store.GetUserValues(done.Id) : null)
+                        : RunTrial(run, task, model, split);
                     trials.Add(result);
                     if (values is not null) units[model.Name] = values;
                     observer.TrialFinished(result);
                 }
-                CompareWithBaseline(runId, definition, split.Name, units);
+                if (earlier?.Comparisons.Any(c => c.Split == split.Name) != true) CompareWithBaseline(runId, definition, split.Name, units);
             }
             status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
             error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
@@ -100,11 +130,14 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         return Scope(runId, definition, options, cancel);
     }
 
-    /// <summary>Reopens stored run <paramref name="runId"/> (a resumed sweep's) in this process, its report folder kept.</summary>
-    private RunScope ResumeRun(long runId, ExperimentDefinition definition, RunOptions options, bool takeOver, CancellationToken cancel)
+    /// <summary>
+    /// Reopens stored run <paramref name="runId"/> (a resumed sweep's, a continued run's) in this process, its report
+    /// folder kept (<see cref="IRunStore.ResumeRun"/> says what <paramref name="takeOver"/> and <paramref name="handedOver"/> allow).
+    /// </summary>
+    private RunScope ResumeRun(long runId, ExperimentDefinition definition, RunOptions options, CancellationToken cancel, bool takeOver = false, bool handedOver = false)
     {
         RunReports.SettleAbandoned(store, options.Observer.Warning);
-        store.ResumeRun(runId, takeOver);
+        store.ResumeRun(runId, takeOver, handedOver);
         return Scope(runId, definition, options, cancel);
     }
 
@@ -115,10 +148,11 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     }
 
     /// <summary>
-    /// Loads the data (checked, its fingerprint and problems recorded) and the task that fits models on it. A resumed
-    /// run's data must be what it was (<paramref name="resumedFingerprint"/>): its stored trials were scored on it.
+    /// Loads the data (checked, its fingerprint and problems recorded unless <paramref name="checksRecorded"/>) and the
+    /// task that fits models on it. A resumed run's data must be what it was (<paramref name="resumedFingerprint"/>):
+    /// its stored trials were scored on it.
     /// </summary>
-    private IExperimentTask OpenTask(RunScope run, RunOptions options, string? resumedFingerprint = null)
+    private IExperimentTask OpenTask(RunScope run, RunOptions options, string? resumedFingerprint = null, bool checksRecorded = false)
     {
         var definition = run.Definition;
         run.Observer.Stage($"Loading {definition.Dataset.Name}");
@@ -135,7 +169,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             throw new ExperimentsException($"The data of run {run.RunId} changed since it began (fingerprint {resumedFingerprint[..12]}…, now {dataset.Fingerprint[..12]}…): " +
                                            "its stored trials were scored on the old data. Restore that data to resume it, or start anew.");
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
-        RecordChecks(run.RunId, dataset, run.Observer);
+        RecordChecks(run.RunId, dataset, run.Observer, record: !checksRecorded);
         return task;
     }
 
@@ -156,6 +190,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             store.RecordMetrics(run.RunId, trialId, measured.Values.Concat(measured.Extra).Select(v => new MetricRecord(v.Metric, v.K, v.Value, v.Lower, v.Upper, v.Users, split.Name)));
             if (measured.Units is { } units) store.RecordUserValues(trialId, units);
             if (measured.Curves is { Count: > 0 } curves) store.RecordCurves(run.RunId, curves);
+            if (measured.Facts is { Count: > 0 } facts) store.RecordFacts(trialId, facts);
             store.FinishTrial(trialId, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Protocol, null);
             return (new TrialResult(trialId, model.Name, model.Type, split.Name, "finished", measured.FitSeconds, measured.EvaluateSeconds, measured.Values, measured.Protocol, null), measured.Units);
         }
@@ -202,7 +237,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         if (comparisons.Count > 0) store.RecordComparisons(runId, RunComparison.WithHolm(comparisons));
     }
 
-    private void RecordChecks(long runId, Dataset dataset, IRunObserver observer)
+    private void RecordChecks(long runId, Dataset dataset, IRunObserver observer, bool record)
     {
         var examples = dataset.Checks.Examples;
         var issues = dataset.Checks.Counts.Select(c =>
@@ -210,7 +245,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             var example = examples.FirstOrDefault(e => e.Kind == c.Key);
             return new DataIssueRecord(c.Key, c.Value, example?.File, example?.Line, example?.Message);
         }).ToList();
-        if (issues.Count > 0) store.RecordDataIssues(runId, issues);
+        if (record && issues.Count > 0) store.RecordDataIssues(runId, issues);
         foreach (var issue in issues.Where(i => i.Kind.StartsWith("skipped", StringComparison.Ordinal) || i.Kind.StartsWith("duplicate", StringComparison.Ordinal) || i.Kind == "warning"))
             observer.Warning($"{dataset.Name}: {issue.Kind}: {issue.Count:N0} (e.g. {issue.ExampleFile}{(issue.ExampleLine > 0 ? $" line {issue.ExampleLine}" : "")}: {issue.Example})");
     }

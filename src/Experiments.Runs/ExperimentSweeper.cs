@@ -184,7 +184,7 @@ public sealed partial class ExperimentRunner
         var stored = store.GetRun(runId);
         if (stored.Trials.Count > 0)
             throw new ExperimentsException($"Sweep {sweepId} has finished: run {runId} holds the refit of its best configuration. A finished sweep is not resumed; start a new sweep (with more trials: --trials).");
-        return (ResumeRun(runId, definition, options, takeOver, cancel), stored.Run.DataFingerprint);
+        return (ResumeRun(runId, definition, options, cancel, takeOver: takeOver), stored.Run.DataFingerprint);
     }
 
     /// <summary>

@@ -68,8 +68,8 @@ internal sealed record IntermediateReport(string Metric, Sweeps.TrialContext Tri
 
 /// <summary>
 /// What a trial measured: timings, the metric values on the test part, the protocol that produced them, each unit's
-/// values (users or rows, for paired tests between models), extra values recorded beside the metrics, and the curves
-/// the report draws.
+/// values (users or rows, for paired tests between models), extra values recorded beside the metrics, the curves
+/// the report draws, and facts of the fitted model that its parameters do not say (stored with the trial).
 /// </summary>
 internal sealed record TrialMeasurement(double FitSeconds, double EvaluateSeconds, IReadOnlyList<MetricValue> Values, string Protocol,
-    UserValuesRecord? Units, IReadOnlyList<MetricValue> Extra, IReadOnlyList<CurveRecord>? Curves = null);
+    UserValuesRecord? Units, IReadOnlyList<MetricValue> Extra, IReadOnlyList<CurveRecord>? Curves = null, IReadOnlyDictionary<string, string>? Facts = null);

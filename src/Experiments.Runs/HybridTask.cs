@@ -89,12 +89,8 @@ internal sealed class HybridTask : IExperimentTask
         var split = ((Split)taskSplit).Data;
         var known = split.Validation is null ? split.Train : Interactions.Concatenate(split.Train, split.Validation);
         var refit = split.Validation is null ? (Split)taskSplit : Prepare(split with { Train = known, Validation = null });
-        var method = _run.Definition.Split.Method;
         if (sweep.Objective == SweepSpec.KFold)
         {
-            // Folds cut rows at random: for cold-start splits they would not hold new users or items out.
-            if (method is "cold-start-items" or "cold-start-users")
-                throw new ExperimentsException($"A hybrid sweep on split '{method}' scores trials on a validation part of new {(method == "cold-start-items" ? "items" : "users")}: set split.validationFraction and sweep objective 'validation' (k-fold folds would not hold them out).");
             var folds = InteractionSplits.Split(known, new SplitSpec { Method = "k-fold", Folds = sweep.Folds, Unit = split.Unit }, _run.Definition.Seed, _dataset.PredefinedSplit);
             return (folds.Select(f => (TaskSplit)Prepare(f with { Name = $"{split.Name}/{f.Name}" })).ToList(), refit);
         }

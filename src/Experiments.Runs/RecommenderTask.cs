@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Experiments.Core;
 using Experiments.Core.Data;
 using Experiments.Core.Definitions;
+using Experiments.Core.Models;
 using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation;
@@ -113,8 +114,13 @@ internal sealed class RecommenderTask : IExperimentTask
             : [];
         return new TrialMeasurement(fitSeconds, clock.Elapsed.TotalSeconds, evaluation.Values, $"{evaluation.Protocol}; {split.Unit}", units, extra,
             // Curves are for the report of a run's trials; a sweep's trials (no trial id) draw none.
-            trial.TrialId is { } trialId ? [.. training?.Records(trialId, split.Name) ?? [], .. Curves(evaluation, trialId, split.Name)] : null);
+            trial.TrialId is { } trialId ? [.. training?.Records(trialId, split.Name) ?? [], .. Curves(evaluation, trialId, split.Name)] : null,
+            Facts(fitted));
     }
+
+    /// <summary>What the fitted model reports of its fit (EASE: items modelled, the cap asked for), and whether it is reproducible bit for bit.</summary>
+    private static Dictionary<string, string> Facts(IRecommenderModel model) =>
+        new((model as IFitFacts)?.Facts ?? new Dictionary<string, string>()) { ["reproducible"] = model.IsReproducible ? "true" : "false" };
 
     /// <summary>The evaluation's metric@K curves and popularity deciles, as the store keeps them for reports.</summary>
     private static IEnumerable<CurveRecord> Curves(EvaluationResult evaluation, long trialId, string split)

@@ -10,10 +10,11 @@ namespace Experiments.Runs;
 
 /// <summary>
 /// What a worker on another machine needs to run a definition's sweep trial or a whole run: the definition (as its
-/// canonical JSON), where it came from, the submitter's data directory and, for a run, the store and report folder.
+/// canonical JSON), where it came from, the submitter's data directory and, for a run, the store, the run the submitter
+/// recorded there (which every attempt continues) and the report folder.
 /// It travels as the payload of a cluster objective (<see cref="SweepTrialObjective"/>, <see cref="RunObjective"/>).
 /// </summary>
-public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null)
+public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null)
 {
     /// <summary>The cluster objective that scores one of a definition's sweep trials.</summary>
     public const string SweepTrialObjective = "experiment-trial";
@@ -62,8 +63,11 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
 
 public sealed partial class ExperimentRunner
 {
-    /// <summary>A definition's sweep made ready on a worker: its data loaded and split once, shared by every trial the worker runs of it.</summary>
-    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning)
+    /// <summary>
+    /// A definition's sweep made ready on a worker: its data loaded and split once, shared by every trial the worker runs
+    /// of it; with a pruner, the metric its trials report after each step (null without).
+    /// </summary>
+    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning, string? Reported)
     {
         public long LastUsed = Environment.TickCount64;
     }
@@ -97,8 +101,8 @@ public sealed partial class ExperimentRunner
             throw;
         }
         sweep.LastUsed = Environment.TickCount64;
-        // Trials on workers report no intermediate values yet: a definition's pruner acts on local sweeps only.
-        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, pruned: null);
+        // Intermediate values go to the coordinator and on to the submitter's pruner, whose verdict comes back (ClusterTrialExecutor).
+        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
     }
 
     /// <summary>The work's definition loaded and split for its sweep's trials, the task's records going to <paramref name="scratch"/>.</summary>
@@ -118,18 +122,22 @@ public sealed partial class ExperimentRunner
         if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
         var (tuning, _) = task.ForSweep(splits.Current, spec);
         scratch.FinishRun(run.RunId, RunStatus.Finished, null);
-        return new PreparedSweep(run, task, tuning);
+        return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString());
     }
 
     /// <summary>
-    /// The objective a worker runs for a whole run (<see cref="RemoteWork.RunObjective"/>): an ordinary run into the
-    /// shared store the work names, with its reports; the outcome's metric <c>run</c> is the run's id there.
+    /// The objective a worker runs for a whole run (<see cref="RemoteWork.RunObjective"/>): the run the submitter
+    /// recorded in the shared store, carried out here with its reports (<see cref="Continue"/>: a worker that takes it
+    /// over from one that died goes on in the same run); the outcome's metric <c>run</c> is the run's id there.
     /// </summary>
     public static TrialObjective RunObjective(string payload, string? workerDataDirectory) => context =>
     {
         var work = RemoteWork.FromJson(payload);
         using var store = RunStores.Open(work.Store ?? throw new ExperimentsException("The cluster sent a run without the store to record it in."));
-        var outcome = new ExperimentRunner(store, WorkerLoader).Run(work.Read(), work.Options(workerDataDirectory), context.Cancellation);
+        var runner = new ExperimentRunner(store, WorkerLoader);
+        var outcome = work.Run is { } run
+            ? runner.Continue(run, work.Read(), work.Options(workerDataDirectory), context.Cancellation)
+            : runner.Run(work.Read(), work.Options(workerDataDirectory), context.Cancellation);
         return TrialOutcome.Of("run", outcome.RunId);
     };
 
@@ -142,28 +150,37 @@ public sealed partial class ExperimentRunner
     {
         if (!PostgresConnection.IsConnectionString(store))
             throw new ExperimentsException($"A run on the cluster records into a store its workers reach: give --store postgres://… (or leave it out for the cluster's own), not the file {store}.");
-        var work = RemoteWork.Of(definition, options, store).ToJson();
+        using var runs = RunStores.Open(store);
+        // The run is recorded here, once: whichever worker carries it out (a second one if the first dies) continues it.
+        var runId = new ExperimentRunner(runs).Prepare(definition, options, cancel);
+        var work = (RemoteWork.Of(definition, options, store) with { Run = runId }).ToJson();
         options.Observer.Stage($"Submitting {definition.Name} to the cluster");
         var execution = await executor(work).ExecuteAsync(new TrialRequest(0, ParameterSet.Empty, definition.Seed, new TrialLimits(null, TimeSpan.FromSeconds(30), null)), (_, _) => false, cancel)
             .ConfigureAwait(false);
-        if (!execution.Metrics.TryGetValue("run", out var run))
+        if (!execution.Metrics.ContainsKey("run"))
         {
+            // No worker finished it: a run still marked running (never taken up, or its worker stopped) ends here.
+            if (runs.GetRun(runId).Run.Status == RunStatus.Running)
+                runs.FinishRun(runId, cancel.IsCancellationRequested ? RunStatus.Cancelled : RunStatus.Failed, execution.Error ?? $"the cluster's trial {execution.Status.Name()}");
             if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
             throw new ExperimentsException($"The run of {definition.Name} on the cluster {execution.Status.Name()}: {execution.Error ?? "no run was recorded"}.");
         }
-        using var runs = RunStores.Open(store);
-        return Recorded(runs, (long)run.Value);
+        return Recorded(runs, runId);
     }
 
     /// <summary>A run another process recorded, as <see cref="Run"/> returns it; its reports are written (again) here.</summary>
     private static RunOutcome Recorded(IRunStore store, long runId)
     {
         var details = store.GetRun(runId);
-        var trials = details.Trials.Select(t => new TrialResult(t.Id, t.ModelName, t.ModelType, t.Split, t.Status, t.FitSeconds ?? 0, t.EvaluateSeconds ?? 0,
-            t.Metrics.Select(m => new Evaluation.MetricValue(m.Name, m.K, m.Value, m.Lower, m.Upper, m.Users ?? 0)).ToList(), t.Protocol, t.Error)).ToList();
+        var trials = details.Trials.Select(ResultOf).ToList();
         var (reports, reportError) = RunReports.Write(store, runId);
         return new RunOutcome(runId, details.Run.Status, trials, reports, details.Run.Error, reportError, details.Regression);
     }
+
+    /// <summary>A stored trial as a run's result.</summary>
+    private static TrialResult ResultOf(TrialRecord t) =>
+        new(t.Id, t.ModelName, t.ModelType, t.Split, t.Status, t.FitSeconds ?? 0, t.EvaluateSeconds ?? 0,
+            t.Metrics.Select(m => new Evaluation.MetricValue(m.Name, m.K, m.Value, m.Lower, m.Upper, m.Users ?? 0)).ToList(), t.Protocol, t.Error);
 
     /// <summary>The worker's scratch store, one per process, removed when the process ends.</summary>
     private static SqliteRunStore OpenScratch()

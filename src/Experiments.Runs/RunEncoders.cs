@@ -54,7 +54,7 @@ internal static class RunEncoders
             RunArtifacts.Record(store, runId, null, "encoder-training", history);
             store.RecordCurves(runId, TrainingCurves.Encoder(spec.Name, split, encoder.History));
             var embedder = encoder.Embedder(spec.Name);
-            fitted[spec.Name] = new TextEmbedding(spec.Name, embedder.Embed);
+            fitted[spec.Name] = new TextEmbedding(spec.Name, (output, input) => new TextEmbeddingEstimator(embedder, encoder.Encoder.Options.HiddenSize, output, input));
         }
         return fitted;
     }

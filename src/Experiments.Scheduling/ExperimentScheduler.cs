@@ -135,7 +135,7 @@ public sealed class ExperimentScheduler : IAsyncDisposable
         var misfire = trigger.MisfireInstruction == CronTriggerMisfireInstruction.DoNothing ? MissedFiring.Skip : MissedFiring.RunOnce;
         var quartzForm = trigger.CronExpressionString ?? "";
         return new ScheduleInfo(name, trigger.Description ?? quartzForm, trigger.TimeZone.Id, quartzForm, state.ToString().ToLowerInvariant(),
-            misfire, trigger.MisfireThreshold ?? DefaultMisfireThreshold, ScheduleEntry.Read(job), trigger.PreviousFireTimeUtc, next);
+            misfire, trigger.MisfireThreshold ?? DefaultMisfireThreshold, ScheduleEntry.Read(job).Redacted(), trigger.PreviousFireTimeUtc, next);
     }
 
     private async Task<ScheduleInfo> Existing(string name, CancellationToken cancel) =>

@@ -29,6 +29,9 @@ public sealed record ScheduleEntry(string Definition, string WorkingDirectory, s
         return data;
     }
 
+    /// <summary>The entry as it is shown (`schedule list`, `--json`): the run store's password, if any, as ***.</summary>
+    public ScheduleEntry Redacted() => this with { Store = Store is null ? null : Experiments.Store.PostgresConnection.Hide(Store) };
+
     internal static ScheduleEntry Read(IJobDetail job)
     {
         var data = job.JobDataMap;
@@ -37,7 +40,7 @@ public sealed record ScheduleEntry(string Definition, string WorkingDirectory, s
     }
 }
 
-/// <summary>A schedule as `schedule list` shows it: its cron and zone, state, misfire policy, what it runs and when it fires next.</summary>
+/// <summary>A schedule as `schedule list` shows it: its cron and zone, state, misfire policy, what it runs (<see cref="ScheduleEntry.Redacted"/>) and when it fires next.</summary>
 public sealed record ScheduleInfo(string Name, string Cron, string TimeZone, string QuartzCron, string State, MissedFiring Misfire, TimeSpan MisfireThreshold,
     ScheduleEntry Entry, DateTimeOffset? PreviousFire, IReadOnlyList<DateTimeOffset> NextFires);
 

@@ -1,4 +1,5 @@
 using Experiments.Core;
+using Experiments.Store;
 using Npgsql;
 using Quartz;
 
@@ -35,8 +36,9 @@ public sealed record ScheduleStore
 
     public static ScheduleStore Parse(string location)
     {
-        if (location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        if (PostgresConnection.IsConnectionString(location))
             return FromUrl(location);
+        // Npgsql's own form (Host=…;Database=…), which the run store does not take.
         if (location.Contains('=') && location.Contains("host", StringComparison.OrdinalIgnoreCase))
         {
             try
@@ -57,33 +59,15 @@ public sealed record ScheduleStore
         return new ScheduleStore(path, $"Data Source={path};Pooling=False", false);
     }
 
-    /// <summary>A postgres:// URL as an Npgsql connection string: user, password, host, port, database and query options (sslmode=…).</summary>
+    /// <summary>A postgres:// URL, read as the run store reads one (<see cref="PostgresConnection.Parse"/>); it must name its database.</summary>
     private static ScheduleStore FromUrl(string url)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
-            throw new ExperimentsException($"The schedule store '{url}' is not a valid PostgreSQL URL; write postgres://user:password@host:port/database.");
-        var database = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
-        if (database.Length == 0) throw new ExperimentsException($"The schedule store '{url}' names no database; write postgres://user:password@host:port/database.");
-        var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port, Database = database };
-        if (uri.UserInfo.Length > 0)
-        {
-            var parts = uri.UserInfo.Split(':', 2);
-            builder.Username = Uri.UnescapeDataString(parts[0]);
-            if (parts.Length == 2) builder.Password = Uri.UnescapeDataString(parts[1]);
-        }
-        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var (key, value) = pair.Split('=', 2) is [var k, var v] ? (Uri.UnescapeDataString(k), Uri.UnescapeDataString(v)) : (pair, "");
-            try
-            {
-                builder[key] = value;
-            }
-            catch (ArgumentException)
-            {
-                throw new ExperimentsException($"The schedule store URL has an option '{key}' that PostgreSQL connections do not know (e.g. sslmode=require is allowed).");
-            }
-        }
-        return new ScheduleStore(Masked(builder), builder.ConnectionString, true);
+        var target = PostgresConnection.Parse(url);
+        // Quartz's nodes open connections all the time (check-ins, trigger polls): pooled, unlike the run store's.
+        var builder = new NpgsqlConnectionStringBuilder(target.ConnectionString) { Pooling = true };
+        if (string.IsNullOrEmpty(builder.Database))
+            throw new ExperimentsException($"The schedule store '{target.Location}' names no database; write postgres://user:password@host:port/database.");
+        return new ScheduleStore(target.Location, builder.ConnectionString, true);
     }
 
     private static string Masked(NpgsqlConnectionStringBuilder builder) =>

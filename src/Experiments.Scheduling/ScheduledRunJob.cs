@@ -36,7 +36,8 @@ internal sealed class ScheduledRunJob(SchedulerLog log) : IJob
         var named = schedule.Store ?? definition.Output.Store;
         var store = RunStores.Resolve(named, schedule.WorkingDirectory);
         var reports = Path.GetFullPath(schedule.Reports ?? definition.Output.Reports, schedule.WorkingDirectory);
-        log.Line($"{name}: firing for {context.ScheduledFireTimeUtc:u} — running {definition.Name} into {store}");
+        var shown = PostgresConnection.Hide(store);
+        log.Line($"{name}: firing for {context.ScheduledFireTimeUtc:u} — running {definition.Name} into {shown}");
         RunOutcome outcome;
         try
         {
@@ -64,7 +65,7 @@ internal sealed class ScheduledRunJob(SchedulerLog log) : IJob
         log.Line($"{name}: {summary}");
         var succeeded = outcome.Status == RunStatus.Finished && !outcome.Regressed && outcome.ReportError is null;
         context.Result = (succeeded ? JobRunReport.Succeeded(summary) : JobRunReport.Failed(summary))
-            .With("run", outcome.RunId).With("status", outcome.Status.ToString().ToLowerInvariant()).With("regressed", outcome.Regressed).With("store", store);
+            .With("run", outcome.RunId).With("status", outcome.Status.ToString().ToLowerInvariant()).With("regressed", outcome.Regressed).With("store", shown);
         cancellationToken.ThrowIfCancellationRequested();
     }
 

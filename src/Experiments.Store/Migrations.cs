@@ -246,5 +246,15 @@ internal static class Migrations
         );
         CREATE INDEX regression_tests_by_run ON regression_tests(run_id);
         """,
+        // Facts of a trial's fitted model that its parameters do not say (EASE: the items modelled under a cap;
+        // matrix factorisation: whether the fit is reproducible bit for bit), recorded when the model reports them.
+        """
+        CREATE TABLE trial_facts (
+            trial_id INTEGER NOT NULL REFERENCES trials(id),
+            name     TEXT NOT NULL,
+            value    TEXT NOT NULL,
+            PRIMARY KEY (trial_id, name)
+        );
+        """,
     ];
 }

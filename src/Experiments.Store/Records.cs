@@ -40,7 +40,11 @@ public sealed record TrialRecord(
     string? Protocol,
     string? Error,
     IReadOnlyDictionary<string, string> Parameters,
-    IReadOnlyList<MetricRecord> Metrics);
+    IReadOnlyList<MetricRecord> Metrics)
+{
+    /// <summary>Facts of the fitted model (name → value) that its parameters do not say; empty when it reported none.</summary>
+    public IReadOnlyDictionary<string, string> Facts { get; init; } = new Dictionary<string, string>();
+}
 
 public sealed record RunRecord(
     long Id,

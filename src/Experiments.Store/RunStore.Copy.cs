@@ -25,6 +25,7 @@ public abstract partial class RunStore
         new("runs", "id", [("experiment_id", "experiments")], ["uid"]),
         new("trials", "id", [("run_id", "runs")], []),
         new("parameters", null, [("trial_id", "trials")], []),
+        new("trial_facts", null, [("trial_id", "trials")], []),
         new("metrics", "id", [("run_id", "runs"), ("trial_id", "trials")], []),
         new("artifacts", "id", [("run_id", "runs"), ("trial_id", "trials")], []),
         new("data_issues", null, [("run_id", "runs")], []),

@@ -107,6 +107,12 @@ public abstract partial class RunStore : IRunStore
         return trialId;
     });
 
+    public void RecordFacts(long trialId, IReadOnlyDictionary<string, string> facts) => Write(t =>
+    {
+        foreach (var (name, value) in facts)
+            Exec(t, "INSERT INTO trial_facts(trial_id, name, value) VALUES ($trial, $name, $value)", ("$trial", trialId), ("$name", name), ("$value", value));
+    });
+
     public void RecordMetrics(long runId, long? trialId, IEnumerable<MetricRecord> metrics) => Write(t =>
     {
         foreach (var m in metrics)
@@ -166,8 +172,12 @@ public abstract partial class RunStore : IRunStore
     public void RecordProfile(long runId, IEnumerable<ProfileRecord> profile) => Write(t =>
     {
         foreach (var p in profile)
+        {
+            Exec(t, "DELETE FROM data_profile WHERE run_id = $run AND coalesce(split_name, '') = coalesce(CAST($split AS TEXT), '') AND name = $name",
+                ("$run", runId), ("$split", p.Split), ("$name", p.Name));
             Exec(t, "INSERT INTO data_profile(run_id, split_name, name, value) VALUES ($run, $split, $name, $value)",
                 ("$run", runId), ("$split", p.Split), ("$name", p.Name), ("$value", p.Value));
+        }
     });
 
     /// <summary>A curve's columns as stored: JSON numbers, which round-trip doubles exactly.</summary>
@@ -189,9 +199,10 @@ public abstract partial class RunStore : IRunStore
         Write(t => Exec(t, "UPDATE runs SET status = $status, ended_at = $now, error = $error WHERE id = $id",
             ("$status", status.ToString().ToLowerInvariant()), ("$now", Now()), ("$error", error), ("$id", runId)));
 
-    public void ResumeRun(long runId, bool takeOver = false) => Write(t =>
+    public void ResumeRun(long runId, bool takeOver = false, bool handedOver = false) => Write(t =>
     {
-        TakeOver(t, "runs", runId, "Run", takeOver);
+        TakeOver(t, "runs", runId, "Run", takeOver, handedOver);
+        if (handedOver) return;
         // Its data is loaded again by the resumed session, which records its checks and profile anew.
         Exec(t, "DELETE FROM data_issues WHERE run_id = $id", ("$id", runId));
         Exec(t, "DELETE FROM data_profile WHERE run_id = $id", ("$id", runId));
@@ -201,14 +212,15 @@ public abstract partial class RunStore : IRunStore
     /// Marks a run or sweep (<paramref name="table"/>) as running in this process. Refused while the process that ran it
     /// is alive on this machine, and while it is marked running on another machine (whose processes cannot be seen from
     /// here) unless <paramref name="takeOver"/>: two sessions driving one sweep would overwrite each other's trials.
+    /// Not checked when the holder handed it over (<paramref name="handedOver"/>).
     /// </summary>
-    private void TakeOver(DbTransaction t, string table, long id, string what, bool takeOver)
+    private void TakeOver(DbTransaction t, string table, long id, string what, bool takeOver, bool handedOver = false)
     {
         using (var command = Command(t, $"SELECT status, host, pid, process_started_at FROM {table} WHERE id = $id", ("$id", id)))
         using (var reader = command.ExecuteReader())
         {
             if (!reader.Read()) throw new ExperimentsException($"There is no {what.ToLowerInvariant()} {id} in {Location}.");
-            if (reader.GetString(0) == "running")
+            if (!handedOver && reader.GetString(0) == "running")
             {
                 var (host, pid) = (reader.GetString(1), reader.GetInt64(2));
                 if (host == Environment.MachineName && pid != Environment.ProcessId && IsAlive(pid, reader.GetString(3)))
@@ -276,7 +288,7 @@ public abstract partial class RunStore : IRunStore
                     NullableDouble(reader, 7), NullableDouble(reader, 8), reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetString(10),
                     new Dictionary<string, string>(), []));
         // PostgreSQL runs one command at a time on a connection: each trial's parameters and metrics once its reader is closed.
-        trials = trials.Select(t => t with { Parameters = Parameters(t.Id), Metrics = Metrics("trial_id = $id", t.Id) }).ToList();
+        trials = trials.Select(t => t with { Parameters = Parameters(t.Id), Metrics = Metrics("trial_id = $id", t.Id), Facts = Facts(t.Id) }).ToList();
         var issues = new List<DataIssueRecord>();
         using (var command = Command(null, "SELECT kind, count, example_file, example_line, example FROM data_issues WHERE run_id = $id ORDER BY rowid", ("$id", runId)))
         using (var reader = command.ExecuteReader())
@@ -299,8 +311,8 @@ public abstract partial class RunStore : IRunStore
         return new RunDetails(run, trials, issues, artifacts, comparisons, Curves(runId), Profile(runId), _version >= RegressionVersion ? Regression(runId) : null);
     });
 
-    /// <summary>The schema versions whose migrations added the curve and profile tables, and the regression tables.</summary>
-    private const int CurvesVersion = 6, RegressionVersion = 7;
+    /// <summary>The schema versions whose migrations added the curve and profile tables, the regression tables, and the trials' facts.</summary>
+    private const int CurvesVersion = 6, RegressionVersion = 7, FactsVersion = 8;
 
     // A store read without being migrated (read-only) may predate those tables: it has no curves then.
     private List<CurveRecord> Curves(long runId)
@@ -366,14 +378,21 @@ public abstract partial class RunStore : IRunStore
         return runs;
     }
 
-    private Dictionary<string, string> Parameters(long trialId)
+    private Dictionary<string, string> Parameters(long trialId) => NamedValues("parameters", trialId);
+
+    // A store read without being migrated (read-only) may predate the facts table: its trials have none then.
+    private Dictionary<string, string> Facts(long trialId) => _version < FactsVersion ? [] : NamedValues("trial_facts", trialId);
+
+    /// <summary>A trial's rows of a (trial_id, name, value) table.</summary>
+    private Dictionary<string, string> NamedValues(string table, long trialId)
     {
         var result = new Dictionary<string, string>();
-        using var command = Command(null, "SELECT name, value FROM parameters WHERE trial_id = $id ORDER BY name", ("$id", trialId));
+        using var command = Command(null, $"SELECT name, value FROM {table} WHERE trial_id = $id ORDER BY name", ("$id", trialId));
         using var reader = command.ExecuteReader();
         while (reader.Read()) result[reader.GetString(0)] = reader.GetString(1);
         return result;
     }
+
 
     private List<MetricRecord> Metrics(string where, long id)
     {

@@ -154,11 +154,14 @@ public static class SweepDefinition
         var method = split?["method"]?.Text ?? (root["dataset"]!["files"]?["train"] is not null ? "predefined" : "stratified");
         if (method == "k-fold")
             Error("$.split.method", split!["method"]!, "a sweep tests its best configuration once, on a test part: choose a split with one (for cross-validated tuning, keep the split and set \"sweep\": { \"objective\": \"k-fold\" })");
+        // A cold-start split has no validation part of new users or items, and random folds would not hold them out.
+        if (method is "cold-start-items" or "cold-start-users")
+            Error("$.split.method", split!["method"]!, $"a sweep cannot tune on split '{method}': it has no validation part of new {(method == "cold-start-items" ? "items" : "users")}, and k-fold folds would not hold them out; tune on a random or temporal split of the same data, then run the tuned parameters on this split with `experiments run`");
         var objective = sweep["objective"]?.Text ?? SweepSpec.Validation;
         var hasValidation = split?["validationFraction"] is { Number: > 0 } || root["dataset"]!["files"]?["validation"] is not null
             || (method == "predefined" && root["dataset"]!["files"] is null);
-        if (objective == SweepSpec.Validation && !hasValidation && method != "k-fold")
-            Error("$.sweep", sweep, method is "leave-last-n" or "cold-start-items" or "cold-start-users"
+        if (objective == SweepSpec.Validation && !hasValidation && method is not ("k-fold" or "cold-start-items" or "cold-start-users"))
+            Error("$.sweep", sweep, method is "leave-last-n"
                 ? $"split method '{method}' has no validation part; score trials by \"objective\": \"k-fold\""
                 : "sweep objective 'validation' needs a validation part: set split.validationFraction (e.g. 0.1), or score trials by \"objective\": \"k-fold\"");
         if (sweep["folds"] is { } folds && objective != SweepSpec.KFold)

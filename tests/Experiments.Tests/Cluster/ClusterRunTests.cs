@@ -88,6 +88,32 @@ public sealed class ClusterRunTests
     }
 
     [TestMethod]
+    public void A_definitions_pruner_stops_trials_on_the_workers_from_the_values_they_report()
+    {
+        // PruningSweepTests' sweep: ALS at rank 4 for 8 iterations, λ 40 worse than λ 0.05 at every iteration, so the
+        // median rule, with the first trial complete, prunes the second at its first report.
+        var pruned = Experiments.Tests.Sweeps.PruningSweepTests.Definition().Replace("pruned-sweep", "cluster-pruned");
+        using var folder = new TempFolder();
+        var file = folder.File("pruned.json", pruned);
+        var cli = CliProcess.Run(folder.Path, "sweep", file, "--cluster", _cluster, "--reports", Path.Combine(folder.Path, "reports"), "--quiet");
+        Assert.AreEqual(0, cli.ExitCode, Describe(_workers, cli));
+        using var store = RunStores.Open(_cluster);
+        var remote = store.GetTrials(store.ListSweeps().Single(s => s.Name == "cluster-pruned").Id).OrderBy(t => t.Number).ToList();
+
+        // The same sweep on this machine: the values the workers reported are the trainer's own, step by step.
+        using var local = SqliteRunStore.Open(Path.Combine(folder.Path, "local.db"));
+        var reference = new ExperimentRunner(local).Sweep(Platform.Reader.ReadFile(file), new RunOptions { ReportDirectory = Path.Combine(folder.Path, "local-reports") });
+        var expected = local.GetTrials(reference.Sweep.SweepId).OrderBy(t => t.Number).ToList();
+        Assert.AreEqual((TrialStatus.Completed, TrialStatus.Pruned), (expected[0].Status, expected[1].Status), "the local reference prunes the second trial");
+        Assert.AreEqual(TrialStatus.Completed, remote[0].Status, remote[0].Error);
+        CollectionAssert.AreEqual(expected[0].Intermediate.Select(v => v.Step).ToList(), remote[0].Intermediate.Select(v => v.Step).ToList(), "the first trial's eight iterations");
+        for (var i = 0; i < expected[0].Intermediate.Count; i++) Assert.AreEqual(expected[0].Intermediate[i].Value, remote[0].Intermediate[i].Value, 1e-12, $"iteration {i + 1}");
+        Assert.AreEqual(TrialStatus.Pruned, remote[1].Status, "the submitter's pruner stopped the worker's trial");
+        Assert.HasCount(1, remote[1].Intermediate, "values after the pruning step are not passed on");
+        Assert.AreEqual((expected[1].Intermediate[0].Step, expected[1].Intermediate[0].Value), (remote[1].Intermediate[0].Step, remote[1].Intermediate[0].Value));
+    }
+
+    [TestMethod]
     public void A_run_on_the_cluster_is_recorded_by_a_worker_like_a_run_on_this_machine()
     {
         var cluster = _cluster;

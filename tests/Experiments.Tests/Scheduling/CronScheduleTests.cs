@@ -63,7 +63,11 @@ public sealed class CronScheduleTests
         Assert.IsTrue(url.IsPostgres);
         var parts = url.ConnectionString.Split(';').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
         Assert.AreEqual(("db.example", "6543", "schedules", "ana", "s@cret", "Require"), (parts["Host"], parts["Port"], parts["Database"], parts["Username"], parts["Password"], parts["SSL Mode"]));
-        Assert.AreEqual("postgres://ana:***@db.example:6543/schedules", url.Location, "the password is not shown");
+        Assert.AreEqual("postgres://ana:***@db.example:6543/schedules?sslmode=require", url.Location, "the password is not shown");
+        // Read as the run store reads it (one parser): Npgsql keywords with _ for spaces, e.g. a schema of its own.
+        var schema = ScheduleStore.Parse("postgres://ana@db.example/schedules?search_path=team_a");
+        Assert.AreEqual(Experiments.Store.PostgresConnection.Parse("postgres://ana@db.example/schedules?search_path=team_a").Location, schema.Location);
+        StringAssert.Contains(schema.ConnectionString, "Search Path=team_a");
         Assert.IsTrue(ScheduleStore.Parse("Host=localhost;Database=s;Username=u").IsPostgres);
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => ScheduleStore.Parse("postgres://host")).Message, "names no database");
         StringAssert.Contains(Assert.ThrowsExactly<ExperimentsException>(() => ScheduleStore.Parse(Path.Combine(folder.Path, "missing", "s.db"))).Message, "does not exist");

@@ -164,12 +164,17 @@ public sealed class SchedulerProcessTests
         Cli(folder.Path, "schedule", "remove", "weekly");
         Assert.AreEqual(0, Json(folder.Path, "schedule", "list").GetArrayLength());
 
-        // The run store option: a relative file is kept as an absolute path, a PostgreSQL URL as written (not as a file name).
+        // The run store option: a relative file is kept as an absolute path, a PostgreSQL URL as written (not as a file
+        // name) — and shown without its password, by `schedule add` and `schedule list`, as text or JSON.
         const string url = "postgres://runner:secret@db.example:5433/experiments";
-        Cli(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1", "--name", "to-postgres", "--store", url);
+        var added = CliProcess.Run(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1", "--name", "to-postgres", "--store", url, "--json");
+        Assert.AreEqual(0, added.ExitCode, added.Error);
         Cli(folder.Path, "schedule", "add", Path.Combine(folder.Path, "weekly.json"), "--cron", "0 3 * * 1", "--name", "to-file", "--store", "other.db");
-        var stores = Json(folder.Path, "schedule", "list").EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("entry").GetProperty("store").GetString());
-        Assert.AreEqual(url, stores["to-postgres"]);
+        var list = CliProcess.Run(folder.Path, "schedule", "list", "--json");
+        var text = CliProcess.Run(folder.Path, "schedule", "list");
+        foreach (var shown in new[] { added, list, text }) Assert.IsFalse((shown.Output + shown.Error).Contains("secret", StringComparison.Ordinal), shown.Output);
+        var stores = JsonDocument.Parse(list.Output).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("entry").GetProperty("store").GetString());
+        Assert.AreEqual("postgres://runner:***@db.example:5433/experiments", stores["to-postgres"]);
         Assert.AreEqual(Path.Combine(folder.Path, "other.db"), stores["to-file"]);
     }
 }

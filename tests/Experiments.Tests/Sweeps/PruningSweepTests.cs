@@ -14,7 +14,7 @@ namespace Experiments.Tests.Sweeps;
 public sealed class PruningSweepTests
 {
     // ALS at rank 4 for 8 iterations; λ 0.05 fits, λ 40 shrinks every factor towards 0: worse validation RMSE at each iteration.
-    private static string Definition(string pruner = """{ "type": "median", "startupTrials": 1 }""", string limits = "") => Template.Replace("PRUNER", pruner).Replace("LIMITS", limits);
+    internal static string Definition(string pruner = """{ "type": "median", "startupTrials": 1 }""", string limits = "") => Template.Replace("PRUNER", pruner).Replace("LIMITS", limits);
 
     private const string Template = """
         {

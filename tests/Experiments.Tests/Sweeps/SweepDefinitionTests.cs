@@ -106,6 +106,13 @@ public sealed class SweepDefinitionTests
         Assert.IsNotNull(Platform.Reader.Read(Definition("""{ "objective": "k-fold" }""", split: """{ "method": "random", "testFraction": 0.2 }"""), "s.json").Sweep);
         var kFold = Errors(Definition("""{ "objective": "k-fold" }""", split: """{ "method": "k-fold", "folds": 3 }"""));
         StringAssert.Contains(At(kFold, "$.split.method").Message, "test part");
+        // Cold-start splits have no validation part of new items or users, and folds would not hold them out: one error, either objective.
+        foreach (var objective in new[] { "{}", """{ "objective": "k-fold" }""" })
+        {
+            var cold = Errors(Definition(objective, split: """{ "method": "cold-start-items", "testFraction": 0.2 }"""));
+            StringAssert.Contains(At(cold, "$.split.method").Message, "cannot tune on split 'cold-start-items'");
+            Assert.HasCount(1, cold, string.Join("; ", cold.Select(e => e.Message)));
+        }
         // A memory limit holds at any parallelism: each trial runs in a child process of its own.
         Assert.AreEqual((100L, 2), (Platform.Reader.Read(Definition("""{ "trialMemoryMb": 100, "parallelism": 2 }"""), "s.json").Sweep!.TrialMemoryMegabytes, Platform.Reader.Read(Definition("""{ "trialMemoryMb": 100, "parallelism": 2 }"""), "s.json").Sweep!.Parallelism));
     }

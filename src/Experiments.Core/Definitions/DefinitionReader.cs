@@ -172,16 +172,20 @@ public sealed class DefinitionReader
         void Error(string path, JsonTree at, string message) => errors.Add(new(path, at.Line, at.Column, message));
         var files = dataset["files"]!;
         var (table, train, validation, test) = (files["table"], files["train"], files["validation"], files["test"]);
-        var search = (files[DataFiles.CatalogueKey], files[DataFiles.JudgementsKey]);
+        var (catalogue, judgements, clicks) = (files[DataFiles.CatalogueKey], files[DataFiles.JudgementsKey], files[DataFiles.ClicksKey]);
         if (task == "search")
         {
             if ((table ?? train ?? validation ?? test) is { } other)
-                Error("$.dataset.files", other, "task 'search' reads a product catalogue and its judgements: give \"catalogue\" and \"judgements\" (the split cuts the queries), not \"table\", \"train\", \"validation\" or \"test\"");
-            else if (search.Item1 is null || search.Item2 is null)
-                Error("$.dataset.files", files, $"task 'search' needs both \"catalogue\" (the products) and \"judgements\" (query, product, relevance): \"{(search.Item1 is null ? DataFiles.CatalogueKey : DataFiles.JudgementsKey)}\" is missing");
+                Error("$.dataset.files", other, "task 'search' reads a product catalogue and its judgements: give \"catalogue\" and \"judgements\" or \"clicks\" (the split cuts the queries), not \"table\", \"train\", \"validation\" or \"test\"");
+            else if (catalogue is null)
+                Error("$.dataset.files", files, "task 'search' needs \"catalogue\" (the products): it is missing");
+            else if (judgements is not null && clicks is not null)
+                Error("$.dataset.files.clicks", clicks, "give \"judgements\" (graded: query, product, relevance) or \"clicks\" (a click log: query, product, position, clicked, from which judgements are derived), not both");
+            else if (judgements is null && clicks is null)
+                Error("$.dataset.files", files, "task 'search' needs \"judgements\" (query, product, relevance) or \"clicks\" (query, product, position, clicked) beside \"catalogue\": neither is given");
         }
-        else if ((search.Item1 ?? search.Item2) is { } searchFile)
-            Error("$.dataset.files", searchFile, $"\"catalogue\" and \"judgements\" are the files of task 'search', not '{task}'");
+        else if ((catalogue ?? judgements ?? clicks) is { } searchFile)
+            Error("$.dataset.files", searchFile, $"\"catalogue\", \"judgements\" and \"clicks\" are the files of task 'search', not '{task}'");
         else if (table is null && train is null && test is null)
             Error("$.dataset.files", files, "give \"table\" (one file that the split cuts) or \"train\" and \"test\" (and optionally \"validation\")");
         else if (table is not null && (train ?? validation ?? test) is { } other)
@@ -225,7 +229,8 @@ public sealed class DefinitionReader
             var entries = property.Value.Kind == JsonKind.Array
                 ? property.Value.Items.Select((v, k) => (Key: $"{property.Name}[{k}]", Node: v))
                 : [(Key: property.Name, Node: property.Value)];
-            var judgementsFile = ColumnRoles.JudgementRoles.Contains(property.Name);
+            // The judgements file or the click log (only one is given).
+            var judgementsFile = ColumnRoles.JudgementRoles.Contains(property.Name) || ColumnRoles.ClickRoles.Contains(property.Name);
             foreach (var (key, node) in entries)
             {
                 if (roles.TryGetValue((judgementsFile, node.Text!), out var first))
@@ -240,8 +245,8 @@ public sealed class DefinitionReader
             CrossCheckSearchColumns(root, columns, sharedNames, errors);
             return;
         }
-        foreach (var role in ColumnRoles.CatalogueRoles.Where(r => r != "item").Concat(ColumnRoles.JudgementRoles).Where(r => columns[r] is not null))
-            Error($"$.dataset.columns.{role}", columns[role]!, $"\"{role}\" is a column of a search catalogue or judgements file: it belongs to task 'search', not '{task}'");
+        foreach (var role in ColumnRoles.CatalogueRoles.Where(r => r != "item").Concat(ColumnRoles.JudgementRoles).Union(ColumnRoles.ClickRoles).Where(r => columns[r] is not null))
+            Error($"$.dataset.columns.{role}", columns[role]!, $"\"{role}\" is a column of a search catalogue, judgements file or click log: it belongs to task 'search', not '{task}'");
         var derived = dataset["clicksFromRatings"];
         var interactions = task != "classification" || derived is not null;
         var needed = interactions ? new List<string> { "user", "item" } : ["label"];
@@ -306,19 +311,30 @@ public sealed class DefinitionReader
     {
         if (sharedNames.Count == 2 && root["dataset"]!["format"]?["header"] is { Kind: JsonKind.False } header)
             errors.Add(new("$.dataset.format.header", header.Line, header.Column, "a catalogue and its judgements have different columns, so one \"columnNames\" list cannot describe both; give each file its own header line, or its own \"format\": { \"header\": false, \"columnNames\": [ … ] }"));
-        foreach (var role in new[] { "item", "title", "query", "relevance" }.Where(r => columns[r] is null))
+        var given = root["dataset"]!["files"]!;
+        var clicks = given[DataFiles.ClicksKey] is not null;
+        // Which columns a file needs is said once it is clear which file it is (the files' error says the rest).
+        var known = clicks != (given[DataFiles.JudgementsKey] is not null);
+        var (file, files) = clicks ? ("click log", "click log's") : ("judgements", "judgements'");
+        string[] needed = clicks ? ["item", "title", "query", "position", "clicked"] : ["item", "title", "query", "relevance"];
+        foreach (var role in needed.Where(r => known && columns[r] is null))
             errors.Add(new("$.dataset.columns", columns.Line, columns.Column, $"task 'search' on own files needs column \"{role}\": {role switch
             {
-                "item" => "the catalogue's product id (also the judgements' product column unless \"product\" names another)",
+                "item" => $"the catalogue's product id (also the {files} product column unless \"product\" names another)",
                 "title" => "the catalogue's product title",
-                "query" => "the judgements' query text",
+                "query" => $"the {files} query text",
+                "position" => "the click log's position of each shown product (a whole number ≥ 1, 1 = top)",
+                "clicked" => "the click log's click, 0 or 1",
                 _ => "the judgements' graded relevance (a number ≥ 0)",
             }}"));
+        // A click log has no grades and no intents; judgements have no positions or clicks.
+        foreach (var role in (clicks ? ColumnRoles.JudgementRoles.Except(ColumnRoles.ClickRoles) : ColumnRoles.ClickRoles.Except(ColumnRoles.JudgementRoles)).Where(r => known && columns[r] is not null))
+            errors.Add(new($"$.dataset.columns.{role}", columns[role]!.Line, columns[role]!.Column, $"\"{role}\" is a column of {(clicks ? "a judgements file" : "a click log (\"files\": { \"clicks\": … })")}, but the files give {(clicks ? "a click log" : "judgements")}; {(clicks ? "a click log" : "a judgements file")} has columns {string.Join(", ", clicks ? ColumnRoles.ClickRoles : ColumnRoles.JudgementRoles)}"));
         foreach (var role in new[] { "user", "rating", "timestamp", "label", "numeric", "categorical", "text" }.Where(r => columns[r] is not null))
-            errors.Add(new($"$.dataset.columns.{role}", columns[role]!.Line, columns[role]!.Column, $"\"{role}\" is not a column of a search catalogue or judgements file; task 'search' reads item, title, description, category, attributes, popularity (catalogue) and query, product, relevance, intent (judgements)"));
+            errors.Add(new($"$.dataset.columns.{role}", columns[role]!.Line, columns[role]!.Column, $"\"{role}\" is not a column of a search catalogue, judgements file or click log; task 'search' reads item, title, description, category, attributes, popularity (catalogue) and query, product, relevance, intent (judgements) or query, product, position, clicked (click log)"));
         if (root["dataset"]!["ratingScale"] is { } scale)
             errors.Add(new("$.dataset.ratingScale", scale.Line, scale.Column, "ratingScale checks ratings; task 'search' reads relevance grades (any number ≥ 0)"));
-        var own = new SearchDescriptor(true, columns["intent"] is not null, [DataFiles.JudgementsKey]);
+        var own = new SearchDescriptor(true, columns["intent"] is not null, [clicks ? DataFiles.ClicksKey : DataFiles.JudgementsKey]);
         CrossCheckSearchModels(root, "the own files", "name the judgements' query intent column as \"intent\"", own, errors);
     }
 
@@ -356,7 +372,7 @@ public sealed class DefinitionReader
         var name = root["dataset"]!["name"]!;
         if (dataset.Search is not { } search)
         {
-            errors.Add(new("$.dataset.name", name.Line, name.Column, $"data set '{dataset.Name}' has no search collection; for task 'search' use: {string.Join(", ", _vocabulary.Datasets.Where(d => d.Search is not null).Select(d => d.Name))}, or your own catalogue and judgements files (\"files\": {{ \"catalogue\": …, \"judgements\": … }})"));
+            errors.Add(new("$.dataset.name", name.Line, name.Column, $"data set '{dataset.Name}' has no search collection; for task 'search' use: {string.Join(", ", _vocabulary.Datasets.Where(d => d.Search is not null).Select(d => d.Name))}, or your own catalogue and judgements or click log files (\"files\": {{ \"catalogue\": …, \"judgements\": … }} or {{ \"catalogue\": …, \"clicks\": … }})"));
             return;
         }
         CrossCheckSearchModels(root, $"'{dataset.Name}'", "a column with role 'label'", search, errors);
@@ -591,6 +607,8 @@ public sealed class DefinitionReader
                 Product = columns["product"]?.Text,
                 Relevance = columns["relevance"]?.Text,
                 Intent = columns["intent"]?.Text,
+                Position = columns["position"]?.Text,
+                Clicked = columns["clicked"]?.Text,
             },
             RatingScale = dataset["ratingScale"] is { } scale ? new RatingScale(scale["min"]!.Number, scale["max"]!.Number) : null,
             BaseDirectory = files is null ? null : baseDirectory,
@@ -610,6 +628,7 @@ public sealed class DefinitionReader
             Test = PathOf("test"),
             Catalogue = PathOf(DataFiles.CatalogueKey),
             Judgements = PathOf(DataFiles.JudgementsKey),
+            Clicks = PathOf(DataFiles.ClicksKey),
             Formats = files.Properties.Where(p => p.Value.Kind == JsonKind.Object && p.Value["format"] is not null)
                 .ToDictionary(p => p.Name, p => BindFormat(p.Value["format"], format)),
         };

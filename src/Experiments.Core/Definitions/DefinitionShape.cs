@@ -91,9 +91,9 @@ public static class DefinitionShape
             ]));
         static StringShape Column(string what) => new($"{what}: a column name.");
         static ArrayShape Columns(string what) => new(what, new StringShape("A column name."), UniqueItems: true);
-        return new ObjectShape("Your own delimited files: one table (the definition's split cuts it), train and test files with an optional validation file (no split runs), or for task 'search' a product catalogue and judgements (split by query).",
+        return new ObjectShape("Your own delimited files: one table (the definition's split cuts it), train and test files with an optional validation file (no split runs), or for task 'search' a product catalogue and judgements or a click log (split by query).",
         [
-            new("files", new ObjectShape("Either \"table\", or \"train\" and \"test\" (and optionally \"validation\"), or (task 'search') \"catalogue\" and \"judgements\".",
+            new("files", new ObjectShape("Either \"table\", or \"train\" and \"test\" (and optionally \"validation\"), or (task 'search') \"catalogue\" and either \"judgements\" or \"clicks\".",
             [
                 new("table", File("One file with all rows; the definition's \"split\" cuts it")),
                 new("train", File("The training rows")),
@@ -101,6 +101,7 @@ public static class DefinitionShape
                 new("test", File("The test rows")),
                 new("catalogue", File("Task 'search': the products, one row each (columns item, title and optionally description, category, attributes, popularity)")),
                 new("judgements", File("Task 'search': graded judgements, one row per query and product (columns query, product or item, relevance and optionally intent)")),
+                new("clicks", File("Task 'search', instead of \"judgements\": a click log, one row per shown product (columns query, product or item, position, clicked); judgements are derived by the position-based click model, as for registered click logs")),
             ]), Required: true),
             new("name", new StringShape("A label for the data in results and the run store; default: the table's (or training file's) name without extension.")),
             new("format", Format("How the files are written: all of them, except what a file's own \"format\" says.")),
@@ -123,6 +124,8 @@ public static class DefinitionShape
                 new("product", Column("Task 'search', judgements: the product id; default: the column that \"item\" names")),
                 new("relevance", Column("Task 'search', judgements: the graded relevance, a number ≥ 0 (0 = not relevant)")),
                 new("intent", Column("Task 'search', judgements: the query's intent, a product category (optional; for intent models and the re-ranker's category match)")),
+                new("position", Column("Task 'search', click log: where the product was shown, a whole number ≥ 1 (1 = top)")),
+                new("clicked", Column("Task 'search', click log: whether the shown product was clicked, 0 or 1")),
             ]), Required: true),
             new("ratingScale", new ObjectShape("The allowed ratings (both ends included); a rating outside is a bad row. Default: any finite number.",
             [

@@ -87,6 +87,8 @@ public sealed record DataFiles
     public string? Catalogue { get; init; }
     /// <summary>Task "search": graded judgements, one row per (query, product, relevance).</summary>
     public string? Judgements { get; init; }
+    /// <summary>Task "search", instead of <see cref="Judgements"/>: a click log (query, product, position, clicked) from which judgements are derived.</summary>
+    public string? Clicks { get; init; }
     /// <summary>Files written differently from the others, by key (e.g. a Windows-1252 catalogue beside UTF-8 judgements); the rest use the data set's format.</summary>
     public IReadOnlyDictionary<string, FileFormat> Formats { get; init; } = new Dictionary<string, FileFormat>();
 
@@ -101,8 +103,11 @@ public sealed record DataFiles
 
     public static DataFiles Search(string catalogue, string judgements) => new() { Catalogue = catalogue, Judgements = judgements };
 
-    /// <summary>True for a search collection's files (catalogue and judgements).</summary>
-    public bool IsSearch => Catalogue is not null || Judgements is not null;
+    /// <summary>A catalogue and a click log whose judgements the position-based click model derives.</summary>
+    public static DataFiles SearchClicks(string catalogue, string clicks) => new() { Catalogue = catalogue, Clicks = clicks };
+
+    /// <summary>True for a search collection's files (catalogue, and judgements or clicks).</summary>
+    public bool IsSearch => Catalogue is not null || Judgements is not null || Clicks is not null;
 
     /// <summary>True when train and test files fix the split.</summary>
     public bool FixSplit => Train is not null || Test is not null;
@@ -116,10 +121,12 @@ public sealed record DataFiles
         if (Test is not null) yield return ("test", Test);
         if (Catalogue is not null) yield return (CatalogueKey, Catalogue);
         if (Judgements is not null) yield return (JudgementsKey, Judgements);
+        if (Clicks is not null) yield return (ClicksKey, Clicks);
     }
 
     public const string CatalogueKey = "catalogue";
     public const string JudgementsKey = "judgements";
+    public const string ClicksKey = "clicks";
 }
 
 /// <summary>How own files are written: delimiter, header (or the column names), quoting and encoding.</summary>
@@ -173,10 +180,15 @@ public sealed record ColumnRoles
     public string? Relevance { get; init; }
     /// <summary>Search judgements: an optional query intent (a product category).</summary>
     public string? Intent { get; init; }
+    /// <summary>Search click log: the position the product was shown at, a whole number ≥ 1 (1 = top).</summary>
+    public string? Position { get; init; }
+    /// <summary>Search click log: whether the shown product was clicked, 0 or 1.</summary>
+    public string? Clicked { get; init; }
 
-    /// <summary>The roles of a search catalogue file and of a judgements file.</summary>
+    /// <summary>The roles of a search catalogue file, of a judgements file and of a click log (which stands in for the judgements).</summary>
     public static readonly IReadOnlySet<string> CatalogueRoles = new HashSet<string> { "item", "title", "description", "category", "popularity", "attributes" };
     public static readonly IReadOnlySet<string> JudgementRoles = new HashSet<string> { "query", "product", "relevance", "intent" };
+    public static readonly IReadOnlySet<string> ClickRoles = new HashSet<string> { "query", "product", "position", "clicked" };
 
     /// <summary>Every named column with its role and its key in the definition ("user", "numeric[1]").</summary>
     public IEnumerable<(string Role, string Column, string Key)> Mapped()
@@ -185,6 +197,7 @@ public sealed record ColumnRoles
                  {
                      ("user", User), ("item", Item), ("rating", Rating), ("timestamp", Timestamp), ("label", Label), ("title", Title), ("description", Description),
                      ("category", Category), ("popularity", Popularity), ("query", Query), ("product", Product), ("relevance", Relevance), ("intent", Intent),
+                     ("position", Position), ("clicked", Clicked),
                  })
             if (column is not null) yield return (role, column, role);
         foreach (var (role, columns) in Lists())
@@ -202,7 +215,7 @@ public sealed record ColumnRoles
     public IEnumerable<(string Role, string Column, string Key)> MappedIn(string file) => file switch
     {
         DataFiles.CatalogueKey => Mapped().Where(m => CatalogueRoles.Contains(m.Role)),
-        DataFiles.JudgementsKey => Mapped().Where(m => JudgementRoles.Contains(m.Role))
+        DataFiles.JudgementsKey or DataFiles.ClicksKey => Mapped().Where(m => (file == DataFiles.ClicksKey ? ClickRoles : JudgementRoles).Contains(m.Role))
             .Concat(Product is null && Item is not null ? [("product", Item, "item")] : []),
         _ => Mapped(),
     };

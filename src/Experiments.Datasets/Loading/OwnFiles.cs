@@ -22,7 +22,8 @@ public static class OwnFiles
 
     /// <summary>
     /// The manifest of the files: tables "table", or "train", "validation", "test" forming predefined split "files", or
-    /// "catalogue" and "judgements" forming a search collection.
+    /// "catalogue" and "judgements" (or "clicks", a click log whose judgements the position-based click model derives)
+    /// forming a search collection.
     /// </summary>
     public static DatasetManifest Manifest(DatasetSpec spec)
     {
@@ -43,9 +44,15 @@ public static class OwnFiles
             Splits = files.FixSplit
                 ? [new PredefinedSplitManifest { Name = DataFiles.SplitName, Train = "train", Validation = files.Validation is null ? null : "validation", Test = "test" }]
                 : [],
-            // A catalogue and its judgements: the judgements' distinct query texts are the queries.
+            // A catalogue and its judgements (or click log): that file's distinct query texts are the queries.
             Search = files.IsSearch
-                ? new SearchManifest { Catalogue = DataFiles.CatalogueKey, Judgements = [DataFiles.JudgementsKey], QueriesFromJudgements = true }
+                ? new SearchManifest
+                {
+                    Catalogue = DataFiles.CatalogueKey,
+                    Judgements = files.Clicks is null ? [DataFiles.JudgementsKey] : [],
+                    Clicks = files.Clicks is null ? [] : [DataFiles.ClicksKey],
+                    QueriesFromJudgements = true,
+                }
                 : null,
         };
     }
@@ -92,7 +99,7 @@ public static class OwnFiles
         var role = name switch
         {
             DataFiles.CatalogueKey => TableRole.Items,
-            DataFiles.JudgementsKey => TableRole.Records,
+            DataFiles.JudgementsKey or DataFiles.ClicksKey => TableRole.Records,
             _ => spec.Columns.Label is null ? TableRole.Interactions : TableRole.Records,
         };
         return Delimited(name, file, role, format,
@@ -121,7 +128,8 @@ public static class OwnFiles
 
     /// <summary>
     /// A column typed by its role: ids and labels are required text, ratings required numbers, numeric features optional
-    /// numbers; a search catalogue's id and title and a judgement's query, product and relevance (a number ≥ 0) are required.
+    /// numbers; a search catalogue's id and title, a judgement's query, product and relevance (a number ≥ 0) and a click's
+    /// position and clicked (0 or 1) are required.
     /// </summary>
     private static ColumnManifest Column(string name, string? role, RatingScale? scale) => role switch
     {
@@ -135,6 +143,9 @@ public static class OwnFiles
         "rating" => new() { Name = name, Type = ColumnType.Float, Role = role, Required = true, Min = scale?.Min, Max = scale?.Max },
         "timestamp" => new() { Name = name, Type = ColumnType.DateTime, Role = role },
         "label" => new() { Name = name, Role = role, Required = true, Allowed = ["0", "1"] },
+        "clicked" => new() { Name = name, Role = role, Required = true, Allowed = ["0", "1"] },
+        // Whole numbers: the click log's reader names a fractional position.
+        "position" => new() { Name = name, Type = ColumnType.Float, Role = role, Required = true, Min = 1 },
         "numeric" => new() { Name = name, Type = ColumnType.Float },
         "text" => new() { Name = name, Role = role },
         // Categorical features, and columns the definition does not name: text values, read but not used.

@@ -32,12 +32,15 @@ public sealed record SearchCollection(ProductCatalogue? Catalogue, IReadOnlyList
             throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"judgement source '{source}' of '{dataset.Name}'", source, manifest.JudgementSources.ToList()));
         if (source == SearchManifest.CatalogueGroups)
             return Sample(FromCatalogueGroups(catalogue!, manifest), maxQueries, seed, checks);
-        if (manifest.QueriesFromJudgements && source is not null && catalogue is not null)
+        if (manifest.QueriesFromJudgements && source is not null && catalogue is not null && manifest.Judgements.Contains(source))
         {
             var (asked, listed) = ReadQueriesAndJudgements(dataset.Table(source), catalogue, checks);
             return Judged(catalogue, asked, listed, $"graded judgements from '{source}' (its distinct query texts are the queries)", source, maxQueries, seed, checks);
         }
-        var queries = manifest.Queries is { } q ? ReadQueries(dataset.Table(q), checks)
+        // Own files' click log: its distinct query texts are the queries (no queries table).
+        var fromClicks = manifest.QueriesFromJudgements && source is not null && catalogue is not null;
+        var queries = fromClicks ? QueriesOf(dataset.Table(source!))
+            : manifest.Queries is { } q ? ReadQueries(dataset.Table(q), checks)
             : throw new ExperimentsException($"Data set '{dataset.Name}' names no queries table in its search manifest.");
         if (source is null || catalogue is null)
             return Sample(new SearchCollection(catalogue, queries, null, $"{queries.Count:N0} queries{(catalogue is null ? "" : $", {catalogue.Count:N0} products")}, no judgements"), maxQueries, seed, checks);
@@ -53,9 +56,17 @@ public sealed record SearchCollection(ProductCatalogue? Catalogue, IReadOnlyList
         {
             var fit = ClickJudgements.Derive(ReadClicks(dataset.Table(source), queryIndex, catalogue, checks), queries.Count);
             judgements = fit.Judgements;
-            how = $"judgements derived from the clicks of '{source}' by the position-based click model (examination θ_p/θ_1: {string.Join(", ", fit.Examination.Take(10).Select(t => t.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
+            how = $"judgements derived from the clicks of '{source}'{(fromClicks ? " (its distinct query texts are the queries)" : "")} by the position-based click model (examination θ_p/θ_1: {string.Join(", ", fit.Examination.Take(10).Select(t => t.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})";
         }
-        return Judged(catalogue, queries, judgements, how, manifest.Queries!, maxQueries, seed, checks);
+        return Judged(catalogue, queries, judgements, how, fromClicks ? source : manifest.Queries!, maxQueries, seed, checks);
+    }
+
+    /// <summary>The distinct query texts of a click log, in order of first appearance, each a query whose id is its text.</summary>
+    private static List<SearchQuery> QueriesOf(Table clicks)
+    {
+        var query = Column(clicks, "query");
+        return Enumerable.Range(0, clicks.RowCount).Select(r => ProductCatalogue.Text(query, r)).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal)
+            .Select(t => new SearchQuery(t, t, null)).ToList();
     }
 
     /// <summary>The collection of the queries that have a relevant product (a data check counts the others), sampled.</summary>

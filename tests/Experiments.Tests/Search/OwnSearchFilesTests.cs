@@ -153,7 +153,8 @@ public sealed class OwnSearchFilesTests
           "columns": { "item": "sku", "title": "name", "query": "q", "relevance": "grade" } }
         """;
 
-    private static List<string> Errors(string json, TempFolder folder)
+    /// <summary>The errors that reading <paramref name="json"/> from <paramref name="folder"/> reports, as "path: message".</summary>
+    internal static List<string> Errors(string json, TempFolder folder)
     {
         var e = Assert.ThrowsExactly<DefinitionException>(() => Platform.Reader.Read(json, "own.json", folder.Path));
         return e.Errors.Select(x => $"{x.Path}: {x.Message}").ToList();
@@ -170,16 +171,16 @@ public sealed class OwnSearchFilesTests
         Assert.AreEqual(Path.Combine(folder.Path, "data", "judgements.csv"), definition.Dataset.ResolvePath(definition.Dataset.Files.Judgements!));
         Assert.AreEqual(("sku", "name", "q", "grade"), (definition.Dataset.Columns.Item, definition.Dataset.Columns.Title, definition.Dataset.Columns.Query, definition.Dataset.Columns.Relevance));
 
-        CollectionAssert.AreEqual(new[] { "$.dataset.files: task 'search' needs both \"catalogue\" (the products) and \"judgements\" (query, product, relevance): \"judgements\" is missing" },
+        CollectionAssert.AreEqual(new[] { "$.dataset.files: task 'search' needs \"judgements\" (query, product, relevance) or \"clicks\" (query, product, position, clicked) beside \"catalogue\": neither is given" },
             Errors(Definition(Dataset.Replace(", \"judgements\": \"data/judgements.csv\"", "")), folder));
-        CollectionAssert.AreEqual(new[] { "$.dataset.files: task 'search' reads a product catalogue and its judgements: give \"catalogue\" and \"judgements\" (the split cuts the queries), not \"table\", \"train\", \"validation\" or \"test\"" },
+        CollectionAssert.AreEqual(new[] { "$.dataset.files: task 'search' reads a product catalogue and its judgements: give \"catalogue\" and \"judgements\" or \"clicks\" (the split cuts the queries), not \"table\", \"train\", \"validation\" or \"test\"" },
             Errors(Definition(Dataset.Replace("\"catalogue\"", "\"table\": \"data/products.csv\", \"catalogue\"")), folder));
         CollectionAssert.AreEqual(new[] { $"$.dataset.files.judgements: no such file: {Path.Combine(folder.Path, "data", "judged.csv")} (relative paths resolve against {folder.Path}, the definition's folder)" },
             Errors(Definition(Dataset.Replace("data/judgements.csv", "data/judged.csv")), folder));
         CollectionAssert.AreEqual(new[]
         {
             "$.dataset.columns: task 'search' on own files needs column \"relevance\": the judgements' graded relevance (a number ≥ 0)",
-            "$.dataset.columns.label: \"label\" is not a column of a search catalogue or judgements file; task 'search' reads item, title, description, category, attributes, popularity (catalogue) and query, product, relevance, intent (judgements)",
+            "$.dataset.columns.label: \"label\" is not a column of a search catalogue, judgements file or click log; task 'search' reads item, title, description, category, attributes, popularity (catalogue) and query, product, relevance, intent (judgements) or query, product, position, clicked (click log)",
         }, Errors(Definition(Dataset.Replace("\"relevance\": \"grade\"", "\"label\": \"grade\"")), folder));
         CollectionAssert.AreEqual(new[] { "$.models[0].type: model 'intent-tfidf' learns query intents, but the queries of the own files have no intent (name the judgements' query intent column as \"intent\")" },
             Errors(Definition(Dataset, """[ { "type": "intent-tfidf" } ]"""), folder));
@@ -196,8 +197,8 @@ public sealed class OwnSearchFilesTests
             """;
         CollectionAssert.AreEqual(new[]
         {
-            "$.dataset.files: \"catalogue\" and \"judgements\" are the files of task 'search', not 'ranking'",
-            "$.dataset.columns.title: \"title\" is a column of a search catalogue or judgements file: it belongs to task 'search', not 'ranking'",
+            "$.dataset.files: \"catalogue\", \"judgements\" and \"clicks\" are the files of task 'search', not 'ranking'",
+            "$.dataset.columns.title: \"title\" is a column of a search catalogue, judgements file or click log: it belongs to task 'search', not 'ranking'",
         }, Errors(ranking, folder));
     }
 

@@ -231,6 +231,9 @@ public sealed class CommandLineTests
                     Fields(e.WithKey, path);
                     Fields(e.Otherwise, path);
                     break;
+                case Experiments.Core.Definitions.StringOrObjectShape so:
+                    Fields(so.Object, path);
+                    break;
             }
         }
         Fields(shape, "");

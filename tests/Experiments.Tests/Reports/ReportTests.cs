@@ -260,7 +260,9 @@ public sealed partial class ReportTests
         AssertRenders(chromium, html, atLeast: 9);
         // The confusion table's counts are the store's, and they add up to the test rows.
         var confusion = details.Curves.Single(c => c.Kind == CurveKinds.Confusion && c.TrialId == details.Trials[0].Id);
-        var row = Regex.Match(page, "<table id=\"confusion\">.*?</table>", RegexOptions.Singleline).Value;
+        // The table lists the models best first: the row of the first trial's model.
+        var table = Regex.Match(page, "<table id=\"confusion\">.*?</table>", RegexOptions.Singleline).Value;
+        var row = Regex.Matches(table, "<tr[^>]*>.*?</tr>", RegexOptions.Singleline).Select(m => m.Value).Single(r => r.Contains($">{details.Trials[0].ModelName}<", StringComparison.Ordinal));
         var counts = Regex.Matches(row, "data-value=\"([^\"]+)\"").Take(4).Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToArray();
         CollectionAssert.AreEqual(confusion.Z!.ToArray(), counts);
         Assert.AreEqual(details.Trials[0].Metrics.Single(m => m.Name == "auc").Users, (int)counts.Sum());

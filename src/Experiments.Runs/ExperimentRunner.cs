@@ -149,10 +149,10 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
 
     /// <summary>
     /// Loads the data (checked, its fingerprint and problems recorded unless <paramref name="checksRecorded"/>) and the
-    /// task that fits models on it. A resumed run's data must be what it was (<paramref name="resumedFingerprint"/>):
-    /// its stored trials were scored on it.
+    /// task that fits models on it. Data that must be what it was (a resumed run's, whose stored trials were scored on it;
+    /// a cluster sweep's, which its submitter loaded) has its <paramref name="expected"/> fingerprint and what to do otherwise.
     /// </summary>
-    private IExperimentTask OpenTask(RunScope run, RunOptions options, string? resumedFingerprint = null, bool checksRecorded = false)
+    private IExperimentTask OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false)
     {
         var definition = run.Definition;
         run.Observer.Stage($"Loading {definition.Dataset.Name}");
@@ -165,9 +165,8 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             _ => new RecommenderTask(run, dataset),
         };
         // The fingerprint is complete once the task has read its tables.
-        if (resumedFingerprint is not null && resumedFingerprint != dataset.Fingerprint)
-            throw new ExperimentsException($"The data of run {run.RunId} changed since it began (fingerprint {resumedFingerprint[..12]}…, now {dataset.Fingerprint[..12]}…): " +
-                                           "its stored trials were scored on the old data. Restore that data to resume it, or start anew.");
+        if (expected is { } data && data.Fingerprint != dataset.Fingerprint)
+            throw new ExperimentsException($"The data of {definition.Dataset.Name} on {Environment.MachineName} is not what it was (fingerprint {data.Fingerprint[..12]}…, here {dataset.Fingerprint[..12]}…): {data.Otherwise}");
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(run.RunId, dataset, run.Observer, record: !checksRecorded);
         return task;

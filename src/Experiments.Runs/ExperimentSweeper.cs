@@ -99,7 +99,8 @@ public sealed partial class ExperimentRunner
         var disposables = new List<IDisposable>();
         try
         {
-            var task = OpenTask(run, options, fingerprint);
+            var task = OpenTask(run, options, fingerprint is null ? null
+                : (fingerprint, $"run {run.RunId}'s stored trials were scored on the data it began with. Restore that data to resume it, or start a new sweep."));
             // The task's splits stay open (a search split's cached components) until the refit is done.
             var splits = task.Splits().GetEnumerator();
             disposables.Add(splits);
@@ -107,7 +108,8 @@ public sealed partial class ExperimentRunner
             var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
-            var work = RemoteWork.Of(definition with { Sweep = spec }, options);
+            // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).
+            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = store.GetRun(run.RunId).Run.DataFingerprint };
             ITrialExecutor executor = sweepOptions.Remote is { } remote ? remote(work.ToJson())
                 : settings.TrialMemoryLimitBytes is not null && sweepOptions.TrialProcess is { } child ? new ChildTrialExecutor(child, work)
                 : settings.TrialMemoryLimitBytes is not null && settings.EffectiveParallelism > 1

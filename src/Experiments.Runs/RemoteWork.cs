@@ -11,10 +11,11 @@ namespace Experiments.Runs;
 /// <summary>
 /// What a worker on another machine needs to run a definition's sweep trial or a whole run: the definition (as its
 /// canonical JSON), where it came from, the submitter's data directory and, for a run, the store, the run the submitter
-/// recorded there (which every attempt continues) and the report folder.
+/// recorded there (which every attempt continues) and the report folder; for a sweep, the fingerprint of the data the
+/// submitter loaded, which its workers must read too.
 /// It travels as the payload of a cluster objective (<see cref="SweepTrialObjective"/>, <see cref="RunObjective"/>).
 /// </summary>
-public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null)
+public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null, string? Fingerprint = null)
 {
     /// <summary>The cluster objective that scores one of a definition's sweep trials.</summary>
     public const string SweepTrialObjective = "experiment-trial";
@@ -117,7 +118,9 @@ public sealed partial class ExperimentRunner
         var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
         var runner = new ExperimentRunner(scratch, loader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
-        var task = runner.OpenTask(run, options);
+        var task = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
+            ? (fingerprint, "the sweep's submitter loaded other data. Give the workers the data it reads (the shared data directory, worker --data-dir).")
+            : null);
         var splits = task.Splits().GetEnumerator();
         if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
         var (tuning, _) = task.ForSweep(splits.Current, spec);

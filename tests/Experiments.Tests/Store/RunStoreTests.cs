@@ -27,6 +27,10 @@ public sealed class RunStoreTests
             store.RecordMetrics(runId, trialId, [new MetricRecord("ndcg", 10, 0.25, 0.2, 0.3, 100, "stratified"), new MetricRecord("rmse", null, 0.9, null, null, 50, "stratified")]);
             store.FinishTrial(trialId, "finished", 1.5, 0.5, "protocol", null);
             store.RecordArtifact(runId, null, "report-markdown", "reports/run-1/report.md", "sha", 10);
+            // Written again (a report rewritten; a cluster run's reports, where it was submitted): one row per file, the last.
+            store.RecordArtifact(runId, null, "report-markdown", "reports/run-1/report.md", "sha2", 11);
+            store.RecordArtifact(runId, trialId, "model", "models/knn.zip", "m1", 5);
+            store.RecordArtifact(runId, trialId, "model", "models/knn.zip", "m2", 6);
             store.RecordUserValues(trialId, new UserValuesRecord(["u1", "u2"], new Dictionary<string, double[]> { ["ndcg@10"] = [0.5, 1e-300] }));
             store.RecordComparisons(runId, [new ComparisonRecord("stratified", "ndcg@10", "pop", "knn", 0.125, -0.25, 0.5, 0.03, 2, "permutation", 0.06, 999, true)]);
             store.FinishRun(runId, RunStatus.Finished, null);
@@ -46,7 +50,8 @@ public sealed class RunStoreTests
             Assert.AreEqual(new MetricRecord("ndcg", 10, 0.25, 0.2, 0.3, 100, "stratified"), trial.Metrics[0]);
             Assert.IsNull(trial.Metrics[1].K);
             Assert.AreEqual(3, details.DataIssues.Single().Count);
-            Assert.AreEqual("report-markdown", details.Artifacts.Single().Kind);
+            Assert.AreEqual(("sha2", 11L), details.Artifacts.Where(a => a.Kind == "report-markdown").Select(a => (a.Sha256, a.Bytes!.Value)).Single());
+            Assert.AreEqual(("m2", 6L), details.Artifacts.Where(a => a.Kind == "model").Select(a => (a.Sha256, a.Bytes!.Value)).Single());
             Assert.AreEqual(1, store.ListRuns().Count);
             Assert.AreEqual(0, store.ListRuns(experiment: "other").Count);
             Assert.AreEqual(1, store.ListRuns(experiment: "e").Count);

@@ -254,7 +254,8 @@ public sealed class SweepRunTests
         Assert.AreEqual((before.Run.Status, before.Run.Error), (refused.Run.Status, refused.Run.Error));
         // Other data (here, generated with other options): the run fails saying so; the sweep's trials are untouched.
         var otherData = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(Platform.Reader.Read(Ratings(sweep, users: 301), "sweep.json"), new SweepRunOptions()));
-        StringAssert.Contains(otherData.Message, "changed since it began");
+        StringAssert.Contains(otherData.Message, "is not what it was");
+        StringAssert.Contains(otherData.Message, "stored trials were scored on the data it began with");
         Assert.AreEqual(("cancelled", completed), (store.GetSweep(sweepId).Status, store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed)));
 
         // Marked running on another machine of a shared store: refused unless taken over.
@@ -279,6 +280,19 @@ public sealed class SweepRunTests
         var finished = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions { Trials = 12 }));
         StringAssert.Contains(finished.Message, "has finished");
         Assert.HasCount(1, store.GetRun(runId).Trials);
+    }
+
+    [TestMethod]
+    public void A_worker_that_reads_other_data_than_the_sweeps_submitter_refuses_its_trials()
+    {
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 2 }"""), "sweep.json");
+        // The submitter's fingerprint, computed here from the data the definition names (generated from its options).
+        var submitted = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset)).Fingerprint;
+        Assert.IsNotNull(ExperimentRunner.SweepTrialObjective((RemoteWork.Of(definition, new RunOptions()) with { Fingerprint = submitted }).ToJson(), null));
+        // Data edited since the worker last prepared it, or another copy: the payload's fingerprint differs, the trials are refused.
+        var other = (RemoteWork.Of(definition, new RunOptions()) with { Fingerprint = new string('0', 64) }).ToJson();
+        var e = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => ExperimentRunner.SweepTrialObjective(other, null));
+        StringAssert.Contains(e.Message, "submitter loaded other data");
     }
 
     private sealed class StopAfter(int trials, CancellationTokenSource stop) : ISweepObserver

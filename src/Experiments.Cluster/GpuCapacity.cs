@@ -11,17 +11,24 @@ public sealed record GpuCapacity(int Count, long? MemoryBytes)
 
     /// <summary>
     /// The GPUs NVIDIA's driver reports (<c>nvidia-smi</c>, where it is installed): what CUDA, and so TorchSharp, can
-    /// use. No driver, no GPU.
+    /// use. No driver, no GPU; a driver that does not answer within <paramref name="timeout"/> (10 s; a wedged driver
+    /// can hang nvidia-smi) counts as none too, its process killed, so a worker still joins.
     /// </summary>
-    public static GpuCapacity Detect()
+    public static GpuCapacity Detect(string tool = "nvidia-smi", TimeSpan? timeout = null)
     {
         try
         {
-            var info = new ProcessStartInfo("nvidia-smi", "--query-gpu=memory.total --format=csv,noheader,nounits") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            var info = new ProcessStartInfo(tool, "--query-gpu=memory.total --format=csv,noheader,nounits") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(info)!;
-            var output = process.StandardOutput.ReadToEnd();
-            if (!process.WaitForExit(10_000) || process.ExitCode != 0) return None;
-            return Parse(output);
+            // Both pipes drained while waiting: a tool that writes much to either cannot block on a full pipe.
+            var output = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(10)))
+            {
+                process.Kill(entireProcessTree: true);
+                return None;
+            }
+            return process.ExitCode == 0 ? Parse(output.GetAwaiter().GetResult()) : None;
         }
         catch (Win32Exception)
         {

@@ -196,4 +196,23 @@ public sealed class ClusterRunTests
         Assert.AreEqual((2, 2L * 81920 * 1024 * 1024), (two.Count, two.MemoryBytes));
         Assert.AreEqual(Experiments.Cluster.GpuCapacity.None, Experiments.Cluster.GpuCapacity.Parse(""));
     }
+
+    [TestMethod]
+    public void A_gpu_tool_that_hangs_counts_as_no_gpu_and_one_that_answers_is_read()
+    {
+        using var folder = new TempFolder();
+        string Tool(string name, string body)
+        {
+            var path = folder.File(name, "#!/bin/sh\n" + body + "\n");
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return path;
+        }
+        // A wedged driver: nvidia-smi never answers. The worker must still join, with no GPU.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.AreEqual(Experiments.Cluster.GpuCapacity.None, Experiments.Cluster.GpuCapacity.Detect(Tool("hangs", "sleep 600"), TimeSpan.FromSeconds(1)));
+        Assert.IsLessThan(60, clock.Elapsed.TotalSeconds, "the wait ends at the timeout, not when the tool does");
+        Assert.AreEqual(new Experiments.Cluster.GpuCapacity(2, 2L * 81920 * 1024 * 1024),
+            Experiments.Cluster.GpuCapacity.Detect(Tool("answers", "echo 81920; echo 81920; echo noise >&2"), TimeSpan.FromSeconds(30)));
+        Assert.AreEqual(Experiments.Cluster.GpuCapacity.None, Experiments.Cluster.GpuCapacity.Detect(Tool("fails", "echo 81920; exit 3"), TimeSpan.FromSeconds(30)));
+    }
 }

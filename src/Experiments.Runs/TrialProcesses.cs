@@ -75,10 +75,7 @@ public sealed partial class ExperimentRunner
         {
             // Inside the trial, so that missing data or a bad definition comes back as the trial's error.
             var sweep = Prepare(RemoteWork.FromJson(File.ReadAllText(workFile)), null, scratch, new DatasetLoader());
-            var definition = sweep.Run.Definition;
-            var spec = definition.Sweep!;
-            var pruned = PrunerOf(spec.Pruner, 0) is null ? null : spec.MetricOf(definition.Metrics).ToString();
-            return Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, pruned);
+            return Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
         });
     }
 }

@@ -192,8 +192,8 @@ public abstract partial class RunStore : IRunStore
     public long RecordArtifact(long runId, long? trialId, string kind, string path, string? sha256, long? bytes) => Write(t =>
     {
         // One row per file: a file written again (a report rewritten, a cluster run's reports written where it was submitted too) replaces its row.
-        Exec(t, $"DELETE FROM artifacts WHERE run_id = $run AND kind = $kind AND path = $path AND {(trialId is null ? "trial_id IS NULL" : "trial_id = $trial")}",
-            trialId is null ? [("$run", runId), ("$kind", kind), ("$path", path)] : [("$run", runId), ("$kind", kind), ("$path", path), ("$trial", trialId)]);
+        Exec(t, "DELETE FROM artifacts WHERE run_id = $run AND coalesce(trial_id, -1) = coalesce(CAST($trial AS BIGINT), -1) AND kind = $kind AND path = $path",
+            ("$run", runId), ("$trial", trialId), ("$kind", kind), ("$path", path));
         return (long)Scalar(t, "INSERT INTO artifacts(run_id, trial_id, kind, path, sha256, bytes, created_at) VALUES ($run, $trial, $kind, $path, $sha, $bytes, $now) RETURNING id",
             ("$run", runId), ("$trial", trialId), ("$kind", kind), ("$path", path), ("$sha", sha256), ("$bytes", bytes), ("$now", Now()))!;
     });

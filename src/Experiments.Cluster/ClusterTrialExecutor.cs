@@ -8,12 +8,13 @@ namespace Experiments.Cluster;
 /// (<see cref="SweepRunner"/>), so tuners work unchanged and every trial is written once, by the submitter, however
 /// many times a dying worker made the cluster run it. Intermediate values reach the submitter's pruner once per step
 /// (a trial run again elsewhere reports its first steps again: they are not passed on twice); a trial it prunes is
-/// stopped on its worker, and is pruned even if its worker finished it before the stop arrived. A coordinator that lost the trial (its silo died) gets it submitted again. Trials
+/// stopped on its worker, and is pruned even if its worker finished it before the stop arrived. A coordinator that lost the trial (its silo died) gets it submitted again, and so does one that answers a cancellation nobody asked for. Trials
 /// that need a GPU (<paramref name="needsGpu"/>) go only to workers that have one.
 /// </summary>
 public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string sweep, string objective, string payload, bool needsGpu = false) : ITrialExecutor
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private const int MaxUnaskedCancels = 3;
 
     /// <summary>A worker runs several trials in one process: they share its memory.</summary>
     public bool IsolatesMemory => false;
@@ -28,6 +29,7 @@ public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string s
         var stopSent = false;
         var submitted = false;
         var failures = 0;
+        var unaskedCancels = 0;
         while (true)
         {
             try
@@ -62,6 +64,13 @@ public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string s
                 {
                     await coordinator.Forget(sweep, request.Number).ConfigureAwait(false);
                     var execution = outcome.ToExecution();
+                    // A cancellation nobody here asked for (no stop sent, not pruned: a coordinator that restarted may have
+                    // stopped a worker's trial before it was submitted again) is no result of the trial: it runs again.
+                    if (execution.Status == TrialStatus.Cancelled && !pruned && !stopSent && ++unaskedCancels <= MaxUnaskedCancels)
+                    {
+                        submitted = false;
+                        continue;
+                    }
                     // As in a local sweep, a trial the pruner stopped is pruned, whether its worker stopped it or finished first.
                     if (pruned && execution.Status is TrialStatus.Completed or TrialStatus.Cancelled or TrialStatus.Failed) execution = execution with { Status = TrialStatus.Pruned, ErrorType = null, Error = null };
                     if (sweepCancellation.IsCancellationRequested && execution.Status == TrialStatus.Failed && outcome.ErrorType is null) execution = execution with { Status = TrialStatus.Cancelled };

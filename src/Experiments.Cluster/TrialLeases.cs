@@ -4,7 +4,9 @@ namespace Experiments.Cluster;
 /// The coordinator's state and rules (kept apart from the grain so that they are tested without a silo): the queue of
 /// submitted trials, their leases to workers, and their outcomes. A lease is held by one worker at a time; only its
 /// holder may report on a trial and complete it, and a trial takes one outcome. A trial nobody holds (its worker fell
-/// silent, or a new coordinator had it submitted again) is taken back by a worker that reports running it. Not
+/// silent, or a new coordinator had it submitted again) is taken back by a worker that reports running it. A trial a
+/// worker runs that this coordinator does not know is left running for a lease's time — a new coordinator knows no
+/// trial until its submitter submits it again — and stopped after that, or at once if its submitter forgot it. Not
 /// thread-safe: the grain calls it one message at a time.
 /// </summary>
 internal sealed class TrialLeases(TimeProvider clock)
@@ -25,6 +27,9 @@ internal sealed class TrialLeases(TimeProvider clock)
     private readonly Dictionary<string, Entry> _trials = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _queue = new();
     private readonly Dictionary<string, (WorkerReport Report, DateTime LastSeen)> _workers = new(StringComparer.Ordinal);
+    // Trials whose submitters took their outcome (a worker still running one stops at once), and unknown trials that
+    // workers run, with when each was forgotten or first seen; both are let go after a while (Expire).
+    private readonly Dictionary<string, DateTime> _forgotten = new(StringComparer.Ordinal), _strangers = new(StringComparer.Ordinal);
     private int _finished, _reassigned;
 
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
@@ -36,6 +41,8 @@ internal sealed class TrialLeases(TimeProvider clock)
         Expire();
         if (!_trials.ContainsKey(job.Key))
         {
+            _forgotten.Remove(job.Key);
+            _strangers.Remove(job.Key);
             _trials[job.Key] = new Entry(job);
             _queue.AddLast(job.Key);
         }
@@ -63,7 +70,7 @@ internal sealed class TrialLeases(TimeProvider clock)
     {
         var key = Key(sweep, number);
         _queue.Remove(key);
-        _trials.Remove(key);
+        if (_trials.Remove(key)) _forgotten[key] = Now;
     }
 
     public Lease Heartbeat(WorkerReport report)
@@ -100,9 +107,17 @@ internal sealed class TrialLeases(TimeProvider clock)
             }
             node = next;
         }
-        // Stopped, finished, forgotten, or held by another worker: this worker's run of it is over.
-        var stop = report.Running.Where(k => !_trials.TryGetValue(k, out var e) || e.StopRequested || e.Outcome is not null || e.Worker != report.Worker).ToList();
+        // Stopped, finished, held by another worker, forgotten, or unknown past a lease: this worker's run of it is over.
+        var stop = report.Running.Where(k => _trials.TryGetValue(k, out var e)
+            ? e.StopRequested || e.Outcome is not null || e.Worker != report.Worker
+            : _forgotten.ContainsKey(k) || now - FirstSeen(k, now) > Cluster.LeaseTimeout).ToList();
         return new Lease(start, stop);
+    }
+
+    private DateTime FirstSeen(string stranger, DateTime now)
+    {
+        _strangers.TryAdd(stranger, now);
+        return _strangers[stranger];
     }
 
     public ReportAnswer Report(string worker, string sweep, int number, long step, double value)
@@ -153,6 +168,8 @@ internal sealed class TrialLeases(TimeProvider clock)
     private void Expire()
     {
         var now = Now;
+        foreach (var marks in new[] { _forgotten, _strangers })
+            foreach (var (key, _) in marks.Where(m => now - m.Value > 4 * Cluster.LeaseTimeout).ToList()) marks.Remove(key);
         foreach (var (worker, _) in _workers.Where(w => now - w.Value.LastSeen > Cluster.LeaseTimeout).ToList())
         {
             _workers.Remove(worker);

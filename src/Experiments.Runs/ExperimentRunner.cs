@@ -57,12 +57,15 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     /// <summary>
     /// Carries out stored run <paramref name="runId"/> in this process: one <see cref="Prepare"/>d elsewhere, or one an
     /// earlier attempt left unfinished when its process died. What that attempt finished (trials, comparisons, data
-    /// checks) is kept and not done again; a trial it left running is marked killed and run again. One run, however
-    /// many attempts.
+    /// checks) is kept and not done again; a trial it left running is marked killed and run again; the data must be
+    /// what that attempt read. One run, however many attempts: a run an attempt already ended (its process died before
+    /// it could say so) is returned as stored. Stopped, it writes neither the run's end nor its reports: whoever holds
+    /// the run then (the next worker, or the submitter the user stopped) writes them.
     /// </summary>
     public RunOutcome Continue(long runId, ExperimentDefinition definition, RunOptions? options = null, CancellationToken cancel = default)
     {
         options ??= new RunOptions();
+        if (store.GetRun(runId).Run.Status != RunStatus.Running) return Recorded(store, runId);
         var run = ResumeRun(runId, definition, options, cancel, handedOver: true);
         var earlier = store.GetRun(runId);
         foreach (var stale in earlier.Trials.Where(t => t.Status == "running"))
@@ -80,7 +83,9 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         string? error;
         try
         {
-            var task = OpenTask(run, options, checksRecorded: earlier?.DataIssues.Count > 0);
+            var task = OpenTask(run, options, earlier?.Run.DataFingerprint is { } fingerprint
+                ? (fingerprint, "an earlier attempt at this run read other data, and its finished trials were scored on that. Give every worker the same data (the shared data directory, worker --data-dir).")
+                : null, checksRecorded: earlier?.DataIssues.Count > 0);
             foreach (var split in task.Splits())
             {
                 var units = new Dictionary<string, UserValuesRecord>();
@@ -98,6 +103,11 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             }
             status = trials.Any(t => t.Status == "failed") ? RunStatus.Failed : RunStatus.Finished;
             error = status == RunStatus.Failed ? string.Join("; ", trials.Where(t => t.Error is not null).Select(t => $"{t.Model}: {t.Error}")) : null;
+        }
+        catch (Exception) when (cancel.IsCancellationRequested && earlier is not null)
+        {
+            // A continued run stopped here (its lease lost to another worker, or the submitter stopped): not this attempt's end to write.
+            throw new OperationCanceledException(cancel);
         }
         catch (Exception) when (cancel.IsCancellationRequested)
         {

@@ -281,4 +281,47 @@ public sealed class CoordinatorTests
         Assert.IsTrue(await coordinator.Complete("a", Sweep, 0, Done("a")));
         Assert.AreEqual(TrialStatus.Pruned, (await execution).Status);
     }
+
+    [TestMethod]
+    public void A_new_coordinator_lets_a_worker_keep_a_trial_it_does_not_know_yet_until_its_submitter_submits_it_again()
+    {
+        var clock = new ManualClock();
+        // The coordinator's silo died: a new one knows no trial, and worker a's heartbeat comes before the submitter's resubmission.
+        var leases = new TrialLeases(clock);
+        var job = Job(0);
+        Assert.IsEmpty(leases.Heartbeat(Beat("a", job.Key)).Stop, "not stopped before its submitter could submit it again");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        leases.Submit(job);
+        var lease = leases.Heartbeat(Beat("a", job.Key));
+        Assert.AreEqual((0, 0), (lease.Start.Count, lease.Stop.Count), "taken back: not started twice, not stopped");
+        Assert.AreEqual("a", leases.Progress(Sweep, 0).Worker);
+        Assert.IsEmpty(leases.Heartbeat(Beat("b")).Start);
+        Assert.IsTrue(leases.Complete("a", Sweep, 0, Done("a")));
+
+        // A trial nobody submits again within a lease's time is stopped; one whose submitter took its outcome, at once.
+        Assert.IsEmpty(leases.Heartbeat(Beat("a", "other#7")).Stop);
+        clock.Advance(Experiments.Cluster.Cluster.LeaseTimeout + TimeSpan.FromSeconds(1));
+        CollectionAssert.AreEqual(new[] { "other#7" }, leases.Heartbeat(Beat("a", "other#7")).Stop);
+        leases.Forget(Sweep, 0);
+        CollectionAssert.AreEqual(new[] { job.Key }, leases.Heartbeat(Beat("b", job.Key)).Stop, "a stale run of a forgotten trial stops at once");
+    }
+
+    [TestMethod]
+    public async Task A_cancellation_the_submitter_did_not_ask_for_runs_the_trial_again_instead_of_recording_it_cancelled()
+    {
+        var coordinator = new LocalCoordinator(new ManualClock());
+        var executor = new ClusterTrialExecutor(coordinator, Sweep, Stepping, "{}");
+        var execution = executor.ExecuteAsync(new TrialRequest(0, ParameterSet.Empty, 1, new TrialLimits(null, TimeSpan.FromSeconds(5), null)),
+            (_, _) => false, CancellationToken.None);
+        Until(() => coordinator.Locked(l => l.Status().Queued) == 1, "the submission");
+        coordinator.Locked(l => l.Heartbeat(Beat("a")));
+        // a's run of it was stopped by the coordinator (not by the submitter) and reports it cancelled.
+        Assert.IsTrue(await coordinator.Complete("a", Sweep, 0, new TrialJobOutcome("cancelled", [], null, null, null, null, "a")));
+        Until(() => coordinator.Locked(l => l.Status().Queued) == 1, "the trial submitted again");
+        Assert.AreEqual(Stepping, coordinator.Locked(l => l.Heartbeat(Beat("b"))).Start.Single().Objective);
+        Assert.IsTrue(await coordinator.Complete("b", Sweep, 0, Done("b")));
+        var result = await execution;
+        Assert.AreEqual(TrialStatus.Completed, result.Status);
+        Assert.AreEqual(1, result.Metrics["loss"].Value);
+    }
 }

@@ -86,12 +86,13 @@ internal sealed class SearchTask : IExperimentTask
         {
             Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = trial.Run.Cancel,
         };
-        if (trial.Report is { } report)
+        if (trial.Report is { } report && SearchCatalog.IsRanker(model.Type) == SearchEvaluator.RankingMetrics.Contains(MetricName.Parse(report.Metric).Name))
         {
             // In a pruned sweep the models that train an encoder report after each epoch (or every reportEvery, and after
             // the last), and the re-ranker's boosting stage in rungs of trees: the model as it stands scored on the
             // queries the trial is scored on (the sweep's validation queries, this split's test part) as the trial's
-            // evaluation scores its final model. Nothing is chosen on them but whether the trial goes on.
+            // evaluation scores its final model. Nothing is chosen on them but whether the trial goes on. A model that
+            // cannot give the sweep's metric (an intent model under a ranking metric, or the reverse) reports nothing.
             var pruner = definition.Sweep?.Pruner ?? new PrunerSpec();
             double Scored(ISearchModel current) => Evaluate(current, split.Test, [MetricName.Parse(report.Metric)], options with { BootstrapSamples = 0 }, definition).Evaluation.Values[0].Value;
             context = context with

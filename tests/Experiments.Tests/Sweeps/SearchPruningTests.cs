@@ -179,6 +179,21 @@ public sealed class SearchPruningTests
         Assert.AreEqual(curve[2], trial.Intermediate[1].Value, 1e-12);
     }
 
+    [TestMethod]
+    public void An_intent_encoder_under_a_ranking_metric_reports_nothing_and_fails_for_its_missing_objective_as_without_a_pruner()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Definition("intent-encoder", $"{Encoder.Replace($"\"epochs\": {Epochs}", "\"epochs\": 1")}, \"l2\": 0.01", "ndcg@10",
+            """{ "learningRate": { "choice": [0.003] } }""", """{ "type": "median", "startupTrials": 1 }"""), "mixed.json");
+        var error = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }));
+        StringAssert.Contains(error.Message, "all 1 trials failed");
+        var trial = store.GetTrials(store.ListSweeps().Single().Id).Single();
+        Assert.AreEqual(TrialStatus.Failed, trial.Status);
+        Assert.AreEqual("MissingObjective", trial.ErrorType, trial.Error);
+        Assert.IsEmpty(trial.Intermediate);
+    }
+
     /// <summary>NDCG@10 on the validation queries of the trial's re-ranker fitted here (no sweep, no pruner) with <paramref name="trees"/> trees.</summary>
     private static double Reranked(Tuning tuning, TrialResult trial, int trees)
     {

@@ -121,23 +121,16 @@ internal sealed class ClassificationTask : IExperimentTask
 
     /// <summary>
     /// Boosted trees in a pruned sweep: ML.NET offers no per-round callback and no continued training, so the trees
-    /// are fitted afresh with each rung's number of rounds (<see cref="IntermediateReport.Rungs"/>), scored on the rows
-    /// the trial is scored on (the sweep's validation rows; threshold from <paramref name="validation"/>, as the trial's
-    /// evaluation does), and reported; a pruned trial stops there. The last rung is the configuration's own fit,
-    /// identical to an unpruned trial's.
+    /// are fitted in rungs (<see cref="IntermediateReport.FitInRungs"/>), each scored on the rows the trial is scored on
+    /// (the sweep's validation rows; threshold from <paramref name="validation"/>, as the trial's evaluation does).
     /// </summary>
     private static CtrModel FitInRungs(ClickLog train, ClickLog validation, ClickLog scored, CtrOptions options, IntermediateReport report, ExperimentDefinition definition, CancellationToken cancel)
     {
         var metric = MetricName.Parse(report.Metric);
         var pointOnly = definition.Evaluation with { BootstrapSamples = 0 };
-        CtrModel? fitted = null;
-        foreach (var rounds in IntermediateReport.Rungs(definition.Sweep?.Pruner ?? new PrunerSpec(), options.NumberOfIterations))
-        {
-            fitted = CtrTrainer.Fit(train, options with { NumberOfIterations = rounds }, cancel);
-            var value = ClassificationEvaluator.EvaluateBinary(scored.Labels, fitted.Predict(scored), [metric], pointOnly, definition.Seed, (validation.Labels, fitted.Predict(validation))).Values[0].Value;
-            report.Trial.ReportOrStop(rounds, value);
-        }
-        return fitted!;
+        return report.FitInRungs(definition.Sweep?.Pruner ?? new PrunerSpec(), options.NumberOfIterations,
+            rounds => CtrTrainer.Fit(train, options with { NumberOfIterations = rounds }, cancel),
+            fitted => ClassificationEvaluator.EvaluateBinary(scored.Labels, fitted.Predict(scored), [metric], pointOnly, definition.Seed, (validation.Labels, fitted.Predict(validation))).Values[0].Value);
     }
 
     private List<CurveRecord> WriteDetails(ModelSpec model, Split split, CtrModel fitted, ClassificationResult result, double[] probabilities, long trialId, CancellationToken cancel)

@@ -64,6 +64,22 @@ internal sealed record IntermediateReport(string Metric, Sweeps.TrialContext Tri
         rungs.Add(total);
         return rungs;
     }
+
+    /// <summary>
+    /// Fits in rungs: a model fitted afresh with each rung's number of rounds (<see cref="Rungs"/> of
+    /// <paramref name="total"/>), scored and reported; a pruned trial stops at its rung. Returns the last rung's model,
+    /// the configuration's own fit (identical to an unpruned trial's).
+    /// </summary>
+    public T FitInRungs<T>(PrunerSpec pruner, int total, Func<int, T> fit, Func<T, double> score)
+    {
+        var fitted = default(T)!;
+        foreach (var rounds in Rungs(pruner, total))
+        {
+            fitted = fit(rounds);
+            Trial.ReportOrStop(rounds, score(fitted));
+        }
+        return fitted;
+    }
 }
 
 /// <summary>

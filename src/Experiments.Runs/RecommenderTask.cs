@@ -86,8 +86,9 @@ internal sealed class RecommenderTask : IExperimentTask
         }
         else if (trial.Report is { } ranked && MetricName.Parse(ranked.Metric) is { K: not null } metric && trainer is IIterationModels iterative)
         {
-            // Implicit ALS and BPR in a pruned sweep on a ranking metric: after each iteration (or every reportEvery) their
-            // model is scored on the sweep's validation users (this split's test part) as the trial's evaluation scores the last one.
+            // Implicit ALS, BPR, matrix factorisation and SVD++ in a pruned sweep on a ranking metric: after each iteration
+            // (or every reportEvery) their model is scored on the sweep's validation users (this split's test part) as the
+            // trial's evaluation scores the last one. A rating trainer that stops early reports its refit's iterations only.
             var pointOnly = definition.Evaluation with { BootstrapSamples = 0 };
             var every = definition.Sweep?.Pruner.ReportEvery ?? 1;
             iterative.IterationFitted += (iteration, current) =>

@@ -41,7 +41,7 @@ internal static class RunEncoders
             observer.Stage($"Training encoder {spec.Name} ({split})");
             var (encoderTrain, watched, watchedFrom) = Watched(spec, definition, train, validation);
             var encoder = EncoderCatalog.Fit(spec.Checkpoint, Task(spec, encoderTrain, watched), spec.Parameters, definition.Seed,
-                new Reporter<EpochReport>(r => observer.Stage($"Encoder {spec.Name} epoch {r.Epoch}: loss {r.TrainLoss:F3}{(r.ValidationScore is { } v ? $", validation {v:F3}" : "")}, {r.ExamplesPerSecond:F0} rows/s")),
+                new ImmediateProgress<EpochReport>(r => observer.Stage($"Encoder {spec.Name} epoch {r.Epoch}: loss {r.TrainLoss:F3}{(r.ValidationScore is { } v ? $", validation {v:F3}" : "")}, {r.ExamplesPerSecond:F0} rows/s")),
                 observer.Warning, cancel, fraction => observer.Progress(spec.Name, fraction));
             var saved = Path.Combine(folder, "encoders", $"{RunArtifacts.FileName(spec.Name)}-{split}");
             encoder.Save(saved);
@@ -96,11 +96,5 @@ internal static class RunEncoders
             default:
                 return new EncoderTask.Untrained();
         }
-    }
-
-    /// <summary>Reports on the training thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
-    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

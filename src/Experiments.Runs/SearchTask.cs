@@ -82,35 +82,33 @@ internal sealed class SearchTask : IExperimentTask
         observer.Stage($"Fitting {model.Name} ({split.Name}, {split.Train.Length:N0} training queries)");
         // The model's parts stay alive through its evaluation (a parallel trial may otherwise let them go).
         using var parts = split.Components.Take();
-        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, new SearchFitContext(_collection, split.Train, parts, definition.Seed)
+        var context = new SearchFitContext(_collection, split.Train, parts, definition.Seed)
         {
             Gain = options.Gain, Language = _language, Notice = observer.Warning, Progress = (step, f) => observer.Progress($"{model.Name}: {step}", f), Cancel = trial.Run.Cancel,
-        });
+        };
+        if (trial.Report is { } report && SearchCatalog.IsRanker(model.Type) == SearchEvaluator.RankingMetrics.Contains(MetricName.Parse(report.Metric).Name))
+        {
+            // In a pruned sweep the models that train an encoder report after each epoch (or every reportEvery, and after
+            // the last), and the re-ranker's boosting stage in rungs of trees: the model as it stands scored on the
+            // queries the trial is scored on (the sweep's validation queries, this split's test part) as the trial's
+            // evaluation scores its final model. Nothing is chosen on them but whether the trial goes on. A model that
+            // cannot give the sweep's metric (an intent model under a ranking metric, or the reverse) reports nothing.
+            var pruner = definition.Sweep?.Pruner ?? new PrunerSpec();
+            double Scored(ISearchModel current) => Evaluate(current, split.Test, [MetricName.Parse(report.Metric)], options with { BootstrapSamples = 0 }, definition).Evaluation.Values[0].Value;
+            context = context with
+            {
+                EpochFitted = epoch =>
+                {
+                    if (epoch.Epoch % pruner.ReportEvery == 0 || epoch.Epoch == epoch.Epochs) report.Trial.ReportOrStop(epoch.Epoch, Scored(epoch.Model()));
+                },
+                FitRounds = (trees, fit) => report.FitInRungs(pruner, trees, fit, Scored),
+            };
+        }
+        var fitted = SearchCatalog.Fit(model.Type, model.Parameters, context);
         var fitSeconds = clock.Elapsed.TotalSeconds + parts.ReusedSeconds;
         clock.Restart();
         observer.Stage($"Evaluating {model.Name} ({split.Name}, {split.Test.Length:N0} test queries)");
-        SearchEvaluation evaluation;
-        object details;
-        if (fitted is IRankingModel ranker)
-        {
-            var depth = definition.Metrics.Where(m => SearchEvaluator.RankingMetrics.Contains(m.Name)).Select(m => m.K!.Value).DefaultIfEmpty(10).Max();
-            var lists = ranker.Rank(split.Test, depth);
-            evaluation = SearchEvaluator.EvaluateRanking(_collection, split.Test, lists, definition.Metrics, options, definition.Seed);
-            var catalogue = _collection.Catalogue!;
-            details = split.Test.Select((q, i) => new
-            {
-                query = _collection.Queries[q].Id, text = _collection.Queries[q].Text,
-                values = evaluation.PerQuery.ToDictionary(v => v.Key, v => v.Value[i]),
-                top = lists[i].Products.Take(10).Select(p => new { product = catalogue.Ids[p], title = catalogue.Titles[p], grade = _collection.Judgements!.Grade(q, p) }),
-            });
-        }
-        else
-        {
-            var classifier = ((IIntentModel)fitted).Classifier;
-            var probabilities = classifier.Predict(split.Test.Select(q => _collection.Queries[q].Text).ToList());
-            evaluation = SearchEvaluator.EvaluateIntent(_collection, split.Test, classifier.Classes, probabilities, definition.Metrics, options, definition.Seed);
-            details = split.Test.Select((q, i) => new { query = _collection.Queries[q].Id, text = _collection.Queries[q].Text, intent = _collection.Queries[q].Intent, predicted = classifier.Classes[ArgMax(probabilities[i])] });
-        }
+        var (evaluation, details) = Evaluate(fitted, split.Test, definition.Metrics, options, definition);
         // Each test query's values and top results go beside the report, one file per trial (not for a sweep's trials).
         if (trial.TrialId is { } trialId)
         {
@@ -133,6 +131,33 @@ internal sealed class SearchTask : IExperimentTask
         if (split.Validation.Length == 0)
             throw new ExperimentsException($"Split '{split.Name}' has no validation queries to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
         return ([new Split($"{split.Name}/validation", split.Train.Except(split.Validation).ToArray(), split.Validation, split.Components, [])], split);
+    }
+
+    /// <summary>
+    /// A model's evaluation on <paramref name="queries"/> — its ranked lists (as deep as the definition's deepest ranking
+    /// metric) scored against the judgements, or its predicted intents against the queries' — and each query's details
+    /// for the trial's file. The one home of a search trial's metrics: its final model's and its intermediate values.
+    /// </summary>
+    private (SearchEvaluation Evaluation, IEnumerable<object> Details) Evaluate(ISearchModel fitted, int[] queries, IReadOnlyList<MetricName> metrics, SearchEvaluationOptions options,
+        ExperimentDefinition definition)
+    {
+        if (fitted is IRankingModel ranker)
+        {
+            var depth = definition.Metrics.Where(m => SearchEvaluator.RankingMetrics.Contains(m.Name)).Select(m => m.K!.Value).DefaultIfEmpty(10).Max();
+            var lists = ranker.Rank(queries, depth);
+            var ranking = SearchEvaluator.EvaluateRanking(_collection, queries, lists, metrics, options, definition.Seed);
+            var catalogue = _collection.Catalogue!;
+            return (ranking, queries.Select((q, i) => (object)new
+            {
+                query = _collection.Queries[q].Id, text = _collection.Queries[q].Text,
+                values = ranking.PerQuery.ToDictionary(v => v.Key, v => v.Value[i]),
+                top = lists[i].Products.Take(10).Select(p => new { product = catalogue.Ids[p], title = catalogue.Titles[p], grade = _collection.Judgements!.Grade(q, p) }),
+            }));
+        }
+        var classifier = ((IIntentModel)fitted).Classifier;
+        var probabilities = classifier.Predict(queries.Select(q => _collection.Queries[q].Text).ToList());
+        var intent = SearchEvaluator.EvaluateIntent(_collection, queries, classifier.Classes, probabilities, metrics, options, definition.Seed);
+        return (intent, queries.Select((q, i) => (object)new { query = _collection.Queries[q].Id, text = _collection.Queries[q].Text, intent = _collection.Queries[q].Intent, predicted = classifier.Classes[ArgMax(probabilities[i])] }));
     }
 
     private static int ArgMax(double[] values) => Array.IndexOf(values, values.Max());

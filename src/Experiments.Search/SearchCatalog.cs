@@ -99,29 +99,36 @@ public static class SearchCatalog
         switch (type)
         {
             case Bm25: return Lexical(p, parameters, context);
-            case Dense: return new DenseModel(DenseRetriever(p, parameters, context, context.Train), context.Collection);
+            case Dense: return new DenseModel(DenseRetriever(p, parameters, context, context.Train, dense => new DenseModel(dense, context.Collection)), context.Collection);
             case Hybrid:
-                return new HybridModel(Lexical(p, parameters, context), new DenseModel(DenseRetriever(p, parameters, context, context.Train), context.Collection),
-                    p.Text("fusion"), p.Number("bm25Weight"), p.Number("rrfK"), p.Integer("depth"));
+            {
+                var lexical = Lexical(p, parameters, context);
+                HybridModel Fused(DenseRetriever dense) =>
+                    new(lexical, new DenseModel(dense, context.Collection), p.Text("fusion"), p.Number("bm25Weight"), p.Number("rrfK"), p.Integer("depth"));
+                return Fused(DenseRetriever(p, parameters, context, context.Train, Fused));
+            }
             case Reranker:
             {
                 var (fit, learn) = Holdout(context.Train, p.Number("holdoutFraction"), context.Seed);
                 var intent = p.Text("intent") == "none" ? null : IntentClassifier(p.Text("intent") == "encoder" ? IntentEncoder : IntentTfidf, parameters, context, fit, optional: true);
                 var inputs = new RerankerInputs(context.Collection, Index(p, parameters, context), p.Flag("dense") ? DenseRetriever(p, parameters, context, fit) : null, intent);
-                return new RerankerModel(Ranking.Reranker.Fit(inputs, learn, new RerankerOptions
+                var training = Ranking.Reranker.Prepare(inputs, learn, p.Integer("depth"));
+                var model = new RankingModelOptions
                 {
-                    Model = new RankingModelOptions
-                    {
-                        Trainer = p.Text("ranker") == "fasttree" ? RankingTrainer.FastTree : RankingTrainer.LightGbm,
-                        Trees = p.Integer("trees"), Leaves = p.Integer("leaves"), MinLeaf = p.Integer("minLeaf"), Shrinkage = p.Number("shrinkage"),
-                        Gain = context.Gain, Seed = context.Seed,
-                    },
-                    Depth = p.Integer("depth"),
-                }));
+                    Trainer = p.Text("ranker") == "fasttree" ? RankingTrainer.FastTree : RankingTrainer.LightGbm,
+                    Trees = p.Integer("trees"), Leaves = p.Integer("leaves"), MinLeaf = p.Integer("minLeaf"), Shrinkage = p.Number("shrinkage"),
+                    Gain = context.Gain, Seed = context.Seed,
+                };
+                ISearchModel WithTrees(int trees) => new RerankerModel(training.Fit(model with { Trees = trees }));
+                return context.FitRounds is { } rounds ? rounds(model.Trees, WithTrees) : WithTrees(model.Trees);
             }
-            default: return new IntentModel(IntentClassifier(type, parameters, context, context.Train, optional: false)!);
+            default: return new IntentModel(IntentClassifier(type, parameters, context, context.Train, optional: false, shown: true)!);
         }
     }
+
+    /// <summary>The context's <see cref="SearchFitContext.EpochFitted"/> as an encoder's epoch handler, the model built by <paramref name="model"/>; null when nothing watches.</summary>
+    private static Action<int, FittedEncoder>? Shown(SearchFitContext context, Func<FittedEncoder, ISearchModel> model) =>
+        context.EpochFitted is { } fitted ? (epoch, encoder) => fitted(new EncoderEpoch(epoch, encoder.Training.Epochs, () => model(encoder))) : null;
 
     private static Bm25Model Lexical(ParameterValues p, IReadOnlyDictionary<string, object> parameters, SearchFitContext context) => new(Index(p, parameters, context), context.Collection);
 
@@ -136,7 +143,9 @@ public static class SearchCatalog
         return context.Components.Get($"bm25|{options}", () => new Bm25Index(context.Collection.Catalogue!, options));
     }
 
-    private static DenseRetriever DenseRetriever(ParameterValues p, IReadOnlyDictionary<string, object> parameters, SearchFitContext context, int[] queries)
+    /// <param name="shown">The model an epoch's retriever makes, when the epochs are shown (<see cref="SearchFitContext.EpochFitted"/>); null for a re-ranker's input.</param>
+    private static DenseRetriever DenseRetriever(ParameterValues p, IReadOnlyDictionary<string, object> parameters, SearchFitContext context, int[] queries,
+        Func<DenseRetriever, ISearchModel>? shown = null)
     {
         var hard = p.Flag("hardNegatives");
         var names = DenseParameters.Select(s => s.Name).Concat(hard ? Bm25Parameters.Select(s => s.Name) : []);
@@ -145,12 +154,16 @@ public static class SearchCatalog
         return context.Components.Get(SearchComponents.Key("dense", parameters, names, queries), () =>
         {
             var pairs = DenseTrainingPairs.Mine(context.Collection, queries, p.Integer("positivesPerQuery"), hard ? Index(p, parameters, context) : null, p.Integer("hardNegativeDepth"), context.Seed);
-            return Retrieval.DenseRetriever.Fit(context.Collection.Catalogue!, pairs, settings, context.Seed, context.Notice, f => context.Progress?.Invoke("dense encoder", f), context.Cancel);
+            return Retrieval.DenseRetriever.Fit(context.Collection.Catalogue!, pairs, settings, context.Seed, context.Notice, f => context.Progress?.Invoke("dense encoder", f), context.Cancel,
+                shown is null ? null : Shown(context, encoder => shown(Retrieval.DenseRetriever.Of(encoder, context.Collection.Catalogue!))));
         });
     }
 
-    /// <summary>An intent classifier fitted on the queries that have an intent; null (when optional) if fewer than two classes occur.</summary>
-    private static IIntentClassifier? IntentClassifier(string type, IReadOnlyDictionary<string, object> parameters, SearchFitContext context, int[] queries, bool optional)
+    /// <summary>
+    /// An intent classifier fitted on the queries that have an intent; null (when optional) if fewer than two classes occur.
+    /// <paramref name="shown"/>: the encoder's epochs are shown (the model's own classifier, not a re-ranker's input).
+    /// </summary>
+    private static IIntentClassifier? IntentClassifier(string type, IReadOnlyDictionary<string, object> parameters, SearchFitContext context, int[] queries, bool optional, bool shown = false)
     {
         var collection = context.Collection;
         var labelled = queries.Where(q => collection.Queries[q].Intent is not null).ToArray();
@@ -161,7 +174,8 @@ public static class SearchCatalog
         var labels = labelled.Select(q => collection.Queries[q].Intent!).ToList();
         var names = type == IntentEncoder ? EncoderCatalog.Parameters.Select(s => s.Name).Append("l2") : ["l2"];
         return context.Components.Get(SearchComponents.Key(type, parameters, names, labelled), () => type == IntentEncoder
-            ? IntentClassifiers.FitEncoder(texts, labels, collection.Intents, parameters, p.Number("l2", 1.0), context.Seed, context.Notice, f => context.Progress?.Invoke("intent encoder", f), context.Cancel)
+            ? IntentClassifiers.FitEncoder(texts, labels, collection.Intents, parameters, p.Number("l2", 1.0), context.Seed, context.Notice, f => context.Progress?.Invoke("intent encoder", f), context.Cancel,
+                shown ? Shown(context, encoder => new IntentModel(IntentClassifiers.OnEncoder(encoder, texts, labels, collection.Intents, p.Number("l2", 1.0), context.Seed))) : null)
             : IntentClassifiers.FitTfidf(texts, labels, collection.Intents, p.Number("l2", 1.0), context.Seed));
     }
 

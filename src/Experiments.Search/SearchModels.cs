@@ -33,7 +33,27 @@ public sealed record SearchFitContext(SearchCollection Collection, int[] Train, 
     /// <summary>(component, share done) while an encoder trains.</summary>
     public Action<string, double>? Progress { get; init; }
     public CancellationToken Cancel { get; init; }
+
+    /// <summary>
+    /// After each epoch of the encoder the model itself trains (dense, hybrid, intent-encoder; not the encoders that feed a
+    /// re-ranker's features), for a caller that scores the model as training goes (a sweep's pruner); a handler that
+    /// throws stops the fit. Null: nothing is shown.
+    /// </summary>
+    public Action<EncoderEpoch>? EpochFitted { get; init; }
+
+    /// <summary>
+    /// How the re-ranker's boosting stage is fitted: given its number of trees and a fit with a number of trees, returns
+    /// the model to keep (a pruned sweep fits and scores it in rungs). Null: one fit with all its trees.
+    /// </summary>
+    public Func<int, Func<int, ISearchModel>, ISearchModel>? FitRounds { get; init; }
 }
+
+/// <summary>
+/// One finished encoder epoch of a model being fitted: its number, the epochs the fit runs, and the model as it would be
+/// with the encoder as it stands, built on request (it embeds the catalogue or fits the intent classifier's regression);
+/// the model is valid during the <see cref="SearchFitContext.EpochFitted"/> call only, as training goes on in its weights.
+/// </summary>
+public sealed record EncoderEpoch(int Epoch, int Epochs, Func<ISearchModel> Model);
 
 /// <summary>
 /// The parts several models of one split share — a BM25 index, a dense retriever, an intent classifier — built once per

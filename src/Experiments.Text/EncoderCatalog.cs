@@ -113,8 +113,14 @@ public static class EncoderCatalog
     /// Loads <paramref name="checkpoint"/> (or builds an encoder from scratch with a vocabulary learned from the task's
     /// corpus) with weights drawn from <paramref name="seed"/>, and trains it on <paramref name="task"/> with the same seed.
     /// </summary>
+    /// <param name="epochFitted">
+    /// After each epoch: its number and the encoder as it stands, for a caller that scores it as training goes (a sweep's
+    /// pruner). It shares the trained weights: valid during the call only, and not to be changed; embedding with it does
+    /// not change the training (no gradients, no dropout draws). A handler that throws stops the fit.
+    /// </param>
     public static FittedEncoder Fit(string? checkpoint, EncoderTask task, IReadOnlyDictionary<string, object> parameters, int seed,
-        IProgress<EpochReport>? progress = null, Action<string>? notice = null, CancellationToken cancel = default, Action<double>? stepProgress = null)
+        IProgress<EpochReport>? progress = null, Action<string>? notice = null, CancellationToken cancel = default, Action<double>? stepProgress = null,
+        Action<int, FittedEncoder>? epochFitted = null)
     {
         var training = TrainingOptions(parameters, seed, notice, stepProgress);
         TorchDevice.Resolve(training.Device);
@@ -133,10 +139,17 @@ public static class EncoderCatalog
             (encoder, tokenizer) = (new BertEncoder(ModelOptions(parameters, vocabulary.Count), seed), new TextTokenizer(vocabulary));
         }
         var trainer = new EncoderTrainer(encoder, tokenizer, training);
+        var epochs = new List<EpochReport>();
+        var watched = epochFitted is null ? progress : new ImmediateProgress<EpochReport>(report =>
+        {
+            progress?.Report(report);
+            epochs.Add(report);
+            epochFitted(report.Epoch, new FittedEncoder(encoder, tokenizer, [.. epochs], training));
+        });
         IReadOnlyList<EpochReport> history = task switch
         {
-            EncoderTask.Pairs pairs => trainer.TrainContrastive(pairs.Train, pairs.Validation, progress, cancel, pairs.HardNegatives),
-            EncoderTask.Labelled labelled => trainer.TrainClassifier(labelled.Texts, labelled.Labels, labelled.Classes, labelled.Validation, progress, cancel),
+            EncoderTask.Pairs pairs => trainer.TrainContrastive(pairs.Train, pairs.Validation, watched, cancel, pairs.HardNegatives),
+            EncoderTask.Labelled labelled => trainer.TrainClassifier(labelled.Texts, labelled.Labels, labelled.Classes, labelled.Validation, watched, cancel),
             _ => [],
         };
         encoder.eval();
@@ -164,4 +177,10 @@ public sealed class CachedEmbedder(ITextEmbedder inner) : ITextEmbedder
         }
         return texts.Select(t => _cache[t]).ToArray();
     }
+}
+
+/// <summary>Reports on the calling thread, in order, before the caller goes on (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+public sealed class ImmediateProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

@@ -14,7 +14,8 @@ internal sealed record EarlyStoppingSettings(int Iterations, int Rounds, double 
 /// caller (a split's validation part), training stops when their RMSE has not improved for <c>Rounds</c> iterations
 /// and the best iteration's model is returned. Without them, a seeded <c>ValidationFraction</c> of the training pairs
 /// is held out to find the best number of iterations, and the model is then refitted on every training pair for
-/// that many iterations, so no rating is lost to the hold-out.
+/// that many iterations, so no rating is lost to the hold-out. <c>fitted</c> sees each iteration's model of the fit
+/// whose model is returned (after the hold-out's search, the refit's), as <see cref="IIterationModels"/> shows it.
 /// </summary>
 internal static class EarlyStopping
 {
@@ -23,16 +24,17 @@ internal static class EarlyStopping
     /// n (from 1) and return the model as it stands after it.
     /// </summary>
     public static LatentFactorModel Fit(Interactions train, Interactions? validation, EarlyStoppingSettings settings,
-        Func<Interactions, Func<int, LatentFactorModel>> start, Action<int, double, double>? progress, CancellationToken cancel)
+        Func<Interactions, Func<int, LatentFactorModel>> start, Action<int, double, double>? progress, CancellationToken cancel,
+        Action<int, LatentFactorModel>? fitted = null)
     {
         if (settings.Rounds < 0) throw new ExperimentsException($"earlyStoppingRounds must be at least 0; it is {settings.Rounds}.");
         if (settings.ValidationFraction is < 0 or >= 1 || double.IsNaN(settings.ValidationFraction))
             throw new ExperimentsException($"The validation fraction must be at least 0 and below 1; it is {settings.ValidationFraction}.");
         if (settings.Rounds == 0 || validation is { Count: > 0 })
-            return Run(start(train), train, validation, settings.Iterations, settings.Rounds, settings.Divergence, progress, cancel).Model;
+            return Run(start(train), train, validation, settings.Iterations, settings.Rounds, settings.Divergence, progress, cancel, fitted).Model;
         var held = (int)Math.Round(train.Count * settings.ValidationFraction);
         if (held < 1 || held >= train.Count)
-            return Run(start(train), train, null, settings.Iterations, 0, settings.Divergence, progress, cancel).Model;
+            return Run(start(train), train, null, settings.Iterations, 0, settings.Divergence, progress, cancel, fitted).Model;
         var order = Enumerable.Range(0, train.Count).ToArray();
         BlockSchedule.Shuffle(order, new Random(Seeds.Mix(settings.Seed, 2)));
         var fitRows = order[held..];
@@ -41,12 +43,13 @@ internal static class EarlyStopping
         Array.Sort(heldRows);
         var part = train.Subset(fitRows);
         var (_, best) = Run(start(part), part, train.Subset(heldRows), settings.Iterations, settings.Rounds, settings.Divergence, progress, cancel);
-        return Run(start(train), train, null, best, 0, settings.Divergence, progress, cancel).Model;
+        return Run(start(train), train, null, best, 0, settings.Divergence, progress, cancel, fitted).Model;
     }
 
     /// <summary>Runs up to <paramref name="iterations"/>; returns the model to keep and its iteration. A diverging fit is a clear error, never a model.</summary>
     private static (LatentFactorModel Model, int Iteration) Run(Func<int, LatentFactorModel> step, Interactions train, Interactions? validation,
-        int iterations, int rounds, DivergenceAdvice divergence, Action<int, double, double>? progress, CancellationToken cancel)
+        int iterations, int rounds, DivergenceAdvice divergence, Action<int, double, double>? progress, CancellationToken cancel,
+        Action<int, LatentFactorModel>? fitted = null)
     {
         var limit = FactorizationMath.RmseLimit(train);
         LatentFactorModel? best = null;
@@ -65,6 +68,7 @@ internal static class EarlyStopping
                     : $"its training RMSE is {trainRmse} (the factors overflowed)");
             var validationRmse = validation is { Count: > 0 } ? FactorizationMath.Rmse(model, validation) : double.NaN;
             progress?.Invoke(iteration, trainRmse, validationRmse);
+            fitted?.Invoke(iteration, model);
             if (rounds == 0 || double.IsNaN(validationRmse)) continue;
             if (validationRmse < bestRmse)
             {

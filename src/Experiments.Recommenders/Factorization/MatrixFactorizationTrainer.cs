@@ -12,12 +12,17 @@ namespace Experiments.Recommenders.Factorization;
 /// and the other side's bias on the other side's factors, with the bias as an extra column: an exact minimisation
 /// of the regularised squared error in that block.
 /// </summary>
-public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IValidatedTrainer, IIterationReporter
+public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions options) : IValidatedTrainer, IIterationReporter, IIterationModels
 {
     public MatrixFactorizationOptions Options { get; } = options;
 
     /// <summary>Progress per iteration: (iteration, training RMSE, validation RMSE or NaN).</summary>
     public event Action<int, double, double>? IterationFinished;
+
+    public int Iterations => Options.NumberOfIterations;
+
+    /// <summary>Each iteration's model of the fit that is returned (with early stopping on a hold-out share, its refit's).</summary>
+    public event Action<int, IRecommenderModel>? IterationFitted;
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default) => Fit(train, null, cancel);
 
@@ -40,7 +45,7 @@ public sealed class MatrixFactorizationTrainer(MatrixFactorizationOptions option
         train = Guard.TrainingRatings(train, "matrix-factorization");
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
         var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed, Divergence);
-        return EarlyStopping.Fit(train, validation, settings, data => Start(data, cancel), IterationFinished, cancel);
+        return EarlyStopping.Fit(train, validation, settings, data => Start(data, cancel), IterationFinished, cancel, IterationFitted);
     }
 
     private DivergenceAdvice Divergence => Options.Solver == MatrixFactorizationSolver.Sgd

@@ -37,12 +37,17 @@ public sealed record SvdPlusPlusOptions : SeededOptions
 /// O(k) per rating instead of O(k |N(u)|). Single-threaded: identical results under a seed. The fitted model is a
 /// <see cref="LatentFactorModel"/> whose user factors are p_u + |N(u)|^−½ Σ y_j.
 /// </summary>
-public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedTrainer, IIterationReporter
+public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedTrainer, IIterationReporter, IIterationModels
 {
     public SvdPlusPlusOptions Options { get; } = options;
 
     /// <summary>Progress per epoch: (epoch, training RMSE, validation RMSE or NaN).</summary>
     public event Action<int, double, double>? IterationFinished;
+
+    public int Iterations => Options.NumberOfIterations;
+
+    /// <summary>Each iteration's model of the fit that is returned (with early stopping on a hold-out share, its refit's).</summary>
+    public event Action<int, IRecommenderModel>? IterationFitted;
 
     public IRecommenderModel Fit(Interactions train, CancellationToken cancel = default) => Fit(train, null, cancel);
 
@@ -57,7 +62,7 @@ public sealed class SvdPlusPlusTrainer(SvdPlusPlusOptions options) : IValidatedT
         FactorizationMath.CheckRank(Options.ApproximationRank, Options.NumberOfIterations);
         if (Options.LearningRate <= 0) throw new ExperimentsException($"The learning rate must be above 0; it is {Options.LearningRate}.");
         var settings = new EarlyStoppingSettings(Options.NumberOfIterations, Options.EarlyStoppingRounds, Options.ValidationFraction, Options.Seed, Divergence);
-        return EarlyStopping.Fit(train, validation, settings, Start, IterationFinished, cancel);
+        return EarlyStopping.Fit(train, validation, settings, Start, IterationFinished, cancel, IterationFitted);
     }
 
     private DivergenceAdvice Divergence =>

@@ -33,12 +33,20 @@ public static class IntentClassifiers
         return new MLNetIntent(classes, queries => Scores(model.Transform(LoadText(ml, queries, queries.Select(_ => labels[0]).ToList())), classes));
     }
 
+    /// <param name="epochFitted">The encoder after each epoch (<see cref="EncoderCatalog.Fit"/>), for <see cref="OnEncoder"/>.</param>
     public static IIntentClassifier FitEncoder(IReadOnlyList<string> texts, IReadOnlyList<string> labels, IReadOnlyList<string> classes, IReadOnlyDictionary<string, object> parameters,
-        double l2, int seed, Action<string>? notice = null, Action<double>? progress = null, CancellationToken cancel = default)
+        double l2, int seed, Action<string>? notice = null, Action<double>? progress = null, CancellationToken cancel = default, Action<int, FittedEncoder>? epochFitted = null)
     {
         Check(labels, classes);
         var index = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i, StringComparer.Ordinal);
-        var encoder = EncoderCatalog.Fit(null, new EncoderTask.Labelled(texts, labels.Select(l => index[l]).ToArray(), classes.Count, null), parameters, seed, null, notice, cancel, progress);
+        var encoder = EncoderCatalog.Fit(null, new EncoderTask.Labelled(texts, labels.Select(l => index[l]).ToArray(), classes.Count, null), parameters, seed, null, notice, cancel, progress, epochFitted);
+        return OnEncoder(encoder, texts, labels, classes, l2, seed);
+    }
+
+    /// <summary>The logistic regression of <see cref="FitEncoder"/> on the vectors of an encoder as it is.</summary>
+    public static IIntentClassifier OnEncoder(FittedEncoder encoder, IReadOnlyList<string> texts, IReadOnlyList<string> labels, IReadOnlyList<string> classes, double l2, int seed)
+    {
+        Check(labels, classes);
         var embedder = encoder.Embedder("intent");
         var ml = new MLContext(seed);
         var model = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue)

@@ -47,10 +47,16 @@ public sealed class Reranker
     /// fitted on these queries (the task holds them out), or the dense and intent features look better here than they
     /// will on new queries.
     /// </summary>
-    public static Reranker Fit(RerankerInputs inputs, IReadOnlyList<int> queries, RerankerOptions options)
+    public static Reranker Fit(RerankerInputs inputs, IReadOnlyList<int> queries, RerankerOptions options) => Prepare(inputs, queries, options.Depth).Fit(options.Model);
+
+    /// <summary>
+    /// The training rows of <see cref="Fit(RerankerInputs, IReadOnlyList{int}, RerankerOptions)"/> — candidates, features and
+    /// labels — built once, from which ranking models of several boosting settings can be fitted (a pruned sweep's rungs).
+    /// </summary>
+    public static Training Prepare(RerankerInputs inputs, IReadOnlyList<int> queries, int depth)
     {
         var judgements = inputs.Collection.Judgements ?? throw new ExperimentsException("A re-ranker learns from judgements; this collection has none.");
-        var candidates = Candidates(inputs, queries, options.Depth);
+        var candidates = Candidates(inputs, queries, depth);
         var maxGrade = queries.Select(q => judgements.BestGrades(q, 1).FirstOrDefault()).DefaultIfEmpty(0).Max();
         var integral = queries.All(q => judgements.Best(q, int.MaxValue / 2).All(p => p.Grade == Math.Floor(p.Grade)));
         var rows = new List<(float Label, int Group, float[] Features)>();
@@ -59,8 +65,24 @@ public sealed class Reranker
                 rows.Add((Label(judgements.Grade(queries[i], product), maxGrade, integral), i, features));
         if (rows.Select(r => r.Label).Distinct().Count() < 2)
             throw new ExperimentsException($"The re-ranker's {queries.Count} training queries have candidates of only one grade; retrieve deeper (depth) or use more training queries.");
-        var model = RankingModel.Fit(rows.Select(r => r.Features).ToList(), rows.Select(r => r.Label).ToList(), rows.Select(r => r.Group).ToList(), options.Model);
-        return new Reranker(inputs, options, model);
+        return new Training(inputs, depth, rows.Select(r => r.Features).ToList(), rows.Select(r => r.Label).ToList(), rows.Select(r => r.Group).ToList());
+    }
+
+    /// <summary>A re-ranker's training rows (<see cref="Prepare"/>).</summary>
+    public sealed class Training
+    {
+        private readonly RerankerInputs _inputs;
+        private readonly int _depth;
+        private readonly List<float[]> _features;
+        private readonly List<float> _labels;
+        private readonly List<int> _groups;
+
+        internal Training(RerankerInputs inputs, int depth, List<float[]> features, List<float> labels, List<int> groups) =>
+            (_inputs, _depth, _features, _labels, _groups) = (inputs, depth, features, labels, groups);
+
+        /// <summary>The re-ranker whose ranking model is fitted on these rows with <paramref name="model"/>'s settings.</summary>
+        public Reranker Fit(RankingModelOptions model) =>
+            new(_inputs, new RerankerOptions { Model = model, Depth = _depth }, RankingModel.Fit(_features, _labels, _groups, model));
     }
 
     /// <summary>The re-ordered candidates of each query, best first, at most <paramref name="depth"/>.</summary>

@@ -15,26 +15,33 @@ public sealed class DenseRetriever
 {
     private readonly ITextEmbedder _embedder;
 
-    private DenseRetriever(FittedEncoder encoder, float[][] products)
+    private DenseRetriever(FittedEncoder encoder, ProductCatalogue catalogue)
     {
         Encoder = encoder;
         _embedder = encoder.Embedder("dense");
-        ProductVectors = products;
+        ProductVectors = _embedder.Embed(CatalogueTexts(catalogue));
     }
 
     public FittedEncoder Encoder { get; }
     /// <summary>One L2-normalised vector per catalogue product.</summary>
     public float[][] ProductVectors { get; }
 
-    /// <summary>Trains the encoder on <paramref name="pairs"/> (query ↔ product text, with optional hard negatives) and embeds the catalogue.</summary>
+    /// <summary>
+    /// Trains the encoder on <paramref name="pairs"/> (query ↔ product text, with optional hard negatives) and embeds the
+    /// catalogue. <paramref name="epochFitted"/>: the encoder after each epoch (<see cref="EncoderCatalog.Fit"/>), for
+    /// <see cref="Of"/>.
+    /// </summary>
     public static DenseRetriever Fit(ProductCatalogue catalogue, DenseTrainingPairs pairs, IReadOnlyDictionary<string, object> parameters, int seed,
-        Action<string>? notice = null, Action<double>? progress = null, CancellationToken cancel = default)
+        Action<string>? notice = null, Action<double>? progress = null, CancellationToken cancel = default, Action<int, FittedEncoder>? epochFitted = null)
     {
-        var texts = Enumerable.Range(0, catalogue.Count).Select(catalogue.Text).ToList();
-        var task = new EncoderTask.Pairs(pairs.Pairs, null, pairs.HardNegatives, texts);
-        var encoder = EncoderCatalog.Fit(null, task, parameters, seed, null, notice, cancel, progress);
-        return new DenseRetriever(encoder, encoder.Embedder("dense").Embed(texts));
+        var task = new EncoderTask.Pairs(pairs.Pairs, null, pairs.HardNegatives, CatalogueTexts(catalogue));
+        return Of(EncoderCatalog.Fit(null, task, parameters, seed, null, notice, cancel, progress, epochFitted), catalogue);
     }
+
+    /// <summary>The retriever of an encoder as it is (the catalogue embedded by it).</summary>
+    public static DenseRetriever Of(FittedEncoder encoder, ProductCatalogue catalogue) => new(encoder, catalogue);
+
+    private static List<string> CatalogueTexts(ProductCatalogue catalogue) => Enumerable.Range(0, catalogue.Count).Select(catalogue.Text).ToList();
 
     public float[][] Embed(IReadOnlyList<string> queries) => _embedder.Embed(queries);
 

@@ -11,8 +11,9 @@ using TrialResult = Experiments.Sweeps.TrialResult;
 namespace Experiments.Tests.Sweeps;
 
 /// <summary>
-/// Pruning of the ranking trainers: implicit ALS (per sweep) and BPR (per epoch) report the sweep's ranking metric on
-/// the validation users after each iteration; a pruned trial stops inside its fit and keeps its values.
+/// Pruning of the ranking trainers: implicit ALS (per sweep), BPR (per epoch), and the rating trainers matrix
+/// factorisation (per ALS sweep) and SVD++ (per epoch) on a ranking metric, report the sweep's ranking metric on the
+/// validation users after each iteration; a pruned trial stops inside its fit and keeps its values.
 /// </summary>
 [TestClass]
 public sealed class RankingPruningTests
@@ -21,12 +22,14 @@ public sealed class RankingPruningTests
 
     // Two trials in the grid's seeded order; the second configuration is crafted to be poor: ALS with λ 10⁶ shrinks
     // the factors towards 0 each half-sweep (scores tie once they underflow), BPR with a learning rate of 10⁻⁵ barely
-    // leaves its random start.
+    // leaves its random start; matrix factorisation without biases and with λ 1000 (times each row's ratings) shrinks its
+    // factors to almost 0, SVD++ with a learning rate of 10⁻⁵ barely leaves its start too. The rating trainers learn from
+    // the demo shop's ratings table.
     private static string Definition(string model, string fixedParameters, string space, string pruner) => $$"""
         {
           "name": "pruned-ranking",
           "task": "ranking",
-          "dataset": { "name": "demo-shop", "options": { "users": 250, "items": 150, "seed": 4 } },
+          "dataset": { "name": "demo-shop"{{(model is "matrix-factorization" or "svd++" ? ", \"table\": \"ratings\"" : "")}}, "options": { "users": 250, "items": 150, "seed": 4 } },
           "split": { "method": "random", "testFraction": 0.2, "validationFraction": 0.2 },
           "models": [ { "type": "{{model}}", "name": "m", "parameters": { {{fixedParameters}}, "iterations": {{Iterations}} } } ],
           "metrics": ["ndcg@10", "recall@20"],
@@ -41,12 +44,15 @@ public sealed class RankingPruningTests
     [
         ["implicit-als", "\"rank\": 8, \"alpha\": 2, \"threads\": 1", """{ "lambda": { "choice": [1000000, 0.1] } }""", "lambda", 0.1],
         ["bpr", "\"rank\": 8, \"lambda\": 0.01", """{ "learningRate": { "choice": [0.00001, 0.05] } }""", "learningRate", 0.05],
+        ["matrix-factorization", "\"rank\": 8, \"biases\": false, \"earlyStoppingRounds\": 0, \"threads\": 1", """{ "lambda": { "choice": [1000, 0.05] } }""", "lambda", 0.05],
+        ["svd++", "\"rank\": 8, \"earlyStoppingRounds\": 0", """{ "learningRate": { "choice": [0.00001, 0.007] } }""", "learningRate", 0.007],
     ];
 
-    /// <summary>NDCG@10 on the validation users of the trainer fitted here with <paramref name="iterations"/> iterations (the same seed and parameters otherwise).</summary>
-    private static double Refit(ExperimentDefinition definition, InteractionSplit split, TrialResult trial, int iterations)
+    /// <summary>NDCG@10 on the validation users of the trainer fitted here with <paramref name="iterations"/> iterations (the same seed and parameters otherwise, <paramref name="overrides"/> aside).</summary>
+    private static double Refit(ExperimentDefinition definition, InteractionSplit split, TrialResult trial, int iterations, IReadOnlyDictionary<string, object>? overrides = null)
     {
         var parameters = new Dictionary<string, object>(definition.Models[0].Parameters) { ["iterations"] = iterations };
+        foreach (var (name, value) in overrides ?? new Dictionary<string, object>()) parameters[name] = value;
         foreach (var (name, value) in trial.Parameters) parameters[name] = value;
         var model = RecommenderCatalog.Create(definition.Models[0].Type, parameters, trial.Seed).Fit(split.Train);
         return RecommenderEvaluator.Evaluate(model, split.Train, split.Validation!, [MetricName.Parse("ndcg@10")], definition.Evaluation, trial.Seed).Values[0].Value;
@@ -114,5 +120,31 @@ public sealed class RankingPruningTests
         CollectionAssert.AreEqual(new long[] { 4, 6 }, first.Intermediate.Select(v => v.Step).ToList());
         Assert.AreEqual(Refit(definition, split, first, 4), first.Intermediate[0].Value, 1e-12);
         Assert.AreEqual(Refit(definition, split, first, 6), first.Intermediate[1].Value, 1e-12);
+    }
+
+    [TestMethod]
+    public void Matrix_factorisation_that_stops_early_reports_the_iterations_of_its_refit_only()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        // 20 iterations at most, stopping after 2 without a better RMSE on a seeded tenth of the training pairs (rank 32 and
+        // λ 0.001 overfit within a few); then the refit on every training pair runs the best number of iterations, and
+        // only its iterations are reported.
+        var definition = Platform.Reader.Read(Definition("matrix-factorization", "\"rank\": 32, \"earlyStoppingRounds\": 2, \"validationFraction\": 0.1, \"threads\": 1",
+            """{ "lambda": { "choice": [0.001] } }""", """{ "type": "median", "startupTrials": 1 }""").Replace($"\"iterations\": {Iterations}", "\"iterations\": 20"), "early.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        var dataset = new DatasetLoader().Open(DatasetRequest.From(definition.Dataset));
+        var split = InteractionSplits.Split(dataset.Interactions(definition.Dataset.Table), definition.Split, definition.Seed, dataset.PredefinedSplit).Single();
+
+        var trial = store.GetTrials(outcome.Sweep.SweepId).Single(t => t.Number == 0);
+        Assert.AreEqual(TrialStatus.Completed, trial.Status);
+        var steps = trial.Intermediate.Select(v => v.Step).ToList();
+        Assert.IsGreaterThan(0, steps.Count);
+        Assert.IsLessThan(20, steps.Count, "early stopping cut the refit short");
+        CollectionAssert.AreEqual(Enumerable.Range(1, steps.Count).Select(i => (long)i).ToList(), steps, "each refit iteration once, the hold-out's search not at all");
+        // The refit's k-th iteration is the model of a fit with k iterations and no early stopping.
+        var off = new Dictionary<string, object> { ["earlyStoppingRounds"] = 0L };
+        for (var k = 1; k <= steps.Count; k++) Assert.AreEqual(Refit(definition, split, trial, k, off), trial.Intermediate[k - 1].Value, 1e-12, $"iteration {k}");
+        Assert.AreEqual(trial.Intermediate[^1].Value, trial.Value!.Value, 1e-12, "the trial's value is the refit's last model's");
     }
 }

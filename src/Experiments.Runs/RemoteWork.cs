@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
@@ -66,14 +65,16 @@ public sealed partial class ExperimentRunner
 {
     /// <summary>
     /// A definition's sweep made ready on a worker: its data loaded and split once, shared by every trial the worker runs
-    /// of it; with a pruner, the metric its trials report after each step (null without).
+    /// of it; with a pruner, the metric its trials report after each step (null without). Disposing it closes the
+    /// task's open split (a search split's cached components).
     /// </summary>
-    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning, string? Reported)
+    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning, string? Reported, IDisposable Split) : IDisposable
     {
-        public long LastUsed = Environment.TickCount64;
+        public void Dispose() => Split.Dispose();
     }
 
-    private static readonly ConcurrentDictionary<string, Lazy<PreparedSweep>> Prepared = new(StringComparer.Ordinal);
+    /// <summary>A worker keeps the sweeps it served last; older ones are let go and disposed (a trial still running on one keeps it until it ends).</summary>
+    private static readonly HeldCache<PreparedSweep> Prepared = new(capacity: 2);
     private static readonly Lazy<SqliteRunStore> Scratch = new(OpenScratch);
 
     /// <summary>A worker fetches a data set it lacks by its checksums, or fails the trial saying which and where.</summary>
@@ -89,30 +90,22 @@ public sealed partial class ExperimentRunner
     {
         var work = RemoteWork.FromJson(payload);
         var key = $"{workerDataDirectory}\n{payload}";
-        var prepared = Prepared.GetOrAdd(key, _ => new Lazy<PreparedSweep>(() => Prepare(work, workerDataDirectory, Scratch.Value, WorkerLoader)));
-        PreparedSweep sweep;
-        try
+        PreparedSweep Build() => Prepare(work, workerDataDirectory, Scratch.Value, WorkerLoader);
+        // Made ready now, outside the trial's time limit; a failed preparation (the data missing) is tried again by the next trial.
+        using (Prepared.Hold(key, Build)) { }
+        return context =>
         {
-            sweep = prepared.Value;
-        }
-        catch
-        {
-            // A failed preparation (the data missing) is tried again by the next trial, once the data may be there.
-            Prepared.TryRemove(new KeyValuePair<string, Lazy<PreparedSweep>>(key, prepared));
-            throw;
-        }
-        sweep.LastUsed = Environment.TickCount64;
-        // Intermediate values go to the coordinator and on to the submitter's pruner, whose verdict comes back (ClusterTrialExecutor).
-        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
+            // Held while the trial runs; let go meanwhile (the worker served two other sweeps since), it is made ready again.
+            using var held = Prepared.Hold(key, Build);
+            var sweep = held.Value;
+            // Intermediate values go to the coordinator and on to the submitter's pruner, whose verdict comes back (ClusterTrialExecutor).
+            return Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
+        };
     }
 
     /// <summary>The work's definition loaded and split for its sweep's trials, the task's records going to <paramref name="scratch"/>.</summary>
     private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory, SqliteRunStore scratch, IDatasetLoader loader)
     {
-        // A worker keeps the data of the two sweeps it served last; older ones are let go (a trial still running on
-        // one keeps it alive until it ends).
-        foreach (var (old, _) in Prepared.Where(p => p.Value.IsValueCreated).OrderByDescending(p => p.Value.Value.LastUsed).Skip(1).ToList())
-            Prepared.TryRemove(old, out _);
         var definition = work.Read();
         var spec = definition.Sweep ?? throw new ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block; the cluster was sent a sweep trial of it.");
         var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
@@ -121,11 +114,20 @@ public sealed partial class ExperimentRunner
         var task = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
             ? (fingerprint, "the sweep's submitter loaded other data. Give the workers the data it reads (the shared data directory, worker --data-dir).")
             : null);
+        // The split stays open (a search split's cached components) until the worker lets the sweep go.
         var splits = task.Splits().GetEnumerator();
-        if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
-        var (tuning, _) = task.ForSweep(splits.Current, spec);
-        scratch.FinishRun(run.RunId, RunStatus.Finished, null);
-        return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString());
+        try
+        {
+            if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
+            var (tuning, _) = task.ForSweep(splits.Current, spec);
+            scratch.FinishRun(run.RunId, RunStatus.Finished, null);
+            return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString(), splits);
+        }
+        catch
+        {
+            splits.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -13,8 +13,11 @@ namespace Experiments.Runs;
 /// recorded there (which every attempt continues) and the report folder; for a sweep, the fingerprint of the data the
 /// submitter loaded, which its workers must read too.
 /// It travels as the payload of a cluster objective (<see cref="SweepTrialObjective"/>, <see cref="RunObjective"/>).
+/// <paramref name="BaseDirectory"/>: the folder the definition's own files resolve against on the submitter (its file's
+/// folder, or for a definition built in C# the folder it was built with), which the workers share.
 /// </summary>
-public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null, string? Fingerprint = null)
+public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null, string? Fingerprint = null,
+    string? BaseDirectory = null)
 {
     /// <summary>The cluster objective that scores one of a definition's sweep trials.</summary>
     public const string SweepTrialObjective = "experiment-trial";
@@ -25,7 +28,7 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
 
     public static RemoteWork Of(ExperimentDefinition definition, RunOptions options, string? store = null) =>
         new(DefinitionWriter.ToJson(definition), options.Source is { } source ? Path.GetFullPath(source) : null, options.DataDirectory is { } data ? Path.GetFullPath(data) : null, store,
-            options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null);
+            options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null, BaseDirectory: definition.Dataset.BaseDirectory is { } folder ? Path.GetFullPath(folder) : null);
 
     /// <summary>
     /// Whether the work needs a GPU: some encoder of the definition asks for a CUDA device (<c>"device": "cuda"</c> or
@@ -53,9 +56,9 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
     public static RemoteWork FromJson(string payload) =>
         JsonSerializer.Deserialize<RemoteWork>(payload, Json) ?? throw new ExperimentsException("The cluster sent an empty work item.");
 
-    /// <summary>The definition as the submitter read it (own files resolve against its file's folder, which the workers share).</summary>
+    /// <summary>The definition as the submitter read it: its own files resolve against the submitter's folder for them, never the worker's working directory.</summary>
     public ExperimentDefinition Read() =>
-        Platform.Reader.Read(Definition, Source ?? "cluster definition", Source is { } source ? Path.GetDirectoryName(source) : null);
+        Platform.Reader.Read(Definition, Source ?? "cluster definition", BaseDirectory ?? (Source is { } source ? Path.GetDirectoryName(source) : null));
 
     /// <summary>The worker's own view of the shared data directory wins over the submitter's path (the same share may be mounted elsewhere).</summary>
     public RunOptions Options(string? workerDataDirectory) => new() { DataDirectory = workerDataDirectory ?? DataDirectory, Source = Source, ReportDirectory = ReportDirectory };

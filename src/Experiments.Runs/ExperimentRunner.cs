@@ -80,7 +80,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         string? error;
         try
         {
-            var task = OpenTask(run, options, checksRecorded: earlier?.DataIssues.Count > 0);
+            var (task, _) = OpenTask(run, options, checksRecorded: earlier?.DataIssues.Count > 0);
             foreach (var split in task.Splits())
             {
                 var units = new Dictionary<string, UserValuesRecord>();
@@ -144,15 +144,16 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     private RunScope Scope(long runId, ExperimentDefinition definition, RunOptions options, CancellationToken cancel)
     {
         options.Observer.RunStarted(runId);
-        return new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, options.Observer, cancel);
+        return new RunScope(runId, definition, store, store.GetRunRecord(runId).ReportFolder!, options.Observer, cancel);
     }
 
     /// <summary>
     /// Loads the data (checked, its fingerprint and problems recorded unless <paramref name="checksRecorded"/>) and the
     /// task that fits models on it. Data that must be what it was (a resumed run's, whose stored trials were scored on it;
     /// a cluster sweep's, which its submitter loaded) has its <paramref name="expected"/> fingerprint and what to do otherwise.
+    /// Returns the task and the fingerprint of the data it read (as recorded).
     /// </summary>
-    private IExperimentTask OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false)
+    private (IExperimentTask Task, string Fingerprint) OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false)
     {
         var definition = run.Definition;
         run.Observer.Stage($"Loading {definition.Dataset.Name}");
@@ -169,7 +170,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             throw new ExperimentsException($"The data of {definition.Dataset.Name} on {Environment.MachineName} is not what it was (fingerprint {data.Fingerprint[..12]}…, here {dataset.Fingerprint[..12]}…): {data.Otherwise}");
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(run.RunId, dataset, run.Observer, record: !checksRecorded);
-        return task;
+        return (task, dataset.Fingerprint);
     }
 
     /// <summary>

@@ -114,7 +114,7 @@ public sealed partial class ExperimentRunner
         var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
         var runner = new ExperimentRunner(scratch, loader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
-        var task = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
+        var (task, _) = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
             ? (fingerprint, "the sweep's submitter loaded other data. Give the workers the data it reads (the shared data directory, worker --data-dir).")
             : null);
         // The split stays open (a search split's cached components) until the worker lets the sweep go.
@@ -168,7 +168,7 @@ public sealed partial class ExperimentRunner
         if (!execution.Metrics.ContainsKey("run"))
         {
             // No worker finished it: a run still marked running (never taken up, or its worker stopped) ends here.
-            if (runs.GetRun(runId).Run.Status == RunStatus.Running)
+            if (runs.GetRunRecord(runId).Status == RunStatus.Running)
                 runs.FinishRun(runId, cancel.IsCancellationRequested ? RunStatus.Cancelled : RunStatus.Failed, execution.Error ?? $"the cluster's trial {execution.Status.Name()}");
             if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
             throw new ExperimentsException($"The run of {definition.Name} on the cluster {execution.Status.Name()}: {execution.Error ?? "no run was recorded"}.");

@@ -220,6 +220,48 @@ public sealed class SweepRunTests
         }
     }
 
+    /// <summary>A store that records which of its methods are called, in order, and forwards them to a real one.</summary>
+    public interface IRecordedStore : IRunStore, ISweepStorage;
+
+    public class CallRecorder : System.Reflection.DispatchProxy
+    {
+        public object Inner { get; set; } = null!;
+        public List<string> Calls { get; } = [];
+
+        protected override object? Invoke(System.Reflection.MethodInfo? method, object?[]? args)
+        {
+            lock (Calls) Calls.Add(method!.Name);
+            try
+            {
+                return method.Invoke(Inner, args);
+            }
+            catch (System.Reflection.TargetInvocationException e)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+                throw;
+            }
+        }
+    }
+
+    [TestMethod]
+    public void A_sweep_reads_back_no_whole_run_before_its_trials_its_fingerprint_is_that_of_the_data_it_loaded()
+    {
+        using var folder = new TempFolder();
+        using var real = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var store = System.Reflection.DispatchProxy.Create<IRecordedStore, CallRecorder>();
+        var recorder = (CallRecorder)(object)store;
+        recorder.Inner = real;
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 2 }"""), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        var beforeTrials = recorder.Calls.TakeWhile(c => c != nameof(ISweepStorage.TrialStarted)).ToList();
+        Assert.AreNotEqual(recorder.Calls.Count, beforeTrials.Count, "the trials started");
+        CollectionAssert.Contains(beforeTrials, nameof(IRunStore.RecordDataset));
+        CollectionAssert.DoesNotContain(beforeTrials, nameof(IRunStore.GetRun), string.Join(", ", beforeTrials));
+        // What a worker is sent is the fingerprint recorded for the run, that of the data set the definition names.
+        Assert.AreEqual(new DatasetLoader().Open(DatasetRequest.From(definition.Dataset)).Fingerprint, real.GetRun(outcome.RunId).Run.DataFingerprint);
+    }
+
     [TestMethod]
     public void Budgets_of_wall_time_end_the_sweep_and_the_best_so_far_is_refitted()
     {

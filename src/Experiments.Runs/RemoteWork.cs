@@ -14,10 +14,11 @@ namespace Experiments.Runs;
 /// submitter loaded, which its workers must read too.
 /// It travels as the payload of a cluster objective (<see cref="SweepTrialObjective"/>, <see cref="RunObjective"/>).
 /// <paramref name="BaseDirectory"/>: the folder the definition's own files resolve against on the submitter (its file's
-/// folder, or for a definition built in C# the folder it was built with), which the workers share.
+/// folder, or for a definition built in C# the folder it was built with), which the workers share. <paramref name="Gpu"/>:
+/// what it does with a GPU (<see cref="GpuUseOf"/>).
 /// </summary>
 public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null, string? Fingerprint = null,
-    string? BaseDirectory = null)
+    string? BaseDirectory = null, GpuUse Gpu = GpuUse.None)
 {
     /// <summary>The cluster objective that scores one of a definition's sweep trials.</summary>
     public const string SweepTrialObjective = "experiment-trial";
@@ -28,28 +29,27 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
 
     public static RemoteWork Of(ExperimentDefinition definition, RunOptions options, string? store = null) =>
         new(DefinitionWriter.ToJson(definition), options.Source is { } source ? Path.GetFullPath(source) : null, options.DataDirectory is { } data ? Path.GetFullPath(data) : null, store,
-            options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null, BaseDirectory: definition.Dataset.BaseDirectory is { } folder ? Path.GetFullPath(folder) : null);
+            options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null, BaseDirectory: definition.Dataset.BaseDirectory is { } folder ? Path.GetFullPath(folder) : null,
+            Gpu: GpuUseOf(definition));
 
     /// <summary>
-    /// Whether the work needs a GPU: some encoder of the definition asks for a CUDA device (<c>"device": "cuda"</c> or
-    /// <c>"cuda:N"</c>; "auto" runs anywhere). The cluster then gives it only to workers that have one.
+    /// What the work does with a GPU, from its encoders — the definition's text encoders, a hybrid's item encoder and the
+    /// models that train one (dense retrievers, intent encoders) — each on its "device" ("auto" unless set): one on a
+    /// CUDA device (<c>"cuda"</c>, <c>"cuda:N"</c>) needs a GPU, and goes only to workers with one free; one on "auto"
+    /// uses the GPU of a worker that has one, which the cluster then counts as taken.
     /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public bool NeedsGpu
+    public static GpuUse GpuUseOf(ExperimentDefinition definition)
     {
-        get
-        {
-            static bool AsksForCuda(JsonElement e) => e.ValueKind switch
-            {
-                JsonValueKind.Object => e.EnumerateObject().Any(p => p.NameEquals("device") && p.Value.ValueKind == JsonValueKind.String
-                    ? p.Value.GetString()!.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) : AsksForCuda(p.Value)),
-                JsonValueKind.Array => e.EnumerateArray().Any(AsksForCuda),
-                _ => false,
-            };
-            using var document = JsonDocument.Parse(Definition);
-            return AsksForCuda(document.RootElement);
-        }
+        var encoders = definition.Encoders.Select(e => e.Parameters)
+            .Concat(definition.Hybrid is { Embedder: HybridSpec.Encoder } hybrid ? [hybrid.EncoderParameters] : [])
+            .Concat(definition.Models.Where(m => Platform.Vocabulary.Models.Any(v => v.Type == m.Type && v.Parameters.Any(p => p.Name == Device.Name))).Select(m => m.Parameters));
+        var devices = encoders.Select(p => Convert.ToString(p.TryGetValue(Device.Name, out var device) ? device : Device.Default, System.Globalization.CultureInfo.InvariantCulture)!).ToList();
+        return devices.Any(d => d.StartsWith("cuda", StringComparison.OrdinalIgnoreCase)) ? GpuUse.Required
+            : devices.Any(d => !d.Equals("cpu", StringComparison.OrdinalIgnoreCase)) ? GpuUse.WhenPresent
+            : GpuUse.None;
     }
+
+    private static readonly ParameterSpec Device = Text.EncoderCatalog.Parameters.Single(p => p.Name == "device");
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -8,6 +8,7 @@ using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Classification;
+using Experiments.Evaluation.Statistics;
 using Experiments.Store;
 using Experiments.Text;
 
@@ -184,9 +185,12 @@ internal sealed class ClassificationTask : IExperimentTask
         // The refit trains on the validation rows too: its threshold comes from a model fitted on the training rows alone.
         var refit = split with { Train = known, ThresholdTrain = split.Train };
         // A trial chooses its threshold as the refit does, on rows it was not trained on and is not scored on: a share of
-        // its training rows held out, the share the validation rows are of training + validation. With rule "fixed", or
-        // without validation rows (the refit then keeps the fixed threshold), nothing is held out.
-        var heldOut = split.Validation is null || _run.Definition.Evaluation.ThresholdRule == "fixed" ? 0 : (double)split.Validation.Count / known.Count;
+        // its training rows held out, the share the validation rows are of training + validation. Nothing is held out
+        // when no metric depends on the threshold, with rule "fixed", or without validation rows (the refit then keeps
+        // the fixed threshold).
+        var definition = _run.Definition;
+        var thresholdMatters = definition.Metrics.Any(m => UnitStatistics.For(m)?.Inputs.Contains(UnitStatistics.Decision) == true);
+        var heldOut = split.Validation is null || definition.Evaluation.ThresholdRule == "fixed" || !thresholdMatters ? 0 : (double)split.Validation.Count / known.Count;
         Split Trial(string name, ClickLog rows, ClickLog scored, int[] scoredRows)
         {
             var (fit, threshold) = ThresholdRows(rows, heldOut);

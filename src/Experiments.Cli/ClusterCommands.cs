@@ -37,7 +37,7 @@ internal static class ClusterCommands
         var address = new Option<string?>("--address") { Description = "The address other machines reach this worker at (default: its first non-loopback IPv4 address)." };
         var port = new Option<int?>("--port") { Description = "The silo port (default: a free one); the gateway port is the next free one." };
         var worker = new Command("worker", "Join the cluster as a worker and run the trials it is given, until Ctrl+C.");
-        var gpus = new Option<int?>("--gpus") { Description = "GPUs this worker offers to trials that need one (default: those nvidia-smi reports, none without it)." };
+        var gpus = new Option<int?>("--gpus") { Description = "GPUs this worker offers to trials that use one (default: those nvidia-smi reports, none without it)." };
         var dataDir = new Option<string?>("--data-dir") { Description = "This worker's view of the shared data directory (default: the submitter's path, else the usual data directories)." };
         worker.With(ClusterOption, slots, address, port, gpus, dataDir, CommonOptions.Quiet);
         worker.SetAction((parse, cancel) => CommonOptions.Guarded(parse, async output =>
@@ -98,7 +98,7 @@ internal static class ClusterCommands
                 Name = $"cluster-{f.Name}", Space = f.Space, Objective = new SweepObjective("loss"), Seed = parse.GetValue(seed), MaxTrials = parse.GetValue(trials), Parallelism = parse.GetValue(parallelism),
             };
             var payload = System.Text.Json.JsonSerializer.Serialize(new { function = f.Name, sleepMs = parse.GetValue(sleep) });
-            var result = await ClusterSweeps.RunAsync(client, runs, settings, TunerCatalog.Create(parse.GetValue(tuner)!, f.Space, parse.GetValue(seed)), "test-function", payload, parse.GetValue(gpu), cancel);
+            var result = await ClusterSweeps.RunAsync(client, runs, settings, TunerCatalog.Create(parse.GetValue(tuner)!, f.Space, parse.GetValue(seed)), "test-function", payload, parse.GetValue(gpu) ? Core.GpuUse.Required : Core.GpuUse.None, cancel);
             var minutes = result.Elapsed.TotalMinutes;
             output.JsonResult(new { sweep = result.SweepId, trials = result.Trials.Count, best = result.Best?.Value, seconds = result.Elapsed.TotalSeconds, trialsPerMinute = result.Trials.Count / minutes });
             output.Line($"Sweep {result.SweepId}: {result.Trials.Count} trials in {result.Elapsed.TotalSeconds:F1} s ({result.Trials.Count / minutes:F0} per minute); best {result.Best?.Value:G6} with {Markup.Escape(result.Best?.Parameters.ToString() ?? "—")}.");

@@ -35,7 +35,7 @@ internal static class RunCommands
             {
                 using var client = await Cluster.Cluster.ConnectAsync(cluster, cancel);
                 outcome = await ExperimentRunner.RunElsewhereAsync(definition, options with { Observer = new LineObserver(output) }, storeName,
-                    payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.RunObjective, payload, RemoteWork.FromJson(payload).NeedsGpu), cancel);
+                    payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.RunObjective, payload, RemoteWork.FromJson(payload).Gpu), cancel);
             }
             var details = store.GetRun(outcome.RunId);
             if (output.Json) output.JsonResult(new { outcome.RunId, outcome.Status, store = store.Location, outcome.Reports, outcome.ReportError, trials = details.Trials, dataIssues = details.DataIssues, regression = outcome.Regression });

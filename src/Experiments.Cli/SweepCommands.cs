@@ -44,7 +44,7 @@ internal static class SweepCommands
             var sweepOptions = new SweepRunOptions
             {
                 Resume = parse.GetValue(resume), TakeOver = parse.GetValue(takeOver), Parallelism = parallelism, TrialProcess = ThisProgram,
-                Remote = client is null ? null : payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.SweepTrialObjective, payload, RemoteWork.FromJson(payload).NeedsGpu), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
+                Remote = client is null ? null : payload => Cluster.ClusterSweeps.Executor(client, store.Location, RemoteWork.SweepTrialObjective, payload, RemoteWork.FromJson(payload).Gpu), Trials = parse.GetValue(trials), Tuner = parse.GetValue(tuner), Seed = parse.GetValue(seed),
                 Progress = new TrialLines(output, spec.MetricOf(definition.Metrics).ToString(), parse.GetValue(trials) ?? spec.Trials),
                 Started = id => output.Line($"sweep [bold]{id}[/] in {Markup.Escape(store.Location)} (after a stop: experiments sweep {Markup.Escape(path)} --resume {id})"),
             };

@@ -14,15 +14,15 @@ public static class ClusterSweeps
     /// free capacity. The sweep's name keys its trials at the coordinator, with the sweep's id, so two sweeps never mix.
     /// </summary>
     public static async Task<SweepResult> RunAsync(IHost client, ISweepStorage storage, SweepSettings settings, ITuner tuner, string objective, string payload,
-        bool needsGpu = false, CancellationToken cancel = default)
+        GpuUse gpu = GpuUse.None, CancellationToken cancel = default)
     {
         settings = settings with { Parallelism = settings.Parallelism ?? await SlotsAsync(client).ConfigureAwait(false) };
-        return await new SweepRunner(storage).RunAsync(settings, tuner, Executor(client, storage.Location, objective, payload, needsGpu), cancel).ConfigureAwait(false);
+        return await new SweepRunner(storage).RunAsync(settings, tuner, Executor(client, storage.Location, objective, payload, gpu), cancel).ConfigureAwait(false);
     }
 
     /// <summary>The executor of one sweep's trials on the cluster, keyed by the store and a new id so that two sweeps never mix.</summary>
-    public static ClusterTrialExecutor Executor(IHost client, string store, string objective, string payload, bool needsGpu = false) =>
-        new(Cluster.CoordinatorOf(client), $"{store}/{Guid.NewGuid():N}", objective, payload, needsGpu);
+    public static ClusterTrialExecutor Executor(IHost client, string store, string objective, string payload, GpuUse gpu = GpuUse.None) =>
+        new(Cluster.CoordinatorOf(client), $"{store}/{Guid.NewGuid():N}", objective, payload, gpu);
 
     /// <summary>The cluster's slots now: every worker's trials at once, a sweep's default parallelism.</summary>
     public static async Task<int> SlotsAsync(IHost client)

@@ -1,3 +1,4 @@
+using Experiments.Core;
 using Experiments.Sweeps;
 
 namespace Experiments.Cluster;
@@ -9,9 +10,9 @@ namespace Experiments.Cluster;
 /// many times a dying worker made the cluster run it. Intermediate values reach the submitter's pruner once per step
 /// (a trial run again elsewhere reports its first steps again: they are not passed on twice); a trial it prunes is
 /// stopped on its worker, and is pruned even if its worker finished it before the stop arrived. A coordinator that lost the trial (its silo died) gets it submitted again, and so does one that answers a cancellation nobody asked for. Trials
-/// that need a GPU (<paramref name="needsGpu"/>) go only to workers that have one.
+/// that use a GPU (<paramref name="gpu"/>) are counted against a worker's GPUs: those that need one go only to workers with one free.
 /// </summary>
-public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string sweep, string objective, string payload, bool needsGpu = false) : ITrialExecutor
+public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string sweep, string objective, string payload, GpuUse gpu = GpuUse.None) : ITrialExecutor
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private const int MaxUnaskedCancels = 3;
@@ -22,7 +23,7 @@ public sealed class ClusterTrialExecutor(ICoordinatorGrain coordinator, string s
     public async Task<TrialExecution> ExecuteAsync(TrialRequest request, Func<long, double, bool> report, CancellationToken sweepCancellation)
     {
         var job = new TrialJob(sweep, request.Number, request.Seed, request.Parameters.ToJson(), objective, payload,
-            request.Limits.Timeout?.TotalSeconds, request.Limits.Grace.TotalSeconds, request.Limits.MemoryBytes, needsGpu);
+            request.Limits.Timeout?.TotalSeconds, request.Limits.Grace.TotalSeconds, request.Limits.MemoryBytes, gpu);
         // The last step passed to the pruner: a re-run's values start over, and only later steps are new.
         var lastStep = long.MinValue;
         var pruned = false;

@@ -1,8 +1,9 @@
+using Experiments.Core;
 using Experiments.Sweeps;
 
 namespace Experiments.Cluster;
 
-/// <summary>One trial as the coordinator hands it out: which sweep, its number, seed and parameters, the objective, its limits, and whether it needs a GPU.</summary>
+/// <summary>One trial as the coordinator hands it out: which sweep, its number, seed and parameters, the objective, its limits, and what it does with a GPU.</summary>
 [GenerateSerializer, Immutable]
 public sealed record TrialJob(
     [property: Id(0)] string Sweep,
@@ -14,7 +15,7 @@ public sealed record TrialJob(
     [property: Id(6)] double? TimeoutSeconds,
     [property: Id(7)] double GraceSeconds,
     [property: Id(8)] long? MemoryBytes,
-    [property: Id(9)] bool NeedsGpu = false)
+    [property: Id(9)] GpuUse Gpu = GpuUse.None)
 {
     public string Key => $"{Sweep}#{Number}";
 }

@@ -1,3 +1,4 @@
+using Experiments.Core;
 namespace Experiments.Cluster;
 
 /// <summary>
@@ -89,16 +90,19 @@ internal sealed class TrialLeases(TimeProvider clock)
         var start = new List<TrialJob>();
         var free = report.Slots - report.Running.Count;
         var memory = report.AvailableMemoryBytes;
-        // A trial that needs a GPU goes only to a worker with a GPU not taken by another such trial.
-        var freeGpus = report.Gpus - _trials.Values.Count(e => e.Worker == report.Worker && e.Outcome is null && e.Job.NeedsGpu);
+        // A trial that uses a GPU takes one of its worker's: one that needs a GPU goes only to a worker with one free;
+        // one that uses a GPU when there is one (an encoder on device "auto") waits for a free one on a worker that
+        // has GPUs, and runs on the CPU of a worker without.
+        bool TakesGpu(TrialJob job) => job.Gpu == GpuUse.Required || (job.Gpu == GpuUse.WhenPresent && report.Gpus > 0);
+        var freeGpus = report.Gpus - _trials.Values.Count(e => e.Worker == report.Worker && e.Outcome is null && TakesGpu(e.Job));
         for (var node = _queue.First; node is not null && free > 0;)
         {
             var next = node.Next;
             var e = _trials[node.Value];
             // A trial with a memory limit goes only where that much memory is free.
-            if ((e.Job.MemoryBytes is not { } need || memory is not { } have || need <= have) && (!e.Job.NeedsGpu || freeGpus > 0))
+            if ((e.Job.MemoryBytes is not { } need || memory is not { } have || need <= have) && (!TakesGpu(e.Job) || freeGpus > 0))
             {
-                if (e.Job.NeedsGpu) freeGpus--;
+                if (TakesGpu(e.Job)) freeGpus--;
                 _queue.Remove(node);
                 Lease(e, report.Worker, now);
                 start.Add(e.Job);

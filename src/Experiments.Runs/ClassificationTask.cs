@@ -8,6 +8,7 @@ using Experiments.Datasets;
 using Experiments.Datasets.Splitting;
 using Experiments.Evaluation;
 using Experiments.Evaluation.Classification;
+using Experiments.Evaluation.Statistics;
 using Experiments.Store;
 using Experiments.Text;
 
@@ -98,7 +99,7 @@ internal sealed class ClassificationTask : IExperimentTask
         var clock = Stopwatch.StartNew();
         observer.Stage($"Fitting {model.Name} ({split.Name})");
         var options = CtrCatalog.Options(model.Type, model.Parameters, definition.Seed, name => split.Encoders[name]);
-        var fitted = trial.Report is { } report && options.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree && validation is not null
+        var fitted = trial.Report is { } report && options.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree
             ? FitInRungs(train, validation, test, options, report, definition, cancel)
             : CtrTrainer.Fit(train, options, cancel);
         var fitSeconds = clock.Elapsed.TotalSeconds;
@@ -122,15 +123,17 @@ internal sealed class ClassificationTask : IExperimentTask
     /// <summary>
     /// Boosted trees in a pruned sweep: ML.NET offers no per-round callback and no continued training, so the trees
     /// are fitted in rungs (<see cref="IntermediateReport.FitInRungs"/>), each scored on the rows the trial is scored on
-    /// (the sweep's validation rows; threshold from <paramref name="validation"/>, as the trial's evaluation does).
+    /// (the sweep's validation rows; threshold from <paramref name="validation"/>, the trial's held-out threshold rows,
+    /// or fixed without them, as the trial's evaluation does).
     /// </summary>
-    private static CtrModel FitInRungs(ClickLog train, ClickLog validation, ClickLog scored, CtrOptions options, IntermediateReport report, ExperimentDefinition definition, CancellationToken cancel)
+    private static CtrModel FitInRungs(ClickLog train, ClickLog? validation, ClickLog scored, CtrOptions options, IntermediateReport report, ExperimentDefinition definition, CancellationToken cancel)
     {
         var metric = MetricName.Parse(report.Metric);
         var pointOnly = definition.Evaluation with { BootstrapSamples = 0 };
         return report.FitInRungs(definition.Sweep?.Pruner ?? new PrunerSpec(), options.NumberOfIterations,
             rounds => CtrTrainer.Fit(train, options with { NumberOfIterations = rounds }, cancel),
-            fitted => ClassificationEvaluator.EvaluateBinary(scored.Labels, fitted.Predict(scored), [metric], pointOnly, definition.Seed, (validation.Labels, fitted.Predict(validation))).Values[0].Value);
+            fitted => ClassificationEvaluator.EvaluateBinary(scored.Labels, fitted.Predict(scored), [metric], pointOnly, definition.Seed,
+                validation is null ? null : (validation.Labels, fitted.Predict(validation))).Values[0].Value);
     }
 
     private List<CurveRecord> WriteDetails(ModelSpec model, Split split, CtrModel fitted, ClassificationResult result, double[] probabilities, long trialId, CancellationToken cancel)
@@ -175,12 +178,30 @@ internal sealed class ClassificationTask : IExperimentTask
         var known = split.Validation is null ? split.Train : ClickLog.Concatenate(split.Train, split.Validation);
         // The refit trains on the validation rows too: its threshold comes from a model fitted on the training rows alone.
         var refit = split with { Train = known, ThresholdTrain = split.Train };
-        // A trial's threshold follows the definition's rule on the rows it is scored on (tuning rows, never test),
-        // so the sweep tunes the metrics the refit reports rather than those at the fixed threshold.
+        // A trial chooses its threshold as the refit does, on rows it was not trained on and is not scored on: a share of
+        // its training rows held out, the share the validation rows are of training + validation. Nothing is held out
+        // when no metric depends on the threshold, with rule "fixed", or without validation rows (the refit then keeps
+        // the fixed threshold).
+        var definition = _run.Definition;
+        var thresholdMatters = definition.Metrics.Any(m => UnitStatistics.For(m)?.Inputs.Contains(UnitStatistics.Decision) == true);
+        var heldOut = split.Validation is null || definition.Evaluation.ThresholdRule == "fixed" || !thresholdMatters ? 0 : (double)split.Validation.Count / known.Count;
+        Split Trial(string name, ClickLog rows, ClickLog scored, int[] scoredRows)
+        {
+            var (fit, threshold) = ThresholdRows(rows, heldOut);
+            return new Split(name, fit, threshold, scored, scoredRows, split.Encoders);
+        }
         if (sweep.Objective == SweepSpec.KFold)
             return (RowSplitter.KFold(known.Count, sweep.Folds, _run.Definition.Seed)
-                .Select(f => (TaskSplit)new Split($"{split.Name}/{f.Name}", known.Subset(f.Train), known.Subset(f.Test), known.Subset(f.Test), f.Test, split.Encoders)).ToList(), refit);
+                .Select(f => (TaskSplit)Trial($"{split.Name}/{f.Name}", known.Subset(f.Train), known.Subset(f.Test), f.Test)).ToList(), refit);
         var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation rows to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
-        return ([new Split($"{split.Name}/validation", split.Train, validation, validation, Enumerable.Range(0, validation.Count).ToArray(), split.Encoders)], refit);
+        return ([Trial($"{split.Name}/validation", split.Train, validation, Enumerable.Range(0, validation.Count).ToArray())], refit);
+    }
+
+    /// <summary>A trial's training rows less a seeded share stratified by label (null when the share holds no row), on which it chooses its threshold.</summary>
+    private (ClickLog Fit, ClickLog? Threshold) ThresholdRows(ClickLog rows, double share)
+    {
+        if (share == 0) return (rows, null);
+        var cut = RowSplitter.Stratified(Classes(rows), 0, share, _run.Definition.Seed);
+        return cut.Validation.Length == 0 ? (rows, null) : (rows.Subset(cut.Train), rows.Subset(cut.Validation));
     }
 }

@@ -65,7 +65,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     public RunOutcome Continue(long runId, ExperimentDefinition definition, RunOptions? options = null, CancellationToken cancel = default)
     {
         options ??= new RunOptions();
-        if (store.GetRun(runId).Run.Status != RunStatus.Running) return Recorded(store, runId);
+        if (store.GetRunRecord(runId).Status != RunStatus.Running) return Recorded(store, runId);
         var run = ResumeRun(runId, definition, options, cancel, handedOver: true);
         var earlier = store.GetRun(runId);
         foreach (var stale in earlier.Trials.Where(t => t.Status == "running"))
@@ -83,7 +83,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         string? error;
         try
         {
-            var task = OpenTask(run, options, earlier?.Run.DataFingerprint is { } fingerprint
+            var (task, _) = OpenTask(run, options, earlier?.Run.DataFingerprint is { } fingerprint
                 ? (fingerprint, "an earlier attempt at this run read other data, and its finished trials were scored on that. Give every worker the same data (the shared data directory, worker --data-dir).")
                 : null, checksRecorded: earlier?.DataIssues.Count > 0);
             foreach (var split in task.Splits())
@@ -154,15 +154,16 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     private RunScope Scope(long runId, ExperimentDefinition definition, RunOptions options, CancellationToken cancel)
     {
         options.Observer.RunStarted(runId);
-        return new RunScope(runId, definition, store, store.GetRun(runId).Run.ReportFolder!, options.Observer, cancel);
+        return new RunScope(runId, definition, store, store.GetRunRecord(runId).ReportFolder!, options.Observer, cancel);
     }
 
     /// <summary>
     /// Loads the data (checked, its fingerprint and problems recorded unless <paramref name="checksRecorded"/>) and the
     /// task that fits models on it. Data that must be what it was (a resumed run's, whose stored trials were scored on it;
     /// a cluster sweep's, which its submitter loaded) has its <paramref name="expected"/> fingerprint and what to do otherwise.
+    /// Returns the task and the fingerprint of the data it read (as recorded).
     /// </summary>
-    private IExperimentTask OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false)
+    private (IExperimentTask Task, string Fingerprint) OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false)
     {
         var definition = run.Definition;
         run.Observer.Stage($"Loading {definition.Dataset.Name}");
@@ -179,7 +180,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
             throw new ExperimentsException($"The data of {definition.Dataset.Name} on {Environment.MachineName} is not what it was (fingerprint {data.Fingerprint[..12]}…, here {dataset.Fingerprint[..12]}…): {data.Otherwise}");
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(run.RunId, dataset, run.Observer, record: !checksRecorded);
-        return task;
+        return (task, dataset.Fingerprint);
     }
 
     /// <summary>

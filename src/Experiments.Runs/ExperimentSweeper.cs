@@ -99,7 +99,7 @@ public sealed partial class ExperimentRunner
         var disposables = new List<IDisposable>();
         try
         {
-            var task = OpenTask(run, options, fingerprint is null ? null
+            var (task, loaded) = OpenTask(run, options, fingerprint is null ? null
                 : (fingerprint, $"run {run.RunId}'s stored trials were scored on the data it began with. Restore that data to resume it, or start a new sweep."));
             // The task's splits stay open (a search split's cached components) until the refit is done.
             var splits = task.Splits().GetEnumerator();
@@ -109,7 +109,7 @@ public sealed partial class ExperimentRunner
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).
-            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = store.GetRun(run.RunId).Run.DataFingerprint };
+            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = loaded };
             ITrialExecutor executor = sweepOptions.Remote is { } remote ? remote(work.ToJson())
                 : settings.TrialMemoryLimitBytes is not null && sweepOptions.TrialProcess is { } child ? new ChildTrialExecutor(child, work)
                 : settings.TrialMemoryLimitBytes is not null && settings.EffectiveParallelism > 1

@@ -87,15 +87,9 @@ internal sealed class HybridTask : IExperimentTask
     public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit taskSplit, SweepSpec sweep)
     {
         var split = ((Split)taskSplit).Data;
-        var known = split.Validation is null ? split.Train : Interactions.Concatenate(split.Train, split.Validation);
-        var refit = split.Validation is null ? (Split)taskSplit : Prepare(split with { Train = known, Validation = null });
-        if (sweep.Objective == SweepSpec.KFold)
-        {
-            var folds = InteractionSplits.Split(known, new SplitSpec { Method = "k-fold", Folds = sweep.Folds, Unit = split.Unit }, _run.Definition.Seed, _dataset.PredefinedSplit);
-            return (folds.Select(f => (TaskSplit)Prepare(f with { Name = $"{split.Name}/{f.Name}" })).ToList(), refit);
-        }
-        var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation part to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
-        return ([Prepare(new InteractionSplit($"{split.Name}/validation", split.Train, null, validation, split.Unit))], refit);
+        var (tuning, refit) = InteractionSplits.ForSweep(split, sweep, _run.Definition.Seed, _dataset.PredefinedSplit);
+        // A split without a validation part is its own refit, already prepared.
+        return (tuning.Select(t => (TaskSplit)Prepare(t)).ToList(), ReferenceEquals(refit, split) ? taskSplit : Prepare(refit));
     }
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)

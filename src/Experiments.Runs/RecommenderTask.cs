@@ -49,16 +49,8 @@ internal sealed class RecommenderTask : IExperimentTask
 
     public (IReadOnlyList<TaskSplit> Tuning, TaskSplit Refit) ForSweep(TaskSplit taskSplit, SweepSpec sweep)
     {
-        var split = ((Split)taskSplit).Data;
-        var known = split.Validation is null ? split.Train : Interactions.Concatenate(split.Train, split.Validation);
-        var refit = new Split(split with { Train = known, Validation = null });
-        if (sweep.Objective == SweepSpec.KFold)
-        {
-            var folds = InteractionSplits.Split(known, new SplitSpec { Method = "k-fold", Folds = sweep.Folds, Unit = split.Unit }, _run.Definition.Seed, _dataset.PredefinedSplit);
-            return (folds.Select(f => (TaskSplit)new Split(f with { Name = $"{split.Name}/{f.Name}" })).ToList(), refit);
-        }
-        var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation part to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
-        return ([new Split(new InteractionSplit($"{split.Name}/validation", split.Train, null, validation, split.Unit))], refit);
+        var (tuning, refit) = InteractionSplits.ForSweep(((Split)taskSplit).Data, sweep, _run.Definition.Seed, _dataset.PredefinedSplit);
+        return (tuning.Select(t => (TaskSplit)new Split(t)).ToList(), new Split(refit));
     }
 
     public TrialMeasurement Measure(ModelSpec model, TaskSplit taskSplit, TrialScope trial)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Experiments.Core;
 using Experiments.Core.Definitions;
@@ -14,8 +13,12 @@ namespace Experiments.Runs;
 /// recorded there (which every attempt continues) and the report folder; for a sweep, the fingerprint of the data the
 /// submitter loaded, which its workers must read too.
 /// It travels as the payload of a cluster objective (<see cref="SweepTrialObjective"/>, <see cref="RunObjective"/>).
+/// <paramref name="BaseDirectory"/>: the folder the definition's own files resolve against on the submitter (its file's
+/// folder, or for a definition built in C# the folder it was built with), which the workers share. <paramref name="Gpu"/>:
+/// what it does with a GPU (<see cref="GpuUseOf"/>).
 /// </summary>
-public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null, string? Fingerprint = null)
+public sealed record RemoteWork(string Definition, string? Source, string? DataDirectory, string? Store = null, string? ReportDirectory = null, long? Run = null, string? Fingerprint = null,
+    string? BaseDirectory = null, GpuUse Gpu = GpuUse.None)
 {
     /// <summary>The cluster objective that scores one of a definition's sweep trials.</summary>
     public const string SweepTrialObjective = "experiment-trial";
@@ -26,37 +29,36 @@ public sealed record RemoteWork(string Definition, string? Source, string? DataD
 
     public static RemoteWork Of(ExperimentDefinition definition, RunOptions options, string? store = null) =>
         new(DefinitionWriter.ToJson(definition), options.Source is { } source ? Path.GetFullPath(source) : null, options.DataDirectory is { } data ? Path.GetFullPath(data) : null, store,
-            options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null);
+            options.ReportDirectory is { } reports ? Path.GetFullPath(reports) : null, BaseDirectory: definition.Dataset.BaseDirectory is { } folder ? Path.GetFullPath(folder) : null,
+            Gpu: GpuUseOf(definition));
 
     /// <summary>
-    /// Whether the work needs a GPU: some encoder of the definition asks for a CUDA device (<c>"device": "cuda"</c> or
-    /// <c>"cuda:N"</c>; "auto" runs anywhere). The cluster then gives it only to workers that have one.
+    /// What the work does with a GPU, from its encoders — the definition's text encoders, a hybrid's item encoder and the
+    /// models that train one (dense retrievers, intent encoders) — each on its "device" ("auto" unless set): one on a
+    /// CUDA device (<c>"cuda"</c>, <c>"cuda:N"</c>) needs a GPU, and goes only to workers with one free; one on "auto"
+    /// uses the GPU of a worker that has one, which the cluster then counts as taken.
     /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
-    public bool NeedsGpu
+    public static GpuUse GpuUseOf(ExperimentDefinition definition)
     {
-        get
-        {
-            static bool AsksForCuda(JsonElement e) => e.ValueKind switch
-            {
-                JsonValueKind.Object => e.EnumerateObject().Any(p => p.NameEquals("device") && p.Value.ValueKind == JsonValueKind.String
-                    ? p.Value.GetString()!.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) : AsksForCuda(p.Value)),
-                JsonValueKind.Array => e.EnumerateArray().Any(AsksForCuda),
-                _ => false,
-            };
-            using var document = JsonDocument.Parse(Definition);
-            return AsksForCuda(document.RootElement);
-        }
+        var encoders = definition.Encoders.Select(e => e.Parameters)
+            .Concat(definition.Hybrid is { Embedder: HybridSpec.Encoder } hybrid ? [hybrid.EncoderParameters] : [])
+            .Concat(definition.Models.Where(m => Platform.Vocabulary.Models.Any(v => v.Type == m.Type && v.Parameters.Any(p => p.Name == Device.Name))).Select(m => m.Parameters));
+        var devices = encoders.Select(p => Convert.ToString(p.TryGetValue(Device.Name, out var device) ? device : Device.Default, System.Globalization.CultureInfo.InvariantCulture)!).ToList();
+        return devices.Any(d => d.StartsWith("cuda", StringComparison.OrdinalIgnoreCase)) ? GpuUse.Required
+            : devices.Any(d => !d.Equals("cpu", StringComparison.OrdinalIgnoreCase)) ? GpuUse.WhenPresent
+            : GpuUse.None;
     }
+
+    private static readonly ParameterSpec Device = Text.EncoderCatalog.Parameters.Single(p => p.Name == "device");
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static RemoteWork FromJson(string payload) =>
         JsonSerializer.Deserialize<RemoteWork>(payload, Json) ?? throw new ExperimentsException("The cluster sent an empty work item.");
 
-    /// <summary>The definition as the submitter read it (own files resolve against its file's folder, which the workers share).</summary>
+    /// <summary>The definition as the submitter read it: its own files resolve against the submitter's folder for them, never the worker's working directory.</summary>
     public ExperimentDefinition Read() =>
-        Platform.Reader.Read(Definition, Source ?? "cluster definition", Source is { } source ? Path.GetDirectoryName(source) : null);
+        Platform.Reader.Read(Definition, Source ?? "cluster definition", BaseDirectory ?? (Source is { } source ? Path.GetDirectoryName(source) : null));
 
     /// <summary>The worker's own view of the shared data directory wins over the submitter's path (the same share may be mounted elsewhere).</summary>
     public RunOptions Options(string? workerDataDirectory) => new() { DataDirectory = workerDataDirectory ?? DataDirectory, Source = Source, ReportDirectory = ReportDirectory };
@@ -66,14 +68,16 @@ public sealed partial class ExperimentRunner
 {
     /// <summary>
     /// A definition's sweep made ready on a worker: its data loaded and split once, shared by every trial the worker runs
-    /// of it; with a pruner, the metric its trials report after each step (null without).
+    /// of it; with a pruner, the metric its trials report after each step (null without). Disposing it closes the
+    /// task's open split (a search split's cached components).
     /// </summary>
-    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning, string? Reported)
+    private sealed record PreparedSweep(RunScope Run, IExperimentTask Task, IReadOnlyList<TaskSplit> Tuning, string? Reported, IDisposable Split) : IDisposable
     {
-        public long LastUsed = Environment.TickCount64;
+        public void Dispose() => Split.Dispose();
     }
 
-    private static readonly ConcurrentDictionary<string, Lazy<PreparedSweep>> Prepared = new(StringComparer.Ordinal);
+    /// <summary>A worker keeps the sweeps it served last; older ones are let go and disposed (a trial still running on one keeps it until it ends).</summary>
+    private static readonly HeldCache<PreparedSweep> Prepared = new(capacity: 2);
     private static readonly Lazy<SqliteRunStore> Scratch = new(OpenScratch);
 
     /// <summary>A worker fetches a data set it lacks by its checksums, or fails the trial saying which and where.</summary>
@@ -89,43 +93,44 @@ public sealed partial class ExperimentRunner
     {
         var work = RemoteWork.FromJson(payload);
         var key = $"{workerDataDirectory}\n{payload}";
-        var prepared = Prepared.GetOrAdd(key, _ => new Lazy<PreparedSweep>(() => Prepare(work, workerDataDirectory, Scratch.Value, WorkerLoader)));
-        PreparedSweep sweep;
-        try
+        PreparedSweep Build() => Prepare(work, workerDataDirectory, Scratch.Value, WorkerLoader);
+        // Made ready now, outside the trial's time limit; a failed preparation (the data missing) is tried again by the next trial.
+        using (Prepared.Hold(key, Build)) { }
+        return context =>
         {
-            sweep = prepared.Value;
-        }
-        catch
-        {
-            // A failed preparation (the data missing) is tried again by the next trial, once the data may be there.
-            Prepared.TryRemove(new KeyValuePair<string, Lazy<PreparedSweep>>(key, prepared));
-            throw;
-        }
-        sweep.LastUsed = Environment.TickCount64;
-        // Intermediate values go to the coordinator and on to the submitter's pruner, whose verdict comes back (ClusterTrialExecutor).
-        return context => Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
+            // Held while the trial runs; let go meanwhile (the worker served two other sweeps since), it is made ready again.
+            using var held = Prepared.Hold(key, Build);
+            var sweep = held.Value;
+            // Intermediate values go to the coordinator and on to the submitter's pruner, whose verdict comes back (ClusterTrialExecutor).
+            return Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
+        };
     }
 
     /// <summary>The work's definition loaded and split for its sweep's trials, the task's records going to <paramref name="scratch"/>.</summary>
     private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory, SqliteRunStore scratch, IDatasetLoader loader)
     {
-        // A worker keeps the data of the two sweeps it served last; older ones are let go (a trial still running on
-        // one keeps it alive until it ends).
-        foreach (var (old, _) in Prepared.Where(p => p.Value.IsValueCreated).OrderByDescending(p => p.Value.Value.LastUsed).Skip(1).ToList())
-            Prepared.TryRemove(old, out _);
         var definition = work.Read();
         var spec = definition.Sweep ?? throw new ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block; the cluster was sent a sweep trial of it.");
         var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
         var runner = new ExperimentRunner(scratch, loader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
-        var task = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
+        var (task, _) = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
             ? (fingerprint, "the sweep's submitter loaded other data. Give the workers the data it reads (the shared data directory, worker --data-dir).")
             : null);
+        // The split stays open (a search split's cached components) until the worker lets the sweep go.
         var splits = task.Splits().GetEnumerator();
-        if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
-        var (tuning, _) = task.ForSweep(splits.Current, spec);
-        scratch.FinishRun(run.RunId, RunStatus.Finished, null);
-        return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString());
+        try
+        {
+            if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
+            var (tuning, _) = task.ForSweep(splits.Current, spec);
+            scratch.FinishRun(run.RunId, RunStatus.Finished, null);
+            return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString(), splits);
+        }
+        catch
+        {
+            splits.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -163,7 +168,7 @@ public sealed partial class ExperimentRunner
         if (!execution.Metrics.ContainsKey("run"))
         {
             // No worker finished it: a run still marked running (never taken up, or its worker stopped) ends here.
-            if (runs.GetRun(runId).Run.Status == RunStatus.Running)
+            if (runs.GetRunRecord(runId).Status == RunStatus.Running)
                 runs.FinishRun(runId, cancel.IsCancellationRequested ? RunStatus.Cancelled : RunStatus.Failed, execution.Error ?? $"the cluster's trial {execution.Status.Name()}");
             if (cancel.IsCancellationRequested) throw new OperationCanceledException(cancel);
             throw new ExperimentsException($"The run of {definition.Name} on the cluster {execution.Status.Name()}: {execution.Error ?? "no run was recorded"}.");

@@ -36,7 +36,7 @@ public static class RunReports
     /// </summary>
     public static (IReadOnlyList<string> Written, string? Error) Write(IRunStore store, long runId)
     {
-        var run = store.GetRun(runId).Run;
+        var run = store.GetRunRecord(runId);
         var folder = run.ReportFolder ?? Path.GetFullPath(Path.Combine("reports", run.ReportFolderName));
         var formats = Formats(run.Definition);
         var written = new List<string>();

@@ -51,5 +51,7 @@ public interface IRunStore : IDisposable
     IReadOnlyList<long> MarkAbandonedRuns();
 
     IReadOnlyList<RunRecord> ListRuns(int limit = 50, string? experiment = null);
+    /// <summary>The run's own row (status, report folder, data fingerprint, …), without its trials and results.</summary>
+    RunRecord GetRunRecord(long runId);
     RunDetails GetRun(long runId);
 }

@@ -277,11 +277,17 @@ public abstract partial class RunStore : IRunStore
         return ReadRuns(command);
     });
 
+    public RunRecord GetRunRecord(long runId) => Read(() => RunRow(runId));
+
+    private RunRecord RunRow(long runId)
+    {
+        using var command = Command(null, RunSelect + " WHERE r.id = $id", ("$id", runId));
+        return ReadRuns(command).FirstOrDefault() ?? throw new ExperimentsException($"There is no run {runId} in {Location}; `experiments list` shows the runs it has.");
+    }
+
     public RunDetails GetRun(long runId) => Read(() =>
     {
-        RunRecord run;
-        using (var command = Command(null, RunSelect + " WHERE r.id = $id", ("$id", runId)))
-            run = ReadRuns(command).FirstOrDefault() ?? throw new ExperimentsException($"There is no run {runId} in {Location}; `experiments list` shows the runs it has.");
+        var run = RunRow(runId);
         var trials = new List<TrialRecord>();
         using (var command = Command(null, "SELECT id, model_name, model_type, split_name, status, started_at, ended_at, fit_seconds, evaluate_seconds, protocol, error FROM trials WHERE run_id = $id ORDER BY id", ("$id", runId)))
         using (var reader = command.ExecuteReader())

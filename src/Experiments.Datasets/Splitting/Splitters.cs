@@ -172,6 +172,21 @@ public static class InteractionSplits
             yield return Checked(new InteractionSplit(split.Name, units.Subset(split.Train), split.Validation.Length > 0 ? units.Subset(split.Validation) : null, units.Subset(split.Test), unit));
     }
 
+    /// <summary>
+    /// What a sweep makes of one split of interactions: the parts its trials are scored on — training vs validation, or
+    /// (objective k-fold) folds of training + validation in the split's unit — and the refit's split, training +
+    /// validation vs test (the split itself when it has no validation part). Trials never see the test part.
+    /// </summary>
+    public static (IReadOnlyList<InteractionSplit> Tuning, InteractionSplit Refit) ForSweep(InteractionSplit split, SweepSpec sweep, int seed, Func<string, PredefinedSplit> predefined)
+    {
+        var refit = split.Validation is null ? split : split with { Train = Interactions.Concatenate(split.Train, split.Validation), Validation = null };
+        if (sweep.Objective == SweepSpec.KFold)
+            return (Split(refit.Train, new SplitSpec { Method = "k-fold", Folds = sweep.Folds, Unit = split.Unit }, seed, predefined)
+                .Select(f => f with { Name = $"{split.Name}/{f.Name}" }).ToList(), refit);
+        var validation = split.Validation ?? throw new ExperimentsException($"Split '{split.Name}' has no validation part to score the sweep's trials on; set split.validationFraction or use sweep objective 'k-fold'.");
+        return ([new InteractionSplit($"{split.Name}/validation", split.Train, null, validation, split.Unit)], refit);
+    }
+
     private static string Describe(Interactions rows, int units, bool pairs) => !pairs
         ? $"split by rows ({rows.Count:N0}): a (user, item) pair may be both in training and in test"
         : $"split by distinct (user, item) pairs ({units:N0} from {rows.Count:N0} rows; a pair's weight is its {(rows.HasRatings ? "mean rating" : "number of events")}, its time the first)";

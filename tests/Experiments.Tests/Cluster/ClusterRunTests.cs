@@ -158,7 +158,7 @@ public sealed class ClusterRunTests
         using var store = RunStores.Open(_cluster);
         var settings = new SweepSettings { Name = "gpu", Space = function.Space, Objective = new SweepObjective("loss"), Seed = 2, MaxTrials = 6, Parallelism = 3 };
         var result = Experiments.Cluster.ClusterSweeps.RunAsync(client, store, settings, new Experiments.Sweeps.Tuners.RandomTuner(function.Space, 2), "test-function",
-            """{"function": "branin", "sleepMs": 100}""", needsGpu: true).GetAwaiter().GetResult();
+            """{"function": "branin", "sleepMs": 100}""", Experiments.Core.GpuUse.Required).GetAwaiter().GetResult();
         Assert.AreEqual(6, result.Trials.Count(t => t.Status == TrialStatus.Completed));
         // All on the worker that has the GPU, although the other one had free slots.
         Assert.IsTrue(result.Trials.All(t => t.Metrics["worker"].Value == _workers[0].Process.Id), string.Join(", ", result.Trials.Select(t => t.Metrics["worker"].Value)));
@@ -180,13 +180,35 @@ public sealed class ClusterRunTests
         Assert.AreEqual(RunStatus.Failed, store.ListRuns(experiment: "cluster-missing").Single().Status, "the run is recorded as failed");
     }
 
+    /// <summary>A click-through definition whose text encoder has <paramref name="encoderParameters"/>, or a search definition whose intent encoder has <paramref name="modelParameters"/>.</summary>
+    private static Experiments.Core.Definitions.ExperimentDefinition Encoding(string? encoderParameters = null, string? modelParameters = null) => Platform.Reader.Read(modelParameters is null
+        ? $$"""
+          { "name": "gpu-ctr", "task": "classification", "dataset": { "name": "demo-shop", "table": "clicks" },
+            "encoders": [ { "name": "q", "objective": "contrastive", "columns": ["query", "title"], "parameters": {{encoderParameters}} } ],
+            "models": [ { "type": "logistic-regression", "parameters": { "textEncoder": "q" } } ], "metrics": ["auc"] }
+          """
+        : $$"""
+          { "name": "gpu-search", "task": "search", "dataset": { "name": "demo-shop" },
+            "models": [ { "type": "bm25" }, { "type": "intent-encoder", "parameters": {{modelParameters}} } ], "metrics": ["accuracy"] }
+          """, "gpu.json");
+
     [TestMethod]
-    [DataRow("""{"models": [{"type": "intent-encoder", "parameters": {"device": "cuda:1"}}]}""", true)]
-    [DataRow("""{"encoder": {"device": "CUDA"}}""", true)]
-    [DataRow("""{"models": [{"type": "intent-encoder", "parameters": {"device": "auto"}}]}""", false)]
-    [DataRow("""{"models": [{"type": "bias"}]}""", false)]
-    public void Work_needs_a_GPU_when_an_encoder_asks_for_a_CUDA_device(string definition, bool needs) =>
-        Assert.AreEqual(needs, new RemoteWork(definition, null, null).NeedsGpu);
+    public void Work_needs_a_GPU_for_a_cuda_encoder_and_uses_one_when_present_for_an_auto_encoder()
+    {
+        Assert.AreEqual(Experiments.Core.GpuUse.Required, RemoteWork.GpuUseOf(Encoding(modelParameters: """{ "device": "cuda:1" }""")));
+        Assert.AreEqual(Experiments.Core.GpuUse.Required, RemoteWork.GpuUseOf(Encoding("""{ "device": "CUDA" }""")));
+        Assert.AreEqual(Experiments.Core.GpuUse.WhenPresent, RemoteWork.GpuUseOf(Encoding(modelParameters: """{ "device": "auto" }""")));
+        // Not set: the encoders' default device, auto.
+        Assert.AreEqual(Experiments.Core.GpuUse.WhenPresent, RemoteWork.GpuUseOf(Encoding("""{ "epochs": 1 }""")));
+        Assert.AreEqual(Experiments.Core.GpuUse.WhenPresent, RemoteWork.GpuUseOf(Encoding(modelParameters: "{}")));
+        Assert.AreEqual(Experiments.Core.GpuUse.None, RemoteWork.GpuUseOf(Encoding("""{ "device": "cpu" }""")));
+        Assert.AreEqual(Experiments.Core.GpuUse.None, RemoteWork.GpuUseOf(Platform.Reader.Read("""
+            { "name": "no-gpu", "task": "rating", "dataset": { "name": "demo-shop", "table": "ratings" }, "models": [ { "type": "bias" } ], "metrics": ["rmse"] }
+            """, "bias.json")));
+        // What a worker is sent says it, read back from the payload.
+        var work = RemoteWork.FromJson(RemoteWork.Of(Encoding("""{ "epochs": 1 }"""), new RunOptions()).ToJson());
+        Assert.AreEqual(Experiments.Core.GpuUse.WhenPresent, work.Gpu);
+    }
 
     [TestMethod]
     public void Nvidia_smis_memory_lines_give_the_GPUs_and_their_memory()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Experiments.Cluster;
+using Experiments.Core;
 using Experiments.Sweeps;
 
 namespace Experiments.Tests.Cluster;
@@ -134,6 +135,28 @@ public sealed class CoordinatorTests
         leases.Stop(Sweep, 1);
         Assert.AreEqual(ReportAnswer.Lost, leases.Report("a", Sweep, 1, 1, 10));
         Assert.AreEqual("cancelled", leases.Progress(Sweep, 1).Outcome!.Status);
+    }
+
+    [TestMethod]
+    public void Trials_on_an_auto_device_take_a_GPU_of_a_worker_that_has_one_and_run_anywhere_else()
+    {
+        var leases = new TrialLeases(new ManualClock());
+        TrialJob On(int number, GpuUse gpu) => Job(number) with { Gpu = gpu };
+        // Slots for three, one GPU: a CUDA trial, then two on "auto", then one without a GPU.
+        foreach (var job in new[] { On(0, GpuUse.Required), On(1, GpuUse.WhenPresent), On(2, GpuUse.WhenPresent), On(3, GpuUse.None) }) leases.Submit(job);
+        WorkerReport WithGpus(string worker, int slots, int gpus, params string[] running) => Beat(worker, running) with { Slots = slots, Gpus = gpus };
+        var first = leases.Heartbeat(WithGpus("gpu", 3, 1));
+        CollectionAssert.AreEqual(new[] { 0, 3 }, first.Start.Select(j => j.Number).ToArray(), "the GPU is taken by the CUDA trial: the auto ones wait, the CPU one starts");
+        var cpu = leases.Heartbeat(WithGpus("cpu", 3, 0));
+        CollectionAssert.AreEqual(new[] { 1, 2 }, cpu.Start.Select(j => j.Number).ToArray(), "a worker without a GPU runs auto trials on its CPU");
+
+        // On a worker whose one GPU runs an auto trial, a CUDA trial waits for it.
+        leases.Submit(On(4, GpuUse.WhenPresent));
+        leases.Submit(On(5, GpuUse.Required));
+        Assert.IsTrue(leases.Complete("gpu", Sweep, 0, Done("gpu")));
+        var second = leases.Heartbeat(WithGpus("gpu", 3, 1, Job(3).Key));
+        CollectionAssert.AreEqual(new[] { 4 }, second.Start.Select(j => j.Number).ToArray());
+        Assert.IsEmpty(leases.Heartbeat(WithGpus("gpu", 3, 1, Job(3).Key, Job(4).Key)).Start, "the CUDA trial waits for the GPU");
     }
 
     [TestMethod]

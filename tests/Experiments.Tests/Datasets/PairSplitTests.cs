@@ -34,6 +34,43 @@ public sealed class PairSplitTests
     }
 
     [TestMethod]
+    public void A_sweep_tunes_on_validation_or_on_folds_of_training_and_validation_and_refits_on_both()
+    {
+        // 12 distinct pairs: 8 training, 2 validation, 2 test (u0…u3 × i0…i2, rated 1…12).
+        var builder = new InteractionsBuilder();
+        for (var r = 0; r < 12; r++) builder.Add($"u{r / 3}", $"i{r % 3}", r + 1, r);
+        var all = builder.Build();
+        var split = new InteractionSplit("s", all.Subset([.. Enumerable.Range(0, 8)]), all.Subset([8, 9]), all.Subset([10, 11]), SplitSpec.Pairs);
+        static HashSet<float> Ratings(Interactions rows) => [.. rows.Rating!];
+        PredefinedSplit None(string _) => throw new InvalidOperationException();
+
+        var (tuning, refit) = InteractionSplits.ForSweep(split, new SweepSpec(), 1, None);
+        var part = tuning.Single();
+        Assert.AreEqual(("s/validation", 8, 2, (Interactions?)null), (part.Name, part.Train.Count, part.Test.Count, part.Validation));
+        CollectionAssert.AreEquivalent(new[] { 9f, 10f }, Ratings(part.Test).ToList());
+        CollectionAssert.AreEquivalent(Enumerable.Range(1, 10).Select(r => (float)r).ToList(), Ratings(refit.Train).ToList(), "the refit trains on training + validation");
+        CollectionAssert.AreEquivalent(new[] { 11f, 12f }, Ratings(refit.Test).ToList());
+        Assert.IsNull(refit.Validation);
+
+        // k folds of the 10 known pairs: each tests on its own share, trains on the rest, and the folds' tests cover them once.
+        var (folds, kRefit) = InteractionSplits.ForSweep(split, new SweepSpec { Objective = SweepSpec.KFold, Folds = 5 }, 1, None);
+        CollectionAssert.AreEqual(Enumerable.Range(1, 5).Select(k => $"s/fold-{k}-of-5").ToList(), folds.Select(f => f.Name).ToList());
+        foreach (var fold in folds)
+        {
+            Assert.AreEqual((8, 2), (fold.Train.Count, fold.Test.Count));
+            Assert.IsFalse(Ratings(fold.Train).Overlaps(Ratings(fold.Test)));
+        }
+        CollectionAssert.AreEquivalent(Enumerable.Range(1, 10).Select(r => (float)r).ToList(), folds.SelectMany(f => f.Test.Rating!).ToList());
+        Assert.AreEqual(10, kRefit.Train.Count);
+
+        // Without a validation part: the split is its own refit; objective validation says what to change.
+        var noValidation = split with { Validation = null };
+        Assert.AreSame(noValidation, InteractionSplits.ForSweep(noValidation, new SweepSpec { Objective = SweepSpec.KFold, Folds = 2 }, 1, None).Refit);
+        var e = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => InteractionSplits.ForSweep(noValidation, new SweepSpec(), 1, None));
+        StringAssert.Contains(e.Message, "set split.validationFraction or use sweep objective 'k-fold'");
+    }
+
+    [TestMethod]
     public void A_predefined_split_carves_its_validation_fraction_from_each_users_training_rows()
     {
         // Two users with 10 training ratings each and 2 test ratings; a tenth of each user's training rows is validation.

@@ -207,6 +207,23 @@ public sealed class OwnFilesDefinitionTests
     }
 
     [TestMethod]
+    public void A_builder_made_definition_sent_to_a_worker_finds_its_files_in_the_submitters_folder()
+    {
+        using var folder = WithFiles("data/clicks.csv");
+        var built = ExperimentBuilder.Create("own").ForTask("ranking")
+            .OnFiles(DataFiles.Single("data/clicks.csv"), new ColumnRoles { User = "customer", Item = "sku" }, baseDirectory: folder.Path)
+            .Split("stratified", 0.2).AddModel("most-popular").WithMetrics("ndcg@10").Build(Platform.Vocabulary);
+        // No definition file: the payload is all a worker (or a sweep's child process) gets, read in its own working directory.
+        var work = RemoteWork.FromJson(RemoteWork.Of(built, new RunOptions()).ToJson());
+        Assert.IsNull(work.Source);
+        Assert.AreNotEqual(Path.GetFullPath(folder.Path), Directory.GetCurrentDirectory());
+        var read = work.Read();
+        Assert.AreEqual(Path.GetFullPath(folder.Path), read.Dataset.BaseDirectory);
+        Assert.AreEqual(Path.Combine(Path.GetFullPath(folder.Path), "data", "clicks.csv"), read.Dataset.ResolvePath(read.Dataset.Files!.Table!));
+        Assert.AreEqual(DefinitionWriter.Hash(built), DefinitionWriter.Hash(read));
+    }
+
+    [TestMethod]
     public void The_builder_with_train_and_test_files_keeps_a_validation_fraction()
     {
         using var folder = WithFiles("train.csv", "test.csv");

@@ -159,6 +159,110 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    [DataRow("validation")]
+    [DataRow("k-fold")]
+    public void A_classification_trial_chooses_its_threshold_on_held_out_training_rows_not_on_the_rows_it_is_scored_on(string objective)
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var folds = objective == "k-fold" ? ", \"folds\": 3" : "";
+        var definition = Platform.Reader.Read($$"""
+            {
+              "name": "trial-threshold", "task": "classification",
+              "dataset": { "name": "demo-shop", "table": "clicks", "options": { "users": 200, "items": 150, "seed": 3 } },
+              "split": { "method": "stratified", "testFraction": 0.2, "validationFraction": 0.2 },
+              "models": [ { "type": "logistic-regression" } ],
+              "metrics": ["auc", "f1"],
+              "evaluation": { "bootstrapSamples": 0, "thresholdRule": "max-f1" },
+              "sweep": { "tuner": "grid", "objective": "{{objective}}"{{folds}}, "defaultSpaces": false, "space": { "logistic-regression": { "l2": { "choice": [0.01, 10] } } } },
+              "seed": 4
+            }
+            """, "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+
+        // Independently: the same stratified split; each tuning part's training rows less a stratified share (the
+        // validation rows' share of training + validation) fit the model, which chooses its max-F1 threshold on that
+        // share; F1 is counted here on the rows the trial is scored on (validation, or each fold's held-out rows).
+        var log = Experiments.Ctr.ClickLog.From(new DatasetLoader().Open(DatasetRequest.From(definition.Dataset)).Table("clicks"));
+        static int[] Classes(Experiments.Ctr.ClickLog rows) => rows.Labels.Select(l => l ? 1 : 0).ToArray();
+        var cut = RowSplitter.Stratified(Classes(log), 0.2, 0.2, definition.Seed);
+        var (train, validation) = (log.Subset(cut.Train), log.Subset(cut.Validation));
+        var known = Experiments.Ctr.ClickLog.Concatenate(train, validation);
+        var share = (double)validation.Count / known.Count;
+        var parts = objective == "k-fold"
+            ? RowSplitter.KFold(known.Count, 3, definition.Seed).Select(f => (Train: known.Subset(f.Train), Scored: known.Subset(f.Test))).ToList()
+            : [(train, validation)];
+        static double F1(bool[] labels, double[] scores, double threshold)
+        {
+            var (tp, fp, fn) = (0, 0, 0);
+            for (var i = 0; i < labels.Length; i++)
+                if (scores[i] >= threshold) { if (labels[i]) tp++; else fp++; }
+                else if (labels[i]) fn++;
+            return 2.0 * tp / (2 * tp + fp + fn);
+        }
+        Assert.HasCount(2, outcome.Sweep.Trials);
+        foreach (var trial in outcome.Sweep.Trials)
+        {
+            var (expected, flattered) = (0.0, 0.0);
+            foreach (var (rows, scored) in parts)
+            {
+                var held = RowSplitter.Stratified(Classes(rows), 0, share, definition.Seed);
+                var (fit, thresholdRows) = (rows.Subset(held.Train), rows.Subset(held.Validation));
+                var model = Experiments.Ctr.CtrTrainer.Fit(fit, Experiments.Ctr.CtrCatalog.Options("logistic-regression", Own(trial.Parameters), trial.Seed, _ => throw new InvalidOperationException()), CancellationToken.None);
+                var scores = model.Predict(scored);
+                expected += F1(scored.Labels, scores, Experiments.Evaluation.Classification.BinaryMetrics.MaxF1Threshold(thresholdRows.Labels, model.Predict(thresholdRows))) / parts.Count;
+                flattered += F1(scored.Labels, scores, Experiments.Evaluation.Classification.BinaryMetrics.MaxF1Threshold(scored.Labels, scores)) / parts.Count;
+            }
+            Assert.AreEqual(expected, trial.Metrics["f1"].Value, 1e-9, $"trial {trial.Number}");
+            // The threshold chosen on the scored rows themselves would have flattered the trial.
+            Assert.IsLessThan(flattered, trial.Metrics["f1"].Value, $"trial {trial.Number}");
+        }
+    }
+
+    /// <summary>A store that records which of its methods are called, in order, and forwards them to a real one.</summary>
+    public interface IRecordedStore : IRunStore, ISweepStorage;
+
+    public class CallRecorder : System.Reflection.DispatchProxy
+    {
+        public object Inner { get; set; } = null!;
+        public List<string> Calls { get; } = [];
+
+        protected override object? Invoke(System.Reflection.MethodInfo? method, object?[]? args)
+        {
+            lock (Calls) Calls.Add(method!.Name);
+            try
+            {
+                return method.Invoke(Inner, args);
+            }
+            catch (System.Reflection.TargetInvocationException e)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+                throw;
+            }
+        }
+    }
+
+    [TestMethod]
+    public void A_sweep_reads_back_no_whole_run_before_its_trials_its_fingerprint_is_that_of_the_data_it_loaded()
+    {
+        using var folder = new TempFolder();
+        using var real = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var store = System.Reflection.DispatchProxy.Create<IRecordedStore, CallRecorder>();
+        var recorder = (CallRecorder)(object)store;
+        recorder.Inner = real;
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 2 }"""), "sweep.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        var beforeTrials = recorder.Calls.TakeWhile(c => c != nameof(ISweepStorage.TrialStarted)).ToList();
+        Assert.AreNotEqual(recorder.Calls.Count, beforeTrials.Count, "the trials started");
+        CollectionAssert.Contains(beforeTrials, nameof(IRunStore.RecordDataset));
+        CollectionAssert.DoesNotContain(beforeTrials, nameof(IRunStore.GetRun), string.Join(", ", beforeTrials));
+        // What a worker is sent is the fingerprint recorded for the run, that of the data set the definition names.
+        Assert.AreEqual(new DatasetLoader().Open(DatasetRequest.From(definition.Dataset)).Fingerprint, real.GetRun(outcome.RunId).Run.DataFingerprint);
+    }
+
+    [TestMethod]
     public void Budgets_of_wall_time_end_the_sweep_and_the_best_so_far_is_refitted()
     {
         using var folder = new TempFolder();

@@ -369,13 +369,17 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
-    public void A_memory_limit_with_parallel_trials_in_this_process_is_refused_before_a_run_is_started()
+    public void A_memory_limit_with_parallel_trials_in_this_process_or_no_trial_budget_is_refused_before_a_run_is_started()
     {
         using var folder = new TempFolder();
         using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
         var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 2, "parallelism": 2, "trialMemoryMb": 500 }"""), "sweep.json");
         var e = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }));
         StringAssert.Contains(e.Message, "A per-trial memory limit with 2 trials at once needs each trial in a process of its own");
+        // So is a trial budget no sweep can run (--trials 0).
+        var budget = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path },
+            new SweepRunOptions { Trials = 0, Parallelism = 1 }));
+        StringAssert.Contains(budget.Message, "The trial budget must be at least 1, not 0");
         Assert.IsEmpty(store.ListRuns(), "no run was started");
         Assert.IsEmpty(store.ListSweeps());
     }

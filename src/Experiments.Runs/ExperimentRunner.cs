@@ -80,7 +80,7 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         string? error;
         try
         {
-            var task = OpenTask(run, options, checksRecorded: earlier?.DataIssues.Count > 0);
+            var (task, _) = OpenTask(run, options, checksRecorded: earlier?.DataIssues.Count > 0);
             foreach (var split in task.Splits())
             {
                 var units = new Dictionary<string, UserValuesRecord>();
@@ -151,8 +151,9 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     /// Loads the data (checked, its fingerprint and problems recorded unless <paramref name="checksRecorded"/>) and the
     /// task that fits models on it. Data that must be what it was (a resumed run's, whose stored trials were scored on it;
     /// a cluster sweep's, which its submitter loaded) has its <paramref name="expected"/> fingerprint and what to do otherwise.
+    /// Returns the task and the fingerprint of the data it read (as recorded).
     /// </summary>
-    private IExperimentTask OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false) =>
+    private (IExperimentTask Task, string Fingerprint) OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false) =>
         RecordData(run, LoadTask(run, options, expected), checksRecorded);
 
     /// <summary>
@@ -177,13 +178,13 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         return (task, dataset);
     }
 
-    /// <summary>Records loaded data's fingerprint and checks (the checks unless <paramref name="checksRecorded"/>) in the run; returns its task.</summary>
-    private IExperimentTask RecordData(RunScope run, (IExperimentTask Task, Dataset Data) loaded, bool checksRecorded = false)
+    /// <summary>Records loaded data's fingerprint and checks (the checks unless <paramref name="checksRecorded"/>) in the run; returns its task and that fingerprint.</summary>
+    private (IExperimentTask Task, string Fingerprint) RecordData(RunScope run, (IExperimentTask Task, Dataset Data) loaded, bool checksRecorded = false)
     {
         var (task, dataset) = loaded;
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(run.RunId, dataset, run.Observer, record: !checksRecorded);
-        return task;
+        return (task, dataset.Fingerprint);
     }
 
     /// <summary>

@@ -106,7 +106,7 @@ public sealed partial class ExperimentRunner
         var disposables = new List<IDisposable>();
         try
         {
-            var task = loaded is { } data ? RecordData(run, data) : OpenTask(run, options);
+            var (task, fingerprint) = loaded is { } data ? RecordData(run, data) : OpenTask(run, options);
             // The task's splits stay open (a search split's cached components) until the refit is done.
             var splits = task.Splits().GetEnumerator();
             disposables.Add(splits);
@@ -115,7 +115,7 @@ public sealed partial class ExperimentRunner
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).
-            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = store.GetRun(run.RunId).Run.DataFingerprint };
+            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = fingerprint };
             ITrialExecutor executor = sweepOptions.Remote is { } remote ? remote(work.ToJson())
                 : settings.TrialMemoryLimitBytes is not null && sweepOptions.TrialProcess is { } child ? new ChildTrialExecutor(child, work)
                 : new InProcessExecutor(Objective);

@@ -121,7 +121,7 @@ public sealed partial class ExperimentRunner
         var options = work.Options(workerDataDirectory) with { ReportDirectory = reports ?? Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
         var runner = new ExperimentRunner(scratch, loader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
-        var task = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
+        var (task, _) = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint
             ? (fingerprint, "the sweep's submitter loaded other data. Give the workers the data it reads (the shared data directory, worker --data-dir).")
             : null);
         var splits = task.Splits().GetEnumerator();

@@ -92,10 +92,9 @@ public sealed partial class ExperimentRunner
         });
 
         // Settings no sweep can run with are refused before a run is started or reopened: a refused sweep leaves no run behind.
-        var isolated = sweepOptions.Remote is null && sweepOptions.TrialProcess is not null;
-        if (settings.TrialMemoryLimitBytes is not null && sweepOptions.Remote is null && !isolated && settings.EffectiveParallelism > 1)
+        if (settings.TrialMemoryLimitBytes is not null && sweepOptions.Remote is null && sweepOptions.TrialProcess is null && settings.EffectiveParallelism > 1)
             throw new ExperimentsException($"A per-trial memory limit with {settings.EffectiveParallelism} trials at once needs each trial in a process of its own: run it with `experiments sweep`, give SweepRunOptions.TrialProcess, or set the parallelism to 1.");
-        SweepRunner.Validate(settings, isolated);
+        SweepRunner.Validate(settings, isolatesMemory: sweepOptions.Remote is null && sweepOptions.TrialProcess is not null);
 
         var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
         var (run, loaded) = sweepOptions.Resume is { } resumed ? Reopen(resumed, storage, sweeper, settings, tuner, definition, options, sweepOptions.TakeOver, cancel) : (StartRun(definition, options, cancel), null);

@@ -163,7 +163,14 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
     /// a cluster sweep's, which its submitter loaded) has its <paramref name="expected"/> fingerprint and what to do otherwise.
     /// Returns the task and the fingerprint of the data it read (as recorded).
     /// </summary>
-    private (IExperimentTask Task, string Fingerprint) OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false)
+    private (IExperimentTask Task, string Fingerprint) OpenTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected = null, bool checksRecorded = false) =>
+        RecordData(run, LoadTask(run, options, expected), checksRecorded);
+
+    /// <summary>
+    /// The data and its task, read and compared with <paramref name="expected"/> but not recorded: nothing is written to
+    /// the store (a resumed sweep checks its data before it reopens its run). The task records its profile as it splits.
+    /// </summary>
+    private (IExperimentTask Task, Dataset Data) LoadTask(RunScope run, RunOptions options, (string Fingerprint, string Otherwise)? expected)
     {
         var definition = run.Definition;
         run.Observer.Stage($"Loading {definition.Dataset.Name}");
@@ -178,6 +185,13 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         // The fingerprint is complete once the task has read its tables.
         if (expected is { } data && data.Fingerprint != dataset.Fingerprint)
             throw new ExperimentsException($"The data of {definition.Dataset.Name} on {Environment.MachineName} is not what it was (fingerprint {data.Fingerprint[..12]}…, here {dataset.Fingerprint[..12]}…): {data.Otherwise}");
+        return (task, dataset);
+    }
+
+    /// <summary>Records loaded data's fingerprint and checks (the checks unless <paramref name="checksRecorded"/>) in the run; returns its task and that fingerprint.</summary>
+    private (IExperimentTask Task, string Fingerprint) RecordData(RunScope run, (IExperimentTask Task, Dataset Data) loaded, bool checksRecorded = false)
+    {
+        var (task, dataset) = loaded;
         store.RecordDataset(run.RunId, dataset.Fingerprint, dataset.Origin, dataset.IsSynthetic);
         RecordChecks(run.RunId, dataset, run.Observer, record: !checksRecorded);
         return (task, dataset.Fingerprint);

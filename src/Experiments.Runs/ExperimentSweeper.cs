@@ -1,5 +1,6 @@
 using Experiments.Core;
 using Experiments.Core.Definitions;
+using Experiments.Datasets;
 using Experiments.Store;
 using Experiments.Sweeps;
 using Experiments.Sweeps.Pruners;
@@ -90,8 +91,13 @@ public sealed partial class ExperimentRunner
             Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
         });
 
+        // Settings no sweep can run with are refused before a run is started or reopened: a refused sweep leaves no run behind.
+        if (settings.TrialMemoryLimitBytes is not null && sweepOptions.Remote is null && sweepOptions.TrialProcess is null && settings.EffectiveParallelism > 1)
+            throw new ExperimentsException($"A per-trial memory limit with {settings.EffectiveParallelism} trials at once needs each trial in a process of its own: run it with `experiments sweep`, give SweepRunOptions.TrialProcess, or set the parallelism to 1.");
+        SweepRunner.Validate(settings, isolatesMemory: sweepOptions.Remote is null && sweepOptions.TrialProcess is not null);
+
         var sweeper = new SweepRunner(new Announcing(storage, sweepOptions.Started));
-        var (run, fingerprint) = sweepOptions.Resume is { } resumed ? Reopen(resumed, storage, sweeper, settings, tuner, definition, options, sweepOptions.TakeOver, cancel) : (StartRun(definition, options, cancel), null);
+        var (run, loaded) = sweepOptions.Resume is { } resumed ? Reopen(resumed, storage, sweeper, settings, tuner, definition, options, sweepOptions.TakeOver, cancel) : (StartRun(definition, options, cancel), null);
         RunStatus status;
         string? error = null;
         SweepResult result;
@@ -99,8 +105,7 @@ public sealed partial class ExperimentRunner
         var disposables = new List<IDisposable>();
         try
         {
-            var (task, loaded) = OpenTask(run, options, fingerprint is null ? null
-                : (fingerprint, $"run {run.RunId}'s stored trials were scored on the data it began with. Restore that data to resume it, or start a new sweep."));
+            var (task, fingerprint) = loaded is { } data ? RecordData(run, data) : OpenTask(run, options);
             // The task's splits stay open (a search split's cached components) until the refit is done.
             var splits = task.Splits().GetEnumerator();
             disposables.Add(splits);
@@ -109,11 +114,9 @@ public sealed partial class ExperimentRunner
             settings = settings with { RunId = run.RunId };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).
-            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = loaded };
+            var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = fingerprint };
             ITrialExecutor executor = sweepOptions.Remote is { } remote ? remote(work.ToJson())
                 : settings.TrialMemoryLimitBytes is not null && sweepOptions.TrialProcess is { } child ? new ChildTrialExecutor(child, work)
-                : settings.TrialMemoryLimitBytes is not null && settings.EffectiveParallelism > 1
-                    ? throw new ExperimentsException($"A per-trial memory limit with {settings.EffectiveParallelism} trials at once needs each trial in a process of its own: run it with `experiments sweep`, give SweepRunOptions.TrialProcess, or set the parallelism to 1.")
                 : new InProcessExecutor(Objective);
             if (executor is IDisposable disposable) disposables.Add(disposable);
             if (sweepOptions.Resume is { } resume) sweepOptions.Started?.Invoke(resume);
@@ -174,19 +177,31 @@ public sealed partial class ExperimentRunner
     }
 
     /// <summary>
-    /// Checks that stored sweep <paramref name="sweepId"/> can go on — its settings, a run without a refit yet — before
-    /// touching anything (a refused resume leaves the sweep, its run and their messages as they were), then reopens the
-    /// run that started it, which will hold its refit (one run, one result); with the data fingerprint it must match.
+    /// Checks that stored sweep <paramref name="sweepId"/> can go on — its settings, a run whose refit has not ended, the
+    /// data its trials were scored on — before touching anything (a refused resume leaves the sweep, its run and their
+    /// messages, checks and profile as they were), then reopens the run that started it, which will hold its refit (one
+    /// run, one result). Returns the run and its loaded data, to be recorded; none when the sweep had no run yet.
     /// </summary>
-    private (RunScope Run, string? Fingerprint) Reopen(long sweepId, ISweepStorage storage, SweepRunner sweeper, SweepSettings settings, ITuner tuner,
+    private (RunScope Run, (IExperimentTask Task, Dataset Data)? Loaded) Reopen(long sweepId, ISweepStorage storage, SweepRunner sweeper, SweepSettings settings, ITuner tuner,
         ExperimentDefinition definition, RunOptions options, bool takeOver, CancellationToken cancel)
     {
         sweeper.CheckResumable(sweepId, settings, tuner);
         if (storage.GetSweep(sweepId).RunId is not { } runId) return (StartRun(definition, options, cancel), null);
         var stored = store.GetRun(runId);
-        if (stored.Trials.Count > 0)
-            throw new ExperimentsException($"Sweep {sweepId} has finished: run {runId} holds the refit of its best configuration. A finished sweep is not resumed; start a new sweep (with more trials: --trials).");
-        return (ResumeRun(runId, definition, options, cancel, takeOver: takeOver), stored.Run.DataFingerprint);
+        // A refit that ended is the sweep's result; one stopped (cancelled) or killed on its way is done again, the
+        // stopped attempt kept in the run's history as a continued run keeps its killed trials.
+        if (stored.Trials.FirstOrDefault(t => t.Status is "finished" or "failed") is { } refit)
+            throw new ExperimentsException($"Sweep {sweepId} has finished: run {runId} holds the refit of its best configuration{(refit.Status == "failed" ? $", which failed ({refit.Error})" : "")}. " +
+                                           "A finished sweep is not resumed; start a new sweep (with more trials: --trials).");
+        // The data is loaded for the run (the scope ResumeRun gives it) before the run is reopened.
+        var loaded = LoadTask(new RunScope(runId, definition, store, stored.Run.ReportFolder!, options.Observer, cancel), options, stored.Run.DataFingerprint is { } fingerprint
+            ? (fingerprint, $"run {runId}'s stored trials were scored on the data it began with. Restore that data to resume it, or start a new sweep.")
+            : null);
+        var run = ResumeRun(runId, definition, options, cancel, takeOver: takeOver);
+        // A refit left running by a process on another machine (taken over) is marked as one that died here would be.
+        foreach (var stale in store.GetRun(runId).Trials.Where(t => t.Status == "running"))
+            store.FinishTrial(stale.Id, "killed", null, null, null, "the process refitting it ended; the sweep was resumed in another");
+        return (run, loaded);
     }
 
     /// <summary>

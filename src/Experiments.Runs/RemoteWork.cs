@@ -106,12 +106,15 @@ public sealed partial class ExperimentRunner
         };
     }
 
-    /// <summary>The work's definition loaded and split for its sweep's trials, the task's records going to <paramref name="scratch"/>.</summary>
-    private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory, SqliteRunStore scratch, IDatasetLoader loader)
+    /// <summary>
+    /// The work's definition loaded and split for its sweep's trials, the task's records going to <paramref name="scratch"/>
+    /// and what it saves (encoder checkpoints) to <paramref name="reports"/> (default: a worker's folder in the temporary one).
+    /// </summary>
+    private static PreparedSweep Prepare(RemoteWork work, string? workerDataDirectory, SqliteRunStore scratch, IDatasetLoader loader, string? reports = null)
     {
         var definition = work.Read();
         var spec = definition.Sweep ?? throw new ExperimentsException($"Experiment '{definition.Name}' has no \"sweep\" block; the cluster was sent a sweep trial of it.");
-        var options = work.Options(workerDataDirectory) with { ReportDirectory = Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
+        var options = work.Options(workerDataDirectory) with { ReportDirectory = reports ?? Path.Combine(Path.GetTempPath(), "experiments-worker-reports") };
         var runner = new ExperimentRunner(scratch, loader);
         var run = runner.StartRun(definition, options, CancellationToken.None);
         var (task, _) = runner.OpenTask(run, options, work.Fingerprint is { } fingerprint

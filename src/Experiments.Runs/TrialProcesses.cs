@@ -11,11 +11,20 @@ namespace Experiments.Runs;
 /// </summary>
 public sealed record TrialProcess(string FileName, IReadOnlyList<string> Arguments)
 {
-    /// <summary>The .NET program <paramref name="assembly"/> (its .dll) run by the dotnet host, with <paramref name="arguments"/> first.</summary>
-    public static TrialProcess Dotnet(string assembly, params string[] arguments)
+    /// <summary>
+    /// The .NET program <paramref name="assembly"/> (its .dll) with <paramref name="arguments"/> first: started through
+    /// its apphost when that is what runs this process (a published <c>experiments</c>, where no dotnet need be on PATH),
+    /// else run by the dotnet host.
+    /// </summary>
+    public static TrialProcess Dotnet(string assembly, params string[] arguments) => Dotnet(assembly, Environment.ProcessPath, arguments);
+
+    internal static TrialProcess Dotnet(string assembly, string? processPath, string[] arguments)
     {
+        if (processPath is not null && Path.GetFileNameWithoutExtension(processPath) != "dotnet"
+            && Path.GetFullPath(processPath) == Path.ChangeExtension(Path.GetFullPath(assembly), OperatingSystem.IsWindows() ? ".exe" : null))
+            return new TrialProcess(processPath, arguments);
         // The host that runs this process when it is dotnet itself; else the one the SDK names, else the one on PATH.
-        var host = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
+        var host = processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath
             : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } named ? named : "dotnet";
         return new TrialProcess(host, [assembly, .. arguments]);
     }
@@ -27,7 +36,8 @@ public sealed record TrialProcess(string FileName, IReadOnlyList<string> Argumen
 /// killing it, whatever the parallelism; the peak recorded is the child's. Each child loads and splits the data
 /// itself (the price of the isolation), scores the trial as a trial in this process would, and reports its
 /// intermediate values back for the pruner. The work travels in a file; each child's scratch store (what the task
-/// records on its way) is removed when the child ends, killed or not.
+/// records on its way) and its report folder beside it (what the task saves: a classification task's encoder
+/// checkpoints) are removed when the child ends, killed or not.
 /// </summary>
 internal sealed class ChildTrialExecutor : ITrialExecutor, IDisposable
 {
@@ -53,10 +63,14 @@ internal sealed class ChildTrialExecutor : ITrialExecutor, IDisposable
         finally
         {
             foreach (var file in new[] { scratch, scratch + "-wal", scratch + "-shm" }) File.Delete(file);
+            if (Directory.Exists(ReportsOf(scratch))) Directory.Delete(ReportsOf(scratch), recursive: true);
         }
     }
 
     public void Dispose() => File.Delete(_work);
+
+    /// <summary>The report folder of the child whose scratch store is <paramref name="scratchStore"/>.</summary>
+    internal static string ReportsOf(string scratchStore) => scratchStore + "-reports";
 }
 
 public sealed partial class ExperimentRunner
@@ -74,7 +88,7 @@ public sealed partial class ExperimentRunner
         return ChildTrial.Run(context =>
         {
             // Inside the trial, so that missing data or a bad definition comes back as the trial's error.
-            var sweep = Prepare(RemoteWork.FromJson(File.ReadAllText(workFile)), null, scratch, new DatasetLoader());
+            var sweep = Prepare(RemoteWork.FromJson(File.ReadAllText(workFile)), null, scratch, new DatasetLoader(), ChildTrialExecutor.ReportsOf(scratchStore));
             return Score(sweep.Run, sweep.Task, sweep.Tuning, SweepSpaces.ModelOf(sweep.Run.Definition, context.Parameters), context, sweep.Reported);
         });
     }

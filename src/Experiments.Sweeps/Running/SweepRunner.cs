@@ -61,7 +61,7 @@ public sealed class SweepRunner(ISweepStorage storage)
 
     public async Task<SweepResult> RunAsync(SweepSettings settings, ITuner tuner, ITrialExecutor executor, CancellationToken cancel = default)
     {
-        Validate(settings, executor);
+        Validate(settings, executor.IsolatesMemory);
         var id = storage.CreateSweep(Start(settings, tuner));
         return await Drive(id, settings, tuner, executor, new Dictionary<int, TrialResult>(), cancel).ConfigureAwait(false);
     }
@@ -77,7 +77,7 @@ public sealed class SweepRunner(ISweepStorage storage)
     public async Task<SweepResult> ResumeAsync(long sweepId, SweepSettings settings, ITuner tuner, ITrialExecutor executor, CancellationToken cancel = default, bool takeOver = false)
     {
         var (resumed, stored) = CheckResumable(sweepId, settings, tuner);
-        Validate(resumed, executor);
+        Validate(resumed, executor.IsolatesMemory);
         // Only a sweep that can be resumed is marked running in this process (a refused one stays as it was).
         storage.ResumeSweep(sweepId, takeOver);
         return await Drive(sweepId, resumed, tuner, executor, stored, cancel).ConfigureAwait(false);
@@ -118,14 +118,18 @@ public sealed class SweepRunner(ISweepStorage storage)
     private static SweepStart Start(SweepSettings settings, ITuner tuner) =>
         new(settings.Name, SpaceJson.Write(settings.Space), tuner.Description, settings.Pruner?.Description, settings.Objective, settings.Seed, settings.EffectiveParallelism, settings.RunId);
 
-    private static void Validate(SweepSettings settings, ITrialExecutor executor)
+    /// <summary>
+    /// Refuses settings no sweep can run with (for an executor whose trials each have a process of their own when
+    /// <paramref name="isolatesMemory"/>); callers that record something before the sweep starts check them first.
+    /// </summary>
+    public static void Validate(SweepSettings settings, bool isolatesMemory)
     {
         if (settings.EffectiveParallelism < 1) throw new ExperimentsException($"A sweep runs at least 1 trial at a time, not {settings.EffectiveParallelism}.");
         if (settings.MaxTrials is < 1) throw new ExperimentsException($"The trial budget must be at least 1, not {settings.MaxTrials}.");
         if (settings.WallTime is { } w && w <= TimeSpan.Zero) throw new ExperimentsException($"The wall-time budget must be positive, not {w}.");
         if (settings.TrialTimeout is { } t && t <= TimeSpan.Zero) throw new ExperimentsException($"The per-trial time limit must be positive, not {t}.");
         if (settings.TrialMemoryLimitBytes is { } m && m <= 0) throw new ExperimentsException($"The per-trial memory limit must be positive, not {m} bytes.");
-        if (settings.TrialMemoryLimitBytes is not null && !executor.IsolatesMemory && settings.EffectiveParallelism > 1)
+        if (settings.TrialMemoryLimitBytes is not null && !isolatesMemory && settings.EffectiveParallelism > 1)
             throw new ExperimentsException($"A per-trial memory limit with {settings.EffectiveParallelism} trials at once needs each trial in its own process (ProcessTrialExecutor): trials in one process share its memory. Run one trial at a time, or use the process executor.");
     }
 

@@ -7,8 +7,10 @@ namespace Experiments.Sweeps.Tuners;
 /// each value searched by its own tuner over its own sub-space. Per value: ECI = max(cost since its best, cost between
 /// its last two bests); when its best trails the overall best, at least twice the gap over its speed of improvement;
 /// untried values get the cheapest first trial's cost times their relative cost; a value whose trials have all failed
-/// gets the largest estimate of the others (or its own spending, if larger) times one plus its failures, so cheap
-/// failures do not draw the budget. A value is drawn with probability proportional to 1/ECI. Costs are the trials' <see cref="TrialResult.Cost"/>: the sequence is reproducible when the
+/// (failed, timed out, out of memory) gets the largest estimate of the others (or its own spending, if larger) times
+/// one plus its failures, so cheap failures do not draw the budget. A pruned trial counts with its value when stopped:
+/// a loss the configuration reached on a smaller budget, so one at its end would be no worse (a value whose trials were
+/// all pruned is slow, not failing). A value with no loss and no failure (its trials cancelled) counts as untried. A value is drawn with probability proportional to 1/ECI. Costs are the trials' <see cref="TrialResult.Cost"/>: the sequence is reproducible when the
 /// objective reports its own cost; with measured seconds it varies with timings (a resumed sweep still replays it).
 /// </summary>
 public sealed class EciTuner : ITuner
@@ -96,7 +98,10 @@ public sealed class EciTuner : ITuner
         private double _bestOld = double.PositiveInfinity;
         private double _total, _costAtBest, _costAtBestOld;
 
-        public bool OnlyFailed => Trials > 0 && double.IsPositiveInfinity(Best);
+        private int _failures;
+
+        /// <summary>No loss yet, and failures: nothing to extrapolate from.</summary>
+        public bool OnlyFailed => _failures > 0 && double.IsPositiveInfinity(Best);
         public double Spent => _total;
 
         public void Record(TrialResult result)
@@ -104,7 +109,8 @@ public sealed class EciTuner : ITuner
             var cost = Math.Max(result.Cost, 1e-9);
             if (Trials++ == 0) FirstCost = cost;
             _total += cost;
-            if (result.Status != TrialStatus.Completed || !result.HasLoss || result.Loss!.Value >= Best) return;
+            if (result.Status is TrialStatus.Failed or TrialStatus.TimedOut or TrialStatus.OutOfMemory) _failures++;
+            if (result.Status is not (TrialStatus.Completed or TrialStatus.Pruned) || !result.HasLoss || result.Loss!.Value >= Best) return;
             _bestOld = Best;
             Best = result.Loss!.Value;
             _costAtBestOld = _costAtBest;
@@ -113,7 +119,7 @@ public sealed class EciTuner : ITuner
 
         public double Eci(double globalBest, double cheapestFirstCost)
         {
-            if (Trials == 0) return cheapestFirstCost * RelativeCost;
+            if (Trials == 0 || double.IsPositiveInfinity(Best)) return cheapestFirstCost * RelativeCost;
             var eci = Math.Max(_total - _costAtBest, _costAtBest - _costAtBestOld);
             var gap = Best - globalBest;
             if (gap > 0)

@@ -50,5 +50,69 @@ public sealed class ChildTrialSweepTests
         Assert.AreEqual(RunStatus.Finished, run.Status);
         Assert.AreEqual("20", store.GetRun(run.Id).Trials.Single().Parameters["maxItems"]);
         Assert.IsEmpty(Directory.GetFiles(temp, "experiments-trial-*"), "the children's work and scratch files are removed");
+        Assert.IsEmpty(Directory.GetFileSystemEntries(temp, "experiments-*"), "and their report folders (no experiments-worker-reports either)");
+    }
+
+    [TestMethod]
+    public void A_trial_process_is_this_programs_apphost_when_that_runs_it_else_the_dotnet_host()
+    {
+        var dll = Path.Combine(Path.GetTempPath(), "app", "experiments.dll");
+        var apphost = Path.Combine(Path.GetTempPath(), "app", OperatingSystem.IsWindows() ? "experiments.exe" : "experiments");
+        var direct = TrialProcess.Dotnet(dll, apphost, ["sweep-trial"]);
+        Assert.AreEqual(apphost, direct.FileName);
+        CollectionAssert.AreEqual(new[] { "sweep-trial" }, direct.Arguments.ToArray());
+        var dotnet = Path.Combine(Path.GetTempPath(), "sdk", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+        var hosted = TrialProcess.Dotnet(dll, dotnet, ["sweep-trial"]);
+        Assert.AreEqual(dotnet, hosted.FileName);
+        CollectionAssert.AreEqual(new[] { dll, "sweep-trial" }, hosted.Arguments.ToArray());
+        // Another program's apphost (a test host) runs the dll through a dotnet host, not itself.
+        var other = TrialProcess.Dotnet(dll, Path.Combine(Path.GetTempPath(), "app", "testhost"), ["sweep-trial"]);
+        Assert.AreNotEqual(Path.Combine(Path.GetTempPath(), "app", "testhost"), other.FileName);
+        CollectionAssert.AreEqual(new[] { dll, "sweep-trial" }, other.Arguments.ToArray());
+    }
+
+    [TestMethod]
+    public void A_published_experiments_starts_its_child_trials_itself_with_no_dotnet_on_the_path()
+    {
+        using var folder = new TempFolder();
+        var file = folder.File("sweep.json", """
+            {
+              "name": "apphost",
+              "task": "rating",
+              "dataset": { "name": "demo-shop", "table": "ratings", "options": { "users": 200, "items": 100, "seed": 3 } },
+              "split": { "method": "random", "testFraction": 0.2, "validationFraction": 0.2 },
+              "models": [ { "type": "bias" } ],
+              "metrics": ["rmse"],
+              "evaluation": { "bootstrapSamples": 0 },
+              "sweep": { "tuner": "random", "trials": 2, "parallelism": 2, "trialMemoryMb": 2000 },
+              "seed": 5
+            }
+            """);
+        var db = Path.Combine(folder.Path, "runs.db");
+        var temp = Directory.CreateDirectory(Path.Combine(folder.Path, "tmp")).FullName;
+        // The apphost beside experiments.dll, as `dotnet publish` leaves it; no dotnet on PATH and none named by the SDK,
+        // the runtime found as an installed apphost finds it (DOTNET_ROOT: .../shared/Microsoft.NETCore.App/VERSION/ up three).
+        var info = new System.Diagnostics.ProcessStartInfo(Path.ChangeExtension(CliProcess.Dll, OperatingSystem.IsWindows() ? ".exe" : null))
+        {
+            WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "sweep", file, "--store", db, "--reports", Path.Combine(folder.Path, "reports"), "--json" }) info.ArgumentList.Add(arg);
+        info.Environment["PATH"] = Directory.CreateDirectory(Path.Combine(folder.Path, "empty-path")).FullName;
+        info.Environment.Remove("DOTNET_HOST_PATH");
+        info.Environment["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", ".."));
+        info.Environment["TMPDIR"] = temp;
+        info.Environment["NO_COLOR"] = "1";
+        using (var process = System.Diagnostics.Process.Start(info)!)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(5))) { process.Kill(true); Assert.Fail("the sweep did not finish in 5 minutes"); }
+            Assert.AreEqual(0, process.ExitCode, error.Result + output.Result);
+        }
+        using var store = SqliteRunStore.Open(db);
+        var trials = store.GetTrials(1);
+        Assert.HasCount(2, trials);
+        Assert.IsTrue(trials.All(t => t.Status == TrialStatus.Completed && t.PeakMemoryBytes > 0), string.Join("; ", trials.Select(t => $"{t.Status} {t.Error}")));
+        Assert.IsEmpty(Directory.GetFileSystemEntries(temp, "experiments-*"), "the children's work, scratch stores and report folders are removed");
     }
 }

@@ -356,11 +356,15 @@ public sealed class SweepRunTests
         StringAssert.Contains(tuner.Message, "cannot be resumed with these settings");
         var refused = store.GetRun(runId);
         Assert.AreEqual((before.Run.Status, before.Run.Error), (refused.Run.Status, refused.Run.Error));
-        // Other data (here, generated with other options): the run fails saying so; the sweep's trials are untouched.
+        // Other data (here, generated with other options): refused saying so, compared before the run is reopened, so
+        // the run keeps its status, message, data checks and profile, and the sweep its trials.
         var otherData = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(Platform.Reader.Read(Ratings(sweep, users: 301), "sweep.json"), new SweepRunOptions()));
         StringAssert.Contains(otherData.Message, "is not what it was");
         StringAssert.Contains(otherData.Message, "stored trials were scored on the data it began with");
         Assert.AreEqual(("cancelled", completed), (store.GetSweep(sweepId).Status, store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed)));
+        refused = store.GetRun(runId);
+        Assert.AreEqual((before.Run.Status, before.Run.Error, before.Run.DataFingerprint), (refused.Run.Status, refused.Run.Error, refused.Run.DataFingerprint));
+        Assert.AreEqual((before.Profile.Count, before.DataIssues.Count), (refused.Profile.Count, refused.DataIssues.Count), "its profile and data checks are kept");
 
         // Marked running on another machine of a shared store: refused unless taken over.
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
@@ -384,6 +388,104 @@ public sealed class SweepRunTests
         var finished = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => Resume(definition, new SweepRunOptions { Trials = 12 }));
         StringAssert.Contains(finished.Message, "has finished");
         Assert.HasCount(1, store.GetRun(runId).Trials);
+    }
+
+    /// <summary>Stops the run (as Ctrl+C does) when the refit begins: the trials are silent, only the refit reaches the run's observer.</summary>
+    private sealed class StopAtRefit(CancellationTokenSource stop) : IRunObserver
+    {
+        public void Stage(string message)
+        {
+            if (message.StartsWith("Refitting", StringComparison.Ordinal)) stop.Cancel();
+        }
+
+        public void Progress(string step, double fraction) { }
+        public void TrialFinished(Experiments.Runs.TrialResult result) { }
+        public void Warning(string message) { }
+    }
+
+    /// <summary>A sweep of <paramref name="definition"/> stopped during its refit; its run and sweep ids.</summary>
+    private static (long RunId, long SweepId) StoppedInItsRefit(SqliteRunStore store, ExperimentDefinition definition, string reports)
+    {
+        using var stop = new CancellationTokenSource();
+        long? sweepId = null;
+        Assert.ThrowsExactly<OperationCanceledException>(() => new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = reports, Observer = new StopAtRefit(stop) },
+            new SweepRunOptions { Started = id => sweepId = id }, stop.Token));
+        var runId = store.GetSweep(sweepId!.Value).RunId!.Value;
+        return (runId, sweepId.Value);
+    }
+
+    /// <summary>The refit's test RMSE, computed here: the best stored trial's configuration fitted on training + validation.</summary>
+    private static double RefitRmse(SqliteRunStore store, long sweepId, ExperimentDefinition definition)
+    {
+        var best = store.GetTrials(sweepId).Where(t => t.Status == TrialStatus.Completed).MinBy(t => t.Value)!;
+        var split = SplitOf(definition);
+        return BiasRmse(Interactions.Concatenate(split.Train, split.Validation!), split.Test, Own(best.Parameters));
+    }
+
+    [TestMethod]
+    public void A_sweep_stopped_during_its_refit_resumes_and_refits_keeping_the_stopped_attempt()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 4, "parallelism": 1 }"""), "sweep.json");
+        var (runId, sweepId) = StoppedInItsRefit(store, definition, folder.Path);
+        var stopped = store.GetRun(runId);
+        Assert.AreEqual(RunStatus.Cancelled, stopped.Run.Status);
+        Assert.AreEqual("cancelled", stopped.Trials.Single().Status, "the stopped refit");
+        Assert.AreEqual(4, store.GetTrials(sweepId).Count(t => t.Status == TrialStatus.Completed));
+
+        // The resume the CLI's hint names: the stored trials are replayed, the budget is reached and the refit done.
+        var resumed = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }, new SweepRunOptions { Resume = sweepId });
+        Assert.AreEqual((RunStatus.Finished, runId, 4), (resumed.Status, resumed.RunId, resumed.Sweep.Trials.Count));
+        var run = store.GetRun(runId);
+        CollectionAssert.AreEqual(new[] { "cancelled", "finished" }, run.Trials.Select(t => t.Status).ToList(), "the stopped attempt is kept beside the refit");
+        Assert.AreEqual(RefitRmse(store, sweepId, definition), run.Trials[1].Metrics.Single(m => m.Name == "rmse").Value, 1e-5);
+
+        // Now the refit is done: refused, saying so.
+        var finished = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() =>
+            new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }, new SweepRunOptions { Resume = sweepId }));
+        StringAssert.Contains(finished.Message, $"Sweep {sweepId} has finished: run {runId} holds the refit");
+        Assert.HasCount(2, store.GetRun(runId).Trials);
+    }
+
+    [TestMethod]
+    public void A_sweep_whose_refit_was_left_running_on_another_machine_is_taken_over_and_refitted()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "runs.db");
+        using var store = SqliteRunStore.Open(db);
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 3, "parallelism": 1 }"""), "sweep.json");
+        var (runId, sweepId) = StoppedInItsRefit(store, definition, folder.Path);
+        // As a machine that died while refitting leaves a shared store: the run and its refit running there.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE runs SET status = 'running', ended_at = NULL, host = 'elsewhere', pid = 4242 WHERE id = {runId}; " +
+                                  $"UPDATE trials SET status = 'running', ended_at = NULL WHERE run_id = {runId}";
+            command.ExecuteNonQuery();
+        }
+        var resumed = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }, new SweepRunOptions { Resume = sweepId, TakeOver = true });
+        Assert.AreEqual((RunStatus.Finished, runId), (resumed.Status, resumed.RunId));
+        var run = store.GetRun(runId);
+        CollectionAssert.AreEqual(new[] { "killed", "finished" }, run.Trials.Select(t => t.Status).ToList(), "the refit left running is marked killed");
+        Assert.AreEqual(RefitRmse(store, sweepId, definition), run.Trials[1].Metrics.Single(m => m.Name == "rmse").Value, 1e-5);
+    }
+
+    [TestMethod]
+    public void A_memory_limit_with_parallel_trials_in_this_process_or_no_trial_budget_is_refused_before_a_run_is_started()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "random", "trials": 2, "parallelism": 2, "trialMemoryMb": 500 }"""), "sweep.json");
+        var e = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path }));
+        StringAssert.Contains(e.Message, "A per-trial memory limit with 2 trials at once needs each trial in a process of its own");
+        // So is a trial budget no sweep can run (--trials 0).
+        var budget = Assert.ThrowsExactly<Experiments.Core.ExperimentsException>(() => new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path },
+            new SweepRunOptions { Trials = 0, Parallelism = 1 }));
+        StringAssert.Contains(budget.Message, "The trial budget must be at least 1, not 0");
+        Assert.IsEmpty(store.ListRuns(), "no run was started");
+        Assert.IsEmpty(store.ListSweeps());
     }
 
     [TestMethod]

@@ -183,6 +183,28 @@ public sealed class TunerTests
     }
 
     [TestMethod]
+    public void Eci_counts_a_pruned_trial_with_its_value_and_a_cancelled_one_as_untried_not_as_failures()
+    {
+        var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("a", s => s.Float("x", 0, 1)).Option("pruned", s => s.Float("y", 0, 1)).Option("stopped", s => s.Float("z", 0, 1))).Build();
+        var eci = new EciTuner(space, "trainer", 3, (sub, seed) => new RandomTuner(sub, seed), new Dictionary<string, double> { ["stopped"] = 3 });
+        TrialResult R(int n, string trainer, TrialStatus status, double? loss, double cost) => new()
+        {
+            Number = n, Parameters = new ParameterSet([new("trainer", trainer)]), Seed = 0, Status = status, Value = loss, Loss = loss, Cost = cost,
+        };
+        eci.Update(R(0, "a", TrialStatus.Completed, 0.5, 2));
+        eci.Update(R(1, "pruned", TrialStatus.Pruned, 0.8, 1));
+        eci.Update(R(2, "stopped", TrialStatus.Cancelled, null, 4));
+        var costs = eci.EstimatedCosts();
+        // a: total 2, best at 2, none before: max(2 − 2, 2 − 0) = 2; it holds the overall best.
+        Assert.AreEqual(2.0, costs["a"], 1e-12);
+        // pruned: its stopped value 0.8 is its best: max(1 − 1, 1 − 0) = 1 vs gap 0.3 at speed 0.8 / 1: 2 × 0.3 / 0.8 = 0.75: 1
+        // (as a failing arm it was the largest other estimate times two: 4).
+        Assert.AreEqual(1.0, costs["pruned"], 1e-12);
+        // stopped: no loss, no failure: untried, the cheapest first cost (1) times its relative cost 3 (as failing: 4 × 2 = 8).
+        Assert.AreEqual(3.0, costs["stopped"], 1e-12);
+    }
+
+    [TestMethod]
     public void Eci_does_not_spend_the_budget_on_a_trainer_that_fails_cheaply()
     {
         var space = new SearchSpaceBuilder().Choice("trainer", c => c.Option("slow", s => s.Float("x", 0, 1)).Option("broken", s => s.Float("y", 0, 1))).Build();

@@ -1,7 +1,8 @@
 """Summarises experiments/benchmarks/sweep-tuners-real.sh's output folder: per definition and tuner, the median and
 quartiles over seeds of the best validation value after each checkpoint, and of the compute time (the trials' own
 seconds, from the store) spent to reach it; then whether each tuner reaches random search's median best at the last
-checkpoint within the given trial count, and in less compute.
+checkpoint within the given trial count (the second checkpoint), and whether it does so in less compute than random
+search's run of the same seed spent on all its trials (the seeds' runs are interleaved, so they shared the machine's load).
 Usage: /usr/bin/python3 experiments/benchmarks/sweep-tuners-summary.py OUT [10 20 50]"""
 import glob, json, os, sqlite3, statistics, sys
 from collections import defaultdict
@@ -18,13 +19,13 @@ def quartiles(values):
     return q[1], q[0], q[2]
 
 
-runs = defaultdict(list)  # (definition, tuner) -> [(best per trial, seconds per trial, maximise)]
+runs = defaultdict(list)  # (definition, tuner) -> [(best per trial, seconds per trial, maximise, seed)]
 for path in sorted(glob.glob(os.path.join(out, "*.json"))):
     r = json.load(open(path))
-    definition, tuner, _ = os.path.basename(path)[:-5].rsplit("-", 2)
+    definition, tuner, seed = os.path.basename(path)[:-5].rsplit("-", 2)
     seconds = dict(db.execute("select number, coalesce(seconds, 0) from sweep_trials where sweep_id = ?", (r["sweepId"],)).fetchall())
     best = [h["best"] for h in sorted(r["history"], key=lambda h: h["number"])]
-    runs[(definition, tuner)].append((best, [seconds.get(n, 0.0) for n in range(len(best))], r["objective"].startswith("max")))
+    runs[(definition, tuner)].append((best, [seconds.get(n, 0.0) for n in range(len(best))], r["objective"].startswith("max"), seed))
 
 for definition in sorted({d for d, _ in runs}):
     print(f"\n### {definition}\n")
@@ -37,8 +38,8 @@ for definition in sorted({d for d, _ in runs}):
             continue
         cells, costs = [], []
         for c in checkpoints:
-            bests = [b[c - 1] for b, _, _ in seeds if len(b) >= c and b[c - 1] is not None]
-            spent = [sum(s[:c]) for b, s, _ in seeds if len(b) >= c]
+            bests = [b[c - 1] for b, _, _, _ in seeds if len(b) >= c and b[c - 1] is not None]
+            spent = [sum(s[:c]) for b, s, _, _ in seeds if len(b) >= c]
             if bests:
                 m, q1, q3 = quartiles(bests)
                 medians[(tuner, c)] = m
@@ -48,19 +49,23 @@ for definition in sorted({d for d, _ in runs}):
                 cells.append("—")
                 costs.append("—")
         print(f"| {tuner} | {len(seeds)} | " + " | ".join(cells) + " | " + " | ".join(costs) + " |")
-    maximise = next(s for (d, _), v in runs.items() if d == definition for _, _, s in v)
+    maximise = next(s for (d, _), v in runs.items() if d == definition for _, _, s, _ in v)
     target = medians.get(("random", checkpoints[-1]))
     if target is None:
         continue
     print(f"\nrandom search's median best after {checkpoints[-1]} trials: {target:.4f}")
+    random_spent = {seed: sum(s[:checkpoints[-1]]) for _, s, _, seed in runs[(definition, "random")]}
     for (d, tuner), seeds in sorted(runs.items()):
         if d != definition or tuner == "random":
             continue
         reached = []
-        for best, seconds, _ in seeds:
+        for best, seconds, _, seed in seeds:
             hit = next((i + 1 for i, b in enumerate(best) if b is not None and (b >= target if maximise else b <= target)), None)
-            reached.append((hit, sum(seconds[:hit]) if hit else None))
-        within = sum(1 for h, _ in reached if h is not None and h <= checkpoints[1])
-        print(f"- {tuner}: reaches it within {checkpoints[1]} trials in {within} of {len(seeds)} seeds; trials to reach it: "
-              + ", ".join(str(h) if h else "never" for h, _ in reached)
-              + "; compute s to reach it: " + ", ".join(f"{s:.0f}" if s is not None else "—" for _, s in reached))
+            reached.append((hit, sum(seconds[:hit]) if hit else None, random_spent.get(seed)))
+        within = [(h, s, r) for h, s, r in reached if h is not None and h <= checkpoints[1]]
+        cheaper = sum(1 for _, s, r in within if r is not None and s < r)
+        print(f"- {tuner}: reaches it within {checkpoints[1]} trials in {len(within)} of {len(seeds)} seeds, {cheaper} of them in less "
+              f"compute than random's {checkpoints[-1]} trials of the same seed; trials to reach it: "
+              + ", ".join(str(h) if h else "never" for h, _, _ in reached)
+              + "; compute s to reach it (random's to " + str(checkpoints[-1]) + "): "
+              + ", ".join((f"{s:.0f}" if s is not None else "—") + (f" ({r:.0f})" if r is not None else "") for _, s, r in reached))

@@ -68,9 +68,14 @@ public sealed partial class ExperimentRunner(IRunStore store, IDatasetLoader loa
         if (store.GetRunRecord(runId).Status != RunStatus.Running) return Recorded(store, runId);
         var run = ResumeRun(runId, definition, options, cancel, handedOver: true);
         var earlier = store.GetRun(runId);
-        foreach (var stale in earlier.Trials.Where(t => t.Status == "running"))
-            store.FinishTrial(stale.Id, "killed", null, null, null, "the process running it ended; the run went on in another");
+        MarkKilled(earlier.Trials, "the process running it ended; the run went on in another");
         return Execute(run, options, earlier);
+    }
+
+    /// <summary>Marks the trials that a process which ended left running as killed, saying <paramref name="why"/>; they are done again.</summary>
+    private void MarkKilled(IEnumerable<TrialRecord> trials, string why)
+    {
+        foreach (var stale in trials.Where(t => t.Status == "running")) store.FinishTrial(stale.Id, "killed", null, null, null, why);
     }
 
     /// <summary>The run's work: every model on every split (but what <paramref name="earlier"/> finished), then its end, regression check and reports.</summary>

@@ -199,8 +199,7 @@ public sealed partial class ExperimentRunner
             : null);
         var run = ResumeRun(runId, definition, options, cancel, takeOver: takeOver);
         // A refit left running by a process on another machine (taken over) is marked as one that died here would be.
-        foreach (var stale in store.GetRun(runId).Trials.Where(t => t.Status == "running"))
-            store.FinishTrial(stale.Id, "killed", null, null, null, "the process refitting it ended; the sweep was resumed in another");
+        MarkKilled(stored.Trials, "the process refitting it ended; the sweep was resumed in another");
         return (run, loaded);
     }
 

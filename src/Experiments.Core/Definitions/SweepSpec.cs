@@ -15,13 +15,11 @@ public sealed record SweepSpec
     public const string Maximize = "maximize";
     public static readonly IReadOnlyList<string> Objectives = [Validation, KFold];
     public static readonly IReadOnlyList<string> Directions = [Minimize, Maximize];
-    /// <summary>The metrics where lower is better; every other metric is maximised unless the block says otherwise.</summary>
-    public static readonly IReadOnlyList<string> LowerIsBetter = ["rmse", "mae", "log-loss"];
 
     public string Tuner { get; init; } = "blendsearch";
     /// <summary>The metric optimised; null: the definition's first metric.</summary>
     public MetricName? Metric { get; init; }
-    /// <summary><see cref="Minimize"/> or <see cref="Maximize"/>; null: from the metric (<see cref="LowerIsBetter"/>).</summary>
+    /// <summary><see cref="Minimize"/> or <see cref="Maximize"/>; null: from the metric (<see cref="MetricName.LowerIsBetter"/>).</summary>
     public string? Direction { get; init; }
     public int Trials { get; init; } = 20;
     public double? WallTimeSeconds { get; init; }
@@ -48,7 +46,7 @@ public sealed record SweepSpec
     /// <summary>The metric optimised in a definition with <paramref name="metrics"/>.</summary>
     public MetricName MetricOf(IReadOnlyList<MetricName> metrics) => Metric ?? metrics[0];
 
-    public bool Maximizes(IReadOnlyList<MetricName> metrics) => (Direction ?? (LowerIsBetter.Contains(MetricOf(metrics).Name) ? Minimize : Maximize)) == Maximize;
+    public bool Maximizes(IReadOnlyList<MetricName> metrics) => (Direction ?? (MetricName.LowerIsBetter(MetricOf(metrics).Name) ? Minimize : Maximize)) == Maximize;
 }
 
 /// <summary>
@@ -90,7 +88,7 @@ public static class SweepDefinition
     [
         new("tuner", new StringShape("How configurations are proposed.", sweeps.Tuners, "blendsearch")),
         new("metric", new MetricShape("The metric optimised; one of the definition's \"metrics\". Default: the first.", vocabulary.Metrics)),
-        new("direction", new StringShape("Whether the metric is minimised or maximised. Default: minimise rmse, mae and log-loss, maximise the others.", SweepSpec.Directions)),
+        new("direction", new StringShape("Whether the metric is minimised or maximised. Default: minimise rmse, mae, log-loss and popularity, maximise the others.", SweepSpec.Directions)),
         new("trials", new IntegerShape("Trials in all (a resumed sweep counts the stored ones).", 1, 1_000_000, 20)),
         new("wallTimeSeconds", new NumberShape("Stop starting trials after this long (trials still running are cancelled and run again on resume).", 0, ExclusiveMin: true)),
         new("trialTimeoutSeconds", new NumberShape("A trial running longer is stopped and recorded as timed-out.", 0, ExclusiveMin: true)),

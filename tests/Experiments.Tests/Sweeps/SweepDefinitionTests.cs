@@ -50,6 +50,14 @@ public sealed class SweepDefinitionTests
     }
 
     [TestMethod]
+    public void The_default_direction_minimises_errors_log_loss_and_popularity_and_maximises_the_rest()
+    {
+        foreach (var (metric, maximised) in new[] { ("rmse", false), ("mae", false), ("log-loss", false), ("popularity@10", false), ("ndcg@10", true), ("auc", true), ("coverage@10", true) })
+            Assert.AreEqual(maximised, new SweepSpec().Maximizes([MetricName.Parse(metric)]), metric);
+        Assert.IsTrue(new SweepSpec { Direction = SweepSpec.Maximize }.Maximizes([MetricName.Parse("rmse")]), "the block's direction wins");
+    }
+
+    [TestMethod]
     public void The_builder_makes_the_same_definition_as_the_file()
     {
         var file = Platform.Reader.Read(Definition("""{ "tuner": "cfo", "trials": 5, "space": { "mf": { "rank": { "int": [2, 64], "log": true } } } }"""), "s.json");

@@ -53,10 +53,4 @@ public static class MetricCatalog
 
     /// <summary>Ranking metrics that describe the lists rather than their relevance (no relevant items needed).</summary>
     public static bool IsBeyondAccuracy(string name) => name is "coverage" or "diversity" or "novelty" or "popularity";
-
-    /// <summary>
-    /// Metrics that are better when lower: the errors, log-loss, and popularity (recommending the already popular);
-    /// every other metric is better when higher.
-    /// </summary>
-    public static bool LowerIsBetter(string name) => name is "rmse" or "mae" or "log-loss" or "popularity";
 }

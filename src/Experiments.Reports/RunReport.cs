@@ -35,7 +35,7 @@ public sealed record RunReport(
         var definition = JsonDocument.Parse(details.Run.Definition).RootElement.Clone();
         var alpha = 1 - (definition.TryGetProperty("evaluation", out var e) && e.TryGetProperty("confidenceLevel", out var level) ? level.GetDouble() : 0.95);
         var primary = table.Metrics.FirstOrDefault(m => table.Rows.Any(r => r.Cells.ContainsKey(m)));
-        var lower = primary is not null && MetricCatalog.LowerIsBetter(MetricName(primary));
+        var lower = primary is not null && Core.Definitions.MetricName.LowerIsBetter(MetricName(primary));
         // Best first on the first metric; models without it (failed, or another kind of model) after them, in run order.
         var ranked = table.Rows
             .Select((row, index) => (row, index))

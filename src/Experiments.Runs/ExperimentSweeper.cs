@@ -89,7 +89,7 @@ public sealed partial class ExperimentRunner
         {
             TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null,
             Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
-        });
+        }.WithStartupTrials(spec.StartupTrials));
 
         // Settings no sweep can run with are refused before a run is started or reopened: a refused sweep leaves no run behind.
         if (settings.TrialMemoryLimitBytes is not null && sweepOptions.Remote is null && sweepOptions.TrialProcess is null && settings.EffectiveParallelism > 1)

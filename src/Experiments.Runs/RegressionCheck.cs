@@ -144,7 +144,7 @@ public static class RegressionCheck
     }
 
     /// <summary>How much worse a difference (this run − the reference) is: positive when worse, whichever way the metric points.</summary>
-    private static double Worse(MetricName metric, double difference) => MetricCatalog.LowerIsBetter(metric.Name) ? difference : -difference;
+    private static double Worse(MetricName metric, double difference) => MetricName.LowerIsBetter(metric.Name) ? difference : -difference;
 
     private static string Summary(List<RegressionTestRecord> tests, RegressionRule rule, long reference, List<string> skipped)
     {

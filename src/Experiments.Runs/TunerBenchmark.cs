@@ -17,6 +17,8 @@ public sealed record TunerBenchmarkOptions
     /// <summary>experiments/benchmarks/peers/optuna_peer.py, or null to run ours only.</summary>
     public string? PeerScript { get; init; }
     public IReadOnlyList<string> PeerSamplers { get; init; } = ["tpe", "random"];
+    /// <summary>Random start-up trials of our model-based tuners; null: their defaults (the peer's are Optuna's own, 10).</summary>
+    public int? StartupTrials { get; init; }
 }
 
 /// <summary>One run: a tuner on a function with a seed, its regret (best found − minimum) after each checkpoint.</summary>
@@ -37,6 +39,8 @@ public static class TunerBenchmark
         var functions = options.Functions.Select(TestFunctions.Get).ToList();
         foreach (var tuner in options.Tuners.Where(t => !TunerCatalog.Names.Contains(t)))
             throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"tuner '{tuner}'", tuner, TunerCatalog.Names) + ".");
+        if (options.StartupTrials is < 0)
+            throw new ExperimentsException($"--startup-trials {options.StartupTrials} is negative: give 0 or more random trials before the model-based tuners propose.");
         var trials = options.Checkpoints.Max();
         // The peer runs meanwhile in its own process: both sides finish in one command.
         var peer = options.PeerScript is { } script
@@ -54,7 +58,7 @@ public static class TunerBenchmark
             var clock = Stopwatch.StartNew();
             var result = new SweepRunner(new InMemorySweepStorage()).Run(
                 new SweepSettings { Name = $"{f.Name}/{name}/{seed}", Space = f.Space, Objective = new SweepObjective("value"), Seed = seed, MaxTrials = trials, Parallelism = 1 },
-                TunerCatalog.Create(name, f.Space, seed), c => TrialOutcome.Of("value", f.Evaluate(c.Parameters)));
+                TunerCatalog.Create(name, f.Space, seed, new TunerOptions().WithStartupTrials(options.StartupTrials)), c => TrialOutcome.Of("value", f.Evaluate(c.Parameters)));
             var curve = result.History();
             rows[i] = new TunerBenchmarkRow(f.Name, name, seed, options.Checkpoints.Select(c => curve[Math.Min(c, curve.Count) - 1].Best!.Value - f.Minimum).ToList(), clock.Elapsed.TotalSeconds);
             if (Interlocked.Increment(ref done) % 20 == 0) progress?.Report($"{done} of {jobs.Count} runs of ours done");

@@ -7,6 +7,12 @@ public readonly record struct MetricName(string Name, int? K)
 {
     public override string ToString() => K is { } k ? $"{Name}@{k}" : Name;
 
+    /// <summary>
+    /// Metrics that are better when lower: the errors, log-loss, and popularity (recommending the already popular);
+    /// every other metric is better when higher.
+    /// </summary>
+    public static bool LowerIsBetter(string name) => name is "rmse" or "mae" or "log-loss" or "popularity";
+
     public static MetricName Parse(string text)
     {
         var at = text.IndexOf('@');

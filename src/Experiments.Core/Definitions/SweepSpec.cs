@@ -15,13 +15,11 @@ public sealed record SweepSpec
     public const string Maximize = "maximize";
     public static readonly IReadOnlyList<string> Objectives = [Validation, KFold];
     public static readonly IReadOnlyList<string> Directions = [Minimize, Maximize];
-    /// <summary>The metrics where lower is better; every other metric is maximised unless the block says otherwise.</summary>
-    public static readonly IReadOnlyList<string> LowerIsBetter = ["rmse", "mae", "log-loss"];
 
     public string Tuner { get; init; } = "blendsearch";
     /// <summary>The metric optimised; null: the definition's first metric.</summary>
     public MetricName? Metric { get; init; }
-    /// <summary><see cref="Minimize"/> or <see cref="Maximize"/>; null: from the metric (<see cref="LowerIsBetter"/>).</summary>
+    /// <summary><see cref="Minimize"/> or <see cref="Maximize"/>; null: from the metric (<see cref="MetricName.LowerIsBetter"/>).</summary>
     public string? Direction { get; init; }
     public int Trials { get; init; } = 20;
     public double? WallTimeSeconds { get; init; }
@@ -38,6 +36,8 @@ public sealed record SweepSpec
     public bool DefaultSpaces { get; init; } = true;
     /// <summary>Try the swept model kind's known-good configurations first (its zero-shot portfolio), then tune.</summary>
     public bool ZeroShot { get; init; }
+    /// <summary>Random trials before a model-based tuner (tpe, smac, blendsearch's global search) proposes; null: the tuner's default.</summary>
+    public int? StartupTrials { get; init; }
     /// <summary>Model name → its space as JSON (parameters that override or extend the default space).</summary>
     public IReadOnlyDictionary<string, string> Spaces { get; init; } = new Dictionary<string, string>();
     /// <summary>How trials of iterative trainers are stopped early from the values they report per epoch or round.</summary>
@@ -46,7 +46,7 @@ public sealed record SweepSpec
     /// <summary>The metric optimised in a definition with <paramref name="metrics"/>.</summary>
     public MetricName MetricOf(IReadOnlyList<MetricName> metrics) => Metric ?? metrics[0];
 
-    public bool Maximizes(IReadOnlyList<MetricName> metrics) => (Direction ?? (LowerIsBetter.Contains(MetricOf(metrics).Name) ? Minimize : Maximize)) == Maximize;
+    public bool Maximizes(IReadOnlyList<MetricName> metrics) => (Direction ?? (MetricName.LowerIsBetter(MetricOf(metrics).Name) ? Minimize : Maximize)) == Maximize;
 }
 
 /// <summary>
@@ -88,7 +88,7 @@ public static class SweepDefinition
     [
         new("tuner", new StringShape("How configurations are proposed.", sweeps.Tuners, "blendsearch")),
         new("metric", new MetricShape("The metric optimised; one of the definition's \"metrics\". Default: the first.", vocabulary.Metrics)),
-        new("direction", new StringShape("Whether the metric is minimised or maximised. Default: minimise rmse, mae and log-loss, maximise the others.", SweepSpec.Directions)),
+        new("direction", new StringShape("Whether the metric is minimised or maximised. Default: minimise rmse, mae, log-loss and popularity, maximise the others.", SweepSpec.Directions)),
         new("trials", new IntegerShape("Trials in all (a resumed sweep counts the stored ones).", 1, 1_000_000, 20)),
         new("wallTimeSeconds", new NumberShape("Stop starting trials after this long (trials still running are cancelled and run again on resume).", 0, ExclusiveMin: true)),
         new("trialTimeoutSeconds", new NumberShape("A trial running longer is stopped and recorded as timed-out.", 0, ExclusiveMin: true)),
@@ -99,6 +99,7 @@ public static class SweepDefinition
         new("folds", new IntegerShape("Objective 'k-fold': the number of folds.", 2, 20, 3)),
         new("defaultSpaces", new BooleanShape("Start from each model's default search space; false searches only the parameters given under \"space\".", true)),
         new("zeroShot", new BooleanShape("Try the model kind's known-good configurations first (its zero-shot portfolio: for LightGBM and FastTree the libraries' defaults, for LightGBM also FLAML's), then tune. Off by default: on small data sets these costlier configurations can do worse than the low-cost start.", false)),
+        new("startupTrials", new IntegerShape("Model-based tuners (tpe, smac, and the global search of blendsearch and blendsearch-smac): random trials before the model proposes. Default: 10 (Optuna's and SMAC's); other tuners ignore it.", 0, 1_000_000)),
         new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\":{ \"rank\":{ \"int\":[8, 256], \"log\":true } } }.",
             new MapShape("A model's search space: parameter → { \"float\":[min, max] } | { \"int\":[min, max] } | { \"choice\":[...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
                 new AnyShape("A search-space entry.")))),
@@ -214,6 +215,7 @@ public static class SweepDefinition
         Folds = (int)(sweep["folds"]?.Number ?? 3),
         DefaultSpaces = sweep["defaultSpaces"]?.Kind != JsonKind.False,
         ZeroShot = sweep["zeroShot"]?.Kind == JsonKind.True,
+        StartupTrials = sweep["startupTrials"] is { } startup ? (int)startup.Number : null,
         Spaces = sweep["space"]?.Properties.ToDictionary(p => p.Name, p => p.Value.ToJson()) ?? new Dictionary<string, string>(),
         Pruner = sweep["pruner"] is { } pruner ? BindPruner(pruner) : new PrunerSpec(),
     };
@@ -254,6 +256,7 @@ public static class SweepDefinition
         w.WriteBoolean("defaultSpaces", s.DefaultSpaces);
         // Written only when on, so the canonical form (and hash) of definitions without it is unchanged.
         if (s.ZeroShot) w.WriteBoolean("zeroShot", true);
+        if (s.StartupTrials is { } startup) w.WriteNumber("startupTrials", startup);
         w.WriteStartObject("space");
         foreach (var (model, space) in s.Spaces.OrderBy(p => p.Key, StringComparer.Ordinal))
         {

@@ -15,6 +15,11 @@ public sealed record TunerOptions
     public TpeSettings Tpe { get; init; } = new();
     public SmacSettings Smac { get; init; } = new();
     public BlendSearchSettings BlendSearch { get; init; } = new();
+
+    /// <summary>These options with the model-based tuners' (TPE's and SMAC's) random start-up trials set; null keeps their defaults.</summary>
+    public TunerOptions WithStartupTrials(int? startupTrials) => startupTrials is { } n
+        ? this with { Tpe = Tpe with { StartupTrials = n }, Smac = Smac with { StartupTrials = n } }
+        : this;
 }
 
 /// <summary>The tuners by name, as definitions and the CLI give them.</summary>

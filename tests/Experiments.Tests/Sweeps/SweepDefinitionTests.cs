@@ -34,12 +34,12 @@ public sealed class SweepDefinitionTests
     {
         var definition = Platform.Reader.Read(Definition("""
             { "tuner": "tpe", "metric": "mae", "trials": 12, "wallTimeSeconds": 30, "trialTimeoutSeconds": 5, "parallelism": 1, "trialMemoryMb": 512, "seed": 9,
-              "objective": "k-fold", "folds": 4, "defaultSpaces": false,
+              "objective": "k-fold", "folds": 4, "defaultSpaces": false, "startupTrials": 4,
               "space": { "mf": { "rank": { "int": [2, 64], "log": true }, "solver": "sgd" } } }
             """), "s.json");
         var sweep = definition.Sweep!;
         Assert.AreEqual(("tpe", "mae", 12, 30.0, 5.0, 1, 512L, 9), (sweep.Tuner, sweep.Metric.ToString(), sweep.Trials, sweep.WallTimeSeconds, sweep.TrialTimeoutSeconds, sweep.Parallelism, sweep.TrialMemoryMegabytes, sweep.Seed));
-        Assert.AreEqual((SweepSpec.KFold, 4, false), (sweep.Objective, sweep.Folds, sweep.DefaultSpaces));
+        Assert.AreEqual((SweepSpec.KFold, 4, false, 4), (sweep.Objective, sweep.Folds, sweep.DefaultSpaces, sweep.StartupTrials));
         Assert.IsFalse(sweep.Maximizes(definition.Metrics), "mae is minimised");
         Assert.AreEqual("""{"rank":{"int":[2,64],"log":true},"solver":"sgd"}""", sweep.Spaces["mf"]);
         // The canonical JSON reads back to the same definition (the store keeps it; `--resume` reads the file again).
@@ -47,6 +47,14 @@ public sealed class SweepDefinitionTests
         Assert.AreEqual(DefinitionWriter.ToJson(definition), DefinitionWriter.ToJson(again));
         Assert.AreEqual(sweep with { Spaces = again.Sweep!.Spaces }, again.Sweep);
         Assert.AreEqual("rmse", Platform.Reader.Read(Definition("{}"), "s.json").Sweep!.MetricOf(definition.Metrics).ToString(), "default: the first metric");
+    }
+
+    [TestMethod]
+    public void The_default_direction_minimises_errors_log_loss_and_popularity_and_maximises_the_rest()
+    {
+        foreach (var (metric, maximised) in new[] { ("rmse", false), ("mae", false), ("log-loss", false), ("popularity@10", false), ("ndcg@10", true), ("auc", true), ("coverage@10", true) })
+            Assert.AreEqual(maximised, new SweepSpec().Maximizes([MetricName.Parse(metric)]), metric);
+        Assert.IsTrue(new SweepSpec { Direction = SweepSpec.Maximize }.Maximizes([MetricName.Parse("rmse")]), "the block's direction wins");
     }
 
     [TestMethod]
@@ -66,9 +74,10 @@ public sealed class SweepDefinitionTests
     [TestMethod]
     public void Malformed_sweep_blocks_are_errors_at_their_json_paths()
     {
-        var shape = Errors(Definition("""{ "tuner": "tpee", "trials": 0, "objective": "leave-one-out", "space": { "mf": [] } }"""));
+        var shape = Errors(Definition("""{ "tuner": "tpee", "trials": 0, "startupTrials": -1, "objective": "leave-one-out", "space": { "mf": [] } }"""));
         StringAssert.Contains(At(shape, "$.sweep.tuner").Message, "did you mean 'tpe'");
         StringAssert.Contains(At(shape, "$.sweep.trials").Message, "out of range");
+        StringAssert.Contains(At(shape, "$.sweep.startupTrials").Message, "out of range");
         StringAssert.Contains(At(shape, "$.sweep.objective").Message, "k-fold");
         StringAssert.Contains(At(shape, "$.sweep.space.mf").Message, "object");
         var errors = Errors(Definition("""
@@ -181,6 +190,7 @@ public sealed class SweepDefinitionTests
         var definition = Platform.Reader.ReadFile(Path.Combine(CliProcess.RepositoryRoot, "experiments", "benchmarks", "sweep-tuners-criteo-lightgbm.json"));
         Assert.IsFalse(definition.Sweep!.ZeroShot, "off unless asked for");
         Assert.IsFalse(DefinitionWriter.ToJson(definition).Contains("zeroShot", StringComparison.Ordinal), "the canonical form of a definition without it is unchanged");
+        Assert.IsFalse(DefinitionWriter.ToJson(definition).Contains("startupTrials", StringComparison.Ordinal), "nor without start-up trials");
         var zeroShot = Platform.Reader.Read(DefinitionWriter.ToJson(definition with { Sweep = definition.Sweep with { ZeroShot = true } }), "canonical");
         Assert.IsTrue(zeroShot.Sweep!.ZeroShot, "written and read back");
 

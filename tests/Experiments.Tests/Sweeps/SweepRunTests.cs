@@ -101,6 +101,22 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_model_based_tuner_proposes_after_the_definitions_startup_trials()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        List<ParameterSet> Proposed(string sweep) => new ExperimentRunner(store)
+            .Sweep(Platform.Reader.Read(Ratings(sweep, users: 120), "sweep.json"), new RunOptions { ReportDirectory = folder.Path })
+            .Sweep.Trials.OrderBy(t => t.Number).Select(t => t.Parameters).ToList();
+        // One trial at a time, so that every proposal after the start-up sees them all. TPE's start-up trials are random search's draws with the same seed; its model's proposals are not.
+        var random = Proposed("""{ "tuner": "random", "trials": 5, "parallelism": 1 }""");
+        CollectionAssert.AreEqual(random, Proposed("""{ "tuner": "tpe", "trials": 5, "parallelism": 1 }"""), "the default start-up (10) covers all five trials");
+        var early = Proposed("""{ "tuner": "tpe", "trials": 5, "parallelism": 1, "startupTrials": 2 }""");
+        CollectionAssert.AreEqual(random.Take(2).ToList(), early.Take(2).ToList(), "two random start-up trials");
+        for (var i = 2; i < 5; i++) Assert.AreNotEqual(random[i], early[i], $"trial {i + 1} comes from the model");
+    }
+
+    [TestMethod]
     public void A_failing_configuration_is_recorded_and_the_sweep_goes_on()
     {
         using var folder = new TempFolder();

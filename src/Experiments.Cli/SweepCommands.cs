@@ -53,7 +53,10 @@ internal static class SweepCommands
             var leaderboard = result.Leaderboard(10);
             // Seeded as the sweep's report is: with the sweep's stored seed (the block's or --seed).
             var importance = result.Importance(((Experiments.Sweeps.ISweepStorage)store).GetSweep(result.SweepId).Seed);
-            var details = store.GetRun(outcome.RunId);
+            // The result is the refit this process did: a resumed sweep's run also keeps the attempt a stop or a
+            // dead process cut short (cancelled, killed), which stays in its history and report but is not the result.
+            var stored = store.GetRun(outcome.RunId);
+            var details = stored with { Trials = stored.Trials.Where(t => t.Id == outcome.Refit?.TrialId).ToList() };
             output.JsonResult(new
             {
                 outcome.RunId, sweepId = result.SweepId, outcome.Status, stop = result.Stop.ToString(), store = store.Location, objective = result.Objective.ToString(),

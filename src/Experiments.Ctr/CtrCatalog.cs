@@ -27,6 +27,7 @@ public static class CtrCatalog
                 new("minLeaf", ParameterKind.Integer, 20, "Fewest training rows in a leaf.", 1, 1_000_000),
             }
             : [],
+        .. e.Algorithm == CtrAlgorithm.LightGbm ? new ParameterSpec[] { new("threads", ParameterKind.Integer, 0, "LightGBM's threads (0: all cores); the trees do not depend on it.", 0, 256) } : [],
         .. e.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree or CtrAlgorithm.FieldAwareFactorizationMachine
             ? new ParameterSpec[] { new("learningRate", ParameterKind.Number, e.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? 0.1 : 0.05, "Step size.", 1e-6, 10) }
             : [],
@@ -58,6 +59,7 @@ public static class CtrCatalog
             L2Regularization = (float)p.Number("l2", 1),
             LatentDimension = p.Integer("latentDimension", 8),
             Seed = seed,
+            NumberOfThreads = p.Threads(),
             Features = new CtrFeatureOptions
             {
                 MinCategoryCount = p.Integer("minCategoryCount", 3),

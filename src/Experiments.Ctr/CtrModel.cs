@@ -24,6 +24,8 @@ public sealed record CtrOptions
     public float L2Regularization { get; init; } = 1f;
     public int LatentDimension { get; init; } = 8;
     public int Seed { get; init; } = 42;
+    /// <summary>LightGBM's threads; its trees do not depend on the count (deterministic, row-wise histograms).</summary>
+    public int NumberOfThreads { get; init; } = Environment.ProcessorCount;
 }
 
 /// <summary>
@@ -89,7 +91,7 @@ public static class CtrTrainer
             CtrAlgorithm.LightGbm => pipeline.Append(ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
             {
                 NumberOfLeaves = options.NumberOfLeaves, NumberOfIterations = options.NumberOfIterations, LearningRate = options.LearningRate,
-                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed, NumberOfThreads = Environment.ProcessorCount,
+                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed, NumberOfThreads = options.NumberOfThreads,
                 // Without these LightGBM picks row- or column-wise histograms by timing a test, and its sums depend on the
                 // thread count: the same seed could give other trees in another process or on another machine.
                 Deterministic = true, ForceRowWise = true,

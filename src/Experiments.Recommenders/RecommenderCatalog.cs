@@ -88,7 +88,7 @@ public static class RecommenderCatalog
                 BiasLambda = p.Number("biasLambda", MatrixFactorizationOptions.Defaults.BiasLambda),
                 UseBiases = p.Flag("biases", true),
                 NonNegative = p.Flag("nonNegative", false),
-                NumberOfThreads = Threads(p),
+                NumberOfThreads = p.Threads(),
                 Hogwild = p.Flag("hogwild", false),
                 EarlyStoppingRounds = p.Integer("earlyStoppingRounds", MatrixFactorizationOptions.Defaults.EarlyStoppingRounds),
                 ValidationFraction = p.Number("validationFraction", MatrixFactorizationOptions.Defaults.ValidationFraction),
@@ -133,7 +133,7 @@ public static class RecommenderCatalog
                 Samples = p.Integer("samples", BayesianMatrixFactorizationOptions.Defaults.Samples),
                 Alpha = p.Number("alpha", BayesianMatrixFactorizationOptions.Defaults.Alpha),
                 Beta0 = p.Number("beta0", BayesianMatrixFactorizationOptions.Defaults.Beta0),
-                NumberOfThreads = Threads(p),
+                NumberOfThreads = p.Threads(),
                 Seed = seed,
             })),
         new(new("implicit-als", [Ranking], "Weighted ALS for implicit feedback (Hu, Koren & Volinsky) with a conjugate-gradient solver; confidence 1 + alpha·r.",
@@ -152,7 +152,7 @@ public static class RecommenderCatalog
                 Lambda = p.Number("lambda", ImplicitAlsOptions.Defaults.Lambda),
                 Alpha = p.Number("alpha", ImplicitAlsOptions.Defaults.Alpha),
                 ConjugateGradientSteps = p.Integer("cgSteps", ImplicitAlsOptions.Defaults.ConjugateGradientSteps),
-                NumberOfThreads = Threads(p),
+                NumberOfThreads = p.Threads(),
                 Seed = seed,
             })),
         new(new("bpr", [Ranking], "Bayesian personalised ranking (Rendle et al.): pairwise SGD on sampled (user, positive, negative) triples.",
@@ -185,7 +185,4 @@ public static class RecommenderCatalog
                     ?? throw new ExperimentsException(DefinitionValidator.UnknownValue($"model type '{type}'", type, Models.Select(m => m.Type).ToList()));
         return entry.Create(new ParameterValues(parameters), seed);
     }
-
-    /// <summary>"threads": 0 (the default) means every core.</summary>
-    private static int Threads(ParameterValues p) => p.Integer("threads", 0) is > 0 and var n ? n : Environment.ProcessorCount;
 }

@@ -16,6 +16,9 @@ public sealed class ParameterValues(IReadOnlyDictionary<string, object> values, 
 
     public string Text(string name, string? fallback = null) => (string)Value(name, fallback);
 
+    /// <summary>A trainer's "threads": 0 (the default) means every core.</summary>
+    public int Threads() => Integer("threads", 0) is > 0 and var n ? n : Environment.ProcessorCount;
+
     private object Value(string name, object? fallback) =>
         values.TryGetValue(name, out var value) ? value
         : fallback ?? specs?.FirstOrDefault(s => s.Name == name)?.Default ?? throw new ArgumentException($"Parameter '{name}' has no value and no default.", nameof(name));

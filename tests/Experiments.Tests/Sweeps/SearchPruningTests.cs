@@ -206,6 +206,27 @@ public sealed class SearchPruningTests
     }
 
     [TestMethod]
+    public void A_re_ranker_trial_whose_minimum_leaf_size_the_training_rows_cannot_split_is_recorded_failed_with_the_reason()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var parameters = "\"ranker\": \"lightgbm\", \"trees\": 5, \"leaves\": 8, \"dense\": false, \"intent\": \"none\"";
+        var definition = Platform.Reader.Read(Definition("reranker", parameters, "ndcg@10", """{ "minLeaf": { "choice": [5, 1000000] } }""", """{ "type": "none" }"""), "minleaf.json");
+        var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+
+        var trials = store.GetTrials(outcome.Sweep.SweepId).ToDictionary(t => Convert.ToInt64(t.Parameters["minLeaf"]));
+        Assert.AreEqual(TrialStatus.Completed, trials[5].Status, trials[5].Error);
+        var failed = trials[1_000_000];
+        Assert.AreEqual((TrialStatus.Failed, "ExperimentsException"), (failed.Status, failed.ErrorType), failed.Error);
+        var reason = System.Text.RegularExpressions.Regex.Match(failed.Error!, @"^minLeaf 1000000 is too large for this ranking model's (\d+) training rows: .* minLeaf must be at most (\d+)\.");
+        Assert.IsTrue(reason.Success, failed.Error);
+        Assert.AreEqual(int.Parse(reason.Groups[1].Value) / 2, int.Parse(reason.Groups[2].Value), "at most half the rows");
+        // The sweep went on: the trial that fitted is refitted and tested.
+        Assert.AreEqual(RunStatus.Finished, outcome.Status);
+        Assert.AreEqual("5", store.GetRun(outcome.RunId).Trials.Single().Parameters["minLeaf"]);
+    }
+
+    [TestMethod]
     [DataRow("lightgbm")]
     [DataRow("fasttree")]
     public void The_re_ranker_reports_in_rungs_of_trees_a_poor_trial_stops_at_a_rung_and_a_full_one_equals_the_unpruned_fit(string ranker)

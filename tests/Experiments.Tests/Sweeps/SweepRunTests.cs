@@ -465,6 +465,29 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void The_cli_result_of_a_sweep_resumed_after_a_stop_in_its_refit_is_the_finished_refit_not_the_stopped_attempt()
+    {
+        using var folder = new TempFolder();
+        var db = Path.Combine(folder.Path, "runs.db");
+        var file = folder.File("sweep.json", Ratings("""{ "tuner": "random", "trials": 3, "parallelism": 1 }"""));
+        var definition = Platform.Reader.ReadFile(file);
+        long runId, sweepId;
+        using (var stopping = SqliteRunStore.Open(db))
+            (runId, sweepId) = StoppedInItsRefit(stopping, definition, folder.Path);
+
+        var (code, output, error) = CliProcess.Run(folder.Path, "sweep", file, "--store", db, "--reports", folder.Path, "--resume", sweepId.ToString(CultureInfo.InvariantCulture), "--json");
+        Assert.AreEqual(0, code, error + output);
+        using var store = SqliteRunStore.Open(db);
+        var trials = store.GetRun(runId).Trials;
+        CollectionAssert.AreEqual(new[] { "cancelled", "finished" }, trials.Select(t => t.Status).ToList(), "the stopped attempt stays in the run's history");
+        var refit = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("refit");
+        Assert.AreEqual(1, refit.GetArrayLength(), output);
+        Assert.AreEqual("finished", refit[0].GetProperty("status").GetString());
+        Assert.AreEqual(trials[1].Id, refit[0].GetProperty("id").GetInt64());
+        Assert.AreEqual(RefitRmse(store, sweepId, definition), refit[0].GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "rmse").GetProperty("value").GetDouble(), 1e-5);
+    }
+
+    [TestMethod]
     public void A_sweep_whose_refit_was_left_running_on_another_machine_is_taken_over_and_refitted()
     {
         using var folder = new TempFolder();

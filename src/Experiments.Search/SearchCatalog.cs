@@ -151,7 +151,7 @@ public static class SearchCatalog
         var names = DenseParameters.Select(s => s.Name).Concat(hard ? Bm25Parameters.Select(s => s.Name) : []);
         // Defaults spelled out so that the encoder sees this model's defaults (e.g. more epochs), not the encoders' own.
         var settings = DenseParameters.ToDictionary(s => s.Name, s => parameters.TryGetValue(s.Name, out var v) ? v : s.Default);
-        return context.Components.Get(SearchComponents.Key("dense", parameters, names, queries), () =>
+        return context.Components.Get(SearchComponents.Key("dense", parameters, names, queries, context.Seed), () =>
         {
             var pairs = DenseTrainingPairs.Mine(context.Collection, queries, p.Integer("positivesPerQuery"), hard ? Index(p, parameters, context) : null, p.Integer("hardNegativeDepth"), context.Seed);
             return Retrieval.DenseRetriever.Fit(context.Collection.Catalogue!, pairs, settings, context.Seed, context.Notice, f => context.Progress?.Invoke("dense encoder", f), context.Cancel,
@@ -173,7 +173,7 @@ public static class SearchCatalog
         var texts = labelled.Select(q => collection.Queries[q].Text).ToList();
         var labels = labelled.Select(q => collection.Queries[q].Intent!).ToList();
         var names = type == IntentEncoder ? EncoderCatalog.Parameters.Select(s => s.Name).Append("l2") : ["l2"];
-        return context.Components.Get(SearchComponents.Key(type, parameters, names, labelled), () => type == IntentEncoder
+        return context.Components.Get(SearchComponents.Key(type, parameters, names, labelled, context.Seed), () => type == IntentEncoder
             ? IntentClassifiers.FitEncoder(texts, labels, collection.Intents, parameters, p.Number("l2", 1.0), context.Seed, context.Notice, f => context.Progress?.Invoke("intent encoder", f), context.Cancel,
                 shown ? Shown(context, encoder => new IntentModel(IntentClassifiers.OnEncoder(encoder, texts, labels, collection.Intents, p.Number("l2", 1.0), context.Seed))) : null)
             : IntentClassifiers.FitTfidf(texts, labels, collection.Intents, p.Number("l2", 1.0), context.Seed));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Experiments.Core;
 using Experiments.Search.Data;
@@ -57,119 +56,76 @@ public sealed record EncoderEpoch(int Epoch, int Epochs, Func<ISearchModel> Mode
 
 /// <summary>
 /// The parts several models of one split share — a BM25 index, a dense retriever, an intent classifier — built once per
-/// settings and training queries, and reused. A model's fit time includes the time its parts took to build, whether it
-/// built them or found them built, so fit times compare like with like. A fit takes them through a <see cref="Lease"/>,
-/// which keeps them alive until its model is evaluated. Bounded: beyond <see cref="Capacity"/> parts, the least recently
-/// used part that no lease holds is let go (and disposed) — a sweep's trials each build parts of their own settings,
-/// which later trials and the refit rarely share, so without a bound the parts of every trial would stay until the
-/// refit. A part let go and needed again is built again (its time is the model's, as always).
+/// settings, training queries and (for a part whose build is seeded) seed, and reused; kept in a <see cref="HeldCache{T}"/>.
+/// A model's fit time includes the time its parts took to build, whether it built them or found them built, so fit
+/// times compare like with like. A fit takes them through a <see cref="Lease"/>, which keeps them alive until its model
+/// is evaluated. Bounded: beyond <see cref="Capacity"/> parts, the least recently used part that no lease holds is let
+/// go (and disposed) — a sweep's trials each build parts of their own settings and seed, which later trials and the
+/// refit rarely share, so without a bound the parts of every trial would stay until the refit. A part let go and needed
+/// again is built again (its time is the model's, as always).
 /// </summary>
 public sealed class SearchComponents(int capacity = SearchComponents.DefaultCapacity) : IDisposable
 {
     /// <summary>Enough for the models of one run to share their parts (a hybrid or re-ranker reuses the lexical, dense and intent parts).</summary>
     public const int DefaultCapacity = 8;
 
-    private sealed class Entry(object part, double seconds)
-    {
-        public object Part { get; } = part;
-        public double Seconds { get; } = seconds;
-        public int Holders;
-        public long LastUsed;
-    }
+    private readonly HeldCache<object> _parts = new(capacity);
 
-    private readonly Dictionary<string, Entry> _parts = new(StringComparer.Ordinal);
-    private long _uses;
-
-    public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "At least one part.");
+    public int Capacity => _parts.Capacity;
 
     /// <summary>The parts kept now (those held by a lease may go beyond <see cref="Capacity"/> until it ends).</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_parts) return _parts.Count;
-        }
-    }
+    public int Count => _parts.Count;
 
     /// <summary>Parts for one fit and its evaluation: what it gets stays alive until the lease is disposed.</summary>
     public Lease Take() => new(this);
 
-    /// <summary>One fit's hold on the shared parts; safe from parallel trials (two may build the same part at once, one is kept).</summary>
+    /// <summary>One fit's hold on the shared parts; safe from parallel trials (two asking for one part at once share one build).</summary>
     public sealed class Lease : IDisposable
     {
         private readonly SearchComponents _owner;
-        private readonly HashSet<Entry> _held = [];
+        private readonly Dictionary<string, HeldCache<object>.Holding> _held = new(StringComparer.Ordinal);
 
         internal Lease(SearchComponents owner) => _owner = owner;
 
-        /// <summary>Seconds the parts this lease found built had taken to build (added to the model's fit time).</summary>
+        /// <summary>
+        /// Seconds the parts this lease found built (or waited for) had taken to build before it asked, each part once
+        /// (added to the model's fit time; what it built or waited for itself is on its own clock).
+        /// </summary>
         public double ReusedSeconds { get; private set; }
 
         /// <summary>The part under <paramref name="key"/>, built once while it is kept.</summary>
         public T Get<T>(string key, Func<T> build) where T : notnull
         {
-            var parts = _owner._parts;
-            lock (parts)
-                if (parts.TryGetValue(key, out var found))
-                {
-                    ReusedSeconds += found.Seconds;
-                    return (T)Hold(found).Part;
-                }
-            var clock = Stopwatch.StartNew();
-            var part = build();
-            lock (parts)
+            var holding = _owner._parts.Hold(key, () => build());
+            lock (_held)
             {
-                if (!parts.TryGetValue(key, out var entry))
-                    parts[key] = entry = new Entry(part, clock.Elapsed.TotalSeconds);
-                else
-                    (part as IDisposable)?.Dispose();
-                Hold(entry);
-                _owner.Trim();
-                return (T)entry.Part;
+                // Asked again (a re-ranker's dense retriever mines hard negatives from the index it already holds): counted once.
+                if (_held.TryAdd(key, holding)) ReusedSeconds += holding.PriorSeconds;
+                else holding.Dispose();
+                return (T)_held[key].Value;
             }
-        }
-
-        private Entry Hold(Entry entry)
-        {
-            entry.LastUsed = ++_owner._uses;
-            if (_held.Add(entry)) entry.Holders++;
-            return entry;
         }
 
         public void Dispose()
         {
-            lock (_owner._parts)
+            lock (_held)
             {
-                foreach (var entry in _held) entry.Holders--;
+                foreach (var holding in _held.Values) holding.Dispose();
                 _held.Clear();
-                _owner.Trim();
             }
         }
     }
 
-    /// <summary>Lets the least recently used parts that no lease holds go, down to the capacity (called under the lock).</summary>
-    private void Trim()
-    {
-        while (_parts.Count > Capacity && _parts.Where(p => p.Value.Holders == 0).OrderBy(p => p.Value.LastUsed).Select(p => p.Key).FirstOrDefault() is { } idle)
-        {
-            (_parts[idle].Part as IDisposable)?.Dispose();
-            _parts.Remove(idle);
-        }
-    }
-
-    /// <summary>A key for a part built from these parameters on these queries.</summary>
-    public static string Key(string kind, IReadOnlyDictionary<string, object> parameters, IEnumerable<string> names, IReadOnlyList<int>? queries = null) =>
+    /// <summary>
+    /// A key for a part built from these parameters on these queries, with <paramref name="seed"/> when its build draws
+    /// from one (a sweep's trials each have their own seed: equal settings under another seed are another part).
+    /// </summary>
+    public static string Key(string kind, IReadOnlyDictionary<string, object> parameters, IEnumerable<string> names, IReadOnlyList<int>? queries = null, int? seed = null) =>
         kind + "|" + string.Join(",", names.Order(StringComparer.Ordinal).Select(n => $"{n}={(parameters.TryGetValue(n, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) : "")}"))
-        + (queries is null ? "" : "|" + string.Join(",", queries));
+        + (queries is null ? "" : "|" + string.Join(",", queries))
+        + (seed is { } s ? $"|seed={s.ToString(CultureInfo.InvariantCulture)}" : "");
 
-    public void Dispose()
-    {
-        lock (_parts)
-        {
-            foreach (var entry in _parts.Values) (entry.Part as IDisposable)?.Dispose();
-            _parts.Clear();
-        }
-    }
+    public void Dispose() => _parts.Dispose();
 }
 
 internal sealed class Bm25Model(Bm25Index index, SearchCollection collection) : IRankingModel

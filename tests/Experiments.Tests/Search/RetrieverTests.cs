@@ -1,3 +1,4 @@
+using Experiments.Search;
 using Experiments.Search.Data;
 using Experiments.Search.Intent;
 using Experiments.Search.Retrieval;
@@ -81,5 +82,37 @@ public sealed class RetrieverTests
         Assert.HasCount(4, probabilities[0]); // one slot per class, "pets" included although no training query has it
         Assert.AreEqual(1.0, probabilities[0].Sum(), 1e-5);
         CollectionAssert.AreEqual(new[] { "shoes", "kitchen", "fitness" }, probabilities.Select(p => classes[Array.IndexOf(p, p.Max())]).ToArray(), string.Join(" / ", probabilities.Select(p => string.Join(",", p.Select(x => x.ToString("F2"))))));
+    }
+
+    [TestMethod]
+    public void Dense_fits_under_different_seeds_in_one_split_each_get_their_own_retriever_and_equal_seeds_share_one()
+    {
+        var collection = Shop(withTestQueries: true);
+        var train = Enumerable.Range(0, collection.Queries.Count).Where(q => q % Colours.Length != 4).ToArray();
+        var test = Enumerable.Range(0, collection.Queries.Count).Where(q => q % Colours.Length == 4).ToArray();
+        var parameters = new Dictionary<string, object>(TinyEncoder) { ["epochs"] = 2L };
+        float[][] Scores(SearchComponents components, int seed, out double reused)
+        {
+            using var lease = components.Take();
+            var model = (IRankingModel)SearchCatalog.Fit(SearchCatalog.Dense, parameters, new SearchFitContext(collection, train, lease, seed) { Language = "english" });
+            reused = lease.ReusedSeconds;
+            return model.Rank(test, 5).Select(r => r.Scores.ToArray()).ToArray();
+        }
+        // The reference: seed 2's retriever fitted in a split of its own.
+        using (var alone = new SearchComponents())
+        {
+            var expected = Scores(alone, 2, out _);
+            using var shared = new SearchComponents();
+            var first = Scores(shared, 1, out _);
+            // A sweep's trials share the split's parts but each has its own seed: seed 2 must not get seed 1's retriever.
+            var second = Scores(shared, 2, out _);
+            Assert.AreEqual(3, shared.Count, "the BM25 index of the hard negatives (unseeded, shared) and a retriever per seed");
+            for (var i = 0; i < test.Length; i++) CollectionAssert.AreEqual(expected[i], second[i], $"test query {i}");
+            Assert.IsFalse(first.Zip(second).All(p => p.First.SequenceEqual(p.Second)), "the seeds give different retrievers");
+            var again = Scores(shared, 2, out var reusedAgain);
+            Assert.AreEqual(3, shared.Count, "equal seed and settings: the retriever is shared, not built again");
+            Assert.IsGreaterThan(0, reusedAgain);
+            for (var i = 0; i < test.Length; i++) CollectionAssert.AreEqual(expected[i], again[i]);
+        }
     }
 }

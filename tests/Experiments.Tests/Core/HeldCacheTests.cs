@@ -1,8 +1,8 @@
-using Experiments.Runs;
+using Experiments.Core;
 
-namespace Experiments.Tests.Runs;
+namespace Experiments.Tests.Core;
 
-/// <summary>What a worker keeps prepared (its sweeps' loaded data): built once, bounded, and disposed when let go — never while a trial holds it.</summary>
+/// <summary>Values built once per key, bounded, and disposed when let go — never while a caller holds them (a worker's prepared sweeps, a search split's parts).</summary>
 [TestClass]
 public sealed class HeldCacheTests
 {
@@ -97,5 +97,20 @@ public sealed class HeldCacheTests
         Assert.AreEqual(1, cache.Count);
         using (var found = cache.Hold("missing", () => { attempts++; return new Prepared("found"); })) Assert.AreEqual("found", found.Value.Name);
         Assert.AreEqual(2, attempts);
+    }
+
+    [TestMethod]
+    public void A_holder_that_found_the_value_built_is_told_its_build_time_and_disposing_the_cache_disposes_every_value()
+    {
+        var cache = new HeldCache<Prepared>(capacity: 2);
+        var slow = new Prepared("slow");
+        using (var builder = cache.Hold("slow", () => { Thread.Sleep(200); return slow; }))
+            Assert.AreEqual(0, builder.PriorSeconds, "it built the value: the time was its own");
+        using (var finder = cache.Hold("slow", () => throw new InvalidOperationException("built once")))
+            Assert.IsGreaterThanOrEqualTo(0.2, finder.PriorSeconds);
+        var held = cache.Hold("held", () => new Prepared("held"));
+        var value = held.Value;
+        cache.Dispose();
+        Assert.AreEqual((1, 1, 0), (slow.Disposed, value.Disposed, cache.Count));
     }
 }

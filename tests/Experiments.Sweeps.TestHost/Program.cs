@@ -11,6 +11,7 @@ using Experiments.Sweeps.Tuners;
 //   sleep    — sleeps `seconds` (SIGTERM cancels it), returns 1
 //   fail     — throws InvalidOperationException("broken on purpose")
 //   crash    — exits with code 3 without a result
+//   malformed — writes "@@sweep " + the `line` parameter, then exits if it is a well-formed result, else sleeps 120 s (the parent should kill it)
 // write STORE RUNS: records RUNS runs of one trial and one metric each (a concurrent writer).
 // sweep STORE SEED TRIALS: a sweep of random search on Branin into a SQLite store, each trial taking 150 ms (the test kills it).
 switch (args.FirstOrDefault())
@@ -46,6 +47,12 @@ switch (args.FirstOrDefault())
                 case "sleep":
                     Task.Delay(TimeSpan.FromSeconds(p.Number("seconds")), context.Cancellation).Wait(context.Cancellation);
                     return TrialOutcome.Of("loss", 1);
+                case "malformed":
+                    Console.Out.WriteLine("@@sweep " + p.Text("line"));
+                    Console.Out.Flush();
+                    if (p.Text("line").StartsWith("{\"result\":{\"metrics\":{\"loss\":{\"value\":2.5", StringComparison.Ordinal)) Environment.Exit(0);
+                    Thread.Sleep(TimeSpan.FromSeconds(120));
+                    return TrialOutcome.Of("loss", 0);
                 case "fail":
                     throw new InvalidOperationException("broken on purpose");
                 default:

@@ -82,6 +82,7 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
         }, null, TimeSpan.Zero, Sampling);
 
         JsonNode? result = null, error = null;
+        string? malformed = null;
         try
         {
             await process.StandardInput.WriteLineAsync(new JsonObject
@@ -94,16 +95,23 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
             while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
                 if (!line.StartsWith(Marker, StringComparison.Ordinal)) continue;
-                var message = JsonNode.Parse(line[Marker.Length..]);
-                if (message?["report"] is { } r)
+                if (Check(line[Marker.Length..]) is { } problem)
+                {
+                    // A child that breaks the protocol cannot be trusted to finish: stop it now rather than wait on it.
+                    malformed = $"The trial process wrote a malformed {Marker.Trim()} line ({problem}): {Shorten(line)}";
+                    Signal(process, terminate: false);
+                    break;
+                }
+                var message = JsonNode.Parse(line[Marker.Length..])!;
+                if (message["report"] is { } r)
                 {
                     var prune = report(r["step"]!.GetValue<long>(), Wire.Read(r["value"])!.Value);
                     if (prune) watch.Pruned = true;
                     await process.StandardInput.WriteLineAsync(prune ? "{\"prune\":true}" : "{\"prune\":false}").ConfigureAwait(false);
                     await process.StandardInput.FlushAsync().ConfigureAwait(false);
                 }
-                else if (message?["result"] is { } done) result = done;
-                else if (message?["error"] is { } failure) error = failure;
+                else if (message["result"] is { } done) result = done;
+                else error = message["error"];
             }
         }
         catch (IOException)
@@ -118,6 +126,8 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
         {
             lock (stderr) return stderr.Count == 0 ? "" : $": {string.Join(" | ", stderr.TakeLast(3))}";
         }
+        if (malformed is not null && !watch.OverMemory && !watch.TimedOut)
+            return new TrialExecution(TrialStatus.Failed, TrialExecution.NoMetrics, null, watch.PeakMemory, "TrialProtocol", malformed);
         if (result is not null && !watch.OverMemory && !watch.TimedOut)
         {
             var pruned = watch.Pruned || result["pruned"]?.GetValue<bool>() == true;
@@ -132,6 +142,52 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
         return new TrialExecution(status, TrialExecution.NoMetrics, null, watch.PeakMemory, null,
             status is TrialStatus.TimedOut or TrialStatus.OutOfMemory ? $"The trial {TrialWatch.Limit(limits, watch, stopped: true)}; its process was stopped." : null);
     }
+
+    /// <summary>What is wrong with a message's JSON (null when it is well formed): the fields each kind needs, of the types the parent reads.</summary>
+    internal static string? Check(string json)
+    {
+        JsonNode? message;
+        try
+        {
+            message = JsonNode.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            return $"not JSON: {e.Message}";
+        }
+        if (message is not JsonObject o) return "not a JSON object";
+        try
+        {
+            if (o["report"] is { } r)
+            {
+                if (r is not JsonObject || r["step"] is not JsonValue step || step.GetValueKind() != JsonValueKind.Number || !step.TryGetValue<long>(out _))
+                    return "a report needs a whole-number \"step\"";
+                if (Wire.Read(r["value"]) is null) return "a report needs a numeric \"value\"";
+            }
+            else if (o["result"] is { } done)
+            {
+                if (done is not JsonObject || done["metrics"] is not JsonObject) return "a result needs an object of \"metrics\"";
+                Metrics(done["metrics"]);
+                Wire.Read(done["cost"]);
+                done["pruned"]?.GetValue<bool>();
+                done["peakMemoryBytes"]?.GetValue<long>();
+            }
+            else if (o["error"] is { } failure)
+            {
+                if (failure is not JsonObject) return "an error needs an object with \"type\" and \"message\"";
+                failure["type"]?.GetValue<string>();
+                failure["message"]?.GetValue<string>();
+            }
+            else return "none of \"report\", \"result\" or \"error\"";
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+        {
+            return $"a field of the wrong type: {e.Message}";
+        }
+        return null;
+    }
+
+    private static string Shorten(string line) => line.Length <= 200 ? line : line[..200] + "…";
 
     private static IReadOnlyDictionary<string, TrialMetric> Metrics(JsonNode? node)
     {

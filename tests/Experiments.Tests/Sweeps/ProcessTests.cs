@@ -50,6 +50,40 @@ public sealed class ProcessTests
     }
 
     [TestMethod]
+    public void A_child_writing_a_malformed_protocol_line_fails_its_trial_is_killed_and_the_sweep_goes_on()
+    {
+        var lines = new Dictionary<string, string>
+        {
+            ["{not json"] = "not JSON",
+            ["[1, 2]"] = "not a JSON object",
+            ["{\"report\":{\"value\":1}}"] = "a report needs a whole-number \"step\"",
+            ["{\"result\":{\"metrics\":{\"loss\":{\"value\":true}}}}"] = "a field of the wrong type",
+            ["{\"hello\":1}"] = "none of \"report\", \"result\" or \"error\"",
+        };
+        const string good = "{\"result\":{\"metrics\":{\"loss\":{\"value\":2.5}}}}";
+        // Two sweeps with a good line each, so that five failures in a row cannot stop one early.
+        foreach (var chunk in lines.Keys.Chunk(3))
+        {
+            var space = new SearchSpaceBuilder().Choice("line", [good, .. chunk]).Build();
+            var result = new SweepRunner(new InMemorySweepStorage()).RunAsync(Settings(space, chunk.Length + 1), new GridTuner(space, 0), Trial("malformed")).GetAwaiter().GetResult();
+            Assert.AreEqual(chunk.Length + 1, result.Trials.Count, "every trial ran");
+            foreach (var t in result.Trials)
+            {
+                var line = t.Parameters.Text("line");
+                if (line == good)
+                {
+                    Assert.AreEqual((TrialStatus.Completed, 2.5), (t.Status, t.Value), t.Error);
+                    continue;
+                }
+                Assert.AreEqual(TrialStatus.Failed, t.Status, line);
+                StringAssert.StartsWith(t.Error, $"The trial process wrote a malformed @@sweep line ({lines[line]}", line);
+                StringAssert.EndsWith(t.Error, "@@sweep " + line);
+                Assert.IsTrue(t.Seconds < 60, $"the child was killed, not waited out over its 120 s sleep ({t.Seconds:F1} s)");
+            }
+        }
+    }
+
+    [TestMethod]
     public void A_child_over_its_memory_limit_is_killed_and_recorded_out_of_memory()
     {
         var space = new SearchSpaceBuilder().Choice("megabytes", 400, 10).Build();

@@ -110,6 +110,41 @@ public sealed class RunnerTests
         }
     }
 
+    private static readonly TestFunction Conditional = TestFunctions.Conditional();
+
+    /// <summary>Each stateful tuner, built afresh for a run: (name, space, factory).</summary>
+    private static IEnumerable<(string Name, SearchSpace Space, Func<ITuner> Make)> StatefulTuners() =>
+    [
+        ("blendsearch", Branin.Space, () => new BlendSearchTuner(Branin.Space, 5)),
+        ("cfo", Branin.Space, () => new CfoTuner(Branin.Space, 5)),
+        ("smac", Branin.Space, () => new SmacTuner(Branin.Space, 5)),
+        ("grid", Branin.Space, () => new GridTuner(Branin.Space, 5)),
+        ("portfolio", Branin.Space, () => new PortfolioTuner(Branin.Space,
+            [new Dictionary<string, object> { ["x1"] = 0.0, ["x2"] = 5.0 }, new Dictionary<string, object> { ["x1"] = 3.0, ["x2"] = 2.0 }],
+            new BlendSearchTuner(Branin.Space, 5))),
+        ("eci", Conditional.Space, () => new EciTuner(Conditional.Space, "branch", 5)),
+    ];
+
+    // A cost the objective reports itself (by branch), so ECI's choices do not depend on measured seconds.
+    private static TrialObjective Known(TestFunction f) => c =>
+        TrialOutcome.Of("loss", f.Evaluate(c.Parameters), cost: c.Parameters.ContainsKey("branch") ? 1 + (c.Parameters.Text("branch")[0] - 'a') : 1);
+
+    [TestMethod]
+    public void Every_stateful_tuner_resumed_after_a_stop_proposes_what_an_uninterrupted_sweep_would()
+    {
+        foreach (var (name, space, make) in StatefulTuners())
+            foreach (var parallelism in new[] { 1, 2 })
+            {
+                var function = space == Branin.Space ? Branin : Conditional;
+                var uninterrupted = new SweepRunner(new InMemorySweepStorage()).Run(Settings(20, parallelism, space), make(), Known(function));
+                var runner = new SweepRunner(new InMemorySweepStorage());
+                var first = runner.Run(Settings(7, parallelism, space), make(), Known(function));
+                Assert.AreEqual(7, first.Trials.Count, name);
+                var resumed = runner.Resume(first.SweepId, Settings(20, parallelism, space), make(), Known(function));
+                CollectionAssert.AreEqual(Proposals(uninterrupted), Proposals(resumed), $"{name}, parallelism {parallelism}");
+            }
+    }
+
     [TestMethod]
     public void Resuming_with_other_settings_is_refused_with_what_differs()
     {

@@ -51,7 +51,7 @@ public sealed record SweepOutcome(long RunId, SweepResult Sweep, TrialResult? Re
 public sealed partial class ExperimentRunner
 {
     /// <summary>Models whose trainers use every core by default (their "threads" parameter, where they have one, at 0).</summary>
-    private static readonly HashSet<string> AllCores = ["matrix-factorization", "bayesian-mf", "implicit-als", "ease", "lightgbm", "fasttree", "sdca", "dense", "hybrid", "reranker", "intent-encoder"];
+    private static readonly HashSet<string> AllCores = ["matrix-factorization", "bayesian-mf", "implicit-als", "ease", "lightgbm", "fasttree", "dense", "hybrid", "reranker", "intent-encoder"];
 
     /// <summary>
     /// Tunes the definition's models as its "sweep" block says: each trial fits a configuration on the training part
@@ -238,7 +238,7 @@ public sealed partial class ExperimentRunner
     }
 
     /// <summary>Threads one trial uses: the most any model does (every core for the multi-threaded trainers unless their "threads" is fixed).</summary>
-    private static int ThreadsPerTrial(ExperimentDefinition definition) => definition.Models.Max(m =>
+    internal static int ThreadsPerTrial(ExperimentDefinition definition) => definition.Models.Max(m =>
         m.Parameters.TryGetValue("threads", out var threads) && Convert.ToInt32(threads, System.Globalization.CultureInfo.InvariantCulture) > 0
             ? Convert.ToInt32(threads, System.Globalization.CultureInfo.InvariantCulture)
             : AllCores.Contains(m.Type) ? Environment.ProcessorCount : 1);

@@ -51,7 +51,7 @@ public sealed record SweepOutcome(long RunId, SweepResult Sweep, TrialResult? Re
 public sealed partial class ExperimentRunner
 {
     /// <summary>Models whose trainers use every core by default (their "threads" parameter, where they have one, at 0).</summary>
-    private static readonly HashSet<string> AllCores = ["matrix-factorization", "bayesian-mf", "implicit-als", "ease", "lightgbm", "fasttree", "sdca", "dense", "hybrid", "reranker", "intent-encoder"];
+    private static readonly HashSet<string> AllCores = ["matrix-factorization", "bayesian-mf", "implicit-als", "ease", "lightgbm", "fasttree", "dense", "hybrid", "reranker", "intent-encoder"];
 
     /// <summary>
     /// Tunes the definition's models as its "sweep" block says: each trial fits a configuration on the training part
@@ -70,6 +70,7 @@ public sealed partial class ExperimentRunner
         var space = SweepSpaces.For(definition, catalog);
         var metric = spec.MetricOf(definition.Metrics).ToString();
         var seed = spec.Seed ?? definition.Seed;
+        var severalModels = SweepSpaces.Swept(definition).Count > 1;
         var settings = new SweepSettings
         {
             Name = definition.Name, Space = space, Seed = seed,
@@ -82,12 +83,12 @@ public sealed partial class ExperimentRunner
             Parallelism = sweepOptions.Parallelism ?? spec.Parallelism ?? (spec.TrialMemoryMegabytes is null || sweepOptions.TrialProcess is not null ? null : 1),
             ThreadsPerTrial = ThreadsPerTrial(definition),
             Observer = sweepOptions.Progress,
-            Pruner = PrunerOf(spec.Pruner, seed),
+            Pruner = PrunerOf(spec.Pruner, seed, severalModels ? SweepSpaces.ModelChoice : null),
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
         var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions
         {
-            TrainerChoice = SweepSpaces.Swept(definition).Count > 1 ? SweepSpaces.ModelChoice : null,
+            TrainerChoice = severalModels ? SweepSpaces.ModelChoice : null,
             Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
         }.WithStartupTrials(spec.StartupTrials));
 
@@ -220,17 +221,24 @@ public sealed partial class ExperimentRunner
             .ToDictionary(g => g.Key, g => new TrialMetric(g.Average(v => v.Value))));
     }
 
-    /// <summary>The sweep block's pruner; null for none.</summary>
-    private static IPruner? PrunerOf(PrunerSpec p, int seed) => p.Type switch
+    /// <summary>
+    /// The sweep block's pruner; null for none. With a model choice (several models) each model's trials are compared
+    /// only with its own: their steps are not comparable across models.
+    /// </summary>
+    private static IPruner? PrunerOf(PrunerSpec p, int seed, string? modelChoice)
     {
-        PrunerSpec.Median => new MedianPruner(p.StartupTrials, p.WarmupSteps, p.IntervalSteps, p.MinTrials),
-        PrunerSpec.Asha => new SuccessiveHalvingPruner(p.MinResource, p.ReductionFactor ?? 4, p.MinEarlyStoppingRate),
-        PrunerSpec.Hyperband => new HyperbandPruner(p.MaxResource!.Value, p.MinResource ?? 1, p.ReductionFactor ?? 3, seed: seed),
-        _ => null,
-    };
+        IPruner? pruner = p.Type switch
+        {
+            PrunerSpec.Median => new MedianPruner(p.StartupTrials, p.WarmupSteps, p.IntervalSteps, p.MinTrials),
+            PrunerSpec.Asha => new SuccessiveHalvingPruner(p.MinResource, p.ReductionFactor ?? 4, p.MinEarlyStoppingRate),
+            PrunerSpec.Hyperband => new HyperbandPruner(p.MaxResource!.Value, p.MinResource ?? 1, p.ReductionFactor ?? 3, seed: seed),
+            _ => null,
+        };
+        return pruner is not null && modelChoice is not null ? new PerChoicePruner(pruner, modelChoice) : pruner;
+    }
 
     /// <summary>Threads one trial uses: the most any model does (every core for the multi-threaded trainers unless their "threads" is fixed).</summary>
-    private static int ThreadsPerTrial(ExperimentDefinition definition) => definition.Models.Max(m =>
+    internal static int ThreadsPerTrial(ExperimentDefinition definition) => definition.Models.Max(m =>
         m.Parameters.TryGetValue("threads", out var threads) && Convert.ToInt32(threads, System.Globalization.CultureInfo.InvariantCulture) > 0
             ? Convert.ToInt32(threads, System.Globalization.CultureInfo.InvariantCulture)
             : AllCores.Contains(m.Type) ? Environment.ProcessorCount : 1);

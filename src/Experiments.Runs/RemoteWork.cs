@@ -127,7 +127,7 @@ public sealed partial class ExperimentRunner
             if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
             var (tuning, _) = task.ForSweep(splits.Current, spec);
             scratch.FinishRun(run.RunId, RunStatus.Finished, null);
-            return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed) is null ? null : spec.MetricOf(definition.Metrics).ToString(), splits);
+            return new PreparedSweep(run, task, tuning, PrunerOf(spec.Pruner, definition.Seed, null) is null ? null : spec.MetricOf(definition.Metrics).ToString(), splits);
         }
         catch
         {

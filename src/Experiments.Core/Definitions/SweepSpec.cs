@@ -167,6 +167,9 @@ public static class SweepDefinition
                 : "sweep objective 'validation' needs a validation part: set split.validationFraction (e.g. 0.1), or score trials by \"objective\": \"k-fold\"");
         if (sweep["folds"] is { } folds && objective != SweepSpec.KFold)
             Error("$.sweep.folds", folds, "\"folds\" belongs to objective 'k-fold'");
+        // Folds would each repeat the steps, so trials report none under k-fold: a pruner there would never act.
+        if (objective == SweepSpec.KFold && sweep["pruner"]?["type"] is { Text: not PrunerSpec.None } prunerType)
+            Error("$.sweep.pruner.type", prunerType, $"pruner '{prunerType.Text}' needs objective 'validation': under k-fold, trials report no intermediate values (each fold would repeat the steps), so nothing could be pruned; remove the pruner or score on a validation part");
         if (sweep["pruner"] is { } pruner && pruner["type"]?.Text == PrunerSpec.Hyperband && pruner["maxResource"] is { } max && max.Number < (pruner["minResource"]?.Number ?? 1))
             Error("$.sweep.pruner.maxResource", max, $"Hyperband's maxResource ({max.Number}) must be at least its minResource ({pruner["minResource"]?.Number ?? 1})");
 

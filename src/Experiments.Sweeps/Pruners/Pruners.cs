@@ -7,8 +7,9 @@ namespace Experiments.Sweeps.Pruners;
 /// order reported) and the trials it is compared with — those whose results were known when it was proposed (trials
 /// 0 … n − parallelism). Fixing the comparison set at proposal time makes pruning, like proposing, independent of
 /// the order in which parallel trials happen to finish; with one trial at a time it is every earlier trial, as in Optuna.
+/// <see cref="Parameters"/> are the trial's own (null where the caller has none to give).
 /// </summary>
-public sealed record PruningContext(int Number, IReadOnlyList<IntermediateValue> Values, IReadOnlyList<TrialResult> Reference, SweepObjective Objective)
+public sealed record PruningContext(int Number, IReadOnlyList<IntermediateValue> Values, IReadOnlyList<TrialResult> Reference, SweepObjective Objective, ParameterSet? Parameters = null)
 {
     public long Step => Values[^1].Step;
 
@@ -21,6 +22,24 @@ public interface IPruner
 {
     string Description { get; }
     bool ShouldPrune(PruningContext context);
+}
+
+/// <summary>
+/// Compares a trial only with the trials that share its value of a choice: the model of a sweep over several models,
+/// whose steps (ALS sweeps, BPR epochs, boosting rounds) and values at a step mean different things per model — an
+/// ALS trial's NDCG after 2 sweeps is no yardstick for a BPR trial after 2 epochs. The inner pruner's rules (start-up
+/// trials, rungs, brackets) then hold per value. A trial without the choice is compared with every trial.
+/// </summary>
+public sealed class PerChoicePruner(IPruner inner, string choice) : IPruner
+{
+    public string Description => $"{inner.Description} per {choice}";
+
+    public bool ShouldPrune(PruningContext context)
+    {
+        if (context.Parameters is null || !context.Parameters.TryGetValue(choice, out var value)) return inner.ShouldPrune(context);
+        bool Same(TrialResult t) => t.Parameters.TryGetValue(choice, out var other) && ParameterValue.Same(other, value);
+        return inner.ShouldPrune(context with { Reference = context.Reference.Where(Same).ToList() });
+    }
 }
 
 /// <summary>

@@ -265,7 +265,7 @@ public sealed class SweepRunner(ISweepStorage storage)
                 intermediate.Add(new IntermediateValue(step, value));
                 losses = intermediate.Select(v => v with { Value = objective.Loss(v.Value) }).ToList();
             }
-            return settings.Pruner?.ShouldPrune(new PruningContext(number, losses, reference, objective)) ?? false;
+            return settings.Pruner?.ShouldPrune(new PruningContext(number, losses, reference, objective, parameters)) ?? false;
         }
         var clock = Stopwatch.StartNew();
         // Let the driver loop go on proposing while this trial starts.

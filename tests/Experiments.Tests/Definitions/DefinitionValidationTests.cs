@@ -239,8 +239,18 @@ public sealed class DefinitionValidationTests
     [TestMethod]
     public void Every_shipped_definition_is_valid()
     {
-        var files = Directory.GetFiles(Path.Combine(CliProcess.RepositoryRoot, "experiments"), "*.json").Where(f => !f.EndsWith("schema.json")).ToList();
-        Assert.IsNotEmpty(files);
+        // The benchmarks' definitions too: a script that runs them must not find them broken.
+        var files = Directory.GetFiles(Path.Combine(CliProcess.RepositoryRoot, "experiments"), "*.json", SearchOption.AllDirectories).Where(f => !f.EndsWith("schema.json")).ToList();
+        Assert.IsTrue(files.Any(f => f.Contains($"{Path.DirectorySeparatorChar}benchmarks{Path.DirectorySeparatorChar}")), "the benchmarks' definitions are checked");
         foreach (var file in files) Platform.Reader.ReadFile(file);
+    }
+
+    [TestMethod]
+    public void Every_task_ships_a_sweep_definition()
+    {
+        var sweeps = Directory.GetFiles(Path.Combine(CliProcess.RepositoryRoot, "experiments"), "sweep-*.json").Select(Platform.Reader.ReadFile).ToList();
+        Assert.IsTrue(sweeps.All(d => d.Sweep is not null), "a sweep-*.json has a sweep block");
+        foreach (var task in Platform.Vocabulary.Tasks)
+            Assert.IsTrue(sweeps.Any(d => d.Task == task), $"experiments/ has no sweep definition for task '{task}'");
     }
 }

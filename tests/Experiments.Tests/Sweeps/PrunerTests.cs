@@ -135,4 +135,26 @@ public sealed class PrunerTests
         Assert.IsTrue(hyperband.ShouldPrune(new PruningContext(number, [new IntermediateValue(1, 0.5)], reference, Minimise)));
         Assert.IsFalse(hyperband.ShouldPrune(new PruningContext(number, [new IntermediateValue(1, 0.05)], reference, Minimise)));
     }
+
+    [TestMethod]
+    public void Per_choice_pruning_compares_a_trial_only_with_trials_of_its_own_model()
+    {
+        static TrialResult Of(int number, string model, double atStep2) =>
+            Trial(number, TrialStatus.Completed, (2, atStep2)) with { Parameters = new ParameterSet([new("model", model)]) };
+        // ALS reached 0.2 after 2 steps, BPR trials 0.8 and 0.9; a BPR trial at 0.7 is the best BPR at rung 0.
+        var reference = new[] { Of(0, "als", 0.2), Of(1, "bpr", 0.8), Of(2, "bpr", 0.9) };
+        var asha = new SuccessiveHalvingPruner(minResource: 2, reductionFactor: 3);
+        var bpr = new PruningContext(3, [new IntermediateValue(2, 0.7)], reference, Minimise, new ParameterSet([new("model", "bpr")]));
+        // Against every trial: 0.2, 0.7, 0.8, 0.9 → ⌊4/3⌋ = 1 promoted, only 0.2; the BPR trial would be stopped by ALS's value.
+        Assert.IsTrue(asha.ShouldPrune(bpr));
+        // Per model: 0.7, 0.8, 0.9 → 1 promoted, 0.7 is it.
+        var perModel = new PerChoicePruner(asha, "model");
+        Assert.IsFalse(perModel.ShouldPrune(bpr));
+        Assert.IsTrue(perModel.ShouldPrune(bpr with { Values = [new IntermediateValue(2, 0.85)] }), "0.85 trails BPR's 0.8");
+        // An ALS trial at 0.3 meets only ALS's 0.2 (2 values < η: only the best continues).
+        Assert.IsTrue(perModel.ShouldPrune(bpr with { Parameters = new ParameterSet([new("model", "als")]), Values = [new IntermediateValue(2, 0.3)] }));
+        // The median rule's start-up trials count per model: one ALS trial completed, startup 2 → no pruning of ALS.
+        Assert.IsFalse(new PerChoicePruner(new MedianPruner(startupTrials: 2), "model").ShouldPrune(bpr with { Parameters = new ParameterSet([new("model", "als")]), Values = [new IntermediateValue(2, 5.0)] }));
+        StringAssert.EndsWith(perModel.Description, " per model");
+    }
 }

@@ -97,6 +97,9 @@ public sealed class SweepDefinitionTests
             """, models: """[ { "type": "bias", "parameters": { "iterations": 3 } }, { "type": "matrix-factorization", "name": "mf" } ]""", metrics: """["rmse"]"""));
         StringAssert.Contains(At(errors, "$.sweep.metric").Message, "not among the definition's metrics");
         StringAssert.Contains(At(errors, "$.sweep.folds").Message, "belongs to objective 'k-fold'");
+        var kFoldPruned = Errors(Definition("""{ "objective": "k-fold", "pruner": { "type": "median" } }"""));
+        StringAssert.Contains(At(kFoldPruned, "$.sweep.pruner.type").Message, "pruner 'median' needs objective 'validation'");
+        Assert.IsNotNull(Platform.Reader.Read(Definition("""{ "objective": "k-fold", "pruner": { "type": "none" } }"""), "ok.json").Sweep, "no pruner is fine under k-fold");
         StringAssert.Contains(At(errors, "$.sweep.space.mff").Message, "did you mean 'mf'");
         StringAssert.Contains(At(errors, "$.sweep.space.mf.rnk").Message, "did you mean 'rank'");
         StringAssert.Contains(At(errors, "$.sweep.space.mf.lambda.float").Message, "min");

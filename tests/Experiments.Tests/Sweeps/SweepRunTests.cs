@@ -312,6 +312,18 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_trial_takes_every_core_only_for_trainers_that_use_them()
+    {
+        int Threads(string models) => ExperimentRunner.ThreadsPerTrial(Platform.Reader.Read($$"""
+            { "name": "t", "task": "classification", "dataset": { "name": "demo-shop", "table": "clicks" }, "models": {{models}}, "metrics": ["auc"] }
+            """, "t.json"));
+        // SDCA and L-BFGS logistic regression train on one thread here; LightGBM on every core unless its threads are fixed.
+        Assert.AreEqual(1, Threads("""[ { "type": "sdca" }, { "type": "logistic-regression" } ]"""));
+        Assert.AreEqual(Environment.ProcessorCount, Threads("""[ { "type": "sdca" }, { "type": "lightgbm" } ]"""));
+        Assert.AreEqual(3, Threads("""[ { "type": "sdca" }, { "type": "lightgbm", "parameters": { "threads": 3 } } ]"""));
+    }
+
+    [TestMethod]
     public void A_sweep_that_ends_with_every_trial_pruned_or_failed_fails_its_run_saying_why()
     {
         var space = new SearchSpaceBuilder().Float("x", 0, 1).Build();

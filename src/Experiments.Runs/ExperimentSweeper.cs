@@ -206,7 +206,7 @@ public sealed partial class ExperimentRunner
 
     /// <summary>
     /// One trial: the configuration fitted on each tuning part (the validation split, or each fold) with the trial's
-    /// seed and token, no artifacts; the metrics are those of the one part (with intervals), or the folds' means. With a
+    /// seed and token, no artifacts; the metrics are those of the one part (with intervals), or the folds' means (with intervals combined from the folds', <see cref="FoldMean"/>). With a
     /// pruner (<paramref name="pruned"/>: the objective metric) and one validation part, iterative trainers report
     /// their intermediate values (folds would repeat each step).
     /// </summary>
@@ -218,7 +218,21 @@ public sealed partial class ExperimentRunner
         if (measured.Count == 1)
             return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper)));
         return new TrialOutcome(measured.SelectMany(m => m).GroupBy(v => new MetricName(v.Metric, v.K).ToString())
-            .ToDictionary(g => g.Key, g => new TrialMetric(g.Average(v => v.Value))));
+            .ToDictionary(g => g.Key, g => FoldMean(g.ToList())));
+    }
+
+    /// <summary>
+    /// A metric over k folds: the folds' mean, and when every fold has a bootstrap interval, one for the mean of the
+    /// folds' independent evaluation errors (disjoint scored rows): each side's half-width √(Σ hᵢ²) / k from the folds'
+    /// half-widths on that side. Like a validation trial's interval it covers the evaluation's noise for these fitted
+    /// models, not the spread of refits.
+    /// </summary>
+    internal static TrialMetric FoldMean(IReadOnlyList<Evaluation.MetricValue> folds)
+    {
+        var mean = folds.Average(v => v.Value);
+        if (folds.Any(v => v.Lower is null || v.Upper is null)) return new TrialMetric(mean);
+        double Side(Func<Evaluation.MetricValue, double> halfWidth) => Math.Sqrt(folds.Sum(v => halfWidth(v) * halfWidth(v))) / folds.Count;
+        return new TrialMetric(mean, mean - Side(v => v.Value - v.Lower!.Value), mean + Side(v => v.Upper!.Value - v.Value));
     }
 
     /// <summary>

@@ -160,6 +160,30 @@ public sealed class SweepDefinitionTests
             // The start point is a configuration the trainer accepts: its options are built from it.
             if (RecommenderCatalog.Models.Any(m => m.Type == model.Type)) Assert.IsNotNull(RecommenderCatalog.Create(model.Type, start, 1));
             if (CtrCatalog.Models.Any(m => m.Type == model.Type)) Assert.IsNotNull(CtrCatalog.Options(model.Type, start, 1));
+            if (Experiments.Hybrid.HybridCatalog.IsTwoStage(model.Type)) Assert.IsNotNull(Experiments.Hybrid.HybridCatalog.Options(start, 1));
+            if (start.ContainsKey("hiddenSize"))
+            {
+                // The encoder models (dense, hybrid, intent-encoder): the encoder and its training are built from the start.
+                var encoder = Experiments.Text.EncoderCatalog.ModelOptions(start, 1000);
+                var training = Experiments.Text.EncoderCatalog.TrainingOptions(start, 1);
+                Assert.AreEqual((64, 1, 2), (encoder.HiddenSize, encoder.Layers, training.Epochs), $"{model.Type}: the smallest encoder, 2 epochs");
+            }
+            // Low-cost: every size parameter (rounds, epochs, trees, rank, neighbours, retrieval depth, ...) starts in
+            // the cheaper half of its range (below the geometric middle of a log range, the arithmetic one otherwise).
+            string[] sizes = ["iterations", "epochs", "trees", "rank", "neighbours", "depth", "layers", "hiddenSize", "samples", "burnIn", "cgSteps", "latentDimension"];
+            foreach (var name in sizes.Where(start.ContainsKey))
+            {
+                var value = ParameterValue.ToDouble(start[name]);
+                var (low, high, log) = space.Find(name) switch
+                {
+                    IntegerParameter i => ((double)i.Min, (double)i.Max, i.Log),
+                    FloatParameter f => (f.Min, f.Max, f.Log),
+                    ChoiceParameter c => (c.Values.Min(ParameterValue.ToDouble), c.Values.Max(ParameterValue.ToDouble), true),
+                    _ => throw new AssertFailedException($"{model.Type}.{name}"),
+                };
+                var middle = log ? Math.Sqrt(low * high) : (low + high) / 2;
+                Assert.IsTrue(value <= middle, $"{model.Type}.{name} starts at {value}, above the middle {middle:0.##} of [{low}, {high}]");
+            }
         }
         // Low-cost: the iterative models start with few rounds and small ranks.
         var mf = SweepSpaces.Default(models.Single(m => m.Type == "matrix-factorization")).StartPoint;

@@ -312,6 +312,22 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_k_fold_metric_is_the_folds_mean_with_their_intervals_combined()
+    {
+        // Folds 0.70 [0.64, 0.74], 0.76 [0.72, 0.82], 0.73 [0.70, 0.78]: mean 0.73; lower half-widths 0.06, 0.04, 0.03 →
+        // √(0.0036 + 0.0016 + 0.0009) / 3 = √0.0061 / 3 = 0.026034; upper 0.04, 0.06, 0.05 → √0.0077 / 3 = 0.029250.
+        var folds = new[] { (0.70, 0.64, 0.74), (0.76, 0.72, 0.82), (0.73, 0.70, 0.78) }
+            .Select(f => new Experiments.Evaluation.MetricValue("auc", null, f.Item1, f.Item2, f.Item3, 100)).ToList();
+        var metric = ExperimentRunner.FoldMean(folds);
+        Assert.AreEqual(0.73, metric.Value, 1e-12);
+        Assert.AreEqual(0.73 - 0.026034, metric.Lower!.Value, 1e-6);
+        Assert.AreEqual(0.73 + 0.029250, metric.Upper!.Value, 1e-6);
+        // A fold without an interval (no bootstrap): the mean alone.
+        var without = ExperimentRunner.FoldMean([folds[0], folds[1] with { Lower = null, Upper = null }]);
+        Assert.AreEqual((0.73, (double?)null, (double?)null), (without.Value, without.Lower, without.Upper));
+    }
+
+    [TestMethod]
     public void A_trial_takes_every_core_only_for_trainers_that_use_them()
     {
         int Threads(string models) => ExperimentRunner.ThreadsPerTrial(Platform.Reader.Read($$"""

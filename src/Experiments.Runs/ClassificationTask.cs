@@ -51,7 +51,10 @@ internal sealed class ClassificationTask : IExperimentTask
     /// rows only, so the threshold is never chosen on rows the evaluated model was trained on.
     /// </summary>
     private sealed record Split(string Name, ClickLog Train, ClickLog? Validation, ClickLog Test, int[] TestRows, IReadOnlyDictionary<string, TextEmbedding> Encoders,
-        ClickLog? ThresholdTrain = null) : TaskSplit(Name);
+        ClickLog? ThresholdTrain = null) : TaskSplit(Name)
+    {
+        public override long TrainingRows => Train.Count;
+    }
 
     public IEnumerable<TaskSplit> Splits()
     {

@@ -214,11 +214,13 @@ public sealed partial class ExperimentRunner
     {
         var scope = new TrialScope(run with { Definition = run.Definition with { Seed = context.Seed }, Observer = SilentObserver.Instance, Cancel = context.Cancellation }, null,
             pruned is not null && tuning.Count == 1 ? new IntermediateReport(pruned, context) : null);
+        // The work estimate, not seconds, is the trial's cost: cost-aware tuners (ECI) then propose the same for the same seed.
+        var cost = SweepSpaces.WorkOf(model, tuning.Sum(split => split.TrainingRows));
         var measured = tuning.Select(split => task.Measure(model, split, scope).Values).ToList();
         if (measured.Count == 1)
-            return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper)));
+            return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper))) { Cost = cost };
         return new TrialOutcome(measured.SelectMany(m => m).GroupBy(v => new MetricName(v.Metric, v.K).ToString())
-            .ToDictionary(g => g.Key, g => FoldMean(g.ToList())));
+            .ToDictionary(g => g.Key, g => FoldMean(g.ToList()))) { Cost = cost };
     }
 
     /// <summary>

@@ -26,7 +26,11 @@ internal interface IExperimentTask
 }
 
 /// <summary>A split of a task's data; each task keeps its own rows in a subtype.</summary>
-internal abstract record TaskSplit(string Name);
+internal abstract record TaskSplit(string Name)
+{
+    /// <summary>The rows a model is fitted on (interactions, click rows or queries): the base of a trial's work estimate.</summary>
+    public abstract long TrainingRows { get; }
+}
 
 /// <summary>What a run shares with its tasks: the definition, the store, where files go, progress and cancellation.</summary>
 internal sealed record RunScope(long RunId, ExperimentDefinition Definition, IRunStore Store, string ReportFolder, IRunObserver Observer, CancellationToken Cancel);

@@ -46,6 +46,7 @@ internal sealed class HybridTask : IExperimentTask
     {
         public string Unit => Data.Unit;
         public Interactions? Validation => Data.Validation;
+        public override long TrainingRows => Phase.Train.Count;
     }
 
     public IEnumerable<TaskSplit> Splits()

@@ -33,7 +33,10 @@ internal sealed class RecommenderTask : IExperimentTask
         _similarity = definition.Metrics.Any(m => m.Name == "diversity") ? CategorySimilarityOf(dataset, _data) : null;
     }
 
-    private sealed record Split(InteractionSplit Data) : TaskSplit(Data.Name);
+    private sealed record Split(InteractionSplit Data) : TaskSplit(Data.Name)
+    {
+        public override long TrainingRows => Data.Train.Count;
+    }
 
     public IEnumerable<TaskSplit> Splits()
     {

@@ -45,7 +45,10 @@ internal sealed class SearchTask : IExperimentTask
         search.Catalogue is null ? [] : search.JudgementSources);
 
     /// <param name="Validation">The validation queries among <paramref name="Train"/> (a sweep scores its trials on them).</param>
-    private sealed record Split(string Name, int[] Train, int[] Test, SearchComponents Components, int[] Validation) : TaskSplit(Name);
+    private sealed record Split(string Name, int[] Train, int[] Test, SearchComponents Components, int[] Validation) : TaskSplit(Name)
+    {
+        public override long TrainingRows => Train.Length;
+    }
 
     public IEnumerable<TaskSplit> Splits()
     {

@@ -104,6 +104,47 @@ public static class SweepSpaces
             ? entries.Select(space.Nearest).Distinct().Where(p => !p.Equals(space.StartPoint)).ToList()
             : [];
 
+    /// <summary>
+    /// The work a trial of <paramref name="model"/> does, as ECI's cost (<see cref="TrialOutcome.Cost"/>): the training
+    /// rows it is fitted on (summed over folds) times the parameters a fit's time grows with for its type, each the
+    /// entry's value or else its catalogue default. Deterministic where measured seconds are not, so a sweep over several
+    /// models proposes the same trials for the same seed. An estimate in row-operations: close within a model kind,
+    /// comparable only roughly across kinds; types with nothing that scales a fit count rows × 1.
+    /// </summary>
+    public static double WorkOf(ModelSpec model, long trainingRows)
+    {
+        var descriptor = Platform.Vocabulary.Models.FirstOrDefault(m => m.Type == model.Type);
+        if (descriptor is null || !Defaults.ContainsKey(model.Type))
+            throw new Core.ExperimentsException($"Model type '{model.Type}' has no work estimate; known types: {string.Join(", ", Types)}.");
+        var p = new ParameterValues(model.Parameters, descriptor.Parameters);
+        double N(string name) => p.Number(name);
+        // Text encoders: per example, layers of hidden-size-wide blocks, once per epoch.
+        double Encoder() => N("hiddenSize") * N("layers") * N("epochs");
+        double perRow = model.Type switch
+        {
+            "most-popular" or "random" or "global-mean" or "ease" or "logistic-regression" or "sdca" or "bm25" or "intent-tfidf" or "text-knn" or "recent-popular" => 1,
+            "bias" => N("iterations"),
+            "item-knn" => N("neighbours"),
+            // ALS solves a rank × rank system built from every row; SGD touches rank factors per row.
+            "matrix-factorization" => (p.Text("solver") == "als" ? N("rank") * N("rank") : N("rank")) * N("iterations"),
+            "svd++" or "bpr" => N("rank") * N("iterations"),
+            // Gibbs sampling draws each factor from a rank × rank posterior built from its rows.
+            "bayesian-mf" => N("rank") * N("rank") * (N("burnIn") + N("samples")),
+            // Conjugate gradient instead of the exact solve: rank per step per row.
+            "implicit-als" => N("rank") * N("cgSteps") * N("iterations"),
+            // Histogram GBDTs: a round's time is the rows' pass, not the leaves.
+            "lightgbm" or "fasttree" => N("iterations"),
+            "ffm" => N("iterations") * N("latentDimension"),
+            "dense" or "hybrid" => Encoder() * N("positivesPerQuery"),
+            "intent-encoder" => Encoder(),
+            // Each query's candidates (depth) are the trees' rows; the dense retriever, when asked for, trains first.
+            "reranker" => N("depth") * N("trees") + (p.Flag("dense") ? Encoder() * N("positivesPerQuery") : 0),
+            "two-stage" => N("depth") * N("trees"),
+            _ => throw new Core.ExperimentsException($"Model type '{model.Type}' has no work estimate; add one to SweepSpaces.WorkOf."),
+        };
+        return trainingRows * perRow;
+    }
+
     /// <summary>The model types with a default space (every type of the catalogues).</summary>
     public static IReadOnlyCollection<string> Types => Defaults.Keys;
 

@@ -11,7 +11,8 @@ namespace Experiments.Sweeps.Tuners;
 /// one plus its failures, so cheap failures do not draw the budget. A pruned trial counts with its value when stopped:
 /// a loss the configuration reached on a smaller budget, so one at its end would be no worse (a value whose trials were
 /// all pruned is slow, not failing). A value with no loss and no failure (its trials cancelled) counts as untried. A value is drawn with probability proportional to 1/ECI. Costs are the trials' <see cref="TrialResult.Cost"/>: the sequence is reproducible when the
-/// objective reports its own cost; with measured seconds it varies with timings (a resumed sweep still replays it).
+/// objective reports its own cost, as experiment sweeps do (a work estimate: training rows × what scales the fit);
+/// an objective reporting none costs its measured seconds, and the sequence then varies with timings (a resumed sweep still replays it).
 /// </summary>
 public sealed class EciTuner : ITuner
 {

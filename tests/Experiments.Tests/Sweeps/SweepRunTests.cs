@@ -117,6 +117,40 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_sweep_over_two_models_costs_its_trials_by_their_work_and_proposes_the_same_for_the_same_seed()
+    {
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        // Two models: ECI chooses between them by the trials' costs.
+        var definition = Platform.Reader.Read(Ratings("""
+            { "tuner": "cfo", "trials": 10, "parallelism": 1, "defaultSpaces": false,
+              "space": { "bias": { "iterations": { "int": [1, 10], "lowCost": 2 } }, "mf": { "rank": { "int": [2, 16], "lowCost": 2 }, "iterations": { "int": [5, 20], "lowCost": 5 } } } }
+            """, models: """[ { "type": "bias" }, { "type": "matrix-factorization", "name": "mf", "parameters": { "threads": 1, "earlyStoppingRounds": 0 } } ]""", users: 120), "sweep.json");
+        List<TrialResult> Stored()
+        {
+            var outcome = new ExperimentRunner(store).Sweep(definition, new RunOptions { ReportDirectory = folder.Path });
+            Assert.AreEqual(RunStatus.Finished, outcome.Status);
+            return store.GetTrials(outcome.Sweep.SweepId).OrderBy(t => t.Number).ToList();
+        }
+        var first = Stored();
+        var second = Stored();
+        Assert.HasCount(10, first);
+        var rows = SplitOf(definition).Train.Count;
+        foreach (var trial in first)
+        {
+            // By hand: bias does rows × iterations; ALS (the default solver) rows × rank² × iterations.
+            var p = trial.Parameters;
+            double expected = p.Text("model") == "bias"
+                ? (double)rows * p.Integer("model.bias.iterations")
+                : (double)rows * p.Integer("model.mf.rank") * p.Integer("model.mf.rank") * p.Integer("model.mf.iterations");
+            Assert.AreEqual(expected, trial.Cost, $"trial {trial.Number} ({p}) costs its work, not its {trial.Seconds} s");
+        }
+        Assert.IsTrue(first.Select(t => t.Parameters.Text("model")).Distinct().Count() == 2, "both models were tried");
+        CollectionAssert.AreEqual(first.Select(t => t.Parameters).ToList(), second.Select(t => t.Parameters).ToList(), "the same seed proposes the same trials");
+        CollectionAssert.AreEqual(first.Select(t => t.Cost).ToList(), second.Select(t => t.Cost).ToList());
+    }
+
+    [TestMethod]
     public void A_failing_configuration_is_recorded_and_the_sweep_goes_on()
     {
         using var folder = new TempFolder();

@@ -112,7 +112,9 @@ public sealed partial class ExperimentRunner
             disposables.Add(splits);
             if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
             var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
-            settings = settings with { RunId = run.RunId };
+            // The work estimate, not seconds, is a trial's cost, whatever its end: cost-aware tuners (ECI) then propose the same for a seed.
+            var rows = tuning.Sum(split => split.TrainingRows);
+            settings = settings with { RunId = run.RunId, Cost = parameters => SweepSpaces.WorkOf(SweepSpaces.ModelOf(definition, parameters), rows) };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).
             var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = fingerprint };
@@ -214,13 +216,11 @@ public sealed partial class ExperimentRunner
     {
         var scope = new TrialScope(run with { Definition = run.Definition with { Seed = context.Seed }, Observer = SilentObserver.Instance, Cancel = context.Cancellation }, null,
             pruned is not null && tuning.Count == 1 ? new IntermediateReport(pruned, context) : null);
-        // The work estimate, not seconds, is the trial's cost: cost-aware tuners (ECI) then propose the same for the same seed.
-        var cost = SweepSpaces.WorkOf(model, tuning.Sum(split => split.TrainingRows));
         var measured = tuning.Select(split => task.Measure(model, split, scope).Values).ToList();
         if (measured.Count == 1)
-            return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper))) { Cost = cost };
+            return new TrialOutcome(measured[0].ToDictionary(v => new MetricName(v.Metric, v.K).ToString(), v => new TrialMetric(v.Value, v.Lower, v.Upper)));
         return new TrialOutcome(measured.SelectMany(m => m).GroupBy(v => new MetricName(v.Metric, v.K).ToString())
-            .ToDictionary(g => g.Key, g => FoldMean(g.ToList()))) { Cost = cost };
+            .ToDictionary(g => g.Key, g => FoldMean(g.ToList())));
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ public sealed record SweepSettings
     public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(10);
     public long? TrialMemoryLimitBytes { get; init; }
     public IPruner? Pruner { get; init; }
+    /// <summary>
+    /// A trial's cost from its parameters (e.g. rows × rounds), known before it runs, so it holds for every trial
+    /// however it ends — completed, pruned, failed, timed out — and cost-aware tuners (ECI) propose the same for a seed.
+    /// Null: the objective's reported cost, else the measured seconds (which vary run to run).
+    /// </summary>
+    public Func<ParameterSet, double>? Cost { get; init; }
     /// <summary>When this many trials have finished and every one failed, the sweep stops with an error.</summary>
     public int StopAfterFailures { get; init; } = 5;
     public ISweepObserver? Observer { get; init; }
@@ -304,7 +310,7 @@ public sealed class SweepRunner(ISweepStorage storage)
         var result = new TrialResult
         {
             Number = number, Parameters = parameters, Seed = seed, Status = status, Value = value, Loss = value is { } v ? objective.Loss(v) : null,
-            Metrics = execution.Metrics, Intermediate = values, Seconds = seconds, Cost = execution.Cost ?? seconds, PeakMemoryBytes = execution.PeakMemoryBytes,
+            Metrics = execution.Metrics, Intermediate = values, Seconds = seconds, Cost = settings.Cost?.Invoke(parameters) ?? execution.Cost ?? seconds, PeakMemoryBytes = execution.PeakMemoryBytes,
             ErrorType = errorType, Error = error, StartedAt = started, EndedAt = DateTime.UtcNow,
         };
         storage.TrialFinished(sweepId, result);

@@ -75,7 +75,10 @@ public sealed record TrialResult
     public IReadOnlyDictionary<string, TrialMetric> Metrics { get; init; } = new Dictionary<string, TrialMetric>();
     public IReadOnlyList<IntermediateValue> Intermediate { get; init; } = [];
     public double Seconds { get; init; }
-    /// <summary>The cost the objective reported (e.g. work done), else <see cref="Seconds"/>; cost-aware tuners use it.</summary>
+    /// <summary>
+    /// The sweep's cost model's value for these parameters (<see cref="SweepSettings.Cost"/>), else the cost the
+    /// objective reported (e.g. work done), else <see cref="Seconds"/>; cost-aware tuners use it.
+    /// </summary>
     public double Cost { get; init; }
     public long? PeakMemoryBytes { get; init; }
     public string? ErrorType { get; init; }

@@ -56,7 +56,7 @@ public sealed class RunnerTests
     [TestMethod]
     public void With_two_trials_at_once_the_proposals_do_not_depend_on_which_finishes_first()
     {
-        foreach (var name in new[] { "tpe", "blendsearch", "smac" })
+        foreach (var name in new[] { "tpe", "blendsearch", "smac", "cfo" })
         {
             // Run A: even trials are slow; run B: odd trials are slow. Completion orders differ, proposals may not.
             var a = new SweepRunner(new InMemorySweepStorage()).Run(Settings(16, 2), TunerCatalog.Create(name, Branin.Space, 1), Evaluate(n => n % 2 == 0 ? 30 : 1));
@@ -66,6 +66,26 @@ public sealed class RunnerTests
             var sequential = new SweepRunner(new InMemorySweepStorage()).Run(Settings(16, 1), TunerCatalog.Create(name, Branin.Space, 1), Evaluate(_ => 0));
             CollectionAssert.AreNotEqual(Proposals(sequential), Proposals(a), name);
         }
+    }
+
+    [TestMethod]
+    public void A_cost_model_costs_every_trial_however_it_ends()
+    {
+        var space = new SearchSpaceBuilder().Choice("x", [1L, 2L, 3L]).Build();
+        // x = 2 fails after a pause; the others complete at once. Costs: 100·x for all three, never their seconds.
+        var settings = Settings(3, space: space) with { Cost = p => 100 * p.Integer("x") };
+        var result = new SweepRunner(new InMemorySweepStorage()).Run(settings, new GridTuner(space, 0), c =>
+        {
+            if (c.Parameters.Integer("x") == 2) { Thread.Sleep(30); throw new InvalidOperationException("broken"); }
+            return TrialOutcome.Of("loss", 1.0, cost: 7);
+        });
+        var byX = result.Trials.ToDictionary(t => t.Parameters.Integer("x"));
+        Assert.AreEqual(TrialStatus.Failed, byX[2].Status);
+        Assert.AreEqual((100.0, 200.0, 300.0), (byX[1].Cost, byX[2].Cost, byX[3].Cost), "the model over the objective's 7 and the failed trial's seconds");
+        // Without a model: the objective's cost, else the seconds.
+        var plain = new SweepRunner(new InMemorySweepStorage()).Run(Settings(3, space: space), new GridTuner(space, 0), c =>
+            c.Parameters.Integer("x") == 2 ? throw new InvalidOperationException("broken") : TrialOutcome.Of("loss", 1.0, cost: 7));
+        Assert.IsTrue(plain.Trials.All(t => t.Cost == (t.Status == TrialStatus.Failed ? t.Seconds : 7)));
     }
 
     [TestMethod]

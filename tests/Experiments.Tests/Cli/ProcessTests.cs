@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Experiments.Store;
+using Experiments.Sweeps;
 
 namespace Experiments.Tests.Cli;
 
-/// <summary>Whole runs in their own processes: Ctrl+C inside a trainer, and the same numbers from two processes.</summary>
+/// <summary>Whole runs in their own processes: Ctrl+C inside a trainer or a sweep, and the same numbers from two processes.</summary>
 [TestClass]
 public sealed class ProcessTests
 {
@@ -54,6 +55,92 @@ public sealed class ProcessTests
         Assert.AreEqual(RunStatus.Cancelled, details.Run.Status);
         Assert.AreEqual("cancelled", details.Trials.Single().Status);
         Assert.IsTrue(File.Exists(Path.Combine(CliProcess.ReportFolder(Path.Combine(work.Path, "reports"), 1), "report.md")), "the cancelled run has its report");
+    }
+
+    /// <summary>
+    /// Ctrl+C during `experiments sweep`: exit 130, the finished trials kept, the sweep and its run cancelled, the way to
+    /// resume printed; then `--resume ID` re-runs the stopped trial with the parameters it had, continues the numbering,
+    /// refits and exits 0.
+    /// </summary>
+    [TestMethod]
+    public void Ctrl_C_stops_a_sweep_that_resume_then_finishes()
+    {
+        using var work = new TempFolder();
+        // Trials of a second or so each (MF of rank 32–64, 150 ALS iterations, one thread), far more than can finish before the signal.
+        work.File("sweep.json", """
+            { "name": "stop-sweep", "task": "rating", "dataset": { "name": "demo-shop", "table": "ratings", "options": { "users": 400, "items": 300 } },
+              "split": { "method": "random", "testFraction": 0.2, "validationFraction": 0.2 },
+              "models": [ { "type": "matrix-factorization", "name": "mf", "parameters": { "solver": "als", "iterations": 150, "earlyStoppingRounds": 0, "threads": 1 } } ],
+              "metrics": ["rmse"], "evaluation": { "bootstrapSamples": 20 },
+              "sweep": { "tuner": "random", "trials": 200, "parallelism": 1, "seed": 5, "defaultSpaces": false,
+                         "space": { "mf": { "rank": { "int": [32, 64] }, "lambda": { "float": [0.01, 1], "log": true } } } },
+              "seed": 42, "output": { "store": "runs.db", "reports": "reports" } }
+            """);
+        var store = Path.Combine(work.Path, "runs.db");
+        string output, error;
+        using (var process = Process.Start(CliProcess.StartInfo(work.Path, "sweep", "sweep.json"))!)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            var wait = Stopwatch.StartNew();
+            while (Experiments.Tests.Sweeps.SweepStoreProbe.FinishedTrials(store) < 2)
+            {
+                if (process.HasExited) Assert.Fail($"the sweep ended before it could be stopped: {stderr.Result}");
+                if (wait.Elapsed > TimeSpan.FromMinutes(2)) { process.Kill(true); Assert.Fail("two trials did not finish within 2 minutes"); }
+                Thread.Sleep(50);
+            }
+            Thread.Sleep(300); // inside the next trial's fit
+            Assert.IsFalse(process.HasExited);
+            Process.Start("kill", ["-INT", process.Id.ToString()])!.WaitForExit();
+            if (!process.WaitForExit(TimeSpan.FromSeconds(30))) { process.Kill(true); Assert.Fail("the sweep did not stop within 30 s of Ctrl+C"); }
+            (output, error) = (stdout.Result, stderr.Result);
+            Assert.AreEqual(130, process.ExitCode, error);
+        }
+        StringAssert.Contains(output + error, "experiments sweep sweep.json --resume 1");
+        List<TrialResult> before;
+        TrialResult? stopped;
+        using (var runs = SqliteRunStore.OpenExisting(store))
+        {
+            var sweep = ((ISweepStorage)runs).GetSweep(1);
+            Assert.AreEqual("cancelled", sweep.Status);
+            var run = runs.GetRun(sweep.RunId!.Value);
+            Assert.AreEqual(RunStatus.Cancelled, run.Run.Status);
+            Assert.AreEqual(0, run.Trials.Count, "no refit: the test part stays untouched");
+            var trials = ((ISweepStorage)runs).GetTrials(1);
+            before = trials.Where(t => t.Status == TrialStatus.Completed).ToList();
+            // One trial at a time: trials 0 … k−1 completed, trial k (running at the signal) cancelled, nothing after it
+            // (none cancelled only if the signal fell in the moment between two trials).
+            Assert.IsGreaterThanOrEqualTo(2, before.Count);
+            CollectionAssert.AreEqual(Enumerable.Range(0, before.Count).ToList(), before.Select(t => t.Number).ToList());
+            stopped = trials.SingleOrDefault(t => t.Status == TrialStatus.Cancelled);
+            Assert.AreEqual(before.Count + (stopped is null ? 0 : 1), trials.Count, string.Join(", ", trials.Select(t => t.Status)));
+            if (stopped is not null) Assert.AreEqual(before.Count, stopped.Number);
+        }
+
+        // Two more trials than finished: the stopped one again, then one new.
+        var budget = before.Count + 2;
+        var resumed = CliProcess.Run(work.Path, "sweep", "sweep.json", "--resume", "1", "--trials", budget.ToString());
+        Assert.AreEqual(0, resumed.ExitCode, resumed.Error);
+        using (var runs = SqliteRunStore.OpenExisting(store))
+        {
+            var sweep = ((ISweepStorage)runs).GetSweep(1);
+            Assert.AreEqual("finished", sweep.Status);
+            Assert.AreEqual(1, runs.ListRuns().Count, "the resumed sweep goes on in the run that started it");
+            var run = runs.GetRun(sweep.RunId!.Value);
+            Assert.AreEqual(RunStatus.Finished, run.Run.Status);
+            Assert.AreEqual("finished", run.Trials.Single().Status, "the refit");
+            var after = ((ISweepStorage)runs).GetTrials(1);
+            CollectionAssert.AreEqual(Enumerable.Range(0, budget).ToList(), after.Select(t => t.Number).ToList());
+            Assert.IsTrue(after.All(t => t.Status == TrialStatus.Completed), string.Join(", ", after.Select(t => t.Status)));
+            foreach (var b in before)
+            {
+                var a = after.Single(t => t.Number == b.Number);
+                Assert.AreEqual((b.Value, b.EndedAt), (a.Value, a.EndedAt), $"trial {b.Number} was kept as it was, not run again");
+            }
+            if (stopped is not null) Assert.AreEqual(stopped.Parameters, after[stopped.Number].Parameters, "the stopped trial is run again with its own parameters");
+            Assert.AreNotEqual(after[budget - 2].Parameters, after[budget - 1].Parameters);
+        }
+        StringAssert.Contains(resumed.Output, "Refit of the best configuration");
     }
 
     private static bool Fitting(string store)

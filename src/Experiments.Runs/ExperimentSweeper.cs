@@ -113,8 +113,11 @@ public sealed partial class ExperimentRunner
             if (!splits.MoveNext()) throw new ExperimentsException($"Experiment '{definition.Name}' has no split to sweep on.");
             var (tuning, refitSplit) = task.ForSweep(splits.Current, spec);
             // The work estimate, not seconds, is a trial's cost, whatever its end: cost-aware tuners (ECI) then propose the same for a seed.
-            var rows = tuning.Sum(split => split.TrainingRows);
-            settings = settings with { RunId = run.RunId, Cost = parameters => SweepSpaces.WorkOf(SweepSpaces.ModelOf(definition, parameters), rows) };
+            settings = settings with
+            {
+                RunId = run.RunId,
+                Cost = parameters => tuning.Sum(split => SweepSpaces.WorkOf(SweepSpaces.ModelOf(definition, parameters), split.TrainingRows, split.TrainingItems)),
+            };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).
             var work = RemoteWork.Of(definition with { Sweep = spec }, options) with { Fingerprint = fingerprint };

@@ -30,6 +30,8 @@ internal abstract record TaskSplit(string Name)
 {
     /// <summary>The rows a model is fitted on (interactions, click rows or queries): the base of a trial's work estimate.</summary>
     public abstract long TrainingRows { get; }
+    /// <summary>The items a recommender is fitted over (0 for the other tasks): what EASE's dense solve grows with.</summary>
+    public virtual long TrainingItems => 0;
 }
 
 /// <summary>What a run shares with its tasks: the definition, the store, where files go, progress and cancellation.</summary>

@@ -36,6 +36,7 @@ internal sealed class RecommenderTask : IExperimentTask
     private sealed record Split(InteractionSplit Data) : TaskSplit(Data.Name)
     {
         public override long TrainingRows => Data.Train.Count;
+        public override long TrainingItems => Data.Train.Items.Count;
     }
 
     public IEnumerable<TaskSplit> Splits()

@@ -111,7 +111,7 @@ public static class SweepSpaces
     /// models proposes the same trials for the same seed. An estimate in row-operations: close within a model kind,
     /// comparable only roughly across kinds; types with nothing that scales a fit count rows × 1.
     /// </summary>
-    public static double WorkOf(ModelSpec model, long trainingRows)
+    public static double WorkOf(ModelSpec model, long trainingRows, long trainingItems = 0)
     {
         var descriptor = Platform.Vocabulary.Models.FirstOrDefault(m => m.Type == model.Type);
         if (descriptor is null || !Defaults.ContainsKey(model.Type))
@@ -122,7 +122,11 @@ public static class SweepSpaces
         double Encoder() => N("hiddenSize") * N("layers") * N("epochs");
         double perRow = model.Type switch
         {
-            "most-popular" or "random" or "global-mean" or "ease" or "logistic-regression" or "sdca" or "bm25" or "intent-tfidf" or "text-knn" or "recent-popular" => 1,
+            "most-popular" or "random" or "global-mean" or "logistic-regression" or "sdca" or "bm25" or "intent-tfidf" or "text-knn" or "recent-popular" => 1,
+            // EASE's fit is dense items × items work, not per row: items³ multiply-adds (the inverse) at BLAS speed, which
+            // is about items² of this estimate's row-operations (on MovieLens small, 9.7k items, a trial takes 7–17 s against
+            // implicit ALS's 0.6–2.7 s at its start point); spread over the rows here. The items it models: all, or its maxItems.
+            "ease" => trainingItems > 0 && trainingRows > 0 ? Math.Pow(p.Integer("maxItems", 0) is > 0 and var cap ? Math.Min(trainingItems, cap) : trainingItems, 2) / trainingRows : 1,
             "bias" => N("iterations"),
             "item-knn" => N("neighbours"),
             // ALS solves a rank × rank system built from every row; SGD touches rank factors per row.

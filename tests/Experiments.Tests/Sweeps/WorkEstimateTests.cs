@@ -25,6 +25,10 @@ public sealed class WorkEstimateTests
         Assert.AreEqual(40_960.0, SweepSpaces.WorkOf(Model("dense"), 10));
         // Nothing to scale: the rows themselves.
         Assert.AreEqual(700.0, SweepSpaces.WorkOf(Model("logistic-regression", new() { ["l2"] = 3.0 }), 700));
+        // EASE: items² whatever the rows (1,000 items → 10⁶; capped at its 200 most popular → 40,000); without items, the rows.
+        Assert.AreEqual(1_000_000.0, SweepSpaces.WorkOf(Model("ease", new() { ["lambda"] = 500.0 }), 50_000, 1000), 1e-6);
+        Assert.AreEqual(40_000.0, SweepSpaces.WorkOf(Model("ease", new() { ["maxItems"] = 200L }), 50_000, 1000), 1e-6);
+        Assert.AreEqual(300.0, SweepSpaces.WorkOf(Model("ease"), 300));
     }
 
     [TestMethod]

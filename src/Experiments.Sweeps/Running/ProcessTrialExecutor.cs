@@ -95,14 +95,13 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
             while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
             {
                 if (!line.StartsWith(Marker, StringComparison.Ordinal)) continue;
-                if (Check(line[Marker.Length..]) is { } problem)
+                if (Check(line[Marker.Length..], out var message) is { } problem)
                 {
                     // A child that breaks the protocol cannot be trusted to finish: stop it now rather than wait on it.
                     malformed = $"The trial process wrote a malformed {Marker.Trim()} line ({problem}): {Shorten(line)}";
                     Signal(process, terminate: false);
                     break;
                 }
-                var message = JsonNode.Parse(line[Marker.Length..])!;
                 if (message["report"] is { } r)
                 {
                     var prune = report(r["step"]!.GetValue<long>(), Wire.Read(r["value"])!.Value);
@@ -143,19 +142,23 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
             status is TrialStatus.TimedOut or TrialStatus.OutOfMemory ? $"The trial {TrialWatch.Limit(limits, watch, stopped: true)}; its process was stopped." : null);
     }
 
-    /// <summary>What is wrong with a message's JSON (null when it is well formed): the fields each kind needs, of the types the parent reads.</summary>
-    internal static string? Check(string json)
+    /// <summary>
+    /// What is wrong with a message's JSON (null when it is well formed): the fields each kind needs, of the types the
+    /// parent reads. <paramref name="message"/> is the parsed message when it is well formed.
+    /// </summary>
+    internal static string? Check(string json, out JsonObject message)
     {
-        JsonNode? message;
+        message = null!;
+        JsonNode? parsed;
         try
         {
-            message = JsonNode.Parse(json);
+            parsed = JsonNode.Parse(json);
         }
         catch (JsonException e)
         {
             return $"not JSON: {e.Message}";
         }
-        if (message is not JsonObject o) return "not a JSON object";
+        if (parsed is not JsonObject o) return "not a JSON object";
         try
         {
             if (o["report"] is { } r)
@@ -184,6 +187,7 @@ public sealed class ProcessTrialExecutor(string fileName, IReadOnlyList<string> 
         {
             return $"a field of the wrong type: {e.Message}";
         }
+        message = o;
         return null;
     }
 

@@ -116,7 +116,11 @@ public sealed partial class ExperimentRunner
             settings = settings with
             {
                 RunId = run.RunId,
-                Cost = parameters => tuning.Sum(split => SweepSpaces.WorkOf(SweepSpaces.ModelOf(definition, parameters), split.TrainingRows, split.TrainingItems)),
+                Cost = parameters =>
+                {
+                    var model = SweepSpaces.ModelOf(definition, parameters);
+                    return tuning.Sum(split => SweepSpaces.WorkOf(model, split.TrainingRows, split.TrainingItems));
+                },
             };
             TrialOutcome Objective(TrialContext context) => Score(run, task, tuning, SweepSpaces.ModelOf(definition, context.Parameters), context, settings.Pruner is null ? null : metric);
             // Workers and child processes check they read the data loaded here (its fingerprint also keys what a worker keeps prepared).

@@ -105,9 +105,9 @@ public static class SweepSpaces
             : [];
 
     /// <summary>
-    /// The work a trial of <paramref name="model"/> does, as ECI's cost (<see cref="TrialOutcome.Cost"/>): the training
-    /// rows it is fitted on (summed over folds) times the parameters a fit's time grows with for its type, each the
-    /// entry's value or else its catalogue default. Deterministic where measured seconds are not, so a sweep over several
+    /// The work a fit of <paramref name="model"/> on one tuning part does, as ECI's cost (the sweep's
+    /// <see cref="SweepSettings.Cost"/> sums it over the parts): the part's training rows times the parameters a fit's
+    /// time grows with for its type, each the entry's value or else its catalogue default; EASE's items². Deterministic where measured seconds are not, so a sweep over several
     /// models proposes the same trials for the same seed. An estimate in row-operations: close within a model kind,
     /// comparable only roughly across kinds; types with nothing that scales a fit count rows × 1.
     /// </summary>
@@ -120,13 +120,14 @@ public static class SweepSpaces
         double N(string name) => p.Number(name);
         // Text encoders: per example, layers of hidden-size-wide blocks, once per epoch.
         double Encoder() => N("hiddenSize") * N("layers") * N("epochs");
+        // EASE's fit is dense items × items work, not per row: items³ multiply-adds (the inverse) at BLAS speed, which is
+        // about items² of this estimate's row-operations (on MovieLens small, 9.7k items, a trial takes 7–17 s against
+        // implicit ALS's 0.6–2.7 s at its start point). The items it models: all, or its maxItems.
+        if (model.Type == "ease" && trainingItems > 0)
+            return Math.Pow(p.Integer("maxItems", 0) is > 0 and var cap ? Math.Min(trainingItems, cap) : trainingItems, 2);
         double perRow = model.Type switch
         {
-            "most-popular" or "random" or "global-mean" or "logistic-regression" or "sdca" or "bm25" or "intent-tfidf" or "text-knn" or "recent-popular" => 1,
-            // EASE's fit is dense items × items work, not per row: items³ multiply-adds (the inverse) at BLAS speed, which
-            // is about items² of this estimate's row-operations (on MovieLens small, 9.7k items, a trial takes 7–17 s against
-            // implicit ALS's 0.6–2.7 s at its start point); spread over the rows here. The items it models: all, or its maxItems.
-            "ease" => trainingItems > 0 && trainingRows > 0 ? Math.Pow(p.Integer("maxItems", 0) is > 0 and var cap ? Math.Min(trainingItems, cap) : trainingItems, 2) / trainingRows : 1,
+            "most-popular" or "random" or "global-mean" or "ease" or "logistic-regression" or "sdca" or "bm25" or "intent-tfidf" or "text-knn" or "recent-popular" => 1,
             "bias" => N("iterations"),
             "item-knn" => N("neighbours"),
             // ALS solves a rank × rank system built from every row; SGD touches rank factors per row.

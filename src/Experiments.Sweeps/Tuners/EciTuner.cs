@@ -11,8 +11,9 @@ namespace Experiments.Sweeps.Tuners;
 /// one plus its failures, so cheap failures do not draw the budget. A pruned trial counts with its value when stopped:
 /// a loss the configuration reached on a smaller budget, so one at its end would be no worse (a value whose trials were
 /// all pruned is slow, not failing). A value with no loss and no failure (its trials cancelled) counts as untried. A value is drawn with probability proportional to 1/ECI. Costs are the trials' <see cref="TrialResult.Cost"/>: the sequence is reproducible when the
-/// objective reports its own cost, as experiment sweeps do (a work estimate: training rows × what scales the fit);
-/// an objective reporting none costs its measured seconds, and the sequence then varies with timings (a resumed sweep still replays it).
+/// sweep has a cost model (<see cref="SweepSettings.Cost"/>; experiment sweeps use a work estimate: training rows × what
+/// scales the fit) or the objective reports its own cost; otherwise a trial costs its measured seconds, and the sequence
+/// then varies with timings (a resumed sweep still replays it).
 /// </summary>
 public sealed class EciTuner : ITuner
 {

@@ -86,7 +86,7 @@ internal static class SweepCommands
                 foreach (var report in outcome.Reports) output.Line($"Report: {Markup.Escape(report)}");
             }
             if (outcome.Status == RunStatus.Cancelled)
-                output.Error($"sweep {result.SweepId} stopped after {result.Trials.Count} trial(s)" + (result.Best is { } best ? $"; best so far: trial {best.Number}, {result.Objective.Metric} {MetricCell.Number(best.Value!.Value, 4)} ({best.Parameters})" : "") +
+                output.Error($"sweep {result.SweepId} stopped after {result.FinishedCount} finished trial(s){ExperimentRunner.InFlight(result)}" + (result.Best is { } best ? $"; best so far: trial {best.Number}, {result.Objective.Metric} {MetricCell.Number(best.Value!.Value, 4)} ({best.Parameters})" : "") +
                              $"; continue it with: experiments sweep {path} --resume {result.SweepId}");
             if (outcome.ReportError is { } reportError) output.Error(reportError);
             return outcome.Status switch

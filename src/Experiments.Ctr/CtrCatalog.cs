@@ -27,7 +27,7 @@ public static class CtrCatalog
                 new("minLeaf", ParameterKind.Integer, 20, "Fewest training rows in a leaf.", 1, 1_000_000),
             }
             : [],
-        .. e.Algorithm == CtrAlgorithm.LightGbm ? new ParameterSpec[] { new("threads", ParameterKind.Integer, 0, "LightGBM's threads (0: all cores); the trees do not depend on it.", 0, 256) } : [],
+        .. e.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree ? new ParameterSpec[] { new("threads", ParameterKind.Integer, 0, "The trainer's threads (0: all cores); the trees do not depend on it.", 0, 256) } : [],
         .. e.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree or CtrAlgorithm.FieldAwareFactorizationMachine
             ? new ParameterSpec[] { new("learningRate", ParameterKind.Number, e.Algorithm == CtrAlgorithm.FieldAwareFactorizationMachine ? 0.1 : 0.05, "Step size.", 1e-6, 10) }
             : [],

@@ -100,7 +100,7 @@ public static class CtrTrainer
             CtrAlgorithm.FastTree => pipeline.Append(ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
             {
                 NumberOfLeaves = options.NumberOfLeaves, NumberOfTrees = options.NumberOfIterations, LearningRate = options.LearningRate,
-                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed,
+                MinimumExampleCountPerLeaf = options.MinimumExampleCountPerLeaf, Seed = options.Seed, NumberOfThreads = options.NumberOfThreads,
             })),
             CtrAlgorithm.LogisticRegression => pipeline.Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
             {

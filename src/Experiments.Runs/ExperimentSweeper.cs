@@ -170,13 +170,13 @@ public sealed partial class ExperimentRunner
     internal static (RunStatus Status, string Message) NotRefitted(SweepResult result, TimeSpan? wallTime)
     {
         var id = result.SweepId;
-        var count = $"{result.Trials.Count} trial(s)";
+        var count = $"{result.FinishedCount} finished trial(s)";
         var statuses = string.Join(", ", result.Trials.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.Name()}"));
         var none = result.Trials.Count == 0 ? "" : $" ({statuses})";
         var firstError = result.Trials.FirstOrDefault(t => t.Error is not null) is { } failed ? $"; trial {failed.Number}: {(failed.ErrorType is null ? "" : failed.ErrorType + ": ")}{failed.Error}" : "";
         return result.Stop switch
         {
-            SweepStop.Cancelled => (RunStatus.Cancelled, $"Sweep {id} stopped by the user after {count}; resume it with --resume {id}."),
+            SweepStop.Cancelled => (RunStatus.Cancelled, $"Sweep {id} stopped by the user after {count}{InFlight(result)}; resume it with --resume {id}."),
             SweepStop.WallTime => (RunStatus.Cancelled,
                 $"Sweep {id} reached its wall-time budget{(wallTime is { } w ? $" of {w.TotalSeconds:0.###} s" : "")} after {count} with none completed{none}, so there is nothing to refit; " +
                 $"raise wallTimeSeconds, or resume it with --resume {id} (its trials so far are kept)."),
@@ -185,6 +185,10 @@ public sealed partial class ExperimentRunner
             _ => (RunStatus.Failed, $"Sweep {id} ended after {count} with none completed{none}, so there is nothing to refit{firstError}."),
         };
     }
+
+    /// <summary>The trials a stop cancelled in flight, which a resume runs again (empty when none).</summary>
+    public static string InFlight(SweepResult result) =>
+        result.Trials.Count - result.FinishedCount is > 0 and var cancelled ? $" ({cancelled} in progress cancelled, run again on resume)" : "";
 
     /// <summary>
     /// Checks that stored sweep <paramref name="sweepId"/> can go on — its settings, a run whose refit has not ended, the

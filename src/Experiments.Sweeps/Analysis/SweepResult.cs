@@ -9,6 +9,11 @@ public sealed record ParameterPoint(int Number, object Value, double Metric);
 /// <summary>A finished (or stopped) sweep: its trials and what reports need from them.</summary>
 public sealed record SweepResult(long SweepId, SweepStop Stop, SearchSpace Space, SweepObjective Objective, IReadOnlyList<TrialResult> Trials, TimeSpan Elapsed)
 {
+    /// <summary>
+    /// How many trials ran to an end: a stop's count. Trials cancelled in flight are not among them (a resume runs them again).
+    /// </summary>
+    public int FinishedCount => Trials.Count(t => t.Status.IsFinal());
+
     /// <summary>The completed trial with the best objective (the earliest among equals); null when none completed.</summary>
     public TrialResult? Best => Leaderboard(1).FirstOrDefault();
 

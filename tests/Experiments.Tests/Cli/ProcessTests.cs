@@ -116,6 +116,8 @@ public sealed class ProcessTests
             Assert.AreEqual(before.Count + (stopped is null ? 0 : 1), trials.Count, string.Join(", ", trials.Select(t => t.Status)));
             if (stopped is not null) Assert.AreEqual(before.Count, stopped.Number);
         }
+        // The stop message counts the finished trials, not the one cancelled in flight.
+        StringAssert.Contains(error, $"stopped after {before.Count} finished trial(s)" + (stopped is null ? ";" : " (1 in progress cancelled, run again on resume);"));
 
         // Two more trials than finished: the stopped one again, then one new.
         var budget = before.Count + 2;

@@ -109,11 +109,13 @@ public sealed class CtrRunTests
     }
 
     [TestMethod]
-    public void LightGBM_threads_come_from_the_definition_are_checked_and_do_not_change_the_trees()
+    [DataRow("lightgbm", CtrAlgorithm.LightGbm)]
+    [DataRow("fasttree", CtrAlgorithm.FastTree)]
+    public void Boosting_threads_come_from_the_definition_are_checked_and_do_not_change_the_trees(string type, CtrAlgorithm algorithm)
     {
         string Json(string threads) => $$"""
             { "name": "x", "task": "classification", "dataset": { "name": "criteo-samples" }, "split": { "method": "stratified" },
-              "models": [ { "type": "lightgbm", "parameters": { "threads": {{threads}} } } ], "metrics": ["auc"] }
+              "models": [ { "type": "{{type}}", "parameters": { "threads": {{threads}} } } ], "metrics": ["auc"] }
             """;
         foreach (var (bad, why) in new[] { ("-1", "-1 is out of range: "), ("257", "257 is out of range: "), ("1.5", "expected an integer"), ("\"two\"", "expected an integer") })
         {
@@ -121,14 +123,14 @@ public sealed class CtrRunTests
             StringAssert.Contains(error.Message, $"$.models[0].parameters.threads: {why}", bad);
         }
         var definition = Experiments.Runs.Platform.Reader.Read(Json("2"), "x.json");
-        Assert.AreEqual(2, CtrCatalog.Options("lightgbm", definition.Models[0].Parameters, 1).NumberOfThreads);
-        Assert.AreEqual(Environment.ProcessorCount, CtrCatalog.Options("lightgbm", new Dictionary<string, object>(), 1).NumberOfThreads, "the default stays every core");
+        Assert.AreEqual(2, CtrCatalog.Options(type, definition.Models[0].Parameters, 1).NumberOfThreads);
+        Assert.AreEqual(Environment.ProcessorCount, CtrCatalog.Options(type, new Dictionary<string, object>(), 1).NumberOfThreads, "the default stays every core");
 
-        // Deterministic, row-wise LightGBM sums the same whatever the thread count: one thread and three give the same model.
+        // Deterministic, row-wise LightGBM and FastTree sum the same whatever the thread count: one thread and three give the same model.
         var log = ClickLog.From(RealData.Open("criteo-samples").Table("train"));
         var split = RowSplitter.Stratified(log.Labels.Select(l => l ? 1 : 0).ToArray(), 0.2, 0, 1);
         var (train, test) = (log.Subset(split.Train), log.Subset(split.Test));
-        double[] Predict(int threads) => CtrTrainer.Fit(train, new CtrOptions { NumberOfIterations = 20, NumberOfThreads = threads }).Predict(test);
+        double[] Predict(int threads) => CtrTrainer.Fit(train, new CtrOptions { Algorithm = algorithm, NumberOfIterations = 20, NumberOfThreads = threads }).Predict(test);
         CollectionAssert.AreEqual(Predict(1), Predict(3));
     }
 

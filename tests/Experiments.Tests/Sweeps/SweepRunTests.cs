@@ -341,7 +341,7 @@ public sealed class SweepRunTests
         Assert.AreEqual((SweepStop.WallTime, RunStatus.Cancelled), (outcome.Sweep.Stop, outcome.Status));
         Assert.IsNull(outcome.Sweep.Best);
         var error = store.GetRun(outcome.RunId).Run.Error!;
-        StringAssert.Contains(error, "reached its wall-time budget of 1 s after 1 trial(s) with none completed (1 cancelled)");
+        StringAssert.Contains(error, "reached its wall-time budget of 1 s after 0 finished trial(s) with none completed (1 cancelled)");
         Assert.IsFalse(error.Contains("by the user"), error);
     }
 
@@ -386,12 +386,13 @@ public sealed class SweepRunTests
 
         var (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.TrialBudget, Trial(0, TrialStatus.Pruned), Trial(1, TrialStatus.Pruned)), null);
         Assert.AreEqual(RunStatus.Failed, status);
-        StringAssert.Contains(message, "Sweep 7 ended after 2 trial(s), every one pruned");
+        StringAssert.Contains(message, "Sweep 7 ended after 2 finished trial(s), every one pruned");
         (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.TrialBudget, Trial(0, TrialStatus.Pruned), Trial(1, TrialStatus.Failed, "broken")), null);
         Assert.AreEqual(RunStatus.Failed, status);
-        StringAssert.Contains(message, "ended after 2 trial(s) with none completed (1 pruned, 1 failed), so there is nothing to refit; trial 1: InvalidOperationException: broken");
+        StringAssert.Contains(message, "ended after 2 finished trial(s) with none completed (1 pruned, 1 failed), so there is nothing to refit; trial 1: InvalidOperationException: broken");
+        // The trial in flight at the stop is not counted as finished: a resume runs it again.
         (status, message) = ExperimentRunner.NotRefitted(Result(SweepStop.Cancelled, Trial(0, TrialStatus.Cancelled)), null);
-        Assert.AreEqual((RunStatus.Cancelled, "Sweep 7 stopped by the user after 1 trial(s); resume it with --resume 7."), (status, message));
+        Assert.AreEqual((RunStatus.Cancelled, "Sweep 7 stopped by the user after 0 finished trial(s) (1 in progress cancelled, run again on resume); resume it with --resume 7."), (status, message));
     }
 
     [TestMethod]

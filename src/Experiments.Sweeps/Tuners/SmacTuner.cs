@@ -1,5 +1,5 @@
 using Experiments.Sweeps.Numerics;
-using Experiments.Sweeps.Pruners;
+using Experiments.Core;
 
 namespace Experiments.Sweeps.Tuners;
 
@@ -137,7 +137,7 @@ public sealed class SmacTuner : ITuner
     {
         var min = y.Min();
         var max = y.Max();
-        var floor = min - (PercentilePruner.Quantile(y.ToList(), 5) - min) - 1e-10;
+        var floor = min - (Quantiles.Of(y, 0.05) - min) - 1e-10;
         if (floor == max) floor *= 1 - 1e-10;
         return y.Select(v => Math.Log((v - floor) / (max - floor))).ToArray();
     }

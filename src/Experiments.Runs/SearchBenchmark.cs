@@ -115,6 +115,6 @@ public static class SearchBenchmark
             times[i] = clock.Elapsed.TotalMilliseconds;
         }
         Array.Sort(times);
-        return new SearchSpeed(name, products, indexSeconds, products / indexSeconds, queries.Length, Bootstrap.Quantile(times, 0.5), Bootstrap.Quantile(times, 0.95));
+        return new SearchSpeed(name, products, indexSeconds, products / indexSeconds, queries.Length, Quantiles.OfSorted(times, 0.5), Quantiles.OfSorted(times, 0.95));
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Experiments.Core;
-using Experiments.Evaluation.Statistics;
 using Experiments.Sweeps;
 using Experiments.Sweeps.Benchmarks;
 using Experiments.Sweeps.Tuners;
@@ -84,7 +83,7 @@ public static class TunerBenchmark
             {
                 var regrets = group.Select(r => r.Regret[c]).Order().ToArray();
                 summary.Add(new TunerBenchmarkSummary(group.Key.Function, group.Key.Tuner, options.Checkpoints[c],
-                    Bootstrap.Quantile(regrets, 0.5), Bootstrap.Quantile(regrets, 0.25), Bootstrap.Quantile(regrets, 0.75), regrets.Length));
+                    Quantiles.OfSorted(regrets, 0.5), Quantiles.OfSorted(regrets, 0.25), Quantiles.OfSorted(regrets, 0.75), regrets.Length));
             }
         return (all, summary, version);
     }

@@ -1,3 +1,5 @@
+using Experiments.Core;
+
 namespace Experiments.Evaluation.Statistics;
 
 /// <summary>
@@ -36,15 +38,6 @@ public static class Bootstrap
         }
         Array.Sort(values);
         var alpha = (1 - level) / 2;
-        return new BootstrapInterval(Quantile(values, alpha), Quantile(values, 1 - alpha), redrawn);
-    }
-
-    /// <summary>Linear interpolation between order statistics (numpy's default "linear" method).</summary>
-    public static double Quantile(double[] sorted, double q)
-    {
-        var position = q * (sorted.Length - 1);
-        var lower = (int)Math.Floor(position);
-        var upper = Math.Min(lower + 1, sorted.Length - 1);
-        return sorted[lower] + (position - lower) * (sorted[upper] - sorted[lower]);
+        return new BootstrapInterval(Quantiles.OfSorted(values, alpha), Quantiles.OfSorted(values, 1 - alpha), redrawn);
     }
 }

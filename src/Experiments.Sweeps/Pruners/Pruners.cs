@@ -80,7 +80,7 @@ public class PercentilePruner : IPruner
         if (double.IsNaN(best)) return true;
         var atStep = completed.SelectMany(t => context.LossesOf(t).Where(v => v.Step == step).Take(1)).Select(v => v.Value).Where(v => !double.IsNaN(v)).ToList();
         if (atStep.Count < MinTrials) return false;
-        return best > Quantile(atStep, Percentile);
+        return best > Quantiles.Of(atStep, Percentile / 100);
     }
 
     /// <summary>Optuna's _is_first_in_interval_step: the previous report came before the latest checkpoint.</summary>
@@ -89,16 +89,6 @@ public class PercentilePruner : IPruner
         var checkpoint = (step - WarmupSteps) / IntervalSteps * IntervalSteps + WarmupSteps;
         var previous = values.Select(v => v.Step).Where(s => s != step).DefaultIfEmpty(-1).Max();
         return previous < checkpoint;
-    }
-
-    /// <summary>numpy's percentile with linear interpolation.</summary>
-    internal static double Quantile(List<double> values, double percentile)
-    {
-        values.Sort();
-        var rank = percentile / 100 * (values.Count - 1);
-        var low = (int)Math.Floor(rank);
-        var high = Math.Min(low + 1, values.Count - 1);
-        return values[low] + (rank - low) * (values[high] - values[low]);
     }
 }
 

@@ -1,21 +1,25 @@
 namespace Experiments.Sweeps.Tuners;
 
-/// <summary>Settings of a <see cref="RegressionForest"/>; the defaults are SMAC3's random forest's.</summary>
+/// <summary>
+/// Settings of a <see cref="RegressionForest"/>; the defaults are those SMAC3's hyperparameter-optimisation facade gives
+/// its random forest: fully grown trees on bootstrap samples, every feature considered at each split.
+/// </summary>
 public sealed record ForestSettings
 {
     public int Trees { get; init; } = 10;
     public bool Bootstrap { get; init; } = true;
-    /// <summary>Share of the features a split may look at (SMAC3: 5/6).</summary>
-    public double FeatureFraction { get; init; } = 5.0 / 6.0;
-    public int MinSamplesSplit { get; init; } = 3;
-    public int MinSamplesLeaf { get; init; } = 3;
-    public int MaxDepth { get; init; } = 20;
+    /// <summary>Share of the features a split may look at.</summary>
+    public double FeatureFraction { get; init; } = 1;
+    public int MinSamplesSplit { get; init; } = 2;
+    public int MinSamplesLeaf { get; init; } = 1;
+    public int MaxDepth { get; init; } = 1 << 20;
 }
 
 /// <summary>
-/// A regression tree of a <see cref="RegressionForest"/>: numeric splits send x ≤ threshold left; categorical splits
-/// send the categories in a set left (the set chosen by ordering categories by their mean target, which finds the
-/// best split for squared error).
+/// A regression tree of a <see cref="RegressionForest"/>: numeric splits send x ≤ threshold left, the threshold drawn
+/// uniformly between the two values the best split separates (as SMAC's pyrfr does: the trees then disagree between
+/// observations, which is where the forest's variance should be); categorical splits send the categories in a set
+/// left (the set chosen by ordering categories by their mean target, which finds the best split for squared error).
 /// </summary>
 internal sealed class RegressionTree
 {
@@ -151,7 +155,7 @@ internal sealed class RegressionForest
                     bestMask = 0;
                     for (var k = 0; k <= i; k++) bestMask |= 1UL << (int)x[rows[order[k]]][f];
                 }
-                else bestThreshold = (key[order[i]] + key[order[i + 1]]) / 2;
+                else bestThreshold = key[order[i]] + random.NextDouble() * (key[order[i + 1]] - key[order[i]]);
             }
         }
         if (bestFeature < 0) return node;

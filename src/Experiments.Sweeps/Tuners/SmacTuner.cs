@@ -1,34 +1,42 @@
 using Experiments.Sweeps.Numerics;
+using Experiments.Core;
 
 namespace Experiments.Sweeps.Tuners;
 
-/// <summary>Settings of <see cref="SmacTuner"/>.</summary>
+/// <summary>Settings of <see cref="SmacTuner"/>; the defaults are SMAC3's hyperparameter-optimisation facade's.</summary>
 public sealed record SmacSettings
 {
     /// <summary>Random trials before the surrogate is used.</summary>
     public int StartupTrials { get; init; } = 10;
     /// <summary>Share of proposals after start-up that are random anyway (SMAC's interleaved random design).</summary>
     public double RandomFraction { get; init; } = 0.2;
-    /// <summary>Random points at which expected improvement is evaluated per proposal.</summary>
-    public int RandomCandidates { get; init; } = 500;
-    /// <summary>Local searches on expected improvement, started from the best trials so far.</summary>
+    /// <summary>Random points at which expected improvement is evaluated per proposal (SMAC3's sorted random search).</summary>
+    public int RandomCandidates { get; init; } = 10000;
+    /// <summary>Local searches on expected improvement: from this many observed trials of lowest predicted loss and as many of the best random points.</summary>
     public int LocalSearches { get; init; } = 10;
     public int LocalSearchSteps { get; init; } = 30;
     /// <summary>Exploration margin ξ of expected improvement (in the units the forest models).</summary>
     public double Xi { get; init; } = 0.0;
-    /// <summary>Model log(1 + loss − best) rather than the loss (SMAC3 models log costs for HPO): tames losses that span decades.</summary>
+    /// <summary>
+    /// Model the log of the losses scaled to (0, 1] (SMAC3's log-scaled encoding for HPO), with expected improvement
+    /// taken in the scaled losses (log EI): the forest resolves the losses near the best, however far the worst lie.
+    /// </summary>
     public bool LogTransform { get; init; } = true;
     public ForestSettings Forest { get; init; } = new();
 }
 
 /// <summary>
-/// SMAC-style Bayesian optimisation: a random forest (SMAC3's settings) models the loss from the encoded parameters;
-/// the next trial maximises expected improvement over the best loss so far, found among random points and by local
-/// search from the best trials; a share of proposals stays random. Failed trials are imputed with the worst loss seen
-/// (SMAC's crash cost); trials in flight with the worst too, so that parallel proposals do not pile up.
+/// SMAC-style Bayesian optimisation: a random forest (SMAC3's HPO settings) models the loss from the encoded
+/// parameters; the next trial maximises expected improvement over the lowest predicted loss of the trials so far,
+/// found among random points and by local search from the best predicted trials and the best random points; a share
+/// of proposals stays random. Failed trials are imputed with the worst loss seen (SMAC's crash cost); trials in flight
+/// with the worst too, so that parallel proposals do not pile up.
 /// </summary>
 public sealed class SmacTuner : ITuner
 {
+    /// <summary>Neighbours per numeric coordinate in a local-search step (ConfigSpace's one-exchange neighbourhood).</summary>
+    private const int NumericNeighbours = 4;
+
     private readonly SpaceEncoding _encoding;
     private readonly SweepRandom _random;
     private readonly int _seed;
@@ -57,7 +65,6 @@ public sealed class SmacTuner : ITuner
             return RandomTuner.Sample(_encoding, _random);
 
         var worst = observed.Max(t => t.Loss!.Value);
-        var best = observed.Min(t => t.Loss!.Value);
         var x = new List<double[]>();
         var y = new List<double>();
         var seen = new HashSet<ParameterSet>();
@@ -75,21 +82,18 @@ public sealed class SmacTuner : ITuner
             x.Add(SurrogateFeatures.Of(_encoding, _encoding.Encode(pending)));
             y.Add(worst);
         }
-        if (Settings.LogTransform)
-        {
-            for (var i = 0; i < y.Count; i++) y[i] = Math.Log(1 + y[i] - best);
-            best = 0;
-        }
-        var forest = RegressionForest.Fit(x, y, _categories, Settings.Forest, _random);
+        var forest = RegressionForest.Fit(x, Settings.LogTransform ? LogScaled(y) : y, _categories, Settings.Forest, _random);
 
-        double Ei(double[] u)
+        // The incumbent's value is the lowest predicted loss among the observed trials (SMAC3 predicts x_best), in the
+        // model's units; the observed trials of lowest predicted loss start local searches.
+        var incumbents = observed
+            .Select(t => (U: _encoding.Encode(t.Parameters), forest.Predict(SurrogateFeatures.Of(_encoding, _encoding.Encode(t.Parameters))).Mean))
+            .OrderBy(p => p.Mean).ToList();
+        var eta = incumbents[0].Mean;
+        double Acquisition(double[] u)
         {
             var (mean, variance) = forest.Predict(SurrogateFeatures.Of(_encoding, u));
-            var sigma = Math.Sqrt(variance);
-            var improvement = best - mean - Settings.Xi;
-            if (sigma < 1e-12) return Math.Max(improvement, 0);
-            var z = improvement / sigma;
-            return improvement * Normal.Cdf(z) + sigma * Math.Exp(Normal.LogPdf(z));
+            return ExpectedImprovement(mean, variance, eta - Settings.Xi, Settings.LogTransform);
         }
 
         // Candidates: canonical points (decoded and encoded again, so inactive coordinates are NaN and cells centred).
@@ -97,18 +101,20 @@ public sealed class SmacTuner : ITuner
         for (var i = 0; i < Settings.RandomCandidates; i++)
         {
             var u = Canonical(RandomTuner.SamplePoint(_encoding, _random));
-            candidates.Add((u, Ei(u)));
+            candidates.Add((u, Acquisition(u)));
         }
-        foreach (var start in observed.OrderBy(t => t.Loss!.Value).Take(Settings.LocalSearches))
+        var starts = incumbents.Take(Settings.LocalSearches).Select(p => p.U)
+            .Concat(candidates.OrderByDescending(c => c.Ei).Take(Settings.LocalSearches).Select(c => c.U)).ToList();
+        foreach (var start in starts)
         {
-            var current = _encoding.Encode(start.Parameters);
-            var currentEi = Ei(current);
+            var current = start;
+            var currentEi = Acquisition(current);
             for (var step = 0; step < Settings.LocalSearchSteps; step++)
             {
                 var improved = false;
                 foreach (var neighbour in Neighbours(current))
                 {
-                    var e = Ei(neighbour);
+                    var e = Acquisition(neighbour);
                     if (e > currentEi) { current = neighbour; currentEi = e; improved = true; }
                 }
                 if (!improved) break;
@@ -123,29 +129,71 @@ public sealed class SmacTuner : ITuner
         return RandomTuner.Sample(_encoding, _random);
     }
 
+    /// <summary>
+    /// SMAC3's log-scaled losses: log((y − m) / (max − m)) with m the minimum less its distance to the 5th percentile,
+    /// so the worst maps to 0 and the best below it by how far it stands out from the next best.
+    /// </summary>
+    internal static double[] LogScaled(IReadOnlyList<double> y)
+    {
+        var min = y.Min();
+        var max = y.Max();
+        var floor = min - (Quantiles.Of(y, 0.05) - min) - 1e-10;
+        if (floor == max) floor *= 1 - 1e-10;
+        return y.Select(v => Math.Log((v - floor) / (max - floor))).ToArray();
+    }
+
+    /// <summary>
+    /// Expected improvement below <paramref name="eta"/> of a normal prediction; with <paramref name="log"/> the model
+    /// predicts log losses and the improvement is taken in the losses themselves, E[max(0, e^η − e^Y)] for Y normal
+    /// (SMAC3's log EI, Hutter et al. 2009).
+    /// </summary>
+    internal static double ExpectedImprovement(double mean, double variance, double eta, bool log)
+    {
+        var sigma = Math.Sqrt(variance);
+        if (sigma < 1e-12) return Math.Max(log ? Math.Exp(eta) - Math.Exp(mean) : eta - mean, 0);
+        var z = (eta - mean) / sigma;
+        return log
+            ? Math.Exp(eta) * Normal.Cdf(z) - Math.Exp(mean + variance / 2) * Normal.Cdf(z - sigma)
+            : (eta - mean) * Normal.Cdf(z) + sigma * Math.Exp(Normal.LogPdf(z));
+    }
+
     private double[] Canonical(double[] u) => _encoding.Encode(_encoding.Decode(u));
 
-    /// <summary>One neighbour per active coordinate: a Gaussian step (sd 0.2) for numbers, another value for a choice.</summary>
+    /// <summary>
+    /// One-exchange neighbours of every active coordinate: Gaussian steps (sd 0.2, drawn again until inside [0, 1])
+    /// for numbers, another value for a choice.
+    /// </summary>
     private IEnumerable<double[]> Neighbours(double[] u)
     {
-        var filled = (double[])u.Clone();
         foreach (var d in _encoding.Dimensions)
         {
             if (double.IsNaN(u[d.Index])) continue;
-            var next = (double[])filled.Clone();
             if (d.Kind == DimensionKind.Categorical)
             {
                 if (d.Levels < 2) continue;
                 var other = _random.Next(d.Levels - 1);
                 if (other >= d.CellOf(u[d.Index])) other++;
-                next[d.Index] = (other + 0.5) / d.Levels;
+                yield return Exchange(u, d.Index, (other + 0.5) / d.Levels);
+                continue;
             }
-            else next[d.Index] = Math.Clamp(u[d.Index] + 0.2 * _random.NextGaussian(), 0, 1);
-            // Coordinates that become active (a choice changed) start in the middle of their range.
-            for (var k = 0; k < next.Length; k++)
-                if (double.IsNaN(next[k])) next[k] = 0.5;
-            yield return Canonical(next);
+            for (var k = 0; k < NumericNeighbours; k++)
+            {
+                double v;
+                do v = u[d.Index] + 0.2 * _random.NextGaussian();
+                while (v is < 0 or > 1);
+                yield return Exchange(u, d.Index, v);
+            }
         }
+    }
+
+    private double[] Exchange(double[] u, int index, double value)
+    {
+        var next = (double[])u.Clone();
+        next[index] = value;
+        // Coordinates that become active (a choice changed) start in the middle of their range.
+        for (var k = 0; k < next.Length; k++)
+            if (double.IsNaN(next[k])) next[k] = 0.5;
+        return Canonical(next);
     }
 }
 

@@ -45,6 +45,8 @@ public static class CtrTrainer
         if (train.Count == 0) throw new ExperimentsException("The training set is empty: there is nothing to fit.");
         if (train.Labels.All(l => l) || train.Labels.All(l => !l))
             throw new ExperimentsException($"The training set has only {(train.Labels[0] ? "clicks" : "non-clicks")}: a click model needs both.");
+        if (options.Algorithm is CtrAlgorithm.LightGbm or CtrAlgorithm.FastTree)
+            LeafSize.EnsureSplittable(train.Count, options.MinimumExampleCountPerLeaf, "this click model");
         var ml = new MLContext(options.Seed);
         var data = ClickFeatures.InputView(train, cancel);
         var fitted = Cancellable(ml, cancel, () => Pipeline(ml, train.Schema, options, train.Position is not null, train.Count).Fit(data));

@@ -41,13 +41,7 @@ public sealed class RankingModel
     public static RankingModel Fit(IReadOnlyList<float[]> features, IReadOnlyList<float> labels, IReadOnlyList<int> groups, RankingModelOptions options)
     {
         if (features.Count == 0) throw new ExperimentsException("A ranking model needs training rows; there are none.");
-        // A leaf splits only when both sides keep minLeaf rows: with fewer than twice that no tree grows a split, and
-        // ML.NET's LightGBM wrapper then fails converting the split-less trees (an ArgumentNullException) while FastTree
-        // returns a model that scores every row 0. Either way the settings cannot fit these rows, so say so up front.
-        if (features.Count < 2 * options.MinLeaf)
-            throw new ExperimentsException($"minLeaf {options.MinLeaf} is too large for this ranking model's {features.Count} training rows: a tree splits a leaf only when both sides keep " +
-                                           (features.Count >= 2 ? $"at least minLeaf rows, so here minLeaf must be at most {features.Count / 2}." : "at least minLeaf rows, and one row cannot be split.") +
-                                           " Lower minLeaf or train on more rows.");
+        LeafSize.EnsureSplittable(features.Count, options.MinLeaf, "this ranking model");
         var width = features[0].Length;
         var levels = (int)labels.Max() + 1;
         var gains = Enumerable.Range(0, Math.Max(levels, 5)).Select(g => options.Gain == Gain.Linear ? g : (1 << g) - 1).ToArray();

@@ -135,6 +135,23 @@ public sealed class CtrRunTests
     }
 
     [TestMethod]
+    [DataRow(CtrAlgorithm.LightGbm)]
+    [DataRow(CtrAlgorithm.FastTree)]
+    public void Boosting_with_a_minLeaf_over_half_the_rows_is_an_error_naming_the_largest_allowed(CtrAlgorithm algorithm)
+    {
+        // 41 rows, 10 of them clicks: a split keeps minLeaf rows on each side, so 20 is the largest minLeaf that can split
+        // (2 · 20 ≤ 41 < 2 · 21); above it every tree would be one leaf and every row would get the same score.
+        var log = ClickLog.From(RealData.Open("criteo-samples").Table("train"));
+        var rows = Enumerable.Range(0, log.Count).Where(i => log.Labels[i]).Take(10)
+            .Concat(Enumerable.Range(0, log.Count).Where(i => !log.Labels[i]).Take(31)).Order().ToArray();
+        var train = log.Subset(rows);
+        var e = Assert.ThrowsExactly<ExperimentsException>(() => CtrTrainer.Fit(train, new CtrOptions { Algorithm = algorithm, MinimumExampleCountPerLeaf = 21, NumberOfIterations = 5 }));
+        Assert.AreEqual("minLeaf 21 is too large for this click model's 41 training rows: a tree splits a leaf only when both sides keep at least minLeaf rows, " +
+                        "so here minLeaf must be at most 20. Lower minLeaf or train on more rows.", e.Message);
+        CtrTrainer.Fit(train, new CtrOptions { Algorithm = algorithm, MinimumExampleCountPerLeaf = 20, NumberOfIterations = 5 });
+    }
+
+    [TestMethod]
     public void Definitions_that_cannot_be_click_through_experiments()
     {
         string Json(string dataset, string split = "stratified") => $$"""

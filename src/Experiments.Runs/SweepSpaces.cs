@@ -8,7 +8,8 @@ namespace Experiments.Runs;
 /// <summary>
 /// The default search space of every model kind, in one place, and how a definition's sweep block turns into the space
 /// a sweep searches. Each default starts at a low-cost point (few rounds, small ranks, FLAML's
-/// low_cost_partial_config) and is checked against its model's parameters like a space written in a definition.
+/// low_cost_partial_config; the other parameters at the model's defaults) and is checked against its model's parameters
+/// like a space written in a definition.
 /// </summary>
 public static class SweepSpaces
 {
@@ -18,15 +19,17 @@ public static class SweepSpaces
     // Text encoders (the search task's dense retriever, hybrid and intent encoder): size, epochs and optimiser.
     private const string Encoder =
         "\"hiddenSize\":{ \"choice\":[64, 128, 256] }, \"layers\":{ \"int\":[1, 4] }, \"epochs\":{ \"int\":[1, 10], \"lowCost\":2 }, " +
-        "\"learningRate\":{ \"float\":[1e-4, 3e-3], \"log\":true, \"lowCost\":1e-3 }, \"dropout\":{ \"float\":[0, 0.3], \"lowCost\":0.1 }, \"batchSize\":{ \"choice\":[32, 64, 128], \"lowCost\":64 }";
-    private const string Contrastive = "\"temperature\":{ \"float\":[0.02, 0.2], \"log\":true, \"lowCost\":0.05 }";
-    private const string Bm25 = "\"k1\":{ \"float\":[0.3, 2.5], \"lowCost\":1.2 }, \"b\":{ \"float\":[0, 1], \"lowCost\":0.75 }, \"titleBoost\":{ \"float\":[0, 5], \"lowCost\":2 }, " +
-        "\"descriptionBoost\":{ \"float\":[0, 3], \"lowCost\":1 }, \"attributesBoost\":{ \"float\":[0, 3], \"lowCost\":1 }, \"categoryBoost\":{ \"float\":[0, 3], \"lowCost\":0.5 }";
+        "\"learningRate\":{ \"float\":[1e-4, 3e-3], \"log\":true }, \"dropout\":{ \"float\":[0, 0.3] }, \"batchSize\":{ \"choice\":[32, 64, 128] }";
+    private const string Contrastive = "\"temperature\":{ \"float\":[0.02, 0.2], \"log\":true }";
+    private const string Bm25 = "\"k1\":{ \"float\":[0.3, 2.5] }, \"b\":{ \"float\":[0, 1] }, \"titleBoost\":{ \"float\":[0, 5] }, " +
+        "\"descriptionBoost\":{ \"float\":[0, 3] }, \"attributesBoost\":{ \"float\":[0, 3] }, \"categoryBoost\":{ \"float\":[0, 3] }";
+    // Only parameters a fit's time grows with carry a lowCost; the others start at the model's default (StartingWhereTheModelDoes).
+    // Leaves (FLAML starts LightGBM at 4) and hard negatives (a retrieval pass per epoch) cost time the work estimate leaves out.
     // Click models: the featuriser's choices come with every trainer.
-    private const string Featuriser = "\"minCategoryCount\":{ \"int\":[1, 100], \"log\":true, \"lowCost\":3 }, \"hashBits\":{ \"choice\":[0, 16, 20] }, \"logTransform\":{ \"choice\":[true, false] }";
-    private const string Boosting = "\"iterations\":{ \"int\":[10, 1000], \"log\":true, \"lowCost\":20 }, \"leaves\":{ \"int\":[4, 256], \"log\":true }, " +
-        "\"minLeaf\":{ \"int\":[1, 200], \"log\":true, \"lowCost\":20 }, \"learningRate\":{ \"float\":[0.01, 0.5], \"log\":true, \"lowCost\":0.1 }, " + Featuriser;
-    private const string Linear = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }, " + Featuriser;
+    private const string Featuriser = "\"minCategoryCount\":{ \"int\":[1, 100], \"log\":true }, \"hashBits\":{ \"choice\":[0, 16, 20] }, \"logTransform\":{ \"choice\":[true, false] }";
+    private const string Boosting = "\"iterations\":{ \"int\":[10, 1000], \"log\":true, \"lowCost\":20 }, \"leaves\":{ \"int\":[4, 256], \"log\":true, \"lowCost\":4 }, " +
+        "\"minLeaf\":{ \"int\":[1, 200], \"log\":true }, \"learningRate\":{ \"float\":[0.01, 0.5], \"log\":true }, " + Featuriser;
+    private const string Linear = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true }, " + Featuriser;
 
     private static readonly Dictionary<string, string> Defaults = new(StringComparer.Ordinal)
     {
@@ -34,47 +37,47 @@ public static class SweepSpaces
         ["most-popular"] = "",
         ["random"] = "",
         ["global-mean"] = "",
-        ["bias"] = "\"userRegularization\":{ \"float\":[0.1, 100], \"log\":true, \"lowCost\":10 }, \"itemRegularization\":{ \"float\":[0.1, 100], \"log\":true, \"lowCost\":10 }, \"iterations\":{ \"int\":[1, 30], \"lowCost\":5 }",
-        ["item-knn"] = "\"neighbours\":{ \"int\":[5, 2000], \"log\":true, \"lowCost\":50 }, \"shrinkage\":{ \"float\":[0, 500], \"lowCost\":10 }",
-        ["ease"] = "\"lambda\":{ \"float\":[1, 100000], \"log\":true, \"lowCost\":500 }",
+        ["bias"] = "\"userRegularization\":{ \"float\":[0.1, 100], \"log\":true }, \"itemRegularization\":{ \"float\":[0.1, 100], \"log\":true }, \"iterations\":{ \"int\":[1, 30], \"lowCost\":5 }",
+        ["item-knn"] = "\"neighbours\":{ \"int\":[5, 2000], \"log\":true, \"lowCost\":50 }, \"shrinkage\":{ \"float\":[0, 500] }",
+        ["ease"] = "\"lambda\":{ \"float\":[1, 100000], \"log\":true }",
         ["matrix-factorization"] = "\"solver\":{ \"choice\":[\"als\", \"sgd\"] }, \"rank\":{ \"int\":[4, 256], \"log\":true, \"lowCost\":8 }, \"iterations\":{ \"int\":[5, 100], \"log\":true, \"lowCost\":10 }, " +
-            "\"lambda\":{ \"float\":[1e-3, 1], \"log\":true, \"lowCost\":0.05 }, \"biasLambda\":{ \"float\":[1e-3, 10], \"log\":true, \"lowCost\":0.05 }, " +
-            "\"learningRate\":{ \"float\":[1e-3, 0.1], \"log\":true, \"lowCost\":0.01, \"when\":{ \"solver\":[\"sgd\"] } }",
+            "\"lambda\":{ \"float\":[1e-3, 1], \"log\":true }, \"biasLambda\":{ \"float\":[1e-3, 10], \"log\":true }, " +
+            "\"learningRate\":{ \"float\":[1e-3, 0.1], \"log\":true, \"when\":{ \"solver\":[\"sgd\"] } }",
         ["svd++"] = "\"rank\":{ \"int\":[4, 256], \"log\":true, \"lowCost\":8 }, \"iterations\":{ \"int\":[5, 100], \"log\":true, \"lowCost\":10 }, " +
-            "\"learningRate\":{ \"float\":[1e-3, 0.05], \"log\":true, \"lowCost\":0.007 }, \"learningRateDecay\":{ \"float\":[0.8, 1], \"lowCost\":0.95 }, " +
-            "\"lambda\":{ \"float\":[1e-3, 0.5], \"log\":true, \"lowCost\":0.02 }, \"biasLambda\":{ \"float\":[1e-3, 0.5], \"log\":true, \"lowCost\":0.005 }",
+            "\"learningRate\":{ \"float\":[1e-3, 0.05], \"log\":true }, \"learningRateDecay\":{ \"float\":[0.8, 1] }, " +
+            "\"lambda\":{ \"float\":[1e-3, 0.5], \"log\":true }, \"biasLambda\":{ \"float\":[1e-3, 0.5], \"log\":true }",
         ["bayesian-mf"] = "\"rank\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"burnIn\":{ \"int\":[5, 100], \"log\":true, \"lowCost\":10 }, " +
-            "\"samples\":{ \"int\":[10, 200], \"log\":true, \"lowCost\":20 }, \"alpha\":{ \"float\":[0.5, 10], \"log\":true, \"lowCost\":2 }",
+            "\"samples\":{ \"int\":[10, 200], \"log\":true, \"lowCost\":20 }, \"alpha\":{ \"float\":[0.5, 10], \"log\":true }",
         ["implicit-als"] = "\"rank\":{ \"int\":[8, 256], \"log\":true, \"lowCost\":16 }, \"iterations\":{ \"int\":[3, 50], \"log\":true, \"lowCost\":5 }, " +
-            "\"lambda\":{ \"float\":[1e-3, 100], \"log\":true, \"lowCost\":0.1 }, \"alpha\":{ \"float\":[0.1, 100], \"log\":true, \"lowCost\":1 }, \"cgSteps\":{ \"int\":[2, 10], \"lowCost\":3 }",
+            "\"lambda\":{ \"float\":[1e-3, 100], \"log\":true }, \"alpha\":{ \"float\":[0.1, 100], \"log\":true }, \"cgSteps\":{ \"int\":[2, 10], \"lowCost\":3 }",
         ["bpr"] = "\"rank\":{ \"int\":[8, 256], \"log\":true, \"lowCost\":16 }, \"iterations\":{ \"int\":[10, 500], \"log\":true, \"lowCost\":20 }, " +
-            "\"learningRate\":{ \"float\":[1e-3, 0.5], \"log\":true, \"lowCost\":0.05 }, \"lambda\":{ \"float\":[1e-4, 0.1], \"log\":true, \"lowCost\":0.01 }",
+            "\"learningRate\":{ \"float\":[1e-3, 0.5], \"log\":true }, \"lambda\":{ \"float\":[1e-4, 0.1], \"log\":true }",
         // Click-through: a definition with several of these sweeps the choice of trainer too.
         ["lightgbm"] = Boosting,
         ["fasttree"] = Boosting,
-        ["ffm"] = "\"iterations\":{ \"int\":[2, 50], \"log\":true, \"lowCost\":5 }, \"learningRate\":{ \"float\":[0.01, 1], \"log\":true, \"lowCost\":0.1 }, " +
-            "\"l2\":{ \"float\":[1e-6, 1], \"log\":true, \"lowCost\":1e-4 }, \"latentDimension\":{ \"int\":[2, 32], \"log\":true, \"lowCost\":4 }, " + Featuriser,
+        ["ffm"] = "\"iterations\":{ \"int\":[2, 50], \"log\":true, \"lowCost\":5 }, \"learningRate\":{ \"float\":[0.01, 1], \"log\":true }, " +
+            "\"l2\":{ \"float\":[1e-6, 1], \"log\":true }, \"latentDimension\":{ \"int\":[2, 32], \"log\":true, \"lowCost\":4 }, " + Featuriser,
         ["logistic-regression"] = Linear,
         ["sdca"] = Linear,
         // Search.
         ["bm25"] = Bm25,
-        ["dense"] = Encoder + ", " + Contrastive + ", \"positivesPerQuery\":{ \"int\":[1, 8], \"lowCost\":2 }, \"hardNegatives\":{ \"choice\":[false, true] }",
-        ["hybrid"] = Encoder + ", " + Contrastive + ", \"k1\":{ \"float\":[0.3, 2.5], \"lowCost\":1.2 }, \"b\":{ \"float\":[0, 1], \"lowCost\":0.75 }, " +
-            "\"fusion\":{ \"choice\":[\"rrf\", \"weighted\"] }, \"rrfK\":{ \"float\":[1, 200], \"log\":true, \"lowCost\":60, \"when\":{ \"fusion\":[\"rrf\"] } }, \"bm25Weight\":{ \"float\":[0, 1], \"lowCost\":0.5 }",
+        ["dense"] = Encoder + ", " + Contrastive + ", \"positivesPerQuery\":{ \"int\":[1, 8], \"lowCost\":2 }, \"hardNegatives\":{ \"choice\":[false, true], \"lowCost\":false }",
+        ["hybrid"] = Encoder + ", " + Contrastive + ", \"k1\":{ \"float\":[0.3, 2.5] }, \"b\":{ \"float\":[0, 1] }, " +
+            "\"fusion\":{ \"choice\":[\"rrf\", \"weighted\"] }, \"rrfK\":{ \"float\":[1, 200], \"log\":true, \"when\":{ \"fusion\":[\"rrf\"] } }, \"bm25Weight\":{ \"float\":[0, 1] }",
         ["reranker"] = "\"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, " +
-            "\"minLeaf\":{ \"int\":[1, 100], \"log\":true, \"lowCost\":20 }, \"shrinkage\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.1 }, " +
+            "\"minLeaf\":{ \"int\":[1, 100], \"log\":true }, \"shrinkage\":{ \"float\":[0.01, 0.3], \"log\":true }, " +
             "\"depth\":{ \"int\":[20, 200], \"log\":true, \"lowCost\":50 }, \"dense\":{ \"choice\":[false, true] }",
         ["text-knn"] = "\"weighted\":{ \"choice\":[false, true] }",
-        ["recent-popular"] = "\"halfLife\":{ \"float\":[0.01, 10], \"log\":true, \"lowCost\":0.1 }",
+        ["recent-popular"] = "\"halfLife\":{ \"float\":[0.01, 10], \"log\":true }",
         // Two-stage: retriever depth, the re-ranker's boosting and the feature groups. The label fraction is not searched:
         // each value is a label phase whose retrievers are fitted anew, where every other choice reuses the fitted stages.
         ["two-stage"] = "\"depth\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, \"trees\":{ \"int\":[20, 500], \"log\":true, \"lowCost\":50 }, " +
-                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"minLeaf\":{ \"int\":[5, 500], \"log\":true, \"lowCost\":100 }, " +
-                        "\"learningRate\":{ \"float\":[0.01, 0.3], \"log\":true, \"lowCost\":0.05 }, " +
+                        "\"leaves\":{ \"int\":[4, 64], \"log\":true, \"lowCost\":8 }, \"minLeaf\":{ \"int\":[5, 500], \"log\":true }, " +
+                        "\"learningRate\":{ \"float\":[0.01, 0.3], \"log\":true }, " +
                         "\"textFeatures\":{ \"choice\":[true, false] }, \"popularityFeatures\":{ \"choice\":[true, false] }, \"userFeatures\":{ \"choice\":[true, false] }, " +
                         "\"attributeFeatures\":{ \"choice\":[true, false] }, \"clickFeatures\":{ \"choice\":[true, false] }",
-        ["intent-tfidf"] = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
-        ["intent-encoder"] = Encoder + ", \"l2\":{ \"float\":[1e-4, 100], \"log\":true, \"lowCost\":1 }",
+        ["intent-tfidf"] = "\"l2\":{ \"float\":[1e-4, 100], \"log\":true }",
+        ["intent-encoder"] = Encoder + ", \"l2\":{ \"float\":[1e-4, 100], \"log\":true }",
     };
 
     /// <summary>
@@ -157,8 +160,34 @@ public static class SweepSpaces
     public static string DefaultJson(string type) =>
         Defaults.TryGetValue(type, out var body) ? "{ " + body + " }" : throw new Core.ExperimentsException($"Model type '{type}' has no default search space.");
 
-    /// <summary>The default space of <paramref name="model"/>, checked against its parameters.</summary>
-    public static SearchSpace Default(ModelDescriptor model) => SpaceJson.Parse(DefaultJson(model.Type), $"the default space of '{model.Type}'", CatalogOf(model));
+    /// <summary>The default space of <paramref name="model"/>, checked against its parameters, with the start values of <see cref="StartingWhereTheModelDoes"/>.</summary>
+    public static SearchSpace Default(ModelDescriptor model) =>
+        SearchSpace.Create(StartingWhereTheModelDoes(SpaceJson.Parse(DefaultJson(model.Type), $"the default space of '{model.Type}'", CatalogOf(model)).Parameters, model));
+
+    /// <summary>
+    /// FLAML's start point: a parameter a fit's work grows with (<see cref="WorkOf"/> differs across its range) starts at
+    /// its low-cost end, every other one where the model does by default (FLAML's init_value, the library's defaults) —
+    /// e.g. a regularisation weight at its tuned default rather than at the bottom of its range. A <c>lowCost</c> a
+    /// space gives is kept; so is a parameter whose default the space does not offer.
+    /// </summary>
+    private static IEnumerable<SearchParameter> StartingWhereTheModelDoes(IEnumerable<SearchParameter> parameters, ModelDescriptor model, IReadOnlyDictionary<string, object>? entry = null)
+    {
+        double Work(string name, object value) =>
+            WorkOf(new ModelSpec { Name = model.Type, Type = model.Type, Parameters = new Dictionary<string, object>(entry ?? new Dictionary<string, object>()) { [name] = value } }, 1000, 100);
+        bool DrivesWork(SearchParameter p, IEnumerable<object> values) => values.Select(v => Work(p.Name, v)).Distinct().Count() > 1;
+        foreach (var p in parameters)
+        {
+            var spec = model.Parameters.FirstOrDefault(s => s.Name == p.Name);
+            var start = spec is null ? null : SearchSpace.NearestValue(p, spec.Default);
+            yield return (p, start) switch
+            {
+                (FloatParameter { LowCost: null } f, double v) when !DrivesWork(f, [f.Min, f.Max]) => f with { LowCost = v },
+                (IntegerParameter { LowCost: null } i, long v) when !DrivesWork(i, [i.Min, i.Max]) => i with { LowCost = v },
+                (ChoiceParameter { LowCost: null } c, { } v) when !DrivesWork(c, c.Values) => c with { LowCost = v },
+                _ => p,
+            };
+        }
+    }
 
     public static SpaceCatalog CatalogOf(ModelDescriptor model) => new($"model '{model.Type}'", model.Parameters);
 
@@ -183,7 +212,7 @@ public static class SweepSpaces
             }
             else parameters.Add(p);
         }
-        parameters.AddRange(given);
+        parameters.AddRange(StartingWhereTheModelDoes(given, descriptor, model.Parameters));
         return SearchSpace.Create(parameters);
     }
 

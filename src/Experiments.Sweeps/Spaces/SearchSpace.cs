@@ -98,24 +98,29 @@ public sealed class SearchSpace
         foreach (var parameter in Parameters)
         {
             if (!IsActive(parameter, chosen)) continue;
-            var value = given.TryGetValue(parameter.Name, out var v) ? Moved(parameter, ParameterValue.Normalize(v)) ?? parameter.StartValue : parameter.StartValue;
+            var value = given.TryGetValue(parameter.Name, out var v) ? NearestValue(parameter, v) ?? parameter.StartValue : parameter.StartValue;
             chosen[parameter.Name] = value;
             moved[parameter.Name] = value;
         }
         return Complete(moved, "the nearest point");
     }
 
-    private static object? Moved(SearchParameter parameter, object value) => parameter switch
+    /// <summary>The value of <paramref name="parameter"/> nearest to <paramref name="value"/>: a number clamped into its range and onto its grid, a choice's value if it offers it; else null.</summary>
+    public static object? NearestValue(SearchParameter parameter, object value)
     {
-        FloatParameter f when ParameterValue.IsNumber(value) && !double.IsNaN(ParameterValue.ToDouble(value)) =>
-            f.Step is { } step
-                ? Math.Min(f.Min + Math.Round((Math.Clamp(ParameterValue.ToDouble(value), f.Min, f.Max) - f.Min) / step) * step, f.Max)
-                : Math.Clamp(ParameterValue.ToDouble(value), f.Min, f.Max),
-        IntegerParameter i when ParameterValue.IsNumber(value) && !double.IsNaN(ParameterValue.ToDouble(value)) =>
-            Math.Min(i.Min + (long)Math.Round((Math.Clamp(ParameterValue.ToDouble(value), i.Min, i.Max) - i.Min) / i.Step) * i.Step, i.Max - (i.Max - i.Min) % i.Step),
-        ChoiceParameter or FixedParameter => Canonical(parameter, value),
-        _ => null,
-    };
+        value = ParameterValue.Normalize(value);
+        var number = ParameterValue.IsNumber(value) ? ParameterValue.ToDouble(value) : double.NaN;
+        return parameter switch
+        {
+            FloatParameter f when !double.IsNaN(number) => f.Step is { } step
+                ? Math.Min(f.Min + Math.Round((Math.Clamp(number, f.Min, f.Max) - f.Min) / step) * step, f.Max)
+                : Math.Clamp(number, f.Min, f.Max),
+            IntegerParameter i when !double.IsNaN(number) =>
+                Math.Min(i.Min + (long)Math.Round((Math.Clamp(number, i.Min, i.Max) - i.Min) / i.Step) * i.Step, i.Max - (i.Max - i.Min) % i.Step),
+            ChoiceParameter or FixedParameter => Canonical(parameter, value),
+            _ => null,
+        };
+    }
 
     /// <summary>The space's own form of <paramref name="value"/> if the parameter can take it (a choice's value, an integer as long), else null.</summary>
     public static object? Canonical(SearchParameter parameter, object value)

@@ -194,6 +194,35 @@ public sealed class SweepDefinitionTests
     }
 
     [TestMethod]
+    public void Parameters_a_fit_does_not_grow_with_start_at_the_models_defaults()
+    {
+        // FLAML's start: the cost-driving parameters at their low-cost end, the others at the library's defaults.
+        var models = Platform.Vocabulary.Models;
+        var mf = SweepSpaces.Default(models.Single(m => m.Type == "matrix-factorization"));
+        // MatrixFactorizationOptions' λ = bias λ = 0.1 (chosen across three data sets, docs/benchmarks.md), not the bottom 0.001 of the range.
+        Assert.AreEqual((0.1, 0.1), (mf.StartPoint.Number("lambda"), mf.StartPoint.Number("biasLambda")));
+        Assert.AreEqual(0.01, ((FloatParameter)mf.Find("learningRate")!).StartValue, "SGD's step size, once SGD is chosen: the model's 0.01");
+        Assert.AreEqual("als", mf.StartPoint.Text("solver"), "ALS (rank² per row) and SGD (rank) differ in work: the first choice, as before");
+        var als = SweepSpaces.Default(models.Single(m => m.Type == "implicit-als")).StartPoint;
+        Assert.AreEqual((10.0, 0.1, 3L), (als.Number("alpha"), als.Number("lambda"), als.Integer("cgSteps")), "α and λ at the model's defaults; CG steps at their low cost");
+        var lightgbm = SweepSpaces.Default(models.Single(m => m.Type == "lightgbm")).StartPoint;
+        Assert.AreEqual((0.05, 20L), (lightgbm.Number("learningRate"), lightgbm.Integer("minLeaf")), "the catalogue's learning rate and rows per leaf");
+
+        // A definition's own range without a lowCost follows the same rule; an explicit lowCost is kept, a default outside the range moves to its nearest end.
+        var descriptor = models.Single(m => m.Type == "matrix-factorization");
+        var sweep = new SweepSpec { Spaces = new Dictionary<string, string> { ["mf"] = """
+            { "lambda": { "float": [0.001, 1], "log": true }, "biasLambda": { "float": [0.2, 5] }, "rank": { "int": [4, 128], "log": true },
+              "learningRate": { "float": [0.001, 0.1], "log": true, "lowCost": 0.05 } }
+            """ } };
+        var space = SweepSpaces.ForModel(new ModelSpec { Name = "mf", Type = "matrix-factorization", Parameters = new Dictionary<string, object> { ["solver"] = "sgd" } }, descriptor, sweep);
+        var start = space.StartPoint;
+        Assert.AreEqual(0.1, start.Number("lambda"), "the model's default inside the range");
+        Assert.AreEqual(0.2, start.Number("biasLambda"), "0.1 lies below [0.2, 5]: its nearest value");
+        Assert.AreEqual(4L, start.Integer("rank"), "the rank drives the work: its low end, not the default 32");
+        Assert.AreEqual(0.05, start.Number("learningRate"), "an explicit lowCost wins");
+    }
+
+    [TestMethod]
     public void A_models_space_is_its_default_less_what_it_fixes_with_the_blocks_entries_over_it()
     {
         var descriptor = Platform.Vocabulary.Models.Single(m => m.Type == "matrix-factorization");

@@ -16,6 +16,9 @@ public abstract record SearchParameter(string Name)
 
     /// <summary>The value the low-cost start point takes: the given one, else the cheap end (the minimum, the first choice).</summary>
     public abstract object StartValue { get; }
+
+    /// <summary>Whether the space gives the start value (a <c>lowCost</c>) rather than defaulting to the cheap end.</summary>
+    public abstract bool StartGiven { get; }
 }
 
 /// <summary>The parameter exists only while the choice <paramref name="Parameter"/> takes one of <paramref name="Values"/>.</summary>
@@ -34,6 +37,7 @@ public sealed record FloatParameter(string Name, double Min, double Max) : Searc
     public double? LowCost { get; init; }
     public override string Kind => "float";
     public override object StartValue => LowCost ?? Min;
+    public override bool StartGiven => LowCost is not null;
 }
 
 /// <summary>An integer in [Min, Max], uniform or log-uniform (on a log scale each integer gets the share of its cell), with Step.</summary>
@@ -44,6 +48,7 @@ public sealed record IntegerParameter(string Name, long Min, long Max) : SearchP
     public long? LowCost { get; init; }
     public override string Kind => "int";
     public override object StartValue => LowCost ?? Min;
+    public override bool StartGiven => LowCost is not null;
 }
 
 /// <summary>One of a list of values (strings, numbers, booleans), unordered.</summary>
@@ -52,6 +57,7 @@ public sealed record ChoiceParameter(string Name, IReadOnlyList<object> Values) 
     public object? LowCost { get; init; }
     public override string Kind => "choice";
     public override object StartValue => LowCost ?? Values[0];
+    public override bool StartGiven => LowCost is not null;
 
     public int IndexOf(object value)
     {
@@ -66,6 +72,7 @@ public sealed record FixedParameter(string Name, object Value) : SearchParameter
 {
     public override string Kind => "fixed";
     public override object StartValue => Value;
+    public override bool StartGiven => true;
 }
 
 /// <summary>The four kinds of parameter value, normalised, compared and written one way everywhere.</summary>

@@ -6,7 +6,8 @@ namespace Experiments.Sweeps.Tuners;
 /// whenever a trial improves. After 2^min(d, 9) proposals without improvement the step shrinks (by √(K_old/K), as in
 /// FLOW2; it grows back the same way after an improvement); once it falls below the finest step the discrete
 /// parameters can resolve, the search has converged and restarts near the start point, a little wider each time.
-/// A choice moves to a random other value when its coordinate crosses its cell. Trials it did not propose (a
+/// A choice moves to a random other value when its coordinate crosses its cell; d and the moves are those of the
+/// subspace the incumbent's choices leave on (<see cref="EnterSubspace"/>). Trials it did not propose (a
 /// portfolio's, another thread's) move the incumbent too when they are better.
 /// </summary>
 public sealed class CfoTuner : ITuner
@@ -16,9 +17,9 @@ public sealed class CfoTuner : ITuner
     private readonly SpaceEncoding _encoding;
     private readonly SweepRandom _random;
     private readonly int _seed;
-    private readonly int _dimensions;
-    private readonly double _stepUpper;
-    private readonly int _stuckAfter;
+    private int _dimensions;
+    private double _stepUpper;
+    private int _stuckAfter;
     private readonly double[] _start;
     private readonly Dictionary<int, (double[] Point, double Step, int Epoch)> _proposed = [];
 
@@ -50,11 +51,9 @@ public sealed class CfoTuner : ITuner
         _encoding = space.Encoding;
         _seed = seed;
         _random = new SweepRandom(seed);
-        _dimensions = Math.Max(1, _encoding.Count);
-        _stepUpper = Math.Sqrt(_dimensions);
-        _stuckAfter = 1 << Math.Min(9, _dimensions);
-        _start = Filled(_encoding.Encode(start ?? space.StartPoint), FullStart(space));
+        _start = CompletedStart(_encoding.Encode(start ?? space.StartPoint));
         _incumbent = (double[])_start.Clone();
+        EnterSubspace();
         _step = Math.Min(Math.Max(InitialStep * _stepUpper, 2 * StepLowerBound), _stepUpper);
         _allowed = 2 * _dimensions;
         if (startLoss is { } loss)
@@ -89,7 +88,8 @@ public sealed class CfoTuner : ITuner
         get
         {
             var smallest = double.PositiveInfinity;
-            foreach (var d in _encoding.Dimensions.Where(d => d.Kind == DimensionKind.Ordinal))
+            var active = ActiveAtIncumbent();
+            foreach (var d in _encoding.Dimensions.Where(d => d.Kind == DimensionKind.Ordinal && !double.IsNaN(active[d.Index])))
             {
                 var (low, high) = d.Cell(_incumbent[d.Index]);
                 smallest = Math.Min(smallest, high - low);
@@ -98,9 +98,18 @@ public sealed class CfoTuner : ITuner
         }
     }
 
-    /// <summary>Every coordinate at its start value, inactive ones included, so that a choice switching on a parameter finds it cheap.</summary>
-    private static double[] FullStart(SearchSpace space) =>
-        space.Encoding.Dimensions.Select(d => d.Encode(d.Parameter.StartValue)).ToArray();
+    /// <summary>
+    /// The start with a coordinate for each parameter it leaves out (switched off by its choices), where the parameter
+    /// enters when a choice switches it on: its given start (a cost driver's cheap value, the model's default), else a
+    /// random point of its range, as FLAML completes a partial start — the bottom of a range nobody chose can be far
+    /// from anything good.
+    /// </summary>
+    private double[] CompletedStart(double[] start)
+    {
+        foreach (var d in _encoding.Dimensions.Where(d => double.IsNaN(start[d.Index])))
+            start[d.Index] = d.Parameter.StartGiven ? d.Encode(d.Parameter.StartValue) : _random.NextDouble();
+        return start;
+    }
 
     private static double[] Filled(double[] u, double[] fallback)
     {
@@ -197,6 +206,7 @@ public sealed class CfoTuner : ITuner
         }
         else _incumbent = Filled(_encoding.Encode(result.Parameters), _incumbent);
         _incumbentParameters = result.Parameters;
+        EnterSubspace();
         _proposedByIncumbent = 0;
         _completedByIncumbent = 0;
         _allowed = 2 * _dimensions;
@@ -206,13 +216,34 @@ public sealed class CfoTuner : ITuner
         _bestAt = _completedCount;
     }
 
+    /// <summary>
+    /// FLAML's local search works in the subspace its start lies in: its dimension d (the parameters the incumbent's
+    /// choices leave on) sets the step's scale (0.1·√d at first, at most √d) and patience (2^d proposals). When the
+    /// incumbent moves to a subspace of another dimension the step is rescaled to keep its size per coordinate.
+    /// </summary>
+    private void EnterSubspace()
+    {
+        var active = ActiveAtIncumbent();
+        var d = Math.Max(1, active.Count(v => !double.IsNaN(v)));
+        if (d == _dimensions) return;
+        if (_dimensions > 0) _step *= Math.Sqrt((double)d / _dimensions);
+        _dimensions = d;
+        _stepUpper = Math.Sqrt(d);
+        _stuckAfter = 1 << Math.Min(9, d);
+    }
+
+    /// <summary>The incumbent's coordinates, NaN where its choices switch a parameter off.</summary>
+    private double[] ActiveAtIncumbent() => _encoding.Encode(_encoding.Decode(_incumbent));
+
+    /// <summary>A random unit direction in the coordinates the incumbent uses (a parameter its choices switch off does not move, as FLAML's local search keeps to its subspace).</summary>
     private double[] UnitDirection()
     {
+        var active = ActiveAtIncumbent();
         var z = new double[_encoding.Count];
         double norm;
         do
         {
-            for (var k = 0; k < z.Length; k++) z[k] = _random.NextGaussian();
+            for (var k = 0; k < z.Length; k++) z[k] = double.IsNaN(active[k]) ? 0 : _random.NextGaussian();
             norm = Math.Sqrt(z.Sum(v => v * v));
         } while (norm == 0 && z.Length > 0);
         for (var k = 0; k < z.Length; k++) z[k] /= norm;
@@ -240,6 +271,7 @@ public sealed class CfoTuner : ITuner
         var spread = Math.Min(0.1 * Math.Pow(2, Restarts - 1), 1);
         _incumbent = _start.Select(v => Math.Clamp(v + spread * _random.NextGaussian(), 0, 1)).ToArray();
         MoveChoices(_incumbent);
+        EnterSubspace();
         _incumbentParameters = null;
         _bestLoss = null;
         _step = Math.Min(Math.Max(InitialStep * _stepUpper, 2 * StepLowerBound), _stepUpper);

@@ -103,6 +103,51 @@ public sealed class TunerTests
         Assert.AreEqual(0.1 * Math.Sqrt(2), Math.Sqrt(dx * dx + dy * dy), 1e-12);
     }
 
+    /// <summary>x, y and a solver: "als" with a, "sgd" with rate (a given start) and m (none given), "ccd" and "adam" with nothing (four values, so that a move crosses a cell often).</summary>
+    private static readonly SearchSpace Solvers = new SearchSpaceBuilder()
+        .Float("x", 0, 1, lowCost: 0.5).Float("y", 0, 1, lowCost: 0.5)
+        .Choice("solver", c => c.Option("als", s => s.Float("a", 0, 1, lowCost: 0.5)).Option("sgd", s => s.Float("rate", 0.1, 1, lowCost: 0.5).Float("m", 0, 1)).Option("ccd").Option("adam"))
+        .Build();
+
+    [TestMethod]
+    public void Cfo_searches_the_subspace_its_incumbent_lies_in()
+    {
+        // At the start (als) four parameters are on, x, y, solver and a, so FLOW2's first step is 0.1·√4, not 0.1·√6.
+        var cfo = new CfoTuner(Solvers, 0);
+        Assert.AreEqual(0.2, cfo.Step, 1e-12);
+        // A bowl under als, sgd always worse: the incumbent moves about als and the switched-off sgd coordinates stay
+        // where they entered, so every sgd proposal has rate at its given start and the same m.
+        var sgdIndex = Solvers.Encoding.Dimensions.Where(d => d.Parameter.Name is "solver.sgd.rate" or "solver.sgd.m").Select(d => d.Index).ToList();
+        var entered = sgdIndex.Select(k => cfo.Incumbent[k]).ToList();
+        double Als(ParameterSet p) => p.Text("solver") == "als"
+            ? Math.Pow(p.Number("x") - 0.3, 2) + Math.Pow(p.Number("y") - 0.6, 2) + Math.Pow(p.Number("solver.als.a") - 0.4, 2)
+            : 10;
+        var found = Minimise(cfo, Als, 150);
+        CollectionAssert.AreEqual(entered, sgdIndex.Select(k => cfo.Incumbent[k]).ToList());
+        var sgd = found.Where(r => r.Parameters.Text("solver") == "sgd").Select(r => r.Parameters).ToList();
+        Assert.IsTrue(sgd.Count > 0, "the choice is tried");
+        Assert.IsTrue(sgd.All(p => p.Number("solver.sgd.rate") == 0.5), "rate enters at its lowCost");
+        Assert.AreEqual(1, sgd.Select(p => p.Number("solver.sgd.m")).Distinct().Count(), "m, with no start given, enters at one value");
+        Assert.IsTrue(found.Count(r => r.Value < 0.01) > 0, $"best {found.Min(r => r.Value)}");
+    }
+
+    [TestMethod]
+    public void Cfo_rescales_its_step_when_the_incumbent_moves_to_a_subspace_of_another_dimension()
+    {
+        // Started at sgd, five parameters are on (x, y, solver, rate, m): the step is 0.1·√5.
+        var sgd = Solvers.Nearest(new Dictionary<string, object> { ["solver"] = "sgd" });
+        var cfo = new CfoTuner(Solvers, 0, sgd, startLoss: 1.0);
+        Assert.AreEqual(0.1 * Math.Sqrt(5), cfo.Step, 1e-12);
+        // A better result at als from elsewhere (another thread's) moves the incumbent to a four-parameter subspace:
+        // the step keeps its size per coordinate, 0.1·√5 · √(4/5) = 0.1·√4.
+        var als = Solvers.StartPoint;
+        cfo.Propose(new SweepHistory(0, [], []));
+        cfo.Update(new TrialResult { Number = 1, Parameters = als, Seed = 0, Status = TrialStatus.Completed, Value = 0.5, Loss = 0.5, Cost = 1 });
+        Assert.AreEqual(0.5, cfo.BestLoss);
+        Assert.AreEqual(als, Solvers.Encoding.Decode(cfo.Incumbent.ToArray()));
+        Assert.AreEqual(0.2, cfo.Step, 1e-12);
+    }
+
     [TestMethod]
     public void A_portfolio_is_tried_first_then_the_tuner_takes_over()
     {

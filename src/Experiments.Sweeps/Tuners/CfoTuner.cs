@@ -18,6 +18,8 @@ public sealed class CfoTuner : ITuner
     private readonly SweepRandom _random;
     private readonly int _seed;
     private int _dimensions;
+    /// <summary>Which coordinates the incumbent's choices leave on (set with the subspace, <see cref="EnterSubspace"/>).</summary>
+    private bool[] _on = [];
     private double _stepUpper;
     private int _stuckAfter;
     private readonly double[] _start;
@@ -88,8 +90,7 @@ public sealed class CfoTuner : ITuner
         get
         {
             var smallest = double.PositiveInfinity;
-            var active = ActiveAtIncumbent();
-            foreach (var d in _encoding.Dimensions.Where(d => d.Kind == DimensionKind.Ordinal && !double.IsNaN(active[d.Index])))
+            foreach (var d in _encoding.Dimensions.Where(d => d.Kind == DimensionKind.Ordinal && _on[d.Index]))
             {
                 var (low, high) = d.Cell(_incumbent[d.Index]);
                 smallest = Math.Min(smallest, high - low);
@@ -157,7 +158,7 @@ public sealed class CfoTuner : ITuner
             MoveChoices(move);
             parameters = _encoding.Decode(move);
             if (_incumbentParameters is null || !parameters.Equals(_incumbentParameters)) break;
-            // FLOW2 lets the incumbent drift within its cells and, early on, widens the step.
+            // FLOW2 lets the incumbent drift within its cells (the same values, so the same subspace) and, early on, widens the step.
             _incumbent = move;
             if (_initialPhase) _step = Math.Min(_step + InitialStep, _stepUpper);
         }
@@ -223,8 +224,8 @@ public sealed class CfoTuner : ITuner
     /// </summary>
     private void EnterSubspace()
     {
-        var active = ActiveAtIncumbent();
-        var d = Math.Max(1, active.Count(v => !double.IsNaN(v)));
+        _on = _encoding.Encode(_encoding.Decode(_incumbent)).Select(v => !double.IsNaN(v)).ToArray();
+        var d = Math.Max(1, _on.Count(on => on));
         if (d == _dimensions) return;
         if (_dimensions > 0) _step *= Math.Sqrt((double)d / _dimensions);
         _dimensions = d;
@@ -232,18 +233,14 @@ public sealed class CfoTuner : ITuner
         _stuckAfter = 1 << Math.Min(9, d);
     }
 
-    /// <summary>The incumbent's coordinates, NaN where its choices switch a parameter off.</summary>
-    private double[] ActiveAtIncumbent() => _encoding.Encode(_encoding.Decode(_incumbent));
-
     /// <summary>A random unit direction in the coordinates the incumbent uses (a parameter its choices switch off does not move, as FLAML's local search keeps to its subspace).</summary>
     private double[] UnitDirection()
     {
-        var active = ActiveAtIncumbent();
         var z = new double[_encoding.Count];
         double norm;
         do
         {
-            for (var k = 0; k < z.Length; k++) z[k] = double.IsNaN(active[k]) ? 0 : _random.NextGaussian();
+            for (var k = 0; k < z.Length; k++) z[k] = _on[k] ? _random.NextGaussian() : 0;
             norm = Math.Sqrt(z.Sum(v => v * v));
         } while (norm == 0 && z.Length > 0);
         for (var k = 0; k < z.Length; k++) z[k] /= norm;

@@ -16,7 +16,7 @@ internal static class BenchSweepCommands
         var seeds = new Option<int>("--seeds") { DefaultValueFactory = _ => defaults.Seeds };
         var checkpoints = new Option<int[]>("--trials") { Description = "Checkpoints (trial counts) at which the regret is read.", DefaultValueFactory = _ => defaults.Checkpoints.ToArray(), AllowMultipleArgumentsPerToken = true };
         var peer = new Option<string?>("--peer") { Description = "The Optuna peer script (default experiments/benchmarks/peers/optuna_peer.py; 'none' to skip). Its interpreter: EXPERIMENTS_PYTHON, else /usr/bin/python3." };
-        var startup = new Option<int?>("--startup-trials") { Description = "Random trials before our model-based tuners (tpe, smac, blendsearch's global search) propose; default: theirs (10). The Optuna peer keeps its own 10." };
+        var startup = new Option<int?>("--startup-trials") { Description = "Random trials before our model-based tuners (tpe, smac, blendsearch's global search) propose; default: theirs (10; smac alone at most a quarter of the budget, so it runs once per budget that changes it). The Optuna peer keeps its own 10." };
         tuners.With(functions, names, seeds, checkpoints, peer, startup, CommonOptions.Json, CommonOptions.Quiet);
         tuners.SetAction((parse, _) => CommonOptions.Guarded(parse, output =>
         {

@@ -86,8 +86,10 @@ public sealed partial class ExperimentRunner
             Pruner = PrunerOf(spec.Pruner, seed, severalModels ? SweepSpaces.ModelChoice : null),
         };
         // Several models: the sweep chooses among them by estimated cost for improvement, each searched by the named tuner.
+        // A resumed sweep's tuner is sized by the trial budget the sweep started with, whatever budget it goes on to.
         var tuner = TunerCatalog.Create(spec.Tuner, space, seed, new TunerOptions
         {
+            TrialBudget = sweepOptions.Resume is { } resumedId ? storage.GetSweep(resumedId).TrialBudget : settings.MaxTrials,
             TrainerChoice = severalModels ? SweepSpaces.ModelChoice : null,
             Portfolio = spec.ZeroShot ? SweepSpaces.PortfolioOf(definition, space) : [],
         }.WithStartupTrials(spec.StartupTrials));

@@ -256,5 +256,10 @@ internal static class Migrations
             PRIMARY KEY (trial_id, name)
         );
         """,
+        // The trial budget a sweep started with: a tuner that sizes its random start by it (SMAC) gets it back when the
+        // sweep is resumed with another budget, so that it proposes what it proposed before.
+        """
+        ALTER TABLE sweeps ADD COLUMN trial_budget INTEGER;
+        """,
     ];
 }

@@ -12,19 +12,19 @@ public abstract partial class RunStore : ISweepStorage
     {
         using var process = Process.GetCurrentProcess();
         return (long)Scalar(t, """
-            INSERT INTO sweeps(run_id, name, space, tuner, pruner, metric, direction, seed, parallelism, status, host, pid, process_started_at, created_at)
-            VALUES ($run, $name, $space, $tuner, $pruner, $metric, $direction, $seed, $parallelism, 'running', $host, $pid, $processStarted, $now)
+            INSERT INTO sweeps(run_id, name, space, tuner, pruner, metric, direction, seed, parallelism, trial_budget, status, host, pid, process_started_at, created_at)
+            VALUES ($run, $name, $space, $tuner, $pruner, $metric, $direction, $seed, $parallelism, $budget, 'running', $host, $pid, $processStarted, $now)
             RETURNING id
             """,
             ("$run", start.RunId), ("$name", start.Name), ("$space", start.Space), ("$tuner", start.Tuner), ("$pruner", start.Pruner),
             ("$metric", start.Objective.Metric), ("$direction", start.Objective.Direction.ToString().ToLowerInvariant()), ("$seed", start.Seed),
-            ("$parallelism", start.Parallelism), ("$host", Environment.MachineName), ("$pid", Environment.ProcessId),
+            ("$parallelism", start.Parallelism), ("$budget", start.TrialBudget), ("$host", Environment.MachineName), ("$pid", Environment.ProcessId),
             ("$processStarted", Stamp(process.StartTime.ToUniversalTime())), ("$now", Now()))!;
     });
 
     private const string SweepSelect = """
         SELECT s.id, s.name, s.space, s.tuner, s.pruner, s.metric, s.direction, s.seed, s.parallelism, s.status, s.created_at, s.ended_at, s.error, s.run_id,
-               (SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id)
+               (SELECT count(*) FROM sweep_trials t WHERE t.sweep_id = s.id), s.trial_budget
         FROM sweeps s
         """;
 
@@ -49,7 +49,7 @@ public abstract partial class RunStore : ISweepStorage
             sweeps.Add(new SweepRecord(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), NullableString(reader, 4),
                 new SweepObjective(reader.GetString(5), Enum.Parse<Direction>(reader.GetString(6), ignoreCase: true)), reader.GetInt32(7), reader.GetInt32(8),
                 reader.GetString(9), ParseStamp(reader.GetString(10)), reader.IsDBNull(11) ? null : ParseStamp(reader.GetString(11)), NullableString(reader, 12),
-                reader.IsDBNull(13) ? null : reader.GetInt64(13), reader.GetInt32(14)));
+                reader.IsDBNull(13) ? null : reader.GetInt64(13), reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetInt32(15)));
         return sweeps;
     }
 

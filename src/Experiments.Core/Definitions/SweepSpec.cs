@@ -99,7 +99,7 @@ public static class SweepDefinition
         new("folds", new IntegerShape("Objective 'k-fold': the number of folds.", 2, 20, 3)),
         new("defaultSpaces", new BooleanShape("Start from each model's default search space; false searches only the parameters given under \"space\".", true)),
         new("zeroShot", new BooleanShape("Try the model kind's known-good configurations first (its zero-shot portfolio: for LightGBM and FastTree the libraries' defaults, for LightGBM also FLAML's), then tune. Off by default: on small data sets these costlier configurations can do worse than the low-cost start.", false)),
-        new("startupTrials", new IntegerShape("Model-based tuners (tpe, smac, and the global search of blendsearch and blendsearch-smac): random trials before the model proposes. Default: 10 (Optuna's and SMAC's); other tuners ignore it.", 0, 1_000_000)),
+        new("startupTrials", new IntegerShape("Model-based tuners (tpe, smac, and the global search of blendsearch and blendsearch-smac): random trials before the model proposes. Default: 10 (Optuna's); smac alone takes 10, at most a quarter of the trial budget (SMAC3's cap). Other tuners ignore it.", 0, 1_000_000)),
         new("space", new MapShape("Per model (by name): parameters to search, overriding or extending its default space, e.g. { \"mf\":{ \"rank\":{ \"int\":[8, 256], \"log\":true } } }.",
             new MapShape("A model's search space: parameter → { \"float\":[min, max] } | { \"int\":[min, max] } | { \"choice\":[...] } | a fixed value, with optional \"log\", \"step\", \"lowCost\" and \"when\".",
                 new AnyShape("A search-space entry.")))),

@@ -2,11 +2,14 @@ using Experiments.Core;
 
 namespace Experiments.Sweeps;
 
-/// <summary>What is recorded when a sweep starts: enough to check that a resumed sweep is the same sweep.</summary>
-public sealed record SweepStart(string Name, string Space, string Tuner, string? Pruner, SweepObjective Objective, int Seed, int Parallelism, long? RunId = null);
+/// <summary>
+/// What is recorded when a sweep starts: enough to check that a resumed sweep is the same sweep, and the trial budget it
+/// started with (none: a wall-time budget), which a resumed sweep's tuner is sized by.
+/// </summary>
+public sealed record SweepStart(string Name, string Space, string Tuner, string? Pruner, SweepObjective Objective, int Seed, int Parallelism, long? RunId = null, int? TrialBudget = null);
 
 public sealed record SweepRecord(long Id, string Name, string Space, string Tuner, string? Pruner, SweepObjective Objective, int Seed, int Parallelism,
-    string Status, DateTime CreatedAt, DateTime? EndedAt, string? Error, long? RunId, int Trials);
+    string Status, DateTime CreatedAt, DateTime? EndedAt, string? Error, long? RunId, int Trials, int? TrialBudget = null);
 
 /// <summary>
 /// Where sweeps and their trials are kept (Optuna's storage idea): every trial is written when it starts and again
@@ -46,7 +49,7 @@ public sealed class InMemorySweepStorage : ISweepStorage
         {
             var id = _sweeps.Count + 1;
             _sweeps.Add((new SweepRecord(id, start.Name, start.Space, start.Tuner, start.Pruner, start.Objective, start.Seed, start.Parallelism,
-                "running", DateTime.UtcNow, null, null, start.RunId, 0), new SortedDictionary<int, TrialResult>()));
+                "running", DateTime.UtcNow, null, null, start.RunId, 0, start.TrialBudget), new SortedDictionary<int, TrialResult>()));
             return id;
         }
     }

@@ -122,7 +122,7 @@ public sealed class SweepRunner(ISweepStorage storage)
     }
 
     private static SweepStart Start(SweepSettings settings, ITuner tuner) =>
-        new(settings.Name, SpaceJson.Write(settings.Space), tuner.Description, settings.Pruner?.Description, settings.Objective, settings.Seed, settings.EffectiveParallelism, settings.RunId);
+        new(settings.Name, SpaceJson.Write(settings.Space), tuner.Description, settings.Pruner?.Description, settings.Objective, settings.Seed, settings.EffectiveParallelism, settings.RunId, settings.MaxTrials);
 
     /// <summary>
     /// Refuses settings no sweep can run with (for an executor whose trials each have a process of their own when

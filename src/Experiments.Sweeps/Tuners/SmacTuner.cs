@@ -6,8 +6,8 @@ namespace Experiments.Sweeps.Tuners;
 /// <summary>Settings of <see cref="SmacTuner"/>; the defaults are SMAC3's hyperparameter-optimisation facade's.</summary>
 public sealed record SmacSettings
 {
-    /// <summary>Random trials before the surrogate is used.</summary>
-    public int StartupTrials { get; init; } = 10;
+    /// <summary>Random trials before the surrogate is used; null: <see cref="DefaultStartupTrials"/> of the sweep's trial budget.</summary>
+    public int? StartupTrials { get; init; }
     /// <summary>Share of proposals after start-up that are random anyway (SMAC's interleaved random design).</summary>
     public double RandomFraction { get; init; } = 0.2;
     /// <summary>Random points at which expected improvement is evaluated per proposal (SMAC3's sorted random search).</summary>
@@ -23,6 +23,12 @@ public sealed record SmacSettings
     /// </summary>
     public bool LogTransform { get; init; } = true;
     public ForestSettings Forest { get; init; } = new();
+
+    /// <summary>
+    /// 10 random trials, at most a quarter of the trial budget (SMAC3's initial design is capped at max_ratio 0.25 of
+    /// it), at least 1: a 20-trial sweep leaves 15 trials to the model instead of 10.
+    /// </summary>
+    public static int DefaultStartupTrials(int? trialBudget) => trialBudget is { } n ? Math.Clamp(n / 4, 1, 10) : 10;
 }
 
 /// <summary>
@@ -41,27 +47,30 @@ public sealed class SmacTuner : ITuner
     private readonly SweepRandom _random;
     private readonly int _seed;
     private readonly int[] _categories;
+    private readonly int _startupTrials;
 
-    public SmacTuner(SearchSpace space, int seed, SmacSettings? settings = null)
+    /// <param name="trialBudget">The sweep's trial budget, which sizes the random start (none: a wall-time budget).</param>
+    public SmacTuner(SearchSpace space, int seed, SmacSettings? settings = null, int? trialBudget = null)
     {
         _encoding = space.Encoding;
         _seed = seed;
         _random = new SweepRandom(seed);
         Settings = settings ?? new SmacSettings();
+        _startupTrials = Settings.StartupTrials ?? SmacSettings.DefaultStartupTrials(trialBudget);
         _categories = SurrogateFeatures.Categories(_encoding);
     }
 
     public SmacSettings Settings { get; }
 
     public string Description =>
-        $"smac(startup={Settings.StartupTrials}, random={Settings.RandomFraction}, candidates={Settings.RandomCandidates}, local={Settings.LocalSearches}x{Settings.LocalSearchSteps}, xi={Settings.Xi}, log={Settings.LogTransform}, trees={Settings.Forest.Trees}, seed={_seed})";
+        $"smac(startup={_startupTrials}, random={Settings.RandomFraction}, candidates={Settings.RandomCandidates}, local={Settings.LocalSearches}x{Settings.LocalSearchSteps}, xi={Settings.Xi}, log={Settings.LogTransform}, trees={Settings.Forest.Trees}, seed={_seed})";
 
     public void Update(TrialResult result) { }
 
     public ParameterSet? Propose(SweepHistory history)
     {
         var observed = history.Completed.Where(t => t.Status is TrialStatus.Completed or TrialStatus.Pruned && t.HasLoss).ToList();
-        if (observed.Count < Settings.StartupTrials || observed.Count == 0 || _random.NextDouble() < Settings.RandomFraction)
+        if (observed.Count < _startupTrials || observed.Count == 0 || _random.NextDouble() < Settings.RandomFraction)
             return RandomTuner.Sample(_encoding, _random);
 
         var worst = observed.Max(t => t.Loss!.Value);

@@ -11,6 +11,11 @@ public sealed record TunerOptions
     public string? TrainerChoice { get; init; }
     /// <summary>Per trainer, the relative cost of a first trial (orders untried trainers).</summary>
     public IReadOnlyDictionary<string, double>? TrainerRelativeCost { get; init; }
+    /// <summary>
+    /// The sweep's trial budget (none: a wall-time budget). SMAC on its own sizes its random start by it; as BlendSearch's
+    /// global search, which proposes only some of the trials, it keeps its 10.
+    /// </summary>
+    public int? TrialBudget { get; init; }
     public int GridPoints { get; init; } = 5;
     public TpeSettings Tpe { get; init; } = new();
     public SmacSettings Smac { get; init; } = new();
@@ -36,7 +41,7 @@ public static class TunerCatalog
             "grid" => new GridTuner(s, seed, options.GridPoints),
             "cfo" => new CfoTuner(s, seed),
             "tpe" => new TpeTuner(s, seed, options.Tpe),
-            "smac" => new SmacTuner(s, seed, options.Smac),
+            "smac" => new SmacTuner(s, seed, options.Smac, options.TrialBudget),
             "blendsearch" => new BlendSearchTuner(s, seed, new TpeTuner(s, Seeds.Mix(seed, 1), options.Tpe), options.BlendSearch),
             "blendsearch-smac" => new BlendSearchTuner(s, seed, new SmacTuner(s, Seeds.Mix(seed, 1), options.Smac), options.BlendSearch),
             _ => throw new ExperimentsException(Core.Definitions.DefinitionValidator.UnknownValue($"tuner '{name}'", name, Names) + "."),

@@ -106,7 +106,7 @@ public sealed class RunStoreTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.AreEqual("wal", command.ExecuteScalar());
         command.CommandText = "PRAGMA user_version";
-        Assert.AreEqual(8L, command.ExecuteScalar()); // 5: sweeps, 6: curves and data profiles, 7: regression checks, 8: trial facts
+        Assert.AreEqual(9L, command.ExecuteScalar()); // 5: sweeps, 6: curves and data profiles, 7: regression checks, 8: trial facts, 9: sweeps' trial budgets
     }
 
     [TestMethod]

@@ -71,4 +71,26 @@ public sealed class SmacTests
             Assert.AreEqual(0, variance, 1e-12);
         }
     }
+
+    [TestMethod]
+    public void The_random_start_is_a_quarter_of_the_trial_budget_and_at_most_ten()
+    {
+        // ⌊budget / 4⌋ within [1, 10]; no trial budget (a wall-time one): 10.
+        Assert.AreEqual((5, 10, 10, 2, 1, 10), (SmacSettings.DefaultStartupTrials(20), SmacSettings.DefaultStartupTrials(40), SmacSettings.DefaultStartupTrials(100),
+            SmacSettings.DefaultStartupTrials(11), SmacSettings.DefaultStartupTrials(3), SmacSettings.DefaultStartupTrials(null)));
+        var space = new SearchSpaceBuilder().Float("x", -1, 1).Float("y", -1, 1).Build();
+        double F(ParameterSet p) => Math.Pow(p.Number("x") - 0.3, 2) + Math.Pow(p.Number("y") + 0.5, 2);
+        List<ParameterSet> Proposals(ITuner tuner) => TunerTests.Minimise(tuner, F, 8).Select(r => r.Parameters).ToList();
+        // The start is random search's own proposals (the same seed draws the same points); the model proposes after it.
+        var random = Proposals(new RandomTuner(space, 3));
+        var twenty = Proposals(new SmacTuner(space, 3, trialBudget: 20));
+        CollectionAssert.AreEqual(random.Take(5).ToList(), twenty.Take(5).ToList());
+        Assert.AreNotEqual(random[5], twenty[5]);
+        CollectionAssert.AreEqual(random, Proposals(new SmacTuner(space, 3, trialBudget: 100)), "a 100-trial budget starts with 10");
+        // A start given in the settings is kept whatever the budget, and the description says what the tuner does.
+        var given = new SmacTuner(space, 3, new SmacSettings { StartupTrials = 10 }, trialBudget: 20);
+        CollectionAssert.AreEqual(random, Proposals(given));
+        StringAssert.StartsWith(given.Description, "smac(startup=10,");
+        StringAssert.StartsWith(new SmacTuner(space, 3, trialBudget: 20).Description, "smac(startup=5,");
+    }
 }

@@ -502,6 +502,28 @@ public sealed class SweepRunTests
     }
 
     [TestMethod]
+    public void A_sweep_resumed_with_another_trial_budget_keeps_the_random_start_its_first_budget_gave_smac()
+    {
+        // SMAC starts with a quarter of the trial budget at random: 2 of 8. Stopped after 3 trials and resumed to 12
+        // (which alone would give 3), the sweep keeps its 2, the budget it started with being in the store, and proposes
+        // what a 12-trial sweep told to start with 2 proposes.
+        using var folder = new TempFolder();
+        using var store = SqliteRunStore.Open(Path.Combine(folder.Path, "runs.db"));
+        var options = new RunOptions { ReportDirectory = folder.Path };
+        var definition = Platform.Reader.Read(Ratings("""{ "tuner": "smac", "trials": 8, "parallelism": 1 }"""), "sweep.json");
+        using var stop = new CancellationTokenSource();
+        var stopped = new ExperimentRunner(store).Sweep(definition, options, new SweepRunOptions { Progress = new StopAfter(3, stop) }, stop.Token);
+        var record = store.GetSweep(stopped.Sweep.SweepId);
+        Assert.AreEqual(8, record.TrialBudget);
+        StringAssert.StartsWith(record.Tuner, "smac(startup=2,");
+        var resumed = new ExperimentRunner(store).Sweep(definition, options, new SweepRunOptions { Resume = stopped.Sweep.SweepId, Trials = 12 });
+        Assert.AreEqual((RunStatus.Finished, 12), (resumed.Status, resumed.Sweep.Trials.Count));
+        var givenStart = Platform.Reader.Read(Ratings("""{ "tuner": "smac", "trials": 12, "startupTrials": 2, "parallelism": 1 }"""), "sweep.json");
+        var uninterrupted = new ExperimentRunner(store).Sweep(givenStart, options);
+        CollectionAssert.AreEqual(uninterrupted.Sweep.Trials.Select(t => t.Parameters).ToList(), resumed.Sweep.Trials.Select(t => t.Parameters).ToList());
+    }
+
+    [TestMethod]
     public void A_sweep_stopped_during_its_refit_resumes_and_refits_keeping_the_stopped_attempt()
     {
         using var folder = new TempFolder();
